@@ -1,0 +1,308 @@
+//! JSON (and one binary) bodies: topic configs, broker registration, heartbeats, lists.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::error::ProtocolError;
+use crate::json::from_fastjson;
+use crate::route::perm;
+
+/// The topic new topics inherit their settings from (`TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC`).
+pub const AUTO_CREATE_TOPIC_KEY_TOPIC: &str = "TBW102";
+pub const DEFAULT_TOPIC_QUEUE_NUMS: i32 = 4;
+
+/// `TopicConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TopicConfig {
+    pub order: bool,
+    pub perm: i32,
+    pub read_queue_nums: i32,
+    pub topic_filter_type: String,
+    pub topic_name: String,
+    pub topic_sys_flag: i32,
+    pub write_queue_nums: i32,
+}
+
+impl Default for TopicConfig {
+    fn default() -> Self {
+        TopicConfig {
+            order: false,
+            perm: perm::READ | perm::WRITE,
+            read_queue_nums: 16,
+            topic_filter_type: "SINGLE_TAG".into(),
+            topic_name: String::new(),
+            topic_sys_flag: 0,
+            write_queue_nums: 16,
+        }
+    }
+}
+
+impl TopicConfig {
+    pub fn new(name: impl Into<String>, read: i32, write: i32, perm: i32) -> Self {
+        TopicConfig {
+            topic_name: name.into(),
+            read_queue_nums: read,
+            write_queue_nums: write,
+            perm,
+            ..Default::default()
+        }
+    }
+    /// `TopicConfig.encode`: `name read write perm filterType`, used in compressed registration.
+    pub fn encode_compact(&self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.topic_name,
+            self.read_queue_nums,
+            self.write_queue_nums,
+            self.perm,
+            self.topic_filter_type
+        )
+    }
+    pub fn decode_compact(s: &str) -> Option<Self> {
+        let p: Vec<&str> = s.split(' ').collect();
+        if p.len() != 5 {
+            return None;
+        }
+        Some(TopicConfig {
+            topic_name: p[0].to_owned(),
+            read_queue_nums: p[1].parse().ok()?,
+            write_queue_nums: p[2].parse().ok()?,
+            perm: p[3].parse().ok()?,
+            topic_filter_type: p[4].to_owned(),
+            ..Default::default()
+        })
+    }
+}
+
+/// `DataVersion`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DataVersion {
+    pub counter: i64,
+    pub timestamp: i64,
+}
+
+/// `TopicConfigSerializeWrapper`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TopicConfigSerializeWrapper {
+    pub data_version: DataVersion,
+    pub topic_config_table: BTreeMap<String, TopicConfig>,
+}
+
+/// `RegisterBrokerBody`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RegisterBrokerBody {
+    pub filter_server_list: Vec<String>,
+    pub topic_config_serialize_wrapper: TopicConfigSerializeWrapper,
+}
+
+impl RegisterBrokerBody {
+    /// `RegisterBrokerBody.encode(compress)`.
+    pub fn encode(&self, compress: bool) -> Vec<u8> {
+        if !compress {
+            return serde_json::to_vec(self).unwrap_or_default();
+        }
+        let mut raw = Vec::new();
+        let dv = serde_json::to_vec(&self.topic_config_serialize_wrapper.data_version)
+            .unwrap_or_default();
+        raw.extend_from_slice(&(dv.len() as i32).to_be_bytes());
+        raw.extend_from_slice(&dv);
+        let table = &self.topic_config_serialize_wrapper.topic_config_table;
+        raw.extend_from_slice(&(table.len() as i32).to_be_bytes());
+        for tc in table.values() {
+            let s = tc.encode_compact();
+            raw.extend_from_slice(&(s.len() as i32).to_be_bytes());
+            raw.extend_from_slice(s.as_bytes());
+        }
+        let fs = serde_json::to_vec(&self.filter_server_list).unwrap_or_default();
+        raw.extend_from_slice(&(fs.len() as i32).to_be_bytes());
+        raw.extend_from_slice(&fs);
+        crate::message::deflate(&raw, 9)
+    }
+
+    /// `RegisterBrokerBody.decode(data, compressed)`.
+    pub fn decode(data: &[u8], compressed: bool) -> Result<Self, ProtocolError> {
+        if !compressed {
+            return from_fastjson(data);
+        }
+        let raw = crate::message::inflate(data)?;
+        let mut r = crate::command::Reader::new(&raw);
+        let bad = |what: &str| ProtocolError::BadBody(format!("compressed register body: {what}"));
+        let take_chunk = |r: &mut crate::command::Reader<'_>| -> Result<Vec<u8>, ProtocolError> {
+            let n = r.i32().ok_or_else(|| bad("truncated length"))?;
+            if n < 0 {
+                return Err(bad("negative length"));
+            }
+            Ok(r.take(n as usize)
+                .ok_or_else(|| bad("length past end"))?
+                .to_vec())
+        };
+        let dv: DataVersion = from_fastjson(&take_chunk(&mut r)?)?;
+        let n = r.i32().ok_or_else(|| bad("truncated topic count"))?;
+        let mut table = BTreeMap::new();
+        for _ in 0..n.max(0) {
+            let chunk = take_chunk(&mut r)?;
+            let s = String::from_utf8_lossy(&chunk);
+            let tc =
+                TopicConfig::decode_compact(&s).ok_or_else(|| bad("bad topic config entry"))?;
+            table.insert(tc.topic_name.clone(), tc);
+        }
+        let fs = take_chunk(&mut r)?;
+        let filter_server_list = serde_json::from_slice(&fs).unwrap_or_default();
+        Ok(RegisterBrokerBody {
+            filter_server_list,
+            topic_config_serialize_wrapper: TopicConfigSerializeWrapper {
+                data_version: dv,
+                topic_config_table: table,
+            },
+        })
+    }
+}
+
+/// `SubscriptionData` (inside a consumer heartbeat).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SubscriptionData {
+    pub class_filter_mode: bool,
+    pub code_set: Vec<i32>,
+    pub expression_type: Option<String>,
+    pub sub_string: String,
+    pub sub_version: i64,
+    pub tags_set: Vec<String>,
+    pub topic: String,
+}
+
+/// `ConsumerData`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConsumerData {
+    pub consume_from_where: Option<String>,
+    pub consume_type: Option<String>,
+    pub group_name: String,
+    pub message_model: Option<String>,
+    pub subscription_data_set: Vec<SubscriptionData>,
+    pub unit_mode: bool,
+}
+
+/// `ProducerData`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProducerData {
+    pub group_name: String,
+}
+
+/// `HeartbeatData`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct HeartbeatData {
+    #[serde(rename = "clientID")]
+    pub client_id: String,
+    #[serde(rename = "consumerDataSet")]
+    pub consumer_data_set: Vec<ConsumerData>,
+    #[serde(rename = "producerDataSet")]
+    pub producer_data_set: Vec<ProducerData>,
+}
+
+/// `TopicList`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TopicList {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_addr: Option<String>,
+    pub topic_list: Vec<String>,
+}
+
+/// `GetConsumerListByGroupResponseBody`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConsumerIdList {
+    pub consumer_id_list: Vec<String>,
+}
+
+/// `KVTable`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct KvTable {
+    pub table: BTreeMap<String, String>,
+}
+
+/// `MessageQueue` as it appears in JSON bodies (lock batch, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MessageQueueData {
+    pub broker_name: String,
+    pub queue_id: i32,
+    pub topic: String,
+}
+
+/// `LockBatchRequestBody` / `UnlockBatchRequestBody`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LockBatchRequestBody {
+    pub client_id: Option<String>,
+    pub consumer_group: Option<String>,
+    pub mq_set: Vec<MessageQueueData>,
+    pub only_this_broker: bool,
+}
+
+/// `LockBatchResponseBody`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LockBatchResponseBody {
+    pub lock_ok_m_q_set: Vec<MessageQueueData>,
+}
+
+/// Parse a JSON body written by fastjson.
+pub fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
+    from_fastjson(body)
+}
+
+/// Encode a JSON body.
+pub fn encode_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body() -> RegisterBrokerBody {
+        let mut b = RegisterBrokerBody::default();
+        b.topic_config_serialize_wrapper.data_version = DataVersion {
+            counter: 3,
+            timestamp: 1_700_000_000_000,
+        };
+        for t in ["TBW102", "TopicTest"] {
+            b.topic_config_serialize_wrapper
+                .topic_config_table
+                .insert(t.into(), TopicConfig::new(t, 4, 4, 6));
+        }
+        b
+    }
+
+    #[test]
+    fn register_body_both_forms() {
+        let b = body();
+        let json = b.encode(false);
+        assert!(std::str::from_utf8(&json)
+            .unwrap()
+            .contains("\"topicConfigSerializeWrapper\""));
+        assert_eq!(RegisterBrokerBody::decode(&json, false).unwrap(), b);
+        let z = b.encode(true);
+        assert_eq!(RegisterBrokerBody::decode(&z, true).unwrap(), b);
+        for cut in 0..z.len() {
+            let _ = RegisterBrokerBody::decode(&z[..cut], true);
+        }
+    }
+
+    #[test]
+    fn heartbeat_java_json() {
+        let j = br#"{"clientID":"127.0.0.1@123","consumerDataSet":[],"producerDataSet":[{"groupName":"CLIENT_INNER_PRODUCER"},{"groupName":"pg"}]}"#;
+        let h: HeartbeatData = decode_json(j).unwrap();
+        assert_eq!(h.client_id, "127.0.0.1@123");
+        assert_eq!(h.producer_data_set.len(), 2);
+    }
+}

@@ -1,0 +1,501 @@
+//! Message encodings shared by client and broker: the properties string, system flags, the
+//! stored-record layout that `MessageDecoder` reads (pull and view responses), and the batch body.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::command::Reader;
+use crate::error::ProtocolError;
+
+/// Property names of `MessageConst`.
+pub mod property {
+    pub const KEYS: &str = "KEYS";
+    pub const TAGS: &str = "TAGS";
+    pub const WAIT_STORE_MSG_OK: &str = "WAIT";
+    pub const DELAY_TIME_LEVEL: &str = "DELAY";
+    pub const RETRY_TOPIC: &str = "RETRY_TOPIC";
+    pub const REAL_TOPIC: &str = "REAL_TOPIC";
+    pub const REAL_QUEUE_ID: &str = "REAL_QID";
+    pub const TRANSACTION_PREPARED: &str = "TRAN_MSG";
+    pub const PRODUCER_GROUP: &str = "PGROUP";
+    pub const MIN_OFFSET: &str = "MIN_OFFSET";
+    pub const MAX_OFFSET: &str = "MAX_OFFSET";
+    pub const MSG_REGION: &str = "MSG_REGION";
+    pub const TRACE_SWITCH: &str = "TRACE_ON";
+    pub const UNIQ_CLIENT_MESSAGE_ID_KEYIDX: &str = "UNIQ_KEY";
+    pub const RECONSUME_TIME: &str = "RECONSUME_TIME";
+    pub const MAX_RECONSUME_TIMES: &str = "MAX_RECONSUME_TIMES";
+    pub const ORIGIN_MESSAGE_ID: &str = "ORIGIN_MESSAGE_ID";
+    pub const TRANSACTION_PREPARED_QUEUE_OFFSET: &str = "TRAN_PREPARED_QUEUE_OFFSET";
+    pub const TRANSACTION_CHECK_TIMES: &str = "TRANSACTION_CHECK_TIMES";
+    pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CHECK_IMMUNITY_TIME_IN_SECONDS";
+    pub const CLUSTER: &str = "CLUSTER";
+    pub const KEY_SEPARATOR: &str = " ";
+}
+
+/// `MessageSysFlag` bits.
+pub mod sys_flag {
+    pub const COMPRESSED: i32 = 0x1;
+    pub const MULTI_TAGS: i32 = 0x2;
+    pub const TRANSACTION_NOT_TYPE: i32 = 0;
+    pub const TRANSACTION_PREPARED_TYPE: i32 = 0x1 << 2;
+    pub const TRANSACTION_COMMIT_TYPE: i32 = 0x2 << 2;
+    pub const TRANSACTION_ROLLBACK_TYPE: i32 = 0x3 << 2;
+    pub const BORNHOST_V6: i32 = 0x1 << 4;
+    pub const STOREHOST_V6: i32 = 0x1 << 5;
+
+    pub fn transaction_value(flag: i32) -> i32 {
+        flag & TRANSACTION_ROLLBACK_TYPE
+    }
+}
+
+/// Magic of a stored message (`MESSAGE_MAGIC_CODE`, 0xDAA320A7).
+pub const MESSAGE_MAGIC_CODE: i32 = 0xDAA3_20A7_u32 as i32;
+/// Magic of the blank at the end of a commit-log file (`BLANK_MAGIC_CODE`).
+pub const BLANK_MAGIC_CODE: i32 = 0xCBD4_3194_u32 as i32;
+
+const NAME_VALUE_SEPARATOR: char = '\u{1}';
+const PROPERTY_SEPARATOR: char = '\u{2}';
+
+/// Ordered message properties. Java uses a HashMap; order carries no meaning but a vector keeps
+/// encoding deterministic and cheap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Properties(pub Vec<(String, String)>);
+
+impl Properties {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let (key, value) = (key.into(), value.into());
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(i).1)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn to_map(&self) -> HashMap<String, String> {
+        self.0.iter().cloned().collect()
+    }
+
+    /// `MessageDecoder.messageProperties2String`: `key\u1value\u2` for every entry.
+    pub fn encode(&self) -> String {
+        let mut s = String::with_capacity(self.0.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+        for (k, v) in &self.0 {
+            s.push_str(k);
+            s.push(NAME_VALUE_SEPARATOR);
+            s.push_str(v);
+            s.push(PROPERTY_SEPARATOR);
+        }
+        s
+    }
+
+    /// `MessageDecoder.string2messageProperties`; entries without a separator are skipped.
+    pub fn decode(s: &str) -> Self {
+        let mut v = Vec::new();
+        for item in s.split(PROPERTY_SEPARATOR) {
+            if let Some((k, val)) = item.split_once(NAME_VALUE_SEPARATOR) {
+                v.push((k.to_owned(), val.to_owned()));
+            }
+        }
+        Properties(v)
+    }
+}
+
+/// Java's `String.hashCode()` (over UTF-16 code units): the consume queue's tags code.
+pub fn java_string_hash(s: &str) -> i32 {
+    let mut h: i32 = 0;
+    for u in s.encode_utf16() {
+        h = h.wrapping_mul(31).wrapping_add(u as i32);
+    }
+    h
+}
+
+/// A stored message as `MessageDecoder.decode` reads it from a pull body or a view response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageExt {
+    pub store_size: i32,
+    pub body_crc: i32,
+    pub queue_id: i32,
+    pub flag: i32,
+    pub queue_offset: i64,
+    pub commit_log_offset: i64,
+    pub sys_flag: i32,
+    pub born_timestamp: i64,
+    pub born_host: SocketAddr,
+    pub store_timestamp: i64,
+    pub store_host: SocketAddr,
+    pub reconsume_times: i32,
+    pub prepared_transaction_offset: i64,
+    /// The body as stored (still compressed when `sys_flag & COMPRESSED`); see [`MessageExt::body`].
+    pub raw_body: Bytes,
+    pub topic: String,
+    pub properties: Properties,
+}
+
+impl MessageExt {
+    /// The offset msgId (store host + commit-log offset).
+    pub fn offset_msg_id(&self) -> String {
+        crate::msgid::create_offset_msg_id(self.store_host, self.commit_log_offset)
+    }
+    /// The client-visible msgId: `UNIQ_KEY` when present, else the offset msgId (Java `MessageClientExt`).
+    pub fn msg_id(&self) -> String {
+        self.properties
+            .get(property::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.offset_msg_id())
+    }
+    pub fn tags(&self) -> Option<&str> {
+        self.properties.get(property::TAGS)
+    }
+    pub fn keys(&self) -> Option<&str> {
+        self.properties.get(property::KEYS)
+    }
+    /// The body, inflated when the compressed flag is set.
+    pub fn body(&self) -> Result<Bytes, ProtocolError> {
+        if self.sys_flag & sys_flag::COMPRESSED != 0 {
+            inflate(&self.raw_body).map(Bytes::from)
+        } else {
+            Ok(self.raw_body.clone())
+        }
+    }
+
+    /// Decode one stored record from the front of `buf`; returns it and its size.
+    pub fn decode(buf: &[u8]) -> Result<(MessageExt, usize), ProtocolError> {
+        let mut r = Reader::new(buf);
+        let bad = ProtocolError::BadMessage;
+        let store_size = r.i32().ok_or(bad("truncated total size"))?;
+        if store_size < 4 || store_size as usize > buf.len() {
+            return Err(bad("total size outside buffer"));
+        }
+        let mut r = Reader::new(&buf[..store_size as usize]);
+        r.pos = 4;
+        let magic = r.i32().ok_or(bad("truncated magic"))?;
+        if magic != MESSAGE_MAGIC_CODE {
+            return Err(bad("bad magic code"));
+        }
+        let body_crc = r.i32().ok_or(bad("truncated body crc"))?;
+        let queue_id = r.i32().ok_or(bad("truncated queue id"))?;
+        let flag = r.i32().ok_or(bad("truncated flag"))?;
+        let queue_offset = r.i64().ok_or(bad("truncated queue offset"))?;
+        let commit_log_offset = r.i64().ok_or(bad("truncated physical offset"))?;
+        let sys_flag = r.i32().ok_or(bad("truncated sys flag"))?;
+        let born_timestamp = r.i64().ok_or(bad("truncated born timestamp"))?;
+        let born_host = read_host(&mut r, sys_flag & sys_flag::BORNHOST_V6 != 0)
+            .ok_or(bad("truncated born host"))?;
+        let store_timestamp = r.i64().ok_or(bad("truncated store timestamp"))?;
+        let store_host = read_host(&mut r, sys_flag & sys_flag::STOREHOST_V6 != 0)
+            .ok_or(bad("truncated store host"))?;
+        let reconsume_times = r.i32().ok_or(bad("truncated reconsume times"))?;
+        let prepared_transaction_offset = r.i64().ok_or(bad("truncated prepared offset"))?;
+        let body_len = r.i32().ok_or(bad("truncated body length"))?;
+        if body_len < 0 {
+            return Err(bad("negative body length"));
+        }
+        let raw_body =
+            Bytes::copy_from_slice(r.take(body_len as usize).ok_or(bad("body past record"))?);
+        let topic_len = r.u8().ok_or(bad("truncated topic length"))?;
+        let topic =
+            std::str::from_utf8(r.take(topic_len as usize).ok_or(bad("topic past record"))?)
+                .map_err(|_| bad("topic not utf-8"))?
+                .to_owned();
+        let props_len = r.i16().ok_or(bad("truncated properties length"))?;
+        let props = r
+            .take(props_len.max(0) as usize)
+            .ok_or(bad("properties past record"))?;
+        let properties = Properties::decode(&String::from_utf8_lossy(props));
+        Ok((
+            MessageExt {
+                store_size,
+                body_crc,
+                queue_id,
+                flag,
+                queue_offset,
+                commit_log_offset,
+                sys_flag,
+                born_timestamp,
+                born_host,
+                store_timestamp,
+                store_host,
+                reconsume_times,
+                prepared_transaction_offset,
+                raw_body,
+                topic,
+                properties,
+            },
+            store_size as usize,
+        ))
+    }
+
+    /// Decode every record of a pull or query body (`MessageDecoder.decodes`).
+    pub fn decode_all(mut buf: &[u8]) -> Result<Vec<MessageExt>, ProtocolError> {
+        let mut out = Vec::new();
+        while !buf.is_empty() {
+            let (m, n) = Self::decode(buf)?;
+            out.push(m);
+            buf = &buf[n..];
+        }
+        Ok(out)
+    }
+
+    /// Encode as a stored record (`MessageDecoder.encode`); the body CRC is recomputed.
+    pub fn encode(&self, dst: &mut BytesMut) {
+        let start = dst.len();
+        let props = self.properties.encode();
+        dst.put_i32(0);
+        dst.put_i32(MESSAGE_MAGIC_CODE);
+        dst.put_i32(body_crc(&self.raw_body));
+        dst.put_i32(self.queue_id);
+        dst.put_i32(self.flag);
+        dst.put_i64(self.queue_offset);
+        dst.put_i64(self.commit_log_offset);
+        dst.put_i32(self.sys_flag);
+        dst.put_i64(self.born_timestamp);
+        write_host(dst, self.born_host);
+        dst.put_i64(self.store_timestamp);
+        write_host(dst, self.store_host);
+        dst.put_i32(self.reconsume_times);
+        dst.put_i64(self.prepared_transaction_offset);
+        dst.put_i32(self.raw_body.len() as i32);
+        dst.extend_from_slice(&self.raw_body);
+        dst.put_u8(self.topic.len() as u8);
+        dst.extend_from_slice(self.topic.as_bytes());
+        dst.put_i16(props.len() as i16);
+        dst.extend_from_slice(props.as_bytes());
+        let size = (dst.len() - start) as i32;
+        dst[start..start + 4].copy_from_slice(&size.to_be_bytes());
+    }
+}
+
+/// `UtilAll.crc32`: CRC-32 masked to a non-negative int.
+pub fn body_crc(body: &[u8]) -> i32 {
+    (crc32fast::hash(body) & 0x7FFF_FFFF) as i32
+}
+
+fn read_host(r: &mut Reader<'_>, v6: bool) -> Option<SocketAddr> {
+    let ip: IpAddr = if v6 {
+        let b: [u8; 16] = r.take(16)?.try_into().ok()?;
+        IpAddr::V6(Ipv6Addr::from(b))
+    } else {
+        let b: [u8; 4] = r.take(4)?.try_into().ok()?;
+        IpAddr::V4(Ipv4Addr::from(b))
+    };
+    let port = r.i32()?;
+    Some(SocketAddr::new(ip, port as u16))
+}
+
+/// Host as stored: IPv4 (4 bytes) or IPv6 (16 bytes), then the port as an i32.
+pub fn write_host(dst: &mut BytesMut, addr: SocketAddr) {
+    match addr.ip() {
+        IpAddr::V4(ip) => dst.extend_from_slice(&ip.octets()),
+        IpAddr::V6(ip) => dst.extend_from_slice(&ip.octets()),
+    }
+    dst.put_i32(addr.port() as i32);
+}
+
+/// One message of a batch body as the broker reads it (`MessageDecoder.decodeMessages`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchItem {
+    pub flag: i32,
+    pub body: Bytes,
+    pub properties: Properties,
+}
+
+/// `MessageDecoder.encodeMessage`: total size, magic 0, body CRC 0, flag, body, properties.
+pub fn encode_batch_item(dst: &mut BytesMut, flag: i32, body: &[u8], properties: &str) {
+    let size = 4 + 4 + 4 + 4 + 4 + body.len() + 2 + properties.len();
+    dst.reserve(size);
+    dst.put_i32(size as i32);
+    dst.put_i32(0);
+    dst.put_i32(0);
+    dst.put_i32(flag);
+    dst.put_i32(body.len() as i32);
+    dst.extend_from_slice(body);
+    dst.put_i16(properties.len() as i16);
+    dst.extend_from_slice(properties.as_bytes());
+}
+
+/// Decode a batch body into its messages.
+pub fn decode_batch(mut buf: &[u8]) -> Result<Vec<BatchItem>, ProtocolError> {
+    let bad = ProtocolError::BadMessage;
+    let mut out = Vec::new();
+    while !buf.is_empty() {
+        let mut r = Reader::new(buf);
+        let total = r.i32().ok_or(bad("truncated batch item size"))?;
+        let _magic = r.i32().ok_or(bad("truncated batch item magic"))?;
+        let _crc = r.i32().ok_or(bad("truncated batch item crc"))?;
+        let flag = r.i32().ok_or(bad("truncated batch item flag"))?;
+        let body_len = r.i32().ok_or(bad("truncated batch item body length"))?;
+        if body_len < 0 {
+            return Err(bad("negative batch body length"));
+        }
+        let body = Bytes::copy_from_slice(
+            r.take(body_len as usize)
+                .ok_or(bad("batch body past buffer"))?,
+        );
+        let plen = r.i16().ok_or(bad("truncated batch properties length"))?;
+        let props = r
+            .take(plen.max(0) as usize)
+            .ok_or(bad("batch properties past buffer"))?;
+        if total as usize != r.pos {
+            return Err(bad("batch item size does not match its fields"));
+        }
+        out.push(BatchItem {
+            flag,
+            body,
+            properties: Properties::decode(&String::from_utf8_lossy(props)),
+        });
+        buf = &buf[r.pos..];
+    }
+    Ok(out)
+}
+
+/// zlib (with header) at `level`, as `UtilAll.compress`.
+pub fn deflate(data: &[u8], level: u32) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 2),
+        flate2::Compression::new(level),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+/// Inflate a zlib stream (`UtilAll.uncompress`).
+pub fn inflate(data: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(data.len() * 2);
+    flate2::read::ZlibDecoder::new(data)
+        .read_to_end(&mut out)
+        .map_err(|e| ProtocolError::BadBody(format!("inflate: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> MessageExt {
+        let mut p = Properties::default();
+        p.insert("TAGS", "TagA");
+        p.insert("KEYS", "k1 k2");
+        p.insert("UNIQ_KEY", "7F0000010001000000000000000000AB");
+        MessageExt {
+            store_size: 0,
+            body_crc: 0,
+            queue_id: 2,
+            flag: 7,
+            queue_offset: 11,
+            commit_log_offset: 4096,
+            sys_flag: 0,
+            born_timestamp: 1_700_000_000_000,
+            born_host: "10.1.2.3:5555".parse().unwrap(),
+            store_timestamp: 1_700_000_000_001,
+            store_host: "127.0.0.1:10911".parse().unwrap(),
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            raw_body: Bytes::from_static("héllo 世界".as_bytes()),
+            topic: "TopicTest".into(),
+            properties: p,
+        }
+    }
+
+    #[test]
+    fn properties_string() {
+        let mut p = Properties::default();
+        p.insert("a", "1");
+        p.insert("b", "2");
+        assert_eq!(p.encode(), "a\u{1}1\u{2}b\u{1}2\u{2}");
+        assert_eq!(Properties::decode(&p.encode()), p);
+    }
+
+    #[test]
+    fn java_hash() {
+        assert_eq!(java_string_hash("TagA"), 2598919);
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(
+            java_string_hash("hello world, this is long"),
+            "hello world, this is long"
+                .encode_utf16()
+                .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+        );
+    }
+
+    #[test]
+    fn stored_record_roundtrip_and_truncation() {
+        let m = sample();
+        let mut b = BytesMut::new();
+        m.encode(&mut b);
+        let (d, n) = MessageExt::decode(&b).unwrap();
+        assert_eq!(n, b.len());
+        assert_eq!(d.topic, "TopicTest");
+        assert_eq!(d.properties, m.properties);
+        assert_eq!(d.body_crc, body_crc(&m.raw_body));
+        assert_eq!(d.offset_msg_id(), "7F00000100002A9F0000000000001000");
+        assert_eq!(d.msg_id(), "7F0000010001000000000000000000AB");
+        for cut in 0..b.len() {
+            assert!(MessageExt::decode(&b[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn batch_roundtrip() {
+        let mut b = BytesMut::new();
+        encode_batch_item(&mut b, 0, b"one", "TAGS\u{1}a\u{2}");
+        encode_batch_item(&mut b, 3, b"two", "");
+        let items = decode_batch(&b).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].flag, 3);
+        assert_eq!(&items[0].body[..], b"one");
+        for cut in 1..b.len() {
+            let _ = decode_batch(&b[..cut]);
+        }
+    }
+
+    #[test]
+    fn compression_roundtrip() {
+        let data = vec![b'x'; 10_000];
+        let z = deflate(&data, 5);
+        assert_eq!(z[0], 0x78);
+        assert_eq!(inflate(&z).unwrap(), data);
+    }
+
+    proptest! {
+        #[test]
+        fn prop_record_garbage(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = MessageExt::decode_all(&data);
+            let _ = decode_batch(&data);
+        }
+
+        #[test]
+        fn prop_record_roundtrip(body in proptest::collection::vec(any::<u8>(), 0..200), qid in 0i32..64, off in 0i64..1<<40, topic in "[a-zA-Z0-9_]{1,40}") {
+            let mut m = sample();
+            m.raw_body = Bytes::from(body);
+            m.queue_id = qid;
+            m.commit_log_offset = off;
+            m.topic = topic;
+            let mut b = BytesMut::new();
+            m.encode(&mut b);
+            let (d, n) = MessageExt::decode(&b).unwrap();
+            prop_assert_eq!(n, b.len());
+            m.store_size = n as i32;
+            m.body_crc = body_crc(&m.raw_body);
+            prop_assert_eq!(d, m);
+        }
+    }
+}
