@@ -46,7 +46,7 @@ pub fn decode_offset_msg_id(id: &str) -> Option<(SocketAddr, i64)> {
 }
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())
