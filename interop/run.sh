@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Rocklet <-> Apache RocketMQ 4.9.3 interop matrix.
+#
+#   interop/run.sh [FILTER]     # FILTER: substring of cell names, e.g. java-java, push, rocklet
+#
+# Runs setup.sh, then every selected cell; each prints "PASS <cell>", "FAIL <cell>: reason"
+# or "SKIP <cell>: reason". Writes interop/work/results.md and exits non-zero if any cell failed.
+#
+# Environment:
+#   ROCKLET_BIN         rocklet binary (default: <repo>/target/release/rocklet)
+#   INTEROP_PORT_BASE   first port of the block used (default 19000; uses base..base+120)
+#   INTEROP_KEEP_WORK=1 keep interop/work/ from earlier runs
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+FILTER="${1:-}"
+ROCKLET_BIN="${ROCKLET_BIN:-$REPO/target/release/rocklet}"
+PORT_BASE="${INTEROP_PORT_BASE:-19000}"
+WORK="$HERE/work"
+CP="$HERE/target/classes:$HERE/target/lib/*"
+RUN_T0=$SECONDS
+
+# shellcheck source=servers.sh
+source "$HERE/servers.sh"
+
+[[ "${INTEROP_KEEP_WORK:-0}" == 1 ]] || rm -rf "$WORK"
+mkdir -p "$WORK"
+
+CELLS=()     # cell names in order
+declare -A RESULT DETAIL SECS
+ROCKLET_PIDS=()
+SERVER_DIRS=()
+
+cleanup() {
+  local d p
+  for d in "${SERVER_DIRS[@]}"; do rmq_stop "$d" >/dev/null 2>&1; done
+  for p in "${ROCKLET_PIDS[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null
+      for _ in $(seq 1 25); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+      kill -KILL "$p" 2>/dev/null
+    fi
+  done
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
+
+selected() { [[ -z "$FILTER" || "$1" == *"$FILTER"* ]]; }
+group_selected() { # any of the given cells selected?
+  local c; for c in "$@"; do selected "$c" && return 0; done; return 1
+}
+
+record() { # CELL RESULT DETAIL SECONDS
+  local cell="$1" res="$2" det="$3" secs="$4"
+  CELLS+=("$cell"); RESULT[$cell]="$res"; DETAIL[$cell]="$det"; SECS[$cell]="$secs"
+  case "$res" in
+    PASS) echo "PASS $cell (${secs}s)${det:+ - $det}" ;;
+    SKIP) echo "SKIP $cell: $det" ;;
+    *)    echo "FAIL $cell: $det (${secs}s)" ;;
+  esac
+}
+
+# java_prog LOGPREFIX TIMEOUT CLASS ARGS... : runs a client program, stdout -> LOGPREFIX.out (and
+# indented to the console), stderr -> LOGPREFIX.err. Returns the program's exit code.
+java_prog() {
+  local log="$1" to="$2" cls="$3"; shift 3
+  local wd; wd="$(dirname "$log")"
+  timeout --kill-after=5 "$to" java -Xms64m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dfile.encoding=UTF-8 -Duser.home="$wd" -Drocketmq.client.logRoot="$wd/logs/client" \
+    -cp "$CP" "rocklet.interop.$cls" "$@" >"$log.out" 2>"$log.err"
+  local rc=$?
+  sed 's/^/    /' "$log.out"
+  (( rc == 124 || rc == 137 )) && echo "    (killed by timeout after $to)"
+  return $rc
+}
+
+last_fail_line() { # LOGPREFIX
+  local l; l="$(grep -m1 '^FAIL' "$1.out" 2>/dev/null)"
+  [[ -n "$l" ]] && echo "${l#FAIL }" || echo "exit $2, see ${1#"$HERE"/}.err"
+}
+
+# The matrix body shared by all server flavours.
+# run_client_cells PREFIX NAMESRV_ADDR WORKDIR
+run_client_cells() {
+  local pfx="$1" ns="$2" wd="$3" topic t0 rc
+  topic="RockletInterop_$(echo "$pfx" | tr -c 'A-Za-z0-9\n' '_')_$(date +%s)"
+  local sent="$wd/sent.jsonl"
+
+  # produce (always run when the group runs: the other cells need sent.jsonl)
+  t0=$SECONDS
+  java_prog "$wd/produce" 120s Produce -n "$ns" -t "$topic" -o "$sent"; rc=$?
+  local produce_ok=0
+  (( rc == 0 )) && produce_ok=1
+  if selected "$pfx/produce"; then
+    if (( produce_ok )); then
+      record "$pfx/produce" PASS "$(grep -c . "$sent") msgs in 7 modes" $((SECONDS - t0))
+    else
+      record "$pfx/produce" FAIL "$(last_fail_line "$wd/produce" $rc)" $((SECONDS - t0))
+    fi
+  fi
+  local expect=0; [[ -f "$sent" ]] && expect=$(grep -c . "$sent")
+
+  local mode
+  for mode in litepull push; do
+    local cell="$pfx/consume-$mode"
+    selected "$cell" || continue
+    t0=$SECONDS
+    if (( expect == 0 )); then
+      record "$cell" FAIL "produce wrote nothing" 0; continue
+    fi
+    java_prog "$wd/consume-$mode" 90s Consume -n "$ns" -t "$topic" -o "$wd/got-$mode.jsonl" \
+      --expect "$expect" --mode "$mode" --timeout-sec 45; rc=$?
+    if (( rc != 0 )); then
+      record "$cell" FAIL "$(last_fail_line "$wd/consume-$mode" $rc)" $((SECONDS - t0)); continue
+    fi
+    python3 "$HERE/compare.py" "$sent" "$wd/got-$mode.jsonl" >"$wd/compare-$mode.out" 2>&1; rc=$?
+    sed 's/^/    /' "$wd/compare-$mode.out"
+    if (( rc == 0 && produce_ok )); then
+      record "$cell" PASS "$expect/$expect msgs identical" $((SECONDS - t0))
+    elif (( rc == 0 )); then
+      record "$cell" FAIL "compare ok but produce failed" $((SECONDS - t0))
+    else
+      record "$cell" FAIL "$(grep -m1 '^FAIL' "$wd/compare-$mode.out" | sed 's/^FAIL //'); see ${wd#"$HERE"/}/compare-$mode.out" $((SECONDS - t0))
+    fi
+  done
+
+  local cell="$pfx/admin"
+  if selected "$cell"; then
+    t0=$SECONDS
+    java_prog "$wd/admin" 90s Admin -n "$ns" -t "$topic" -o "$wd/admin.json" --sent "$sent"; rc=$?
+    if (( rc == 0 )); then
+      record "$cell" PASS "$(grep -c '^PASS admin/' "$wd/admin.out") admin checks" $((SECONDS - t0))
+    else
+      record "$cell" FAIL "$(grep '^FAIL admin/' "$wd/admin.out" | sed 's/^FAIL admin\///' | cut -c1-160 | paste -sd';' -)" $((SECONDS - t0))
+    fi
+  fi
+}
+
+CLIENT_CELLS=(produce consume-litepull consume-push admin)
+cells_of() { local c; for c in "${CLIENT_CELLS[@]}"; do echo "$1/$c"; done; }
+
+fail_group() { # PREFIX REASON SECS
+  local c; for c in $(cells_of "$1"); do selected "$c" && record "$c" FAIL "$2" "$3"; done
+}
+skip_group() { # PREFIX REASON
+  local c; for c in $(cells_of "$1"); do selected "$c" && record "$c" SKIP "$2" 0; done
+}
+
+wait_port() { # PORT TIMEOUT_S PID
+  local deadline=$(( SECONDS + $2 ))
+  while (( SECONDS < deadline )); do
+    kill -0 "$3" 2>/dev/null || return 2
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# start_rocklet WORKDIR NAME PORT... -- ARGS : starts "$ROCKLET_BIN ARGS", waits for every PORT.
+start_rocklet() {
+  local wd="$1" name="$2"; shift 2
+  local ports=()
+  while [[ $# -gt 0 && "$1" != "--" ]]; do ports+=("$1"); shift; done
+  shift
+  RUST_LOG="${RUST_LOG:-info}" nohup "$ROCKLET_BIN" "$@" >"$wd/$name.log" 2>&1 </dev/null &
+  local pid=$!
+  ROCKLET_PIDS+=("$pid")
+  echo "$pid" > "$wd/$name.pid"
+  local p
+  for p in "${ports[@]}"; do
+    wait_port "$p" 30 "$pid"
+    case $? in
+      0) ;;
+      2) echo "run.sh: rocklet $name exited during startup:" >&2; tail -n 30 "$wd/$name.log" >&2; return 1 ;;
+      *) echo "run.sh: rocklet $name: port $p not open after 30s:" >&2; tail -n 30 "$wd/$name.log" >&2; return 1 ;;
+    esac
+  done
+  echo "run.sh: rocklet $name up (pid $pid, ports ${ports[*]})"
+}
+
+################################ groups ################################
+
+group_java_java() {
+  local pfx=java-java
+  group_selected $(cells_of $pfx) || return 0
+  local wd="$WORK/$pfx" ns_port=$((PORT_BASE + 76)) br_port=$((PORT_BASE + 11)) t0=$SECONDS
+  mkdir -p "$wd"; SERVER_DIRS+=("$wd")
+  echo "== $pfx: Java namesrv :$ns_port + Java broker :$br_port (4.9.3)"
+  if ! rmq_start_namesrv "$ns_port" "$wd" || ! rmq_start_broker "127.0.0.1:$ns_port" "$br_port" broker-a "$wd"; then
+    fail_group $pfx "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0))
+    rmq_stop "$wd"; return 0
+  fi
+  run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
+  rmq_stop "$wd" >/dev/null
+}
+
+group_java_rocklet() {
+  local pfx=java-rocklet
+  group_selected $(cells_of $pfx) || return 0
+  if [[ ! -x "$ROCKLET_BIN" ]]; then
+    skip_group $pfx "rocklet binary missing ($ROCKLET_BIN)"; return 0
+  fi
+  local wd="$WORK/$pfx" ns_port=$((PORT_BASE + 56)) br_port=$((PORT_BASE + 41)) t0=$SECONDS
+  mkdir -p "$wd/store"
+  echo "== $pfx: rocklet serve (namesrv :$ns_port, broker :$br_port)"
+  if ! start_rocklet "$wd" rocklet "$ns_port" "$br_port" -- \
+      serve --namesrv-port "$ns_port" --broker-port "$br_port" --store "$wd/store"; then
+    fail_group $pfx "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); return 0
+  fi
+  run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
+}
+
+group_java_rocklet_split() {
+  local pfx=java-rocklet-split
+  group_selected $(cells_of $pfx) || return 0
+  if [[ ! -x "$ROCKLET_BIN" ]]; then
+    skip_group $pfx "rocklet binary missing ($ROCKLET_BIN)"; return 0
+  fi
+  local wd="$WORK/$pfx" ns_port=$((PORT_BASE + 96)) br_port=$((PORT_BASE + 81)) t0=$SECONDS
+  mkdir -p "$wd/store"
+  echo "== $pfx: rocklet namesrv :$ns_port + rocklet broker :$br_port (separate processes)"
+  if ! start_rocklet "$wd" rocklet-namesrv "$ns_port" -- namesrv --listen-port "$ns_port" || \
+     ! start_rocklet "$wd" rocklet-broker "$br_port" -- broker -n "127.0.0.1:$ns_port" \
+         --listen-port "$br_port" --store-path-root-dir "$wd/store" --broker-name broker-r; then
+    fail_group $pfx "rocklet namesrv/broker did not start (see ${wd#"$HERE"/}/*.log)" $((SECONDS - t0)); return 0
+  fi
+  # give the broker's first registration a moment to reach the name server (bounded)
+  sleep 1
+  run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
+}
+
+group_golden() {
+  local cell=golden/reproducible
+  selected "$cell" || return 0
+  local wd="$WORK/golden" t0=$SECONDS rc
+  mkdir -p "$wd"
+  java_prog "$wd/golden" 60s Golden -o "$wd/out"; rc=$?
+  if (( rc != 0 )); then
+    record $cell FAIL "$(last_fail_line "$wd/golden" $rc)" $((SECONDS - t0)); return 0
+  fi
+  if diff -r "$HERE/golden" "$wd/out" >"$wd/diff.txt" 2>&1; then
+    record $cell PASS "$(ls "$wd/out" | wc -l) files identical to interop/golden" $((SECONDS - t0))
+  else
+    record $cell FAIL "regenerated golden files differ from interop/golden (see ${wd#"$HERE"/}/diff.txt)" $((SECONDS - t0))
+  fi
+}
+
+################################ main ################################
+
+echo "== setup"
+if ! "$HERE/setup.sh"; then
+  echo "FAIL setup: setup.sh failed" >&2
+  mkdir -p "$WORK"; printf '# Interop results\n\nsetup.sh failed\n' > "$WORK/results.md"
+  exit 1
+fi
+
+group_golden
+group_java_java
+group_java_rocklet
+group_java_rocklet_split
+
+# results.md
+{
+  echo "# Rocklet interop results"
+  echo
+  echo "Generated by \`interop/run.sh${FILTER:+ $FILTER}\` on $(date -u '+%Y-%m-%d %H:%M:%S UTC');"
+  echo "Java side: Apache RocketMQ 4.9.3 from Maven Central, $(java -version 2>&1 | head -1)."
+  echo "Rocklet binary: \`${ROCKLET_BIN#"$REPO"/}\` ($([[ -x "$ROCKLET_BIN" ]] && echo present || echo missing))."
+  echo
+  echo "| cell | result | time (s) | detail |"
+  echo "| --- | --- | --- | --- |"
+  for c in "${CELLS[@]}"; do
+    d="${DETAIL[$c]//|/\\|}"
+    echo "| \`$c\` | ${RESULT[$c]} | ${SECS[$c]} | $d |"
+  done
+} > "$WORK/results.md"
+
+npass=0; nfail=0; nskip=0
+for c in "${CELLS[@]}"; do
+  case "${RESULT[$c]}" in PASS) npass=$((npass+1));; SKIP) nskip=$((nskip+1));; *) nfail=$((nfail+1));; esac
+done
+echo
+echo "results: interop/work/results.md ($((SECONDS - RUN_T0))s total)"
+if (( ${#CELLS[@]} == 0 )); then
+  echo "run.sh: no cell matches filter '$FILTER'" >&2
+  exit 2
+fi
+echo "interop: $npass passed, $nfail failed, $nskip skipped"
+(( nfail == 0 ))
