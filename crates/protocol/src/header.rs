@@ -454,3 +454,33 @@ mod tests {
         );
     }
 }
+
+command_header! {
+    /// `QueryDataVersionRequestHeader` (QUERY_DATA_VERSION, sent by Java brokers every 30 s).
+    pub struct QueryDataVersionRequestHeader {
+        broker_name: String = "brokerName",
+        broker_addr: String = "brokerAddr",
+        cluster_name: String = "clusterName",
+        broker_id: i64 = "brokerId",
+    }
+}
+
+command_header! {
+    /// `QueryDataVersionResponseHeader`.
+    pub struct QueryDataVersionResponseHeader { changed: Option<bool> = "changed" }
+}
+
+command_header! {
+    /// `WipeWritePermOfBrokerRequestHeader` / `AddWritePermOfBrokerRequestHeader`.
+    pub struct BrokerNameRequestHeader { broker_name: String = "brokerName" }
+}
+
+command_header! {
+    /// `DeleteTopicFromNamesrvRequestHeader` / `DeleteTopicRequestHeader`.
+    pub struct TopicRequestHeader { topic: String = "topic" }
+}
+
+command_header! {
+    /// `GetKVListByNamespaceRequestHeader`.
+    pub struct NamespaceRequestHeader { namespace: String = "namespace" }
+}

@@ -1,1 +1,16 @@
-//! rocklet-remoting
+//! Tokio transport for the RocketMQ remoting protocol.
+//!
+//! - [`client::RemotingClient`]: one TCP connection per peer address, requests matched to responses
+//!   by `opaque` through a map of oneshot senders, one reader and one writer task per connection,
+//!   a per-request timeout; a framing error fails every pending request and drops the connection.
+//! - [`server::serve`]: an accept loop with a connection limit and graceful shutdown; each
+//!   connection decodes frames and hands requests to a [`server::Processor`].
+
+pub mod client;
+pub mod conn;
+pub mod error;
+pub mod server;
+
+pub use client::RemotingClient;
+pub use error::RemotingError;
+pub use server::{not_supported, serve, ConnCtx, Processor, ServerConfig};

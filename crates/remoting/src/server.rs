@@ -1,0 +1,142 @@
+//! Server side: accept loop, per-connection frame loop, graceful shutdown (the role of Java's
+//! `NettyRemotingServer`, shaped like mini-redis `server.rs`).
+
+use bytes::Bytes;
+use rocklet_protocol::{RemotingCommand, ResponseCode};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::conn::{spawn_writer, FrameReader, ReadError};
+
+/// What a connection handler may do besides returning a response: answer later (long polling,
+/// group commit) or push requests to the client.
+#[derive(Clone)]
+pub struct ConnCtx {
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    tx: mpsc::Sender<Bytes>,
+}
+
+impl ConnCtx {
+    /// Queue a command for this connection. Returns false when the connection is gone.
+    pub async fn send(&self, cmd: &RemotingCommand) -> bool {
+        self.tx.send(cmd.encode_to_bytes()).await.is_ok()
+    }
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+    /// A context not bound to a socket, for unit tests of processors.
+    pub fn for_test(tx: mpsc::Sender<Bytes>) -> Self {
+        ConnCtx { peer: ([127, 0, 0, 1], 1).into(), local: ([127, 0, 0, 1], 2).into(), tx }
+    }
+    /// A channel to this connection's writer, for pushing frames.
+    pub fn sender(&self) -> mpsc::Sender<Bytes> {
+        self.tx.clone()
+    }
+}
+
+/// Handles requests; one implementation per server (name server, broker).
+pub trait Processor: Send + Sync + 'static {
+    /// Process one request. Return `Some(response)` to answer now, `None` for oneway requests or
+    /// when the handler answers later through `ctx`.
+    fn process(&self, ctx: &ConnCtx, req: RemotingCommand) -> impl Future<Output = Option<RemotingCommand>> + Send;
+
+    /// Called once when a connection closes (to forget its clients).
+    fn connection_closed(&self, _peer: SocketAddr) {}
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Most connections served at once (Java has no limit; this protects memory).
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { max_connections: 10_000 }
+    }
+}
+
+/// Serve `listener` until `shutdown` turns true, then wait for connection handlers to end.
+pub async fn serve<P: Processor>(listener: TcpListener, processor: Arc<P>, config: ServerConfig, mut shutdown: watch::Receiver<bool>) {
+    let limit = Arc::new(Semaphore::new(config.max_connections));
+    let mut conns = JoinSet::new();
+    let local = listener.local_addr().ok();
+    loop {
+        let permit = tokio::select! {
+            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = shutdown.changed() => break,
+        };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let processor = processor.clone();
+        let mut sd = shutdown.clone();
+        let local = stream.local_addr().ok().or(local).unwrap_or_else(|| ([127, 0, 0, 1], 0).into());
+        conns.spawn(async move {
+            let _permit = permit;
+            let (r, w) = stream.into_split();
+            let tx = spawn_writer(w);
+            let ctx = ConnCtx { peer, local, tx };
+            let mut reader = FrameReader::new(r);
+            loop {
+                let next = tokio::select! {
+                    n = reader.next() => n,
+                    _ = sd.changed() => break,
+                };
+                match next {
+                    Ok(Some(cmd)) if cmd.is_response() => {
+                        // Responses to server-pushed requests are not awaited by anyone here.
+                        tracing::trace!(opaque = cmd.opaque, "response from client ignored");
+                    }
+                    Ok(Some(cmd)) => {
+                        let oneway = cmd.is_oneway();
+                        if let Some(resp) = processor.process(&ctx, cmd).await {
+                            if !oneway && !ctx.send(&resp).await {
+                                break;
+                            }
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(ReadError::Protocol(e)) => {
+                        // A malformed frame closes this connection only.
+                        tracing::warn!(%peer, error = %e, "malformed frame, closing connection");
+                        break;
+                    }
+                    Err(ReadError::Io(e)) => {
+                        tracing::debug!(%peer, error = %e, "connection read error");
+                        break;
+                    }
+                }
+            }
+            processor.connection_closed(peer);
+        });
+        // Reap finished handlers so the set does not grow.
+        while conns.try_join_next().is_some() {}
+    }
+    drop(listener);
+    while conns.join_next().await.is_some() {}
+}
+
+/// A REQUEST_CODE_NOT_SUPPORTED response naming the code, with Java's remark.
+pub fn not_supported(req: &RemotingCommand) -> RemotingCommand {
+    RemotingCommand::response_to(
+        req,
+        ResponseCode::REQUEST_CODE_NOT_SUPPORTED,
+        Some(format!(" request type {} not supported", req.code)),
+    )
+}
