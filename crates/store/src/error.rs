@@ -1,0 +1,42 @@
+//! Store errors.
+
+use std::path::PathBuf;
+
+/// Errors returned by the store.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("message record of {size} bytes exceeds the maximum message size {max}")]
+    MessageTooLarge { size: usize, max: usize },
+    #[error("batch of {size} bytes cannot fit in a commit-log file of {file_size} bytes")]
+    BatchTooLarge { size: usize, file_size: usize },
+    #[error("properties are {0} bytes, the maximum is 32767")]
+    PropertiesTooLong(usize),
+    #[error("topic is {0} bytes, the maximum is 127")]
+    TopicTooLong(usize),
+    #[error("invalid topic name {0:?}")]
+    InvalidTopic(String),
+    #[error("invalid batch: {0}")]
+    InvalidBatch(&'static str),
+    #[error("invalid store configuration: {0}")]
+    InvalidConfig(String),
+    #[error("message store is shut down")]
+    ShutDown,
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot encode record: {0}")]
+    Encode(#[from] crate::record::EncodeError),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StoreError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

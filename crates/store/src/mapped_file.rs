@@ -1,0 +1,332 @@
+//! Memory-mapped files and queues of them (commit log and consume queues).
+//!
+//! Concurrency contract: bytes below a file's `wrote` position are immutable and may be read
+//! by anyone; bytes at or above it are written only by the single holder of the owning
+//! queue's append lock (or by recovery before the store is shared), then published with a
+//! release store of `wrote`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use memmap2::{MmapOptions, MmapRaw};
+use parking_lot::{Mutex, RwLock};
+
+use crate::layout;
+
+pub(crate) struct MappedFile {
+    from: u64,
+    size: usize,
+    map: MmapRaw,
+    ptr: *mut u8,
+    wrote: AtomicUsize,
+    flushed: AtomicUsize,
+    path: PathBuf,
+    _file: File,
+}
+
+// SAFETY: the raw pointer targets the mapping owned by `map`, which lives as long as the
+// struct; concurrent access follows the contract in the module docs (disjoint regions,
+// publication via `wrote`).
+unsafe impl Send for MappedFile {}
+unsafe impl Sync for MappedFile {}
+
+pub(crate) fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+impl MappedFile {
+    fn map(file: File, path: PathBuf, from: u64, size: usize, wrote: usize) -> io::Result<Self> {
+        let map = MmapOptions::new().len(size).map_raw(&file)?;
+        let ptr = map.as_mut_ptr();
+        Ok(MappedFile {
+            from,
+            size,
+            map,
+            ptr,
+            wrote: AtomicUsize::new(wrote),
+            flushed: AtomicUsize::new(wrote),
+            path,
+            _file: file,
+        })
+    }
+
+    pub fn create(dir: &Path, from: u64, size: usize) -> io::Result<Self> {
+        let path = dir.join(layout::file_name(from));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        file.set_len(size as u64)?;
+        file.sync_all()?;
+        sync_dir(dir);
+        Self::map(file, path, from, size, 0)
+    }
+
+    /// Opens an existing file for recovery: everything is readable (`wrote == size`) until
+    /// recovery sets the real position.
+    pub fn open(path: PathBuf, from: u64, size: usize) -> io::Result<Self> {
+        let file = OpenOptions::new().read(true).write(true).open(&path)?;
+        let len = file.metadata()?.len();
+        if len != size as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: file length {len} does not match the configured mapped file size {size}",
+                    path.display()
+                ),
+            ));
+        }
+        Self::map(file, path, from, size, size)
+    }
+
+    pub fn from(&self) -> u64 {
+        self.from
+    }
+    pub fn size(&self) -> usize {
+        self.size
+    }
+    pub fn wrote(&self) -> usize {
+        self.wrote.load(Ordering::Acquire)
+    }
+    pub fn is_full(&self) -> bool {
+        self.wrote() >= self.size
+    }
+
+    /// Published bytes `[pos, pos+len)`, if all are below the write position.
+    pub fn slice(&self, pos: usize, len: usize) -> Option<&[u8]> {
+        let end = pos.checked_add(len)?;
+        if end > self.wrote() {
+            return None;
+        }
+        // SAFETY: in bounds (wrote <= size) and published, hence immutable.
+        Some(unsafe { std::slice::from_raw_parts(self.ptr.add(pos), len) })
+    }
+
+    /// Mutable access to unpublished bytes `[pos, pos+len)`.
+    ///
+    /// # Safety
+    /// The caller must hold the owning queue's append lock (or be recovering with exclusive
+    /// access), `pos >= wrote()` unless recovering, and `pos + len <= size`.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn write_region(&self, pos: usize, len: usize) -> &mut [u8] {
+        assert!(pos + len <= self.size, "write beyond mapped file");
+        std::slice::from_raw_parts_mut(self.ptr.add(pos), len)
+    }
+
+    pub fn set_wrote(&self, pos: usize) {
+        self.wrote.store(pos, Ordering::Release);
+    }
+
+    /// Recovery: set positions to `pos`, zero any non-zero bytes after it and make that durable.
+    pub fn truncate_to(&self, pos: usize) -> io::Result<()> {
+        const CHUNK: usize = 64 * 1024;
+        let mut p = pos;
+        let mut zeroed_any = false;
+        while p < self.size {
+            let n = CHUNK.min(self.size - p);
+            // SAFETY: recovery has exclusive access; in bounds.
+            let region = unsafe { self.write_region(p, n) };
+            if region.iter().any(|&b| b != 0) {
+                region.fill(0);
+                zeroed_any = true;
+            }
+            p += n;
+        }
+        if zeroed_any {
+            self.map.flush_range(pos, self.size - pos)?;
+        }
+        self.wrote.store(pos, Ordering::Release);
+        self.flushed.store(pos, Ordering::Release);
+        Ok(())
+    }
+
+    /// msync the dirty range; returns the flushed position.
+    pub fn flush(&self) -> io::Result<usize> {
+        let w = self.wrote();
+        let f = self.flushed.load(Ordering::Acquire);
+        if w > f {
+            self.map.flush_range(f, w - f)?;
+            self.flushed.store(w, Ordering::Release);
+        }
+        Ok(w.max(f))
+    }
+
+    pub fn flushed(&self) -> usize {
+        self.flushed.load(Ordering::Acquire)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Zero-copy view into a mapped file, used as a `Bytes` owner.
+pub(crate) struct MappedSlice {
+    file: Arc<MappedFile>,
+    pos: usize,
+    len: usize,
+}
+
+impl AsRef<[u8]> for MappedSlice {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: constructed only for published ranges, which never change.
+        unsafe { std::slice::from_raw_parts(self.file.ptr.add(self.pos), self.len) }
+    }
+}
+
+/// Returns a `Bytes` over a published range of `file` without copying.
+pub(crate) fn bytes_of(file: &Arc<MappedFile>, pos: usize, len: usize) -> Option<bytes::Bytes> {
+    file.slice(pos, len)?;
+    Some(bytes::Bytes::from_owner(MappedSlice {
+        file: file.clone(),
+        pos,
+        len,
+    }))
+}
+
+/// An ordered list of equally sized mapped files named by their start offsets.
+pub(crate) struct MappedFileQueue {
+    dir: PathBuf,
+    file_size: usize,
+    files: RwLock<Vec<Arc<MappedFile>>>,
+    flush_lock: Mutex<()>,
+}
+
+impl MappedFileQueue {
+    /// Loads all files of `dir` (created if missing) for recovery.
+    pub fn load(dir: PathBuf, file_size: usize) -> io::Result<Self> {
+        fs::create_dir_all(&dir)?;
+        let mut starts = Vec::new();
+        for e in fs::read_dir(&dir)? {
+            let e = e?;
+            if let Some(off) = e.file_name().to_str().and_then(layout::parse_file_name) {
+                starts.push(off);
+            }
+        }
+        starts.sort_unstable();
+        let mut files = Vec::with_capacity(starts.len());
+        for (i, &s) in starts.iter().enumerate() {
+            if s % file_size as u64 != 0 || (i > 0 && s != starts[i - 1] + file_size as u64) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: file {} does not continue the file sequence (file size {file_size})",
+                        dir.display(),
+                        layout::file_name(s)
+                    ),
+                ));
+            }
+            let path = dir.join(layout::file_name(s));
+            files.push(Arc::new(MappedFile::open(path, s, file_size)?));
+        }
+        Ok(MappedFileQueue {
+            dir,
+            file_size,
+            files: RwLock::new(files),
+            flush_lock: Mutex::new(()),
+        })
+    }
+
+    pub fn file_size(&self) -> usize {
+        self.file_size
+    }
+
+    pub fn files(&self) -> Vec<Arc<MappedFile>> {
+        self.files.read().clone()
+    }
+
+    pub fn first(&self) -> Option<Arc<MappedFile>> {
+        self.files.read().first().cloned()
+    }
+
+    pub fn last(&self) -> Option<Arc<MappedFile>> {
+        self.files.read().last().cloned()
+    }
+
+    /// The file containing `offset`.
+    pub fn find(&self, offset: u64) -> Option<Arc<MappedFile>> {
+        let files = self.files.read();
+        let first = files.first()?;
+        let idx = layout::file_index(first.from(), self.file_size as u64, offset)?;
+        files.get(idx).cloned()
+    }
+
+    /// Creates and appends the file starting at `from` (must continue the sequence).
+    pub fn create(&self, from: u64) -> io::Result<Arc<MappedFile>> {
+        let mut files = self.files.write();
+        if let Some(last) = files.last() {
+            if from != last.from() + self.file_size as u64 {
+                return Err(io::Error::other(format!(
+                    "refusing to create {} after {}",
+                    layout::file_name(from),
+                    layout::file_name(last.from())
+                )));
+            }
+        }
+        let f = Arc::new(MappedFile::create(&self.dir, from, self.file_size)?);
+        files.push(f.clone());
+        Ok(f)
+    }
+
+    /// Offset after the last written byte (or `empty_default` if there are no files).
+    pub fn max_offset(&self) -> Option<u64> {
+        self.last().map(|f| f.from() + f.wrote() as u64)
+    }
+
+    /// Recovery: make `offset` the end of the queue: set positions, zero the tail of its file
+    /// and delete all later files. Files are kept entirely when `offset` is at a file end.
+    pub fn truncate(&self, offset: u64) -> io::Result<()> {
+        let mut files = self.files.write();
+        let mut keep = files.len();
+        for (i, f) in files.iter().enumerate() {
+            let end = f.from() + self.file_size as u64;
+            if offset >= end {
+                f.set_wrote(self.file_size);
+                f.flushed.store(self.file_size, Ordering::Release);
+            } else if offset >= f.from() {
+                f.truncate_to((offset - f.from()) as usize)?;
+            } else {
+                keep = keep.min(i);
+            }
+        }
+        for f in files.drain(keep..) {
+            tracing::warn!(path = %f.path().display(), "deleting file beyond the recovered end");
+            fs::remove_file(f.path())?;
+        }
+        sync_dir(&self.dir);
+        Ok(())
+    }
+
+    /// Flushes every dirty file; returns the end offset of flushed data.
+    pub fn flush(&self) -> io::Result<u64> {
+        let _g = self.flush_lock.lock();
+        let files = self.files();
+        let Some(last) = files.last() else {
+            return Ok(0);
+        };
+        // Files before the last fully flushed full file need nothing.
+        let mut start = files.len() - 1;
+        while start > 0 {
+            let f = &files[start - 1];
+            if f.flushed() >= self.file_size {
+                break;
+            }
+            start -= 1;
+        }
+        let mut flushed = last.from();
+        for f in &files[start..] {
+            let p = f.flush()?;
+            flushed = f.from() + p as u64;
+            if p < f.size() {
+                break;
+            }
+        }
+        Ok(flushed)
+    }
+}

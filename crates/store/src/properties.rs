@@ -1,0 +1,118 @@
+//! Pure helpers for the encoded message properties string
+//! (`key\u{1}value\u{2}` repeated, `MessageDecoder.string2messageProperties`).
+
+/// `MessageConst.PROPERTY_TAGS`.
+pub const TAGS: &str = "TAGS";
+/// `MessageConst.PROPERTY_KEYS` (space separated).
+pub const KEYS: &str = "KEYS";
+/// `MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX`.
+pub const UNIQ_KEY: &str = "UNIQ_KEY";
+/// `MessageConst.PROPERTY_WAIT_STORE_MSG_OK`.
+pub const WAIT: &str = "WAIT";
+/// `MessageConst.KEY_SEPARATOR`.
+pub const KEY_SEPARATOR: char = ' ';
+pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
+pub const PROPERTY_SEPARATOR: char = '\u{2}';
+
+/// Iterates the (name, value) pairs Java would put into its map (later duplicates win there;
+/// use [`get`] for that behaviour). Mirrors Java `String.split` which drops trailing empty
+/// parts and ignores items that do not split into exactly two parts.
+pub fn iter(props: &str) -> impl Iterator<Item = (&str, &str)> {
+    props.split(PROPERTY_SEPARATOR).filter_map(|item| {
+        let item = item.trim_end_matches(NAME_VALUE_SEPARATOR);
+        let mut it = item.split(NAME_VALUE_SEPARATOR);
+        let k = it.next()?;
+        let v = it.next()?;
+        if it.next().is_some() || item.is_empty() {
+            return None;
+        }
+        Some((k, v))
+    })
+}
+
+/// Value of `name`, as Java's map would hold it (last occurrence wins).
+pub fn get<'a>(props: &'a str, name: &str) -> Option<&'a str> {
+    iter(props)
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .last()
+}
+
+/// Java `String.hashCode()` (over UTF-16 code units), widened to i64 like
+/// `MessageExtBrokerInner.tagsString2tagsCode`.
+pub fn java_string_hash(s: &str) -> i64 {
+    let mut h: i32 = 0;
+    for c in s.encode_utf16() {
+        h = h.wrapping_mul(31).wrapping_add(c as i32);
+    }
+    h as i64
+}
+
+/// tagsCode stored in the consume queue: hash of the TAGS property, 0 without tags.
+pub fn tags_code(props: &str) -> i64 {
+    match get(props, TAGS) {
+        Some(t) if !t.is_empty() => java_string_hash(t),
+        _ => 0,
+    }
+}
+
+/// Index keys of a message: each non-empty space separated KEYS entry, then UNIQ_KEY.
+pub fn index_keys(props: &str, mut f: impl FnMut(&str)) {
+    let mut keys = None;
+    let mut uniq = None;
+    for (k, v) in iter(props) {
+        if k == KEYS {
+            keys = Some(v);
+        } else if k == UNIQ_KEY {
+            uniq = Some(v);
+        }
+    }
+    if let Some(keys) = keys {
+        for k in keys.split(KEY_SEPARATOR).filter(|k| !k.is_empty()) {
+            f(k);
+        }
+    }
+    if let Some(u) = uniq.filter(|u| !u.is_empty()) {
+        f(u);
+    }
+}
+
+/// Whether `key` is one of the message's index keys.
+pub fn has_index_key(props: &str, key: &str) -> bool {
+    let mut found = false;
+    index_keys(props, |k| found |= k == key);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_hash() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("TagA"), 2598919);
+        // "hello world".hashCode() == 1794106052
+        assert_eq!(java_string_hash("hello world"), 1794106052);
+        // Overflowing, negative: "polygenelubricants".hashCode() == Integer.MIN_VALUE
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN as i64);
+        // Non-BMP char hashes as a surrogate pair: "😀" = \uD83D\uDE00 -> 55357*31+56832
+        assert_eq!(java_string_hash("😀"), 55357 * 31 + 56832);
+    }
+
+    #[test]
+    fn parse() {
+        let p = "TAGS\u{1}TagA\u{2}KEYS\u{1}k1 k2  k3\u{2}UNIQ_KEY\u{1}ABC\u{2}";
+        assert_eq!(get(p, TAGS), Some("TagA"));
+        assert_eq!(tags_code(p), java_string_hash("TagA"));
+        let mut keys = vec![];
+        index_keys(p, |k| keys.push(k.to_string()));
+        assert_eq!(keys, ["k1", "k2", "k3", "ABC"]);
+        assert!(has_index_key(p, "k2"));
+        assert!(!has_index_key(p, "k4"));
+        assert_eq!(tags_code(""), 0);
+        assert_eq!(tags_code("TAGS\u{1}\u{2}"), 0);
+        assert_eq!(get("a\u{1}b\u{1}c\u{2}a\u{1}d", "a"), Some("d"));
+        assert_eq!(get("x\u{1}1\u{1}\u{2}", "x"), Some("1"));
+    }
+}
