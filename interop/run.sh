@@ -124,7 +124,19 @@ run_client_cells() {
     fi
   done
 
-  local cell="$pfx/admin"
+  local cell="$pfx/namesrv-wire"
+  if selected "$cell"; then
+    t0=$SECONDS
+    timeout 60s python3 "$HERE/probe.py" namesrv-wire "$ns" "$topic" "$wd/namesrv-wire" >"$wd/namesrv-wire.out" 2>&1; rc=$?
+    sed 's/^/    /' "$wd/namesrv-wire.out"
+    if (( rc == 0 )); then
+      record "$cell" PASS "route/cluster answers recorded in ${wd#"$HERE"/}/namesrv-wire" $((SECONDS - t0))
+    else
+      record "$cell" FAIL "$(grep -m1 '^FAIL' "$wd/namesrv-wire.out" | sed 's/^FAIL //' | cut -c1-200)" $((SECONDS - t0))
+    fi
+  fi
+
+  cell="$pfx/admin"
   if selected "$cell"; then
     t0=$SECONDS
     java_prog "$wd/admin" 90s Admin -n "$ns" -t "$topic" -o "$wd/admin.json" --sent "$sent"; rc=$?
@@ -136,7 +148,7 @@ run_client_cells() {
   fi
 }
 
-CLIENT_CELLS=(produce consume-litepull consume-push admin)
+CLIENT_CELLS=(produce consume-litepull consume-push namesrv-wire admin)
 cells_of() { local c; for c in "${CLIENT_CELLS[@]}"; do echo "$1/$c"; done; }
 
 fail_group() { # PREFIX REASON SECS
@@ -207,6 +219,9 @@ group_java_rocklet() {
       serve --namesrv-port "$ns_port" --broker-port "$br_port" --store "$wd/store"; then
     fail_group $pfx "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); return 0
   fi
+  if ! python3 "$HERE/probe.py" wait-broker "127.0.0.1:$ns_port" --timeout-sec 30; then
+    fail_group $pfx "no broker registered with the name server (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); return 0
+  fi
   run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
 }
 
@@ -224,8 +239,9 @@ group_java_rocklet_split() {
          --listen-port "$br_port" --store-path-root-dir "$wd/store" --broker-name broker-r; then
     fail_group $pfx "rocklet namesrv/broker did not start (see ${wd#"$HERE"/}/*.log)" $((SECONDS - t0)); return 0
   fi
-  # give the broker's first registration a moment to reach the name server (bounded)
-  sleep 1
+  if ! python3 "$HERE/probe.py" wait-broker "127.0.0.1:$ns_port" --timeout-sec 30; then
+    fail_group $pfx "broker never registered with the name server" $((SECONDS - t0)); return 0
+  fi
   run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
 }
 
