@@ -101,6 +101,8 @@ struct FlushCtl {
     requested: i64,
     flushed: i64,
     stop: bool,
+    /// Test hook: the flush thread does nothing while set.
+    paused: bool,
 }
 
 struct Prep {
@@ -451,11 +453,14 @@ fn flush_loop(inner: Arc<Inner>) {
     loop {
         {
             let mut g = inner.flush_ctl.lock();
-            if !g.stop && g.requested <= g.flushed {
+            if !g.stop && (g.requested <= g.flushed || g.paused) {
                 inner.flush_cv.wait_for(&mut g, wait);
             }
             if g.stop {
                 return;
+            }
+            if g.paused {
+                continue;
             }
         }
         inner.flush_commit_log();
@@ -506,6 +511,7 @@ impl MessageStore {
                 requested: 0,
                 flushed: 0,
                 stop: false,
+                paused: false,
             }),
             flush_cv: Condvar::new(),
             closed: AtomicBool::new(false),
@@ -863,6 +869,13 @@ impl MessageStore {
     #[doc(hidden)]
     pub fn halt_without_flush(&self) {
         self.stop_flusher();
+    }
+
+    /// Test hook: pause/resume the flush thread (to provoke `FlushDiskTimeout`).
+    #[doc(hidden)]
+    pub fn pause_flush_for_tests(&self, paused: bool) {
+        self.inner.flush_ctl.lock().paused = paused;
+        self.inner.flush_cv.notify_all();
     }
 
     fn stop_flusher(&self) -> bool {
