@@ -1,6 +1,26 @@
 //! rocklet-store: a durable RocketMQ 4.9.3-compatible message store (commit log, consume
 //! queues, key index, checkpoint, recovery). No networking.
 //!
+//! Layout under `root_dir` (Java-compatible): `commitlog/<20-digit start offset>`,
+//! `consumequeue/<topic>/<queueId>/<20-digit start offset>`, `checkpoint`.
+//!
+//! Design:
+//! * One append lock: the record is encoded straight into the mmap, queue offsets are
+//!   assigned and the 20-byte consume-queue entry written under it, so a message is
+//!   readable via `get_message` when `put_message` returns. No syscall per message in
+//!   AsyncFlush (only at file rollover).
+//! * One flush thread (std, stopped by `shutdown`/drop): AsyncFlush msyncs dirty ranges
+//!   every `flush_interval_commit_log_ms`; SyncFlush is group commit (puts register the end
+//!   offset they need, the thread msyncs everything written so far and publishes the flushed
+//!   offset on a watch channel; waiters time out into `PutStatus::FlushDiskTimeout`).
+//!   Consume queues are flushed and the checkpoint written every
+//!   `flush_interval_consume_queue_ms`.
+//! * Recovery at open scans the whole commit log (magic, sizes, body CRC, stored physical
+//!   offset), truncates at the first invalid record (zeroing the torn tail, deleting later
+//!   files), verifies each dispatchable record against its consume-queue entry (rewriting
+//!   missing or wrong entries, dropping entries past the end) and rebuilds the in-memory key
+//!   index. Open time is therefore proportional to the commit-log size.
+//!
 //! Pure, I/O-free modules: [`record`] (record codec), [`cq`] (consume-queue entries),
 //! [`layout`] (file arithmetic), [`properties`], [`search`].
 
