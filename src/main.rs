@@ -1,1 +1,50 @@
-fn main() {}
+//! `rocklet`: run a name server and broker, send messages, administer, benchmark.
+
+mod cli_serve;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "rocklet",
+    version,
+    about = "A fast Rust implementation of Apache RocketMQ 4.9.x"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a name server and a broker in one process (the embedded default).
+    Serve(cli_serve::ServeArgs),
+    /// Run a name server.
+    Namesrv(cli_serve::NamesrvArgs),
+    /// Run a broker.
+    Broker(cli_serve::BrokerArgs),
+}
+
+fn init_tracing() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.cmd {
+            Cmd::Serve(a) => cli_serve::serve(a).await,
+            Cmd::Namesrv(a) => cli_serve::namesrv(a).await,
+            Cmd::Broker(a) => cli_serve::broker(a).await,
+        }
+    })
+}

@@ -1,1 +1,175 @@
-//! rocklet-broker
+//! Rocklet's broker: request processors over the store, registration with name servers
+//! (Java `BrokerController`, `SendMessageProcessor`, `PullMessageProcessor`, `AdminBrokerProcessor`,
+//! `ClientManageProcessor`, `ConsumerManageProcessor`, `QueryMessageProcessor`).
+
+pub mod clients;
+pub mod config;
+pub mod offsets;
+mod processor;
+mod register;
+pub mod topic;
+
+pub use config::{BrokerConfig, ConfigError};
+pub use processor::HANDLED_CODES;
+
+use rocklet_remoting::client::ClientOptions;
+use rocklet_remoting::{serve, RemotingClient, ServerConfig};
+use rocklet_store::MessageStore;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrokerError {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on port {port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("store: {0}")]
+    Store(#[from] rocklet_store::StoreError),
+}
+
+/// State shared by every processor and background task.
+pub(crate) struct BrokerInner {
+    pub cfg: BrokerConfig,
+    /// `brokerIP1:listenPort`, what name servers and clients see.
+    pub addr: String,
+    pub store_host: SocketAddr,
+    pub store: Arc<MessageStore>,
+    pub topics: topic::TopicConfigManager,
+    pub offsets: offsets::ConsumerOffsetManager,
+    pub clients: clients::ClientManager,
+    pub namesrv: RemotingClient,
+    /// Wakes the registration loop (a topic was created).
+    pub register_now: Notify,
+    pub started: Instant,
+}
+
+/// A running broker.
+pub struct Broker {
+    inner: Arc<BrokerInner>,
+    local: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Broker {
+    /// Open the store (recovering it), bind, register with the name servers and serve.
+    pub async fn start(mut cfg: BrokerConfig) -> Result<Broker, BrokerError> {
+        cfg.validate()?;
+        let t0 = Instant::now();
+        let listener = TcpListener::bind((cfg.bind_addr, cfg.listen_port))
+            .await
+            .map_err(|e| BrokerError::Bind {
+                port: cfg.listen_port,
+                source: e,
+            })?;
+        let local = listener.local_addr().map_err(|e| BrokerError::Bind {
+            port: cfg.listen_port,
+            source: e,
+        })?;
+        cfg.listen_port = local.port();
+        let store_host = SocketAddr::new(cfg.broker_ip1, local.port());
+        let store = MessageStore::open(cfg.store_config(store_host))?;
+        let inner = Arc::new(BrokerInner {
+            addr: store_host.to_string(),
+            store_host,
+            topics: topic::TopicConfigManager::load(&cfg),
+            offsets: offsets::ConsumerOffsetManager::load(&cfg.store_path_root_dir),
+            clients: clients::ClientManager::default(),
+            namesrv: RemotingClient::new(ClientOptions {
+                connect_timeout: Duration::from_secs(3),
+                ..Default::default()
+            }),
+            register_now: Notify::new(),
+            started: Instant::now(),
+            store,
+            cfg,
+        });
+        let (tx, rx) = watch::channel(false);
+        let processor = Arc::new(processor::BrokerProcessor::new(inner.clone()));
+        let mut tasks = vec![tokio::spawn(serve(
+            listener,
+            processor,
+            ServerConfig::default(),
+            rx.clone(),
+        ))];
+        tasks.push(tokio::spawn(register::registration_loop(
+            inner.clone(),
+            rx.clone(),
+        )));
+        tasks.push(tokio::spawn(offset_flush_loop(inner.clone(), rx)));
+        tracing::info!(
+            listen = %local,
+            advertised = %inner.addr,
+            store = %inner.cfg.store_path_root_dir.display(),
+            flush = ?inner.cfg.flush_disk_type,
+            namesrv = ?inner.cfg.namesrv_addr,
+            startup_ms = t0.elapsed().as_millis() as u64,
+            "broker {} ready", inner.cfg.broker_name
+        );
+        Ok(Broker {
+            inner,
+            local,
+            shutdown: tx,
+            tasks,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+    /// `brokerIP1:port`.
+    pub fn advertised_addr(&self) -> &str {
+        &self.inner.addr
+    }
+    pub fn store(&self) -> &Arc<MessageStore> {
+        &self.inner.store
+    }
+    pub fn config(&self) -> &BrokerConfig {
+        &self.inner.cfg
+    }
+
+    /// Register with every name server now (also done every 30 s).
+    pub async fn register_now(&self) {
+        register::register_all(&self.inner).await;
+    }
+
+    /// Unregister, stop serving, flush the store and consumer offsets, write the checkpoint.
+    pub async fn shutdown(mut self) {
+        register::unregister_all(&self.inner).await;
+        let _ = self.shutdown.send(true);
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+        self.inner.offsets.persist();
+        self.inner.topics.persist();
+        self.inner.store.shutdown();
+        self.inner.namesrv.shutdown();
+        tracing::info!(broker = %self.inner.cfg.broker_name, "broker shut down");
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+async fn offset_flush_loop(inner: Arc<BrokerInner>, mut rx: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        inner.cfg.flush_consumer_offset_interval.max(100),
+    ));
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => inner.offsets.persist(),
+            _ = rx.changed() => break,
+        }
+    }
+}

@@ -55,7 +55,12 @@ impl Namesrv {
         let routes = Arc::new(RouteInfoManager::new());
         let processor = Arc::new(NamesrvProcessor::new(routes.clone()));
         let (tx, rx) = watch::channel(false);
-        let server = tokio::spawn(serve(listener, processor, ServerConfig::default(), rx.clone()));
+        let server = tokio::spawn(serve(
+            listener,
+            processor,
+            ServerConfig::default(),
+            rx.clone(),
+        ));
         let r2 = routes.clone();
         let mut rx2 = rx;
         let scanner = tokio::spawn(async move {
@@ -69,7 +74,12 @@ impl Namesrv {
             }
         });
         tracing::info!(%addr, "name server listening");
-        Ok(Namesrv { addr, routes, shutdown: tx, tasks: vec![server, scanner] })
+        Ok(Namesrv {
+            addr,
+            routes,
+            shutdown: tx,
+            tasks: vec![server, scanner],
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -1,7 +1,8 @@
 //! Request handling for the name server, one function per request code.
 
 use rocklet_protocol::body::{
-    decode_json, encode_json, DataVersion, KvTable, RegisterBrokerBody, TopicConfigSerializeWrapper, TopicList,
+    decode_json, encode_json, DataVersion, KvTable, RegisterBrokerBody,
+    TopicConfigSerializeWrapper, TopicList,
 };
 use rocklet_protocol::header::*;
 use rocklet_protocol::{ProtocolError, RemotingCommand, RequestCode, ResponseCode};
@@ -50,12 +51,20 @@ impl NamesrvProcessor {
                 Ok(ok(req).with_body(self.routes.cluster_info().to_fastjson()))
             }
             RequestCode::GET_ALL_TOPIC_LIST_FROM_NAMESERVER => {
-                Ok(ok(req).with_body(encode_json(&TopicList { broker_addr: None, topic_list: self.routes.all_topics() })))
+                Ok(ok(req).with_body(encode_json(&TopicList {
+                    broker_addr: None,
+                    topic_list: self.routes.all_topics(),
+                })))
             }
             RequestCode::QUERY_DATA_VERSION => self.query_data_version(req),
-            RequestCode::GET_TOPICS_BY_CLUSTER => req.header::<GetTopicsByClusterRequestHeader>().map(|h| {
-                ok(req).with_body(encode_json(&TopicList { broker_addr: None, topic_list: self.routes.topics_by_cluster(&h.cluster) }))
-            }),
+            RequestCode::GET_TOPICS_BY_CLUSTER => {
+                req.header::<GetTopicsByClusterRequestHeader>().map(|h| {
+                    ok(req).with_body(encode_json(&TopicList {
+                        broker_addr: None,
+                        topic_list: self.routes.topics_by_cluster(&h.cluster),
+                    }))
+                })
+            }
             RequestCode::DELETE_TOPIC_IN_NAMESRV => req.header::<TopicRequestHeader>().map(|h| {
                 self.routes.delete_topic(&h.topic);
                 ok(req)
@@ -64,7 +73,11 @@ impl NamesrvProcessor {
                 req.header::<BrokerNameRequestHeader>().map(|h| {
                     let writable = req.code == RequestCode::ADD_WRITE_PERM_OF_BROKER.as_i32();
                     let n = self.routes.set_write_perm(&h.broker_name, writable);
-                    let key = if writable { "addTopicCount" } else { "wipeTopicCount" };
+                    let key = if writable {
+                        "addTopicCount"
+                    } else {
+                        "wipeTopicCount"
+                    };
                     let mut r = ok(req);
                     r.ext_fields.insert(key, n.to_string());
                     r
@@ -74,7 +87,11 @@ impl NamesrvProcessor {
                 // Rocklet keeps no KV config (order-topic config and the like): Java answers
                 // QUERY_NOT_FOUND when a namespace or key is absent.
                 let _ = KvTable::default();
-                Ok(RemotingCommand::response_to(req, ResponseCode::QUERY_NOT_FOUND, Some("No config item".into())))
+                Ok(RemotingCommand::response_to(
+                    req,
+                    ResponseCode::QUERY_NOT_FOUND,
+                    Some("No config item".into()),
+                ))
             }
             _ => return None,
         })
@@ -100,9 +117,15 @@ impl NamesrvProcessor {
                 RegisterBrokerBody::decode(req.body_bytes(), h.compressed.unwrap_or(false))?
             }
         } else {
-            let w: TopicConfigSerializeWrapper =
-                if req.body_bytes().is_empty() { Default::default() } else { decode_json(req.body_bytes())? };
-            RegisterBrokerBody { filter_server_list: Vec::new(), topic_config_serialize_wrapper: w }
+            let w: TopicConfigSerializeWrapper = if req.body_bytes().is_empty() {
+                Default::default()
+            } else {
+                decode_json(req.body_bytes())?
+            };
+            RegisterBrokerBody {
+                filter_server_list: Vec::new(),
+                topic_config_serialize_wrapper: w,
+            }
         };
         let w = body.topic_config_serialize_wrapper;
         let res = self.routes.register_broker(Registration {
@@ -116,13 +139,19 @@ impl NamesrvProcessor {
             filter_server_list: body.filter_server_list,
             peer: Some(ctx.peer),
         });
-        let header = RegisterBrokerResponseHeader { ha_server_addr: res.ha_server_addr, master_addr: res.master_addr };
-        Ok(ok(req).with_header(&header).with_body(encode_json(&KvTable::default())))
+        let header = RegisterBrokerResponseHeader {
+            ha_server_addr: res.ha_server_addr,
+            master_addr: res.master_addr,
+        };
+        Ok(ok(req)
+            .with_header(&header)
+            .with_body(encode_json(&KvTable::default())))
     }
 
     fn unregister_broker(&self, req: &RemotingCommand) -> Res {
         let h: UnRegisterBrokerRequestHeader = req.header()?;
-        self.routes.unregister_broker(&h.cluster_name, &h.broker_addr, &h.broker_name, h.broker_id);
+        self.routes
+            .unregister_broker(&h.cluster_name, &h.broker_addr, &h.broker_name, h.broker_id);
         Ok(ok(req))
     }
 
@@ -143,9 +172,15 @@ impl NamesrvProcessor {
 
     fn query_data_version(&self, req: &RemotingCommand) -> Res {
         let h: QueryDataVersionRequestHeader = req.header()?;
-        let dv: DataVersion = if req.body_bytes().is_empty() { Default::default() } else { decode_json(req.body_bytes())? };
+        let dv: DataVersion = if req.body_bytes().is_empty() {
+            Default::default()
+        } else {
+            decode_json(req.body_bytes())?
+        };
         let (changed, current) = self.routes.query_data_version(&h.broker_addr, &dv);
-        let mut r = ok(req).with_header(&QueryDataVersionResponseHeader { changed: Some(changed) });
+        let mut r = ok(req).with_header(&QueryDataVersionResponseHeader {
+            changed: Some(changed),
+        });
         if let Some(c) = current {
             r = r.with_body(encode_json(&c));
         }
@@ -162,7 +197,9 @@ impl Processor for NamesrvProcessor {
         let resp = match self.handle(ctx, &req) {
             Some(Ok(r)) => r,
             // Java answers a header or body it cannot decode with SYSTEM_ERROR and the reason.
-            Some(Err(e)) => RemotingCommand::response_to(&req, ResponseCode::SYSTEM_ERROR, Some(e.to_string())),
+            Some(Err(e)) => {
+                RemotingCommand::response_to(&req, ResponseCode::SYSTEM_ERROR, Some(e.to_string()))
+            }
             None => not_supported(&req),
         };
         Some(resp)
@@ -186,6 +223,8 @@ mod tests {
             let req = RemotingCommand::request_bare(*code);
             assert!(p.handle(&ctx, &req).is_some(), "{code} not dispatched");
         }
-        assert!(p.handle(&ctx, &RemotingCommand::request_bare(9999)).is_none());
+        assert!(p
+            .handle(&ctx, &RemotingCommand::request_bare(9999))
+            .is_none());
     }
 }

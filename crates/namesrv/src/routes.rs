@@ -2,7 +2,9 @@
 
 use parking_lot::RwLock;
 use rocklet_protocol::body::{DataVersion, TopicConfig};
-use rocklet_protocol::route::{perm, BrokerData, ClusterInfo, QueueData, TopicRouteData, MASTER_ID};
+use rocklet_protocol::route::{
+    perm, BrokerData, ClusterInfo, QueueData, TopicRouteData, MASTER_ID,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -57,18 +59,35 @@ impl RouteInfoManager {
 
     pub fn register_broker(&self, r: Registration<'_>) -> RegisterResult {
         let mut t = self.t.write();
-        t.cluster_addr.entry(r.cluster_name.to_owned()).or_default().insert(r.broker_name.to_owned());
+        t.cluster_addr
+            .entry(r.cluster_name.to_owned())
+            .or_default()
+            .insert(r.broker_name.to_owned());
         let mut first = false;
-        let bd = t.broker_addr.entry(r.broker_name.to_owned()).or_insert_with(|| {
-            first = true;
-            BrokerData { broker_addrs: BTreeMap::new(), broker_name: r.broker_name.to_owned(), cluster: r.cluster_name.to_owned() }
-        });
+        let bd = t
+            .broker_addr
+            .entry(r.broker_name.to_owned())
+            .or_insert_with(|| {
+                first = true;
+                BrokerData {
+                    broker_addrs: BTreeMap::new(),
+                    broker_name: r.broker_name.to_owned(),
+                    cluster: r.cluster_name.to_owned(),
+                }
+            });
         // The same address under another id (slave promoted to master): drop the old entry.
-        bd.broker_addrs.retain(|id, addr| !(addr == r.broker_addr && *id != r.broker_id));
-        let old = bd.broker_addrs.insert(r.broker_id, r.broker_addr.to_owned());
+        bd.broker_addrs
+            .retain(|id, addr| !(addr == r.broker_addr && *id != r.broker_id));
+        let old = bd
+            .broker_addrs
+            .insert(r.broker_id, r.broker_addr.to_owned());
         first |= old.is_none();
         if r.broker_id == MASTER_ID {
-            let changed = t.broker_live.get(r.broker_addr).map(|l| l.data_version != r.data_version).unwrap_or(true);
+            let changed = t
+                .broker_live
+                .get(r.broker_addr)
+                .map(|l| l.data_version != r.data_version)
+                .unwrap_or(true);
             if changed || first {
                 for tc in r.topic_configs.values() {
                     let qd = QueueData {
@@ -78,7 +97,10 @@ impl RouteInfoManager {
                         topic_syn_flag: tc.topic_sys_flag,
                         write_queue_nums: tc.write_queue_nums,
                     };
-                    t.topic_queue.entry(tc.topic_name.clone()).or_default().insert(r.broker_name.to_owned(), qd);
+                    t.topic_queue
+                        .entry(tc.topic_name.clone())
+                        .or_default()
+                        .insert(r.broker_name.to_owned(), qd);
                 }
             }
         }
@@ -92,16 +114,27 @@ impl RouteInfoManager {
             },
         );
         if prev.is_none() {
-            tracing::info!(broker = r.broker_name, addr = r.broker_addr, id = r.broker_id, "new broker registered");
+            tracing::info!(
+                broker = r.broker_name,
+                addr = r.broker_addr,
+                id = r.broker_id,
+                "new broker registered"
+            );
         }
         if r.filter_server_list.is_empty() {
             t.filter_server.remove(r.broker_addr);
         } else {
-            t.filter_server.insert(r.broker_addr.to_owned(), r.filter_server_list);
+            t.filter_server
+                .insert(r.broker_addr.to_owned(), r.filter_server_list);
         }
         let mut res = RegisterResult::default();
         if r.broker_id != MASTER_ID {
-            if let Some(master) = t.broker_addr.get(r.broker_name).and_then(|b| b.master_addr()).map(str::to_owned) {
+            if let Some(master) = t
+                .broker_addr
+                .get(r.broker_name)
+                .and_then(|b| b.master_addr())
+                .map(str::to_owned)
+            {
                 res.ha_server_addr = t.broker_live.get(&master).map(|l| l.ha_server_addr.clone());
                 res.master_addr = Some(master);
             }
@@ -110,7 +143,11 @@ impl RouteInfoManager {
     }
 
     /// `isBrokerTopicConfigChanged` + `updateBrokerInfoUpdateTimestamp` (QUERY_DATA_VERSION).
-    pub fn query_data_version(&self, broker_addr: &str, dv: &DataVersion) -> (bool, Option<DataVersion>) {
+    pub fn query_data_version(
+        &self,
+        broker_addr: &str,
+        dv: &DataVersion,
+    ) -> (bool, Option<DataVersion>) {
         let mut t = self.t.write();
         match t.broker_live.get_mut(broker_addr) {
             Some(l) => {
@@ -124,17 +161,33 @@ impl RouteInfoManager {
         }
     }
 
-    pub fn unregister_broker(&self, cluster: &str, broker_addr: &str, broker_name: &str, broker_id: i64) {
+    pub fn unregister_broker(
+        &self,
+        cluster: &str,
+        broker_addr: &str,
+        broker_name: &str,
+        broker_id: i64,
+    ) {
         let mut t = self.t.write();
         t.broker_live.remove(broker_addr);
         t.filter_server.remove(broker_addr);
         Self::remove_addr(&mut t, cluster, broker_name, broker_id, broker_addr);
     }
 
-    fn remove_addr(t: &mut Tables, cluster: &str, broker_name: &str, broker_id: i64, broker_addr: &str) {
+    fn remove_addr(
+        t: &mut Tables,
+        cluster: &str,
+        broker_name: &str,
+        broker_id: i64,
+        broker_addr: &str,
+    ) {
         let mut remove_name = false;
         if let Some(bd) = t.broker_addr.get_mut(broker_name) {
-            if bd.broker_addrs.get(&broker_id).is_some_and(|a| a == broker_addr) {
+            if bd
+                .broker_addrs
+                .get(&broker_id)
+                .is_some_and(|a| a == broker_addr)
+            {
                 bd.broker_addrs.remove(&broker_id);
             }
             remove_name = bd.broker_addrs.is_empty();
@@ -152,12 +205,21 @@ impl RouteInfoManager {
                 !qs.is_empty()
             });
         }
-        tracing::info!(broker = broker_name, addr = broker_addr, "broker unregistered");
+        tracing::info!(
+            broker = broker_name,
+            addr = broker_addr,
+            "broker unregistered"
+        );
     }
 
     fn remove_live(&self, pred: impl Fn(&str, &BrokerLive) -> bool) {
         let mut t = self.t.write();
-        let dead: Vec<String> = t.broker_live.iter().filter(|(a, l)| pred(a, l)).map(|(a, _)| a.clone()).collect();
+        let dead: Vec<String> = t
+            .broker_live
+            .iter()
+            .filter(|(a, l)| pred(a, l))
+            .map(|(a, _)| a.clone())
+            .collect();
         for addr in dead {
             t.broker_live.remove(&addr);
             t.filter_server.remove(&addr);
@@ -184,7 +246,10 @@ impl RouteInfoManager {
         self.remove_live(|addr, l| {
             let dead = now.duration_since(l.last_update) > expired;
             if dead {
-                tracing::warn!(broker = addr, "broker expired: not heard from in {expired:?}");
+                tracing::warn!(
+                    broker = addr,
+                    "broker expired: not heard from in {expired:?}"
+                );
             }
             dead
         });
@@ -220,7 +285,11 @@ impl RouteInfoManager {
         let t = self.t.read();
         ClusterInfo {
             broker_addr_table: t.broker_addr.clone(),
-            cluster_addr_table: t.cluster_addr.iter().map(|(c, s)| (c.clone(), s.iter().cloned().collect())).collect(),
+            cluster_addr_table: t
+                .cluster_addr
+                .iter()
+                .map(|(c, s)| (c.clone(), s.iter().cloned().collect()))
+                .collect(),
         }
     }
 
@@ -230,8 +299,14 @@ impl RouteInfoManager {
 
     pub fn topics_by_cluster(&self, cluster: &str) -> Vec<String> {
         let t = self.t.read();
-        let Some(names) = t.cluster_addr.get(cluster) else { return Vec::new() };
-        t.topic_queue.iter().filter(|(_, qs)| qs.keys().any(|n| names.contains(n))).map(|(k, _)| k.clone()).collect()
+        let Some(names) = t.cluster_addr.get(cluster) else {
+            return Vec::new();
+        };
+        t.topic_queue
+            .iter()
+            .filter(|(_, qs)| qs.keys().any(|n| names.contains(n)))
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 
     pub fn delete_topic(&self, topic: &str) {
@@ -245,7 +320,11 @@ impl RouteInfoManager {
         let mut n = 0;
         for qs in t.topic_queue.values_mut() {
             if let Some(qd) = qs.get_mut(broker_name) {
-                qd.perm = if writable { qd.perm | perm::WRITE } else { qd.perm & !perm::WRITE };
+                qd.perm = if writable {
+                    qd.perm | perm::WRITE
+                } else {
+                    qd.perm & !perm::WRITE
+                };
                 n += 1;
             }
         }

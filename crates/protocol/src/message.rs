@@ -91,14 +91,17 @@ impl Properties {
         self.0.iter().cloned().collect()
     }
 
-    /// `MessageDecoder.messageProperties2String`: `key\u1value\u2` for every entry.
+    /// `MessageDecoder.messageProperties2String`: `key\u1value` entries joined by `\u2`. The
+    /// 4.9.3 jar deletes the trailing separator (golden `message_properties.hex`).
     pub fn encode(&self) -> String {
         let mut s = String::with_capacity(self.0.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-        for (k, v) in &self.0 {
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                s.push(PROPERTY_SEPARATOR);
+            }
             s.push_str(k);
             s.push(NAME_VALUE_SEPARATOR);
             s.push_str(v);
-            s.push(PROPERTY_SEPARATOR);
         }
         s
     }
@@ -420,7 +423,7 @@ mod tests {
         let mut p = Properties::default();
         p.insert("a", "1");
         p.insert("b", "2");
-        assert_eq!(p.encode(), "a\u{1}1\u{2}b\u{1}2\u{2}");
+        assert_eq!(p.encode(), "a\u{1}1\u{2}b\u{1}2");
         assert_eq!(Properties::decode(&p.encode()), p);
     }
 

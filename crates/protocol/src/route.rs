@@ -33,8 +33,9 @@ pub struct QueueData {
     pub broker_name: String,
     pub perm: i32,
     pub read_queue_nums: i32,
-    /// 4.x spelling (5.x renamed it `topicSysFlag`); both are accepted when reading.
-    #[serde(default, alias = "topicSysFlag")]
+    /// The real 4.9.3 name server writes `topicSysFlag` (fastjson names it after the getter
+    /// `getTopicSysFlag`, although the field is spelled `topicSynFlag`); both are read.
+    #[serde(default, rename = "topicSysFlag", alias = "topicSynFlag")]
     pub topic_syn_flag: i32,
     pub write_queue_nums: i32,
 }
@@ -152,7 +153,7 @@ mod tests {
 
     #[test]
     fn java_route_json_roundtrip() {
-        let java = br#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911",1:"127.0.0.1:10921"},"brokerName":"broker-a","cluster":"DefaultCluster"}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSynFlag":0,"writeQueueNums":4}]}"#;
+        let java = br#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911",1:"127.0.0.1:10921"},"brokerName":"broker-a","cluster":"DefaultCluster"}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#;
         let r = TopicRouteData::from_json(java).unwrap();
         assert_eq!(r.broker_datas[0].master_addr(), Some("127.0.0.1:10911"));
         assert_eq!(r.queue_datas[0].write_queue_nums, 4);

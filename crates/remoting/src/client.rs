@@ -63,7 +63,10 @@ pub struct ClientOptions {
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions { connect_timeout: Duration::from_secs(3), language: LanguageCode::OTHER }
+        ClientOptions {
+            connect_timeout: Duration::from_secs(3),
+            language: LanguageCode::OTHER,
+        }
     }
 }
 
@@ -115,11 +118,24 @@ impl RemotingClient {
                 return Ok(c.clone());
             }
         }
-        let stream = match tokio::time::timeout(self.inner.opts.connect_timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(RemotingError::Connect { addr: addr.to_owned(), reason: e.to_string() }),
-            Err(_) => return Err(RemotingError::Connect { addr: addr.to_owned(), reason: "connect timeout".into() }),
-        };
+        let stream =
+            match tokio::time::timeout(self.inner.opts.connect_timeout, TcpStream::connect(addr))
+                .await
+            {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    return Err(RemotingError::Connect {
+                        addr: addr.to_owned(),
+                        reason: e.to_string(),
+                    })
+                }
+                Err(_) => {
+                    return Err(RemotingError::Connect {
+                        addr: addr.to_owned(),
+                        reason: "connect timeout".into(),
+                    })
+                }
+            };
         let _ = stream.set_nodelay(true);
         let (r, w) = stream.into_split();
         let tx = spawn_writer(w);
@@ -130,7 +146,10 @@ impl RemotingClient {
             closed: AtomicBool::new(false),
             reader_task: Mutex::new(None),
         });
-        self.inner.conns.lock().insert(addr.to_owned(), conn.clone());
+        self.inner
+            .conns
+            .lock()
+            .insert(addr.to_owned(), conn.clone());
         let weak = Arc::downgrade(&self.inner);
         let c2 = conn.clone();
         let task = tokio::spawn(async move {
@@ -147,7 +166,10 @@ impl RemotingClient {
                         let handler = weak.upgrade().and_then(|i| i.handler.lock().clone());
                         match handler {
                             Some(h) => h(cmd, tx.clone()),
-                            None => tracing::debug!(code = cmd.code, "server request ignored: no handler"),
+                            None => tracing::debug!(
+                                code = cmd.code,
+                                "server request ignored: no handler"
+                            ),
                         }
                     }
                     Ok(None) => break,
@@ -170,46 +192,87 @@ impl RemotingClient {
     }
 
     /// Send a request and wait for its response, all within `timeout`.
-    pub async fn invoke(&self, addr: &str, mut cmd: RemotingCommand, timeout: Duration) -> Result<RemotingCommand, RemotingError> {
+    pub async fn invoke(
+        &self,
+        addr: &str,
+        mut cmd: RemotingCommand,
+        timeout: Duration,
+    ) -> Result<RemotingCommand, RemotingError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let conn = match tokio::time::timeout_at(deadline, self.connection(addr)).await {
             Ok(c) => c?,
-            Err(_) => return Err(RemotingError::Timeout { addr: addr.to_owned(), timeout }),
+            Err(_) => {
+                return Err(RemotingError::Timeout {
+                    addr: addr.to_owned(),
+                    timeout,
+                })
+            }
         };
         cmd.opaque = next_opaque();
         cmd.language = self.inner.opts.language;
         let (tx, rx) = oneshot::channel();
         conn.pending.lock().insert(cmd.opaque, tx);
-        let _guard = PendingGuard { conn: &conn, opaque: cmd.opaque };
+        let _guard = PendingGuard {
+            conn: &conn,
+            opaque: cmd.opaque,
+        };
         let frame = cmd.encode_to_bytes();
         match tokio::time::timeout_at(deadline, conn.tx.send(frame)).await {
             Ok(Ok(())) => {}
             Ok(Err(_)) => {
                 conn.close();
-                return Err(RemotingError::SendRequest { addr: addr.to_owned(), reason: "connection closed".into() });
+                return Err(RemotingError::SendRequest {
+                    addr: addr.to_owned(),
+                    reason: "connection closed".into(),
+                });
             }
-            Err(_) => return Err(RemotingError::Timeout { addr: addr.to_owned(), timeout }),
+            Err(_) => {
+                return Err(RemotingError::Timeout {
+                    addr: addr.to_owned(),
+                    timeout,
+                })
+            }
         }
         match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(_)) => Err(RemotingError::ConnectionClosed { addr: addr.to_owned() }),
-            Err(_) => Err(RemotingError::Timeout { addr: addr.to_owned(), timeout }),
+            Ok(Err(_)) => Err(RemotingError::ConnectionClosed {
+                addr: addr.to_owned(),
+            }),
+            Err(_) => Err(RemotingError::Timeout {
+                addr: addr.to_owned(),
+                timeout,
+            }),
         }
     }
 
     /// Send a request flagged oneway; returns once it is queued for writing.
-    pub async fn invoke_oneway(&self, addr: &str, mut cmd: RemotingCommand, timeout: Duration) -> Result<(), RemotingError> {
+    pub async fn invoke_oneway(
+        &self,
+        addr: &str,
+        mut cmd: RemotingCommand,
+        timeout: Duration,
+    ) -> Result<(), RemotingError> {
         let conn = match tokio::time::timeout(timeout, self.connection(addr)).await {
             Ok(c) => c?,
-            Err(_) => return Err(RemotingError::Timeout { addr: addr.to_owned(), timeout }),
+            Err(_) => {
+                return Err(RemotingError::Timeout {
+                    addr: addr.to_owned(),
+                    timeout,
+                })
+            }
         };
         cmd.opaque = next_opaque();
         cmd.language = self.inner.opts.language;
         cmd.mark_oneway();
         match tokio::time::timeout(timeout, conn.tx.send(cmd.encode_to_bytes())).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(RemotingError::SendRequest { addr: addr.to_owned(), reason: "connection closed".into() }),
-            Err(_) => Err(RemotingError::TooMuchRequest(format!("write queue to {addr} full for {timeout:?}"))),
+            Ok(Err(_)) => Err(RemotingError::SendRequest {
+                addr: addr.to_owned(),
+                reason: "connection closed".into(),
+            }),
+            Err(_) => Err(RemotingError::TooMuchRequest(format!(
+                "write queue to {addr} full for {timeout:?}"
+            ))),
         }
     }
 

@@ -57,7 +57,10 @@ pub struct FrameReader<R> {
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub fn new(inner: R) -> Self {
-        FrameReader { inner, buf: BytesMut::with_capacity(64 * 1024) }
+        FrameReader {
+            inner,
+            buf: BytesMut::with_capacity(64 * 1024),
+        }
     }
 
     /// The next command; `Ok(None)` on a clean end of stream.
@@ -73,7 +76,13 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                         // Reserve for the whole frame once its length is known (already checked
                         // against the 16 MiB limit by decode).
                         if self.buf.len() >= 4 {
-                            let total = u32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize + 4;
+                            let total = u32::from_be_bytes([
+                                self.buf[0],
+                                self.buf[1],
+                                self.buf[2],
+                                self.buf[3],
+                            ]) as usize
+                                + 4;
                             if total > self.buf.capacity() {
                                 self.buf.reserve(total - self.buf.len());
                             }
@@ -84,9 +93,17 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             if self.buf.capacity() - self.buf.len() < 4096 {
                 self.buf.reserve(64 * 1024);
             }
-            let n = self.inner.read_buf(&mut self.buf).await.map_err(ReadError::Io)?;
+            let n = self
+                .inner
+                .read_buf(&mut self.buf)
+                .await
+                .map_err(ReadError::Io)?;
             if n == 0 {
-                return if self.buf.is_empty() { Ok(None) } else { Err(ReadError::Io(std::io::ErrorKind::UnexpectedEof.into())) };
+                return if self.buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(ReadError::Io(std::io::ErrorKind::UnexpectedEof.into()))
+                };
             }
         }
     }

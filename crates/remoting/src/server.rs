@@ -31,7 +31,11 @@ impl ConnCtx {
     }
     /// A context not bound to a socket, for unit tests of processors.
     pub fn for_test(tx: mpsc::Sender<Bytes>) -> Self {
-        ConnCtx { peer: ([127, 0, 0, 1], 1).into(), local: ([127, 0, 0, 1], 2).into(), tx }
+        ConnCtx {
+            peer: ([127, 0, 0, 1], 1).into(),
+            local: ([127, 0, 0, 1], 2).into(),
+            tx,
+        }
     }
     /// A channel to this connection's writer, for pushing frames.
     pub fn sender(&self) -> mpsc::Sender<Bytes> {
@@ -43,7 +47,11 @@ impl ConnCtx {
 pub trait Processor: Send + Sync + 'static {
     /// Process one request. Return `Some(response)` to answer now, `None` for oneway requests or
     /// when the handler answers later through `ctx`.
-    fn process(&self, ctx: &ConnCtx, req: RemotingCommand) -> impl Future<Output = Option<RemotingCommand>> + Send;
+    fn process(
+        &self,
+        ctx: &ConnCtx,
+        req: RemotingCommand,
+    ) -> impl Future<Output = Option<RemotingCommand>> + Send;
 
     /// Called once when a connection closes (to forget its clients).
     fn connection_closed(&self, _peer: SocketAddr) {}
@@ -57,12 +65,19 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_connections: 10_000 }
+        ServerConfig {
+            max_connections: 10_000,
+        }
     }
 }
 
 /// Serve `listener` until `shutdown` turns true, then wait for connection handlers to end.
-pub async fn serve<P: Processor>(listener: TcpListener, processor: Arc<P>, config: ServerConfig, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve<P: Processor>(
+    listener: TcpListener,
+    processor: Arc<P>,
+    config: ServerConfig,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let limit = Arc::new(Semaphore::new(config.max_connections));
     let mut conns = JoinSet::new();
     let local = listener.local_addr().ok();
@@ -86,7 +101,11 @@ pub async fn serve<P: Processor>(listener: TcpListener, processor: Arc<P>, confi
         let _ = stream.set_nodelay(true);
         let processor = processor.clone();
         let mut sd = shutdown.clone();
-        let local = stream.local_addr().ok().or(local).unwrap_or_else(|| ([127, 0, 0, 1], 0).into());
+        let local = stream
+            .local_addr()
+            .ok()
+            .or(local)
+            .unwrap_or_else(|| ([127, 0, 0, 1], 0).into());
         conns.spawn(async move {
             let _permit = permit;
             let (r, w) = stream.into_split();

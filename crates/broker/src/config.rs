@@ -1,0 +1,288 @@
+//! Broker configuration: `BrokerConfig` + `MessageStoreConfig` under the property names RocketMQ
+//! users know, read from a Java-style properties file and overridable by the caller.
+
+use rocklet_store::{FlushDiskType, StoreConfig};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    /// `brokerClusterName`, default `DefaultCluster`.
+    pub broker_cluster_name: String,
+    /// `brokerName`; Java defaults to the host name, Rocklet to `broker-a`.
+    pub broker_name: String,
+    /// `brokerId`, 0 = master.
+    pub broker_id: i64,
+    /// `namesrvAddr`: `host:port;host:port`.
+    pub namesrv_addr: Option<String>,
+    /// `listenPort`, default 10911.
+    pub listen_port: u16,
+    /// Address to bind (Rocklet extension; tests use 127.0.0.1).
+    pub bind_addr: IpAddr,
+    /// `brokerIP1`: the address advertised to name servers and clients.
+    pub broker_ip1: IpAddr,
+    /// `storePathRootDir`, default `~/store`.
+    pub store_path_root_dir: PathBuf,
+    /// `flushDiskType`: ASYNC_FLUSH (default) or SYNC_FLUSH.
+    pub flush_disk_type: FlushDiskType,
+    /// `autoCreateTopicEnable`, default true.
+    pub auto_create_topic_enable: bool,
+    /// `autoCreateSubscriptionGroup`, default true.
+    pub auto_create_subscription_group: bool,
+    /// `defaultTopicQueueNums`, default 8 (queue count of TBW102).
+    pub default_topic_queue_nums: i32,
+    /// `mapedFileSizeCommitLog` (sic), default 1 GiB.
+    pub mapped_file_size_commit_log: u64,
+    /// `mapedFileSizeConsumeQueue`, default 300000 * 20.
+    pub mapped_file_size_consume_queue: u64,
+    /// `maxMessageSize`, default 4 MiB.
+    pub max_message_size: usize,
+    /// `flushIntervalCommitLog` ms, default 500.
+    pub flush_interval_commit_log: u64,
+    /// `syncFlushTimeout` ms, default 5000.
+    pub sync_flush_timeout: u64,
+    /// `registerNameServerPeriod` ms, default 30000.
+    pub register_name_server_period: u64,
+    /// `registerBrokerTimeoutMills`, default 6000.
+    pub register_broker_timeout_mills: u64,
+    /// `longPollingEnable`, default true.
+    pub long_polling_enable: bool,
+    /// `shortPollingTimeMills`, default 1000.
+    pub short_polling_time_mills: u64,
+    /// `flushConsumerOffsetInterval` ms, default 5000.
+    pub flush_consumer_offset_interval: u64,
+    /// `regionId`, default `DefaultRegion`.
+    pub region_id: String,
+    /// `traceOn`, default true.
+    pub trace_on: bool,
+    /// `maxMsgNumsPerPull` upper bound (Java store `maxTransferCountOnMessageInMemory`, 32).
+    pub max_transfer_count: i32,
+    /// `defaultQueryMaxNum`, default 32.
+    pub default_query_max_num: i32,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
+        BrokerConfig {
+            broker_cluster_name: "DefaultCluster".into(),
+            broker_name: "broker-a".into(),
+            broker_id: 0,
+            namesrv_addr: std::env::var("NAMESRV_ADDR").ok().filter(|s| !s.is_empty()),
+            listen_port: 10911,
+            bind_addr: [0, 0, 0, 0].into(),
+            broker_ip1: [127, 0, 0, 1].into(),
+            store_path_root_dir: Path::new(&home).join("store"),
+            flush_disk_type: FlushDiskType::AsyncFlush,
+            auto_create_topic_enable: true,
+            auto_create_subscription_group: true,
+            default_topic_queue_nums: 8,
+            mapped_file_size_commit_log: 1024 * 1024 * 1024,
+            mapped_file_size_consume_queue: 300_000 * 20,
+            max_message_size: 4 * 1024 * 1024,
+            flush_interval_commit_log: 500,
+            sync_flush_timeout: 5000,
+            register_name_server_period: 30_000,
+            register_broker_timeout_mills: 6000,
+            long_polling_enable: true,
+            short_polling_time_mills: 1000,
+            flush_consumer_offset_interval: 5000,
+            region_id: "DefaultRegion".into(),
+            trace_on: true,
+            max_transfer_count: 32,
+            default_query_max_num: 32,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config `{key}`: invalid value `{value}`: {why}")]
+    Invalid {
+        key: String,
+        value: String,
+        why: String,
+    },
+}
+
+fn invalid(key: &str, value: &str, why: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        value: value.into(),
+        why: why.into(),
+    }
+}
+
+/// Parse a Java `.properties` file (`key=value` or `key: value`, `#`/`!` comments).
+pub fn parse_properties(text: &str) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let split = line.find(['=', ':']).unwrap_or(line.len());
+        let (k, v) = line.split_at(split);
+        let v = v.get(1..).unwrap_or("").trim();
+        m.insert(k.trim().to_owned(), v.to_owned());
+    }
+    m
+}
+
+impl BrokerConfig {
+    /// Load a properties file over the defaults.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.into(),
+            source: e,
+        })?;
+        let mut c = BrokerConfig::default();
+        c.apply(&parse_properties(&text))?;
+        Ok(c)
+    }
+
+    /// Apply `key -> value` settings with Java property names. Unknown keys are ignored with a
+    /// log line, as Java's `MixAll.properties2Object` ignores them.
+    pub fn apply(&mut self, props: &HashMap<String, String>) -> Result<(), ConfigError> {
+        fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, ConfigError> {
+            v.trim().parse().map_err(|_| invalid(k, v, "not a number"))
+        }
+        fn boolean(k: &str, v: &str) -> Result<bool, ConfigError> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(invalid(k, v, "expected true or false")),
+            }
+        }
+        for (k, v) in props {
+            match k.as_str() {
+                "brokerClusterName" => self.broker_cluster_name = v.clone(),
+                "brokerName" => self.broker_name = v.clone(),
+                "brokerId" => self.broker_id = num(k, v)?,
+                "namesrvAddr" => self.namesrv_addr = Some(v.clone()).filter(|s| !s.is_empty()),
+                "listenPort" => self.listen_port = num(k, v)?,
+                "brokerIP1" => self.broker_ip1 = num(k, v)?,
+                "bindAddress" => self.bind_addr = num(k, v)?,
+                "storePathRootDir" => self.store_path_root_dir = PathBuf::from(v),
+                "flushDiskType" => {
+                    self.flush_disk_type = match v.as_str() {
+                        "ASYNC_FLUSH" => FlushDiskType::AsyncFlush,
+                        "SYNC_FLUSH" => FlushDiskType::SyncFlush,
+                        _ => return Err(invalid(k, v, "expected ASYNC_FLUSH or SYNC_FLUSH")),
+                    }
+                }
+                "autoCreateTopicEnable" => self.auto_create_topic_enable = boolean(k, v)?,
+                "autoCreateSubscriptionGroup" => {
+                    self.auto_create_subscription_group = boolean(k, v)?
+                }
+                "defaultTopicQueueNums" => self.default_topic_queue_nums = num(k, v)?,
+                "mapedFileSizeCommitLog" | "mappedFileSizeCommitLog" => {
+                    self.mapped_file_size_commit_log = num(k, v)?
+                }
+                "mapedFileSizeConsumeQueue" | "mappedFileSizeConsumeQueue" => {
+                    self.mapped_file_size_consume_queue = num(k, v)?
+                }
+                "maxMessageSize" => self.max_message_size = num(k, v)?,
+                "flushIntervalCommitLog" => self.flush_interval_commit_log = num(k, v)?,
+                "syncFlushTimeout" => self.sync_flush_timeout = num(k, v)?,
+                "registerNameServerPeriod" => self.register_name_server_period = num(k, v)?,
+                "registerBrokerTimeoutMills" => self.register_broker_timeout_mills = num(k, v)?,
+                "longPollingEnable" => self.long_polling_enable = boolean(k, v)?,
+                "shortPollingTimeMills" => self.short_polling_time_mills = num(k, v)?,
+                "flushConsumerOffsetInterval" => self.flush_consumer_offset_interval = num(k, v)?,
+                "regionId" => self.region_id = v.clone(),
+                "traceOn" => self.trace_on = boolean(k, v)?,
+                "defaultQueryMaxNum" => self.default_query_max_num = num(k, v)?,
+                other => tracing::debug!(key = other, "unknown broker property ignored"),
+            }
+        }
+        self.validate()
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.broker_name.is_empty() {
+            return Err(invalid("brokerName", "", "must not be empty"));
+        }
+        if self.mapped_file_size_commit_log < 4096 {
+            return Err(invalid(
+                "mapedFileSizeCommitLog",
+                &self.mapped_file_size_commit_log.to_string(),
+                "at least 4096",
+            ));
+        }
+        if self.max_message_size as u64 >= self.mapped_file_size_commit_log {
+            return Err(invalid(
+                "maxMessageSize",
+                &self.max_message_size.to_string(),
+                "must be smaller than mapedFileSizeCommitLog",
+            ));
+        }
+        if self.default_topic_queue_nums <= 0 {
+            return Err(invalid(
+                "defaultTopicQueueNums",
+                &self.default_topic_queue_nums.to_string(),
+                "must be > 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The name server addresses, split on `;`.
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrv_addr
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn store_config(&self, store_host: SocketAddr) -> StoreConfig {
+        StoreConfig {
+            root_dir: self.store_path_root_dir.clone(),
+            mapped_file_size_commit_log: self.mapped_file_size_commit_log,
+            mapped_file_size_consume_queue: self.mapped_file_size_consume_queue,
+            flush_disk_type: self.flush_disk_type,
+            flush_interval_commit_log_ms: self.flush_interval_commit_log,
+            sync_flush_timeout_ms: self.sync_flush_timeout,
+            max_message_size: self.max_message_size,
+            store_host,
+            max_transfer_count_on_message: self.max_transfer_count.max(1) as usize,
+            ..StoreConfig::default()
+        }
+    }
+
+    pub fn register_period(&self) -> Duration {
+        Duration::from_millis(self.register_name_server_period.clamp(10_000, 60_000))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_property_names() {
+        let p = parse_properties(
+            "# comment\nbrokerClusterName = C1\nbrokerName=b1\nbrokerId=0\nflushDiskType=SYNC_FLUSH\nlistenPort: 20911\nautoCreateTopicEnable=false\nmapedFileSizeCommitLog=1048576\n",
+        );
+        let mut c = BrokerConfig::default();
+        c.apply(&p).unwrap();
+        assert_eq!(c.broker_cluster_name, "C1");
+        assert_eq!(c.listen_port, 20911);
+        assert_eq!(c.flush_disk_type, FlushDiskType::SyncFlush);
+        assert!(!c.auto_create_topic_enable);
+        let bad = parse_properties("flushDiskType=SOMETIMES");
+        assert!(BrokerConfig::default().apply(&bad).is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! Consumer offsets (`ConsumerOffsetManager`), persisted to `config/consumerOffset.json`.
+
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use crate::topic::write_atomic;
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OffsetFile {
+    /// `topic@group` -> queueId -> offset, as Java's file.
+    offset_table: BTreeMap<String, BTreeMap<i32, i64>>,
+}
+
+pub struct ConsumerOffsetManager {
+    table: RwLock<HashMap<String, BTreeMap<i32, i64>>>,
+    path: PathBuf,
+}
+
+fn key(topic: &str, group: &str) -> String {
+    format!("{topic}@{group}")
+}
+
+impl ConsumerOffsetManager {
+    pub fn load(root: &std::path::Path) -> Self {
+        let path = root.join("config").join("consumerOffset.json");
+        let file: OffsetFile = std::fs::read(&path)
+            .ok()
+            .and_then(|b| rocklet_protocol::body::decode_json(&b).ok())
+            .unwrap_or_default();
+        ConsumerOffsetManager {
+            table: RwLock::new(file.offset_table.into_iter().collect()),
+            path,
+        }
+    }
+
+    pub fn commit(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
+        self.table
+            .write()
+            .entry(key(topic, group))
+            .or_default()
+            .insert(queue_id, offset);
+    }
+
+    /// -1 when the group never committed for this queue.
+    pub fn query(&self, group: &str, topic: &str, queue_id: i32) -> i64 {
+        self.table
+            .read()
+            .get(&key(topic, group))
+            .and_then(|m| m.get(&queue_id).copied())
+            .unwrap_or(-1)
+    }
+
+    pub fn persist(&self) {
+        let file = OffsetFile {
+            offset_table: self
+                .table
+                .read()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        let json = serde_json::to_vec_pretty(&file).unwrap_or_default();
+        if let Err(e) = write_atomic(&self.path, &json) {
+            tracing::error!(path = %self.path.display(), error = %e, "persist consumerOffset.json failed");
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Topic configs (`TopicConfigManager`): system topics, auto-creation from TBW102, persistence
+//! to `<storePathRootDir>/config/topics.json` in the Java file's JSON shape.
+
+use parking_lot::RwLock;
+use rocklet_protocol::body::{
+    DataVersion, TopicConfig, TopicConfigSerializeWrapper, AUTO_CREATE_TOPIC_KEY_TOPIC,
+};
+use rocklet_protocol::route::perm;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::config::BrokerConfig;
+
+pub const SELF_TEST_TOPIC: &str = "SELF_TEST_TOPIC";
+pub const OFFSET_MOVED_EVENT: &str = "OFFSET_MOVED_EVENT";
+pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
+pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
+
+/// `TopicValidator`: the topic name rules.
+pub const TOPIC_MAX_LENGTH: usize = 127;
+
+/// Why a topic name is refused, in Java's words; None when valid.
+pub fn validate_topic(topic: &str) -> Option<String> {
+    if topic.trim().is_empty() {
+        return Some("The specified topic is blank.".into());
+    }
+    if !topic
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'%' || b == b'|' || b == b'_' || b == b'-')
+    {
+        return Some(format!("The specified topic[{topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"));
+    }
+    if topic.len() > TOPIC_MAX_LENGTH {
+        return Some("The specified topic is longer than topic max length.".into());
+    }
+    None
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub struct TopicConfigManager {
+    inner: RwLock<TopicConfigSerializeWrapper>,
+    path: PathBuf,
+    auto_create: bool,
+}
+
+impl TopicConfigManager {
+    pub fn load(cfg: &BrokerConfig) -> Self {
+        let path = cfg.store_path_root_dir.join("config").join("topics.json");
+        let mut w: TopicConfigSerializeWrapper = std::fs::read(&path)
+            .ok()
+            .and_then(|b| rocklet_protocol::body::decode_json(&b).ok())
+            .unwrap_or_default();
+        let sys = |name: &str, q: i32, p: i32| TopicConfig::new(name, q, q, p);
+        let mut defaults = vec![
+            sys(SELF_TEST_TOPIC, 1, perm::READ | perm::WRITE),
+            sys(
+                &cfg.broker_cluster_name,
+                16,
+                perm::READ | perm::WRITE | perm::INHERIT,
+            ),
+            sys(
+                &cfg.broker_name,
+                1,
+                perm::READ | perm::WRITE | perm::INHERIT,
+            ),
+            sys(OFFSET_MOVED_EVENT, 1, perm::READ | perm::WRITE),
+        ];
+        if cfg.auto_create_topic_enable {
+            defaults.push(sys(
+                AUTO_CREATE_TOPIC_KEY_TOPIC,
+                cfg.default_topic_queue_nums,
+                perm::READ | perm::WRITE | perm::INHERIT,
+            ));
+        }
+        for tc in defaults {
+            w.topic_config_table
+                .entry(tc.topic_name.clone())
+                .or_insert(tc);
+        }
+        if w.data_version.timestamp == 0 {
+            w.data_version = DataVersion {
+                counter: 0,
+                timestamp: now_ms(),
+            };
+        }
+        TopicConfigManager {
+            inner: RwLock::new(w),
+            path,
+            auto_create: cfg.auto_create_topic_enable,
+        }
+    }
+
+    pub fn select(&self, topic: &str) -> Option<TopicConfig> {
+        self.inner.read().topic_config_table.get(topic).cloned()
+    }
+
+    pub fn snapshot(&self) -> TopicConfigSerializeWrapper {
+        self.inner.read().clone()
+    }
+
+    pub fn topic_names(&self) -> Vec<String> {
+        self.inner
+            .read()
+            .topic_config_table
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn bump(w: &mut TopicConfigSerializeWrapper) {
+        w.data_version.counter += 1;
+        w.data_version.timestamp = now_ms();
+    }
+
+    /// Create or replace a topic (UPDATE_AND_CREATE_TOPIC).
+    pub fn update(&self, tc: TopicConfig) {
+        {
+            let mut w = self.inner.write();
+            w.topic_config_table.insert(tc.topic_name.clone(), tc);
+            Self::bump(&mut w);
+        }
+        self.persist();
+    }
+
+    pub fn delete(&self, topic: &str) -> bool {
+        let removed = {
+            let mut w = self.inner.write();
+            let r = w.topic_config_table.remove(topic).is_some();
+            if r {
+                Self::bump(&mut w);
+            }
+            r
+        };
+        if removed {
+            self.persist();
+        }
+        removed
+    }
+
+    /// `createTopicInSendMessageMethod`: create `topic` from `default_topic` when that topic
+    /// allows inheritance. Returns the config and whether it was newly created.
+    pub fn create_in_send(
+        &self,
+        topic: &str,
+        default_topic: &str,
+        client_queue_nums: i32,
+        sys_flag: i32,
+    ) -> Option<(TopicConfig, bool)> {
+        if let Some(tc) = self.select(topic) {
+            return Some((tc, false));
+        }
+        let created = {
+            let mut w = self.inner.write();
+            if let Some(tc) = w.topic_config_table.get(topic) {
+                return Some((tc.clone(), false));
+            }
+            let mut def = w.topic_config_table.get(default_topic).cloned()?;
+            if default_topic == AUTO_CREATE_TOPIC_KEY_TOPIC && !self.auto_create {
+                def.perm = perm::READ | perm::WRITE;
+            }
+            if def.perm & perm::INHERIT == 0 {
+                tracing::warn!(
+                    topic,
+                    default_topic,
+                    "create new topic failed: the default topic has no inherit permission"
+                );
+                return None;
+            }
+            let q = client_queue_nums.min(def.write_queue_nums).max(0);
+            let tc = TopicConfig {
+                topic_name: topic.to_owned(),
+                read_queue_nums: q,
+                write_queue_nums: q,
+                perm: def.perm & !perm::INHERIT,
+                topic_filter_type: def.topic_filter_type.clone(),
+                topic_sys_flag: sys_flag,
+                order: false,
+            };
+            w.topic_config_table.insert(topic.to_owned(), tc.clone());
+            Self::bump(&mut w);
+            tc
+        };
+        tracing::info!(
+            topic,
+            queues = created.write_queue_nums,
+            "topic auto-created"
+        );
+        self.persist();
+        Some((created, true))
+    }
+
+    /// `createTopicInSendMessageBackMethod`: retry / DLQ topics, created without a template.
+    pub fn create_system(&self, topic: &str, queue_nums: i32, perm: i32) -> (TopicConfig, bool) {
+        if let Some(tc) = self.select(topic) {
+            return (tc, false);
+        }
+        let tc = TopicConfig::new(topic, queue_nums, queue_nums, perm);
+        {
+            let mut w = self.inner.write();
+            if let Some(tc) = w.topic_config_table.get(topic) {
+                return (tc.clone(), false);
+            }
+            w.topic_config_table.insert(topic.to_owned(), tc.clone());
+            Self::bump(&mut w);
+        }
+        self.persist();
+        (tc, true)
+    }
+
+    /// Write `topics.json` atomically (temp file + rename).
+    pub fn persist(&self) {
+        let json = serde_json::to_vec_pretty(&*self.inner.read()).unwrap_or_default();
+        if let Err(e) = write_atomic(&self.path, &json) {
+            tracing::error!(path = %self.path.display(), error = %e, "persist topics.json failed");
+        }
+    }
+}
+
+/// Write a file through a temp file and rename, so a crash leaves the old or the new content.
+pub fn write_atomic(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names() {
+        assert!(validate_topic("TopicTest_1-%|").is_none());
+        assert!(validate_topic("").is_some());
+        assert!(validate_topic("a b").is_some());
+        assert!(validate_topic(&"x".repeat(128)).is_some());
+        assert!(validate_topic(&"x".repeat(127)).is_none());
+    }
+
+    #[test]
+    fn auto_create_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = BrokerConfig {
+            store_path_root_dir: dir.path().into(),
+            ..Default::default()
+        };
+        let m = TopicConfigManager::load(&cfg);
+        let (tc, created) = m.create_in_send("T1", "TBW102", 4, 0).unwrap();
+        assert!(created);
+        assert_eq!(
+            (tc.read_queue_nums, tc.write_queue_nums, tc.perm),
+            (4, 4, 6)
+        );
+        let (tc, _) = m.create_in_send("T2", "TBW102", 100, 0).unwrap();
+        assert_eq!(tc.write_queue_nums, 8, "capped by TBW102's queue count");
+        assert!(m.create_in_send("T3", "NoSuchTopic", 4, 0).is_none());
+        // Persisted across reload.
+        let m2 = TopicConfigManager::load(&cfg);
+        assert!(m2.select("T1").is_some());
+        let off = BrokerConfig {
+            auto_create_topic_enable: false,
+            store_path_root_dir: tempfile::tempdir().unwrap().path().into(),
+            ..Default::default()
+        };
+        let m3 = TopicConfigManager::load(&off);
+        assert!(m3.create_in_send("T4", "TBW102", 4, 0).is_none());
+    }
+}
