@@ -274,7 +274,7 @@ mod tests {
     #[test]
     fn java_property_names() {
         let p = parse_properties(
-            "# comment\nbrokerClusterName = C1\nbrokerName=b1\nbrokerId=0\nflushDiskType=SYNC_FLUSH\nlistenPort: 20911\nautoCreateTopicEnable=false\nmapedFileSizeCommitLog=1048576\n",
+            "# comment\nbrokerClusterName = C1\nbrokerName=b1\nbrokerId=0\nflushDiskType=SYNC_FLUSH\nlistenPort: 20911\nautoCreateTopicEnable=false\nmapedFileSizeCommitLog=1048576\nmaxMessageSize=65536\n",
         );
         let mut c = BrokerConfig::default();
         c.apply(&p).unwrap();

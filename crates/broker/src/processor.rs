@@ -310,10 +310,15 @@ impl BrokerProcessor {
         req: &RemotingCommand,
         h: &SendMessageRequestHeader,
     ) -> Result<TopicConfig, RemotingCommand> {
+        // Java `TopicValidator.validateTopic` answers SYSTEM_ERROR with the reason.
         if let Some(why) = validate_topic(&h.topic) {
-            return Err(fail(req, ResponseCode::MESSAGE_ILLEGAL, why));
+            return Err(fail(req, ResponseCode::SYSTEM_ERROR, why));
         }
-        if h.topic == rocklet_protocol::body::AUTO_CREATE_TOPIC_KEY_TOPIC {
+        // Java forbids only SCHEDULE_TOPIC_XXXX here (`isNotAllowedSendTopic`); Rocklet also
+        // refuses TBW102, which Java clients refuse before sending.
+        if h.topic == rocklet_protocol::body::AUTO_CREATE_TOPIC_KEY_TOPIC
+            || h.topic == crate::topic::SCHEDULE_TOPIC
+        {
             return Err(fail(
                 req,
                 ResponseCode::NO_PERMISSION,
@@ -483,7 +488,7 @@ impl BrokerProcessor {
                 .offsets
                 .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
         }
-        let max = h.max_msg_nums.clamp(1, self.b.cfg.max_transfer_count);
+        let max = h.max_msg_nums.clamp(1, self.b.cfg.max_transfer_count.max(1));
         let filter = tags
             .as_ref()
             .map(|set| move |code: i64| set.contains(&code));
@@ -832,16 +837,19 @@ impl BrokerProcessor {
     }
 }
 
+/// Java `handlePutMessageResult`: size and format problems are MESSAGE_ILLEGAL, a stopped store
+/// SERVICE_NOT_AVAILABLE, anything else SYSTEM_ERROR; the remark is the store's reason.
 fn store_error_code(e: &StoreError) -> ResponseCode {
-    let s = e.to_string();
-    if s.contains("too large")
-        || s.contains("exceed")
-        || s.contains("illegal")
-        || s.contains("too long")
-    {
-        ResponseCode::MESSAGE_ILLEGAL
-    } else {
-        ResponseCode::SYSTEM_ERROR
+    match e {
+        StoreError::MessageTooLarge { .. }
+        | StoreError::BatchTooLarge { .. }
+        | StoreError::PropertiesTooLong(_)
+        | StoreError::TopicTooLong(_)
+        | StoreError::InvalidTopic(_)
+        | StoreError::InvalidBatch(_)
+        | StoreError::Encode(_) => ResponseCode::MESSAGE_ILLEGAL,
+        StoreError::ShutDown => ResponseCode::SERVICE_NOT_AVAILABLE,
+        _ => ResponseCode::SYSTEM_ERROR,
     }
 }
 

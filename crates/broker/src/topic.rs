@@ -14,6 +14,11 @@ use crate::config::BrokerConfig;
 pub const SELF_TEST_TOPIC: &str = "SELF_TEST_TOPIC";
 pub const OFFSET_MOVED_EVENT: &str = "OFFSET_MOVED_EVENT";
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+/// Queues of `SCHEDULE_TOPIC_XXXX` (one per delay level).
+pub const SCHEDULE_TOPIC_QUEUE_NUM: i32 = 18;
+pub const BENCHMARK_TOPIC: &str = "BenchmarkTest";
+/// `MixAll.REPLY_TOPIC_POSTFIX`: `<cluster>_REPLY_TOPIC` is a system topic.
+pub const REPLY_TOPIC_POSTFIX: &str = "REPLY_TOPIC";
 pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
 pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
 
@@ -29,7 +34,10 @@ pub fn validate_topic(topic: &str) -> Option<String> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'%' || b == b'|' || b == b'_' || b == b'-')
     {
-        return Some(format!("The specified topic[{topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"));
+        return Some(
+            "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
+                .into(),
+        );
     }
     if topic.len() > TOPIC_MAX_LENGTH {
         return Some("The specified topic is longer than topic max length.".into());
@@ -57,6 +65,9 @@ impl TopicConfigManager {
             .ok()
             .and_then(|b| rocklet_protocol::body::decode_json(&b).ok())
             .unwrap_or_default();
+        // The system topics of Java 4.9.3's `TopicConfigManager` constructor (the trace topic
+        // only with `traceTopicEnable`, off by default, so not here). Topics loaded from the
+        // file win over these defaults, as Java's `load()` runs after the constructor.
         let sys = |name: &str, q: i32, p: i32| TopicConfig::new(name, q, q, p);
         let mut defaults = vec![
             sys(SELF_TEST_TOPIC, 1, perm::READ | perm::WRITE),
@@ -71,6 +82,13 @@ impl TopicConfigManager {
                 perm::READ | perm::WRITE | perm::INHERIT,
             ),
             sys(OFFSET_MOVED_EVENT, 1, perm::READ | perm::WRITE),
+            sys(BENCHMARK_TOPIC, 1024, perm::READ | perm::WRITE),
+            sys(SCHEDULE_TOPIC, SCHEDULE_TOPIC_QUEUE_NUM, perm::READ | perm::WRITE),
+            sys(
+                &format!("{}_{REPLY_TOPIC_POSTFIX}", cfg.broker_cluster_name),
+                1,
+                perm::READ | perm::WRITE,
+            ),
         ];
         if cfg.auto_create_topic_enable {
             defaults.push(sys(

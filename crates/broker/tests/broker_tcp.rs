@@ -1,0 +1,856 @@
+//! Broker over real TCP on 127.0.0.1 with a temp store and 1 MiB commit-log files: send (V1, V2,
+//! batch), auto-creation, topics and offsets across restart, clients, pull (found / not found /
+//! offset moved / tags / long polling), offset and time queries, view and query by key, bad
+//! input, malformed frames, sync flush, registration with a name server, and the dispatch table.
+
+use bytes::BytesMut;
+use rocklet_broker::{Broker, BrokerConfig, HANDLED_CODES};
+use rocklet_protocol::body::{
+    decode_json, encode_json, ConsumerData, ConsumerIdList, HeartbeatData, ProducerData,
+    SubscriptionData, TopicConfigSerializeWrapper,
+};
+use rocklet_protocol::header::*;
+use rocklet_protocol::message::{encode_batch_item, MessageExt, Properties};
+use rocklet_protocol::msgid::decode_offset_msg_id;
+use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
+use rocklet_remoting::RemotingClient;
+use rocklet_store::FlushDiskType;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const T: Duration = Duration::from_secs(5);
+
+fn config(dir: &Path) -> BrokerConfig {
+    BrokerConfig {
+        broker_name: "broker-t".into(),
+        broker_cluster_name: "TestCluster".into(),
+        namesrv_addr: None,
+        listen_port: 0,
+        bind_addr: [127, 0, 0, 1].into(),
+        broker_ip1: [127, 0, 0, 1].into(),
+        store_path_root_dir: dir.to_path_buf(),
+        mapped_file_size_commit_log: 1024 * 1024,
+        mapped_file_size_consume_queue: 1000 * 20,
+        max_message_size: 128 * 1024,
+        flush_interval_commit_log: 50,
+        flush_consumer_offset_interval: 100,
+        ..BrokerConfig::default()
+    }
+}
+
+struct Env {
+    broker: Broker,
+    addr: String,
+    c: RemotingClient,
+}
+
+async fn start(cfg: BrokerConfig) -> Env {
+    let broker = Broker::start(cfg).await.expect("broker starts");
+    let addr = broker.local_addr().to_string();
+    Env {
+        broker,
+        addr,
+        c: RemotingClient::default(),
+    }
+}
+
+impl Env {
+    async fn call(&self, cmd: RemotingCommand) -> RemotingCommand {
+        self.c.invoke(&self.addr, cmd, T).await.expect("response")
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn props(tags: &str, keys: &str, uniq: &str) -> String {
+    let mut p = Properties::default();
+    if !tags.is_empty() {
+        p.insert("TAGS", tags);
+    }
+    if !keys.is_empty() {
+        p.insert("KEYS", keys);
+    }
+    if !uniq.is_empty() {
+        p.insert("UNIQ_KEY", uniq);
+    }
+    p.insert("WAIT", "true");
+    p.encode()
+}
+
+fn send_header(topic: &str, queue_id: i32, properties: String) -> SendMessageRequestHeader {
+    SendMessageRequestHeader {
+        producer_group: "pg".into(),
+        topic: topic.into(),
+        default_topic: "TBW102".into(),
+        default_topic_queue_nums: 4,
+        queue_id,
+        sys_flag: 0,
+        born_timestamp: now_ms(),
+        flag: 0,
+        properties: Some(properties),
+        reconsume_times: Some(0),
+        unit_mode: Some(false),
+        batch: Some(false),
+        max_reconsume_times: None,
+    }
+}
+
+fn send_v1(topic: &str, queue_id: i32, tags: &str, body: &[u8]) -> RemotingCommand {
+    RemotingCommand::request(
+        RequestCode::SEND_MESSAGE,
+        &send_header(topic, queue_id, props(tags, "", "")),
+    )
+    .with_body(body.to_vec())
+}
+
+fn send_v2(h: &SendMessageRequestHeader, body: &[u8]) -> RemotingCommand {
+    RemotingCommand::request(
+        RequestCode::SEND_MESSAGE_V2,
+        &SendMessageRequestHeaderV2::from_v1(h),
+    )
+    .with_body(body.to_vec())
+}
+
+async fn send_ok(e: &Env, cmd: RemotingCommand) -> SendMessageResponseHeader {
+    let r = e.call(cmd).await;
+    assert_eq!(r.code, 0, "send failed: {:?}", r.remark);
+    r.header().expect("send response header")
+}
+
+fn pull_header(topic: &str, queue_id: i32, offset: i64, expr: &str) -> PullMessageRequestHeader {
+    PullMessageRequestHeader {
+        consumer_group: "cg".into(),
+        topic: topic.into(),
+        queue_id,
+        queue_offset: offset,
+        max_msg_nums: 32,
+        sys_flag: 4,
+        commit_offset: 0,
+        suspend_timeout_millis: 0,
+        subscription: Some(expr.into()),
+        sub_version: 0,
+        expression_type: Some("TAG".into()),
+    }
+}
+
+async fn pull(e: &Env, h: &PullMessageRequestHeader) -> (RemotingCommand, Vec<MessageExt>) {
+    let r = e
+        .call(RemotingCommand::request(RequestCode::PULL_MESSAGE, h))
+        .await;
+    let msgs = if r.code == 0 {
+        MessageExt::decode_all(r.body_bytes()).expect("pull body decodes")
+    } else {
+        Vec::new()
+    };
+    (r, msgs)
+}
+
+fn pull_resp(r: &RemotingCommand) -> PullMessageResponseHeader {
+    r.header().expect("pull response header")
+}
+
+async fn topic_table(e: &Env) -> TopicConfigSerializeWrapper {
+    let r = e
+        .call(RemotingCommand::request_bare(
+            RequestCode::GET_ALL_TOPIC_CONFIG,
+        ))
+        .await;
+    assert_eq!(r.code, 0);
+    decode_json(r.body_bytes()).unwrap()
+}
+
+#[tokio::test]
+async fn send_v1_v2_batch_and_pull() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let t = "SendTopic";
+    let r1 = send_ok(&e, send_v1(t, 0, "A", b"one")).await;
+    assert_eq!((r1.queue_id, r1.queue_offset), (0, 0));
+    assert_eq!(r1.msg_region.as_deref(), Some("DefaultRegion"));
+    let h = send_header(t, 0, props("B", "k2", ""));
+    let r2 = send_ok(&e, send_v2(&h, b"two")).await;
+    assert_eq!(r2.queue_offset, 1);
+    // Batch: three messages, consecutive queue offsets, one msgId each.
+    let mut body = BytesMut::new();
+    for (i, tag) in ["A", "C", "A"].iter().enumerate() {
+        encode_batch_item(&mut body, 0, format!("batch-{i}").as_bytes(), &props(tag, "", ""));
+    }
+    let mut bh = send_header(t, 0, String::new());
+    bh.batch = Some(true);
+    let r3 = send_ok(
+        &e,
+        RemotingCommand::request(
+            RequestCode::SEND_BATCH_MESSAGE,
+            &SendMessageRequestHeaderV2::from_v1(&bh),
+        )
+        .with_body(body.freeze()),
+    )
+    .await;
+    assert_eq!(r3.queue_offset, 2);
+    assert_eq!(r3.msg_id.split(',').count(), 3);
+
+    // Found: everything in order.
+    let (r, msgs) = pull(&e, &pull_header(t, 0, 0, "*")).await;
+    assert_eq!(r.code, 0);
+    let bodies: Vec<_> = msgs.iter().map(|m| m.body().unwrap()).collect();
+    assert_eq!(bodies, [&b"one"[..], b"two", b"batch-0", b"batch-1", b"batch-2"]);
+    let offs: Vec<_> = msgs.iter().map(|m| m.queue_offset).collect();
+    assert_eq!(offs, [0, 1, 2, 3, 4]);
+    assert_eq!(msgs[1].keys(), Some("k2"));
+    let ph = pull_resp(&r);
+    assert_eq!((ph.next_begin_offset, ph.min_offset, ph.max_offset), (5, 0, 5));
+
+    // Tag filtering.
+    let (r, msgs) = pull(&e, &pull_header(t, 0, 0, "A")).await;
+    assert_eq!(r.code, 0);
+    let offs: Vec<_> = msgs.iter().map(|m| m.queue_offset).collect();
+    assert_eq!(offs, [0, 2, 4]);
+    let (_, msgs) = pull(&e, &pull_header(t, 0, 0, "B || C")).await;
+    let offs: Vec<_> = msgs.iter().map(|m| m.queue_offset).collect();
+    assert_eq!(offs, [1, 3]);
+    // Nothing matches: retry immediately from the end of the scanned range.
+    let (r, _) = pull(&e, &pull_header(t, 0, 0, "Z")).await;
+    assert_eq!(r.code, ResponseCode::PULL_RETRY_IMMEDIATELY.as_i32());
+    assert_eq!(pull_resp(&r).next_begin_offset, 5);
+
+    // Not found at the end of the queue.
+    let (r, _) = pull(&e, &pull_header(t, 0, 5, "*")).await;
+    assert_eq!(r.code, ResponseCode::PULL_NOT_FOUND.as_i32());
+    assert_eq!(pull_resp(&r).next_begin_offset, 5);
+    // Offset moved: past the end (min offset 0 -> next is 0, as Java).
+    let (r, _) = pull(&e, &pull_header(t, 0, 100, "*")).await;
+    assert_eq!(r.code, ResponseCode::PULL_OFFSET_MOVED.as_i32());
+    assert_eq!(pull_resp(&r).next_begin_offset, 0);
+    // Empty queue of an existing topic: offset 0 -> not found, other -> moved to 0.
+    let (r, _) = pull(&e, &pull_header(t, 1, 0, "*")).await;
+    assert_eq!(r.code, ResponseCode::PULL_NOT_FOUND.as_i32());
+    let (r, _) = pull(&e, &pull_header(t, 1, 7, "*")).await;
+    assert_eq!(r.code, ResponseCode::PULL_OFFSET_MOVED.as_i32());
+    assert_eq!(pull_resp(&r).next_begin_offset, 0);
+    // Unknown topic and bad queue id.
+    let (r, _) = pull(&e, &pull_header("NoSuchTopic", 0, 0, "*")).await;
+    assert_eq!(r.code, ResponseCode::TOPIC_NOT_EXIST.as_i32());
+    let (r, _) = pull(&e, &pull_header(t, 99, 0, "*")).await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    assert!(r.remark.unwrap().contains("queueId[99]"));
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn auto_create_from_tbw102_and_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let mut h = send_header("AutoFour", 0, props("", "", ""));
+    h.default_topic_queue_nums = 4;
+    send_ok(&e, send_v2(&h, b"x")).await;
+    let mut h = send_header("AutoMany", 0, props("", "", ""));
+    h.default_topic_queue_nums = 100;
+    send_ok(&e, send_v2(&h, b"x")).await;
+    // A random queue (-1) is picked among the write queues.
+    let h = send_header("AutoFour", -1, props("", "", ""));
+    let r = send_ok(&e, send_v2(&h, b"y")).await;
+    assert!((0..4).contains(&r.queue_id));
+    let w = topic_table(&e).await;
+    let t4 = &w.topic_config_table["AutoFour"];
+    assert_eq!((t4.read_queue_nums, t4.write_queue_nums, t4.perm), (4, 4, 6));
+    let t8 = &w.topic_config_table["AutoMany"];
+    assert_eq!((t8.read_queue_nums, t8.write_queue_nums), (8, 8), "min(client, 8)");
+    // System topics of TopicConfigManager's constructor.
+    for sys in [
+        "SELF_TEST_TOPIC",
+        "TBW102",
+        "BenchmarkTest",
+        "TestCluster",
+        "broker-t",
+        "OFFSET_MOVED_EVENT",
+        "SCHEDULE_TOPIC_XXXX",
+        "TestCluster_REPLY_TOPIC",
+    ] {
+        assert!(w.topic_config_table.contains_key(sys), "missing system topic {sys}");
+    }
+    // Queue id beyond the topic's queues.
+    let r = e.call(send_v1("AutoFour", 4, "", b"z")).await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    assert!(r.remark.unwrap().contains("queueId[4]"));
+    // A default topic without inherit permission creates nothing.
+    let mut h = send_header("NoInherit", 0, props("", "", ""));
+    h.default_topic = "SELF_TEST_TOPIC".into();
+    let r = e.call(send_v2(&h, b"x")).await;
+    assert_eq!(r.code, ResponseCode::TOPIC_NOT_EXIST.as_i32());
+    e.broker.shutdown().await;
+
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir2.path());
+    cfg.auto_create_topic_enable = false;
+    let e = start(cfg).await;
+    let r = e.call(send_v1("NotThere", 0, "", b"x")).await;
+    assert_eq!(r.code, ResponseCode::TOPIC_NOT_EXIST.as_i32());
+    assert!(r.remark.unwrap().contains("NotThere"));
+    assert!(!topic_table(&e).await.topic_config_table.contains_key("TBW102"));
+    e.broker.shutdown().await;
+}
+
+fn create_topic(topic: &str, queues: i32) -> RemotingCommand {
+    RemotingCommand::request(
+        RequestCode::UPDATE_AND_CREATE_TOPIC,
+        &CreateTopicRequestHeader {
+            topic: topic.into(),
+            default_topic: "TBW102".into(),
+            read_queue_nums: queues,
+            write_queue_nums: queues,
+            perm: 6,
+            topic_filter_type: "SINGLE_TAG".into(),
+            topic_sys_flag: Some(0),
+            order: false,
+        },
+    )
+}
+
+fn query_offset(group: &str, topic: &str, q: i32) -> RemotingCommand {
+    RemotingCommand::request(
+        RequestCode::QUERY_CONSUMER_OFFSET,
+        &QueryConsumerOffsetRequestHeader {
+            consumer_group: group.into(),
+            topic: topic.into(),
+            queue_id: q,
+        },
+    )
+}
+
+#[tokio::test]
+async fn topics_and_offsets_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let r = e.call(create_topic("Created", 3)).await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let r = e.call(create_topic("bad topic!", 3)).await;
+    assert_ne!(r.code, 0);
+    let r = e.call(create_topic("TBW102", 3)).await;
+    assert_ne!(r.code, 0);
+    for i in 0..3 {
+        send_ok(&e, send_v1("Created", 2, "", format!("m{i}").as_bytes())).await;
+    }
+    // Never committed while the queue starts at 0: offset 0 (Java).
+    let r = e.call(query_offset("g1", "Created", 2)).await;
+    assert_eq!(r.code, 0);
+    assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 0);
+    let upd = RemotingCommand::request(
+        RequestCode::UPDATE_CONSUMER_OFFSET,
+        &UpdateConsumerOffsetRequestHeader {
+            consumer_group: "g1".into(),
+            topic: "Created".into(),
+            queue_id: 2,
+            commit_offset: 2,
+        },
+    );
+    assert_eq!(e.call(upd).await.code, 0);
+    // A pull with the commit-offset flag commits too.
+    let mut ph = pull_header("Created", 1, 0, "*");
+    ph.consumer_group = "g2".into();
+    ph.sys_flag = 1 | 4;
+    ph.commit_offset = 0;
+    pull(&e, &ph).await;
+    let r = e.call(query_offset("g1", "Created", 2)).await;
+    assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 2);
+    e.broker.shutdown().await;
+
+    let e = start(config(dir.path())).await;
+    let w = topic_table(&e).await;
+    let tc = &w.topic_config_table["Created"];
+    assert_eq!((tc.read_queue_nums, tc.write_queue_nums), (3, 3));
+    let r = e.call(query_offset("g1", "Created", 2)).await;
+    assert_eq!(r.code, 0);
+    assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 2);
+    let r = e.call(query_offset("g2", "Created", 1)).await;
+    assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 0);
+    let (_, msgs) = pull(&e, &pull_header("Created", 2, 0, "*")).await;
+    assert_eq!(msgs.len(), 3);
+    let r = send_ok(&e, send_v1("Created", 2, "", b"after")).await;
+    assert_eq!(r.queue_offset, 3);
+    e.broker.shutdown().await;
+}
+
+fn heartbeat(client: &str, group: &str, topic: &str, expr: &str) -> RemotingCommand {
+    let hb = HeartbeatData {
+        client_id: client.into(),
+        consumer_data_set: vec![ConsumerData {
+            group_name: group.into(),
+            consume_type: Some("CONSUME_PASSIVELY".into()),
+            message_model: Some("CLUSTERING".into()),
+            consume_from_where: Some("CONSUME_FROM_LAST_OFFSET".into()),
+            subscription_data_set: vec![SubscriptionData {
+                topic: topic.into(),
+                sub_string: expr.into(),
+                tags_set: vec![expr.into()],
+                expression_type: Some("TAG".into()),
+                ..Default::default()
+            }],
+            unit_mode: false,
+        }],
+        producer_data_set: vec![ProducerData {
+            group_name: "pg".into(),
+        }],
+    };
+    RemotingCommand::request_bare(RequestCode::HEART_BEAT).with_body(encode_json(&hb))
+}
+
+#[tokio::test]
+async fn heartbeat_consumer_list_and_unregister() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    send_ok(&e, send_v1("HbTopic", 0, "A", b"a")).await;
+    send_ok(&e, send_v1("HbTopic", 0, "B", b"b")).await;
+    assert_eq!(e.call(heartbeat("c1@1", "grp", "HbTopic", "B")).await.code, 0);
+    let list = RemotingCommand::request(
+        RequestCode::GET_CONSUMER_LIST_BY_GROUP,
+        &GetConsumerListByGroupRequestHeader {
+            consumer_group: "grp".into(),
+        },
+    );
+    let r = e.call(list.clone()).await;
+    assert_eq!(r.code, 0);
+    let ids: ConsumerIdList = decode_json(r.body_bytes()).unwrap();
+    assert_eq!(ids.consumer_id_list, ["c1@1"]);
+    // The group's retry topic was created.
+    assert!(topic_table(&e)
+        .await
+        .topic_config_table
+        .contains_key("%RETRY%grp"));
+    // A pull without the subscription flag uses the heartbeat's subscription (tag B).
+    let mut ph = pull_header("HbTopic", 0, 0, "*");
+    ph.consumer_group = "grp".into();
+    ph.sys_flag = 0;
+    ph.subscription = None;
+    let (r, msgs) = pull(&e, &ph).await;
+    assert_eq!(r.code, 0);
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].body().unwrap(), &b"b"[..]);
+    // Unknown group without subscription flag.
+    ph.consumer_group = "nobody".into();
+    let (r, _) = pull(&e, &ph).await;
+    assert_eq!(r.code, ResponseCode::SUBSCRIPTION_NOT_EXIST.as_i32());
+
+    let un = RemotingCommand::request(
+        RequestCode::UNREGISTER_CLIENT,
+        &UnregisterClientRequestHeader {
+            client_id: "c1@1".into(),
+            producer_group: Some("pg".into()),
+            consumer_group: Some("grp".into()),
+        },
+    );
+    assert_eq!(e.call(un).await.code, 0);
+    let r = e.call(list).await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    assert!(r.remark.unwrap().contains("grp"));
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn long_polling_wakes_on_message_or_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    assert_eq!(e.call(create_topic("LpTopic", 2)).await.code, 0);
+    let mut ph = pull_header("LpTopic", 0, 0, "*");
+    ph.sys_flag = 2 | 4;
+    ph.suspend_timeout_millis = 3000;
+    let c = e.c.clone();
+    let addr = e.addr.clone();
+    let waiting = ph.clone();
+    let t0 = Instant::now();
+    let pending = tokio::spawn(async move {
+        c.invoke(
+            &addr,
+            RemotingCommand::request(RequestCode::PULL_MESSAGE, &waiting),
+            T,
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!pending.is_finished(), "suspended pull answered early");
+    // A message to another queue does not answer it.
+    send_ok(&e, send_v1("LpTopic", 1, "", b"other")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!pending.is_finished(), "woken by another queue");
+    send_ok(&e, send_v1("LpTopic", 0, "", b"wake")).await;
+    let r = pending.await.unwrap().unwrap();
+    let took = t0.elapsed();
+    assert!(took < Duration::from_millis(2000), "took {took:?}");
+    assert_eq!(r.code, 0);
+    let msgs = MessageExt::decode_all(r.body_bytes()).unwrap();
+    assert_eq!(msgs[0].body().unwrap(), &b"wake"[..]);
+
+    // Nothing arrives: PULL_NOT_FOUND after the suspend timeout.
+    ph.queue_offset = 1;
+    ph.suspend_timeout_millis = 600;
+    let t0 = Instant::now();
+    let (r, _) = pull(&e, &ph).await;
+    let took = t0.elapsed();
+    assert_eq!(r.code, ResponseCode::PULL_NOT_FOUND.as_i32());
+    assert!(
+        took >= Duration::from_millis(550) && took < Duration::from_millis(2500),
+        "took {took:?}"
+    );
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn offsets_times_view_and_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let t = "QTopic";
+    let before = now_ms();
+    let mut sent = Vec::new();
+    for i in 0..4 {
+        let h = send_header(t, 0, props("", &format!("key{i} common"), &format!("UNIQ{i:04}")));
+        sent.push(send_ok(&e, send_v2(&h, format!("q{i}").as_bytes())).await);
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    let q = |code| RemotingCommand::request(code, &QueueRequestHeader { topic: t.into(), queue_id: 0 });
+    let r = e.call(q(RequestCode::GET_MAX_OFFSET)).await;
+    assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 4);
+    let r = e.call(q(RequestCode::GET_MIN_OFFSET)).await;
+    assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 0);
+    let r = e.call(q(RequestCode::GET_EARLIEST_MSG_STORETIME)).await;
+    assert_eq!(r.code, 0);
+    let earliest = r.header::<TimestampResponseHeader>().unwrap().timestamp;
+    assert!(earliest >= before - 5 && earliest <= now_ms(), "{earliest}");
+    let search = |ts| {
+        RemotingCommand::request(
+            RequestCode::SEARCH_OFFSET_BY_TIMESTAMP,
+            &SearchOffsetRequestHeader { topic: t.into(), queue_id: 0, timestamp: ts },
+        )
+    };
+    let r = e.call(search(before - 10_000)).await;
+    assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 0);
+    let r = e.call(search(now_ms() + 10_000)).await;
+    assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 3);
+
+    // View by offset msgId.
+    let (_, phy) = decode_offset_msg_id(&sent[2].msg_id).expect("offset msg id");
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::VIEW_MESSAGE_BY_ID,
+            &ViewMessageRequestHeader { offset: phy },
+        ))
+        .await;
+    assert_eq!(r.code, 0);
+    let (m, _) = MessageExt::decode(r.body_bytes()).unwrap();
+    assert_eq!((m.queue_offset, m.body().unwrap()), (2, bytes::Bytes::from_static(b"q2")));
+    assert_eq!(m.topic, t);
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::VIEW_MESSAGE_BY_ID,
+            &ViewMessageRequestHeader { offset: phy + 1 },
+        ))
+        .await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+
+    // Query by key and by unique key.
+    let query = |key: &str, uniq: bool| {
+        let mut cmd = RemotingCommand::request(
+            RequestCode::QUERY_MESSAGE,
+            &QueryMessageRequestHeader {
+                topic: t.into(),
+                key: key.into(),
+                max_num: 32,
+                begin_timestamp: 0,
+                end_timestamp: i64::MAX,
+                unique_key_query: None,
+            },
+        );
+        if uniq {
+            cmd.ext_fields.insert("_UNIQUE_KEY_QUERY", "true");
+        }
+        cmd
+    };
+    let r = e.call(query("key1", false)).await;
+    assert_eq!(r.code, 0);
+    let ms = MessageExt::decode_all(r.body_bytes()).unwrap();
+    assert_eq!(ms.len(), 1);
+    assert_eq!(ms[0].body().unwrap(), &b"q1"[..]);
+    let r = e.call(query("common", false)).await;
+    assert_eq!(MessageExt::decode_all(r.body_bytes()).unwrap().len(), 4);
+    let r = e.call(query("UNIQ0003", true)).await;
+    assert_eq!(r.code, 0);
+    let ms = MessageExt::decode_all(r.body_bytes()).unwrap();
+    assert_eq!(ms[0].body().unwrap(), &b"q3"[..]);
+    let r = e.call(query("absent", false)).await;
+    assert_eq!(r.code, ResponseCode::QUERY_NOT_FOUND.as_i32());
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_answered_not_panicked() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    // Unhandled request code.
+    let r = e.call(RemotingCommand::request_bare(4242)).await;
+    assert_eq!(r.code, ResponseCode::REQUEST_CODE_NOT_SUPPORTED.as_i32());
+    assert!(r.remark.unwrap().contains("4242"));
+    // Illegal topic name (Java: SYSTEM_ERROR from TopicValidator).
+    let r = e.call(send_v1("bad topic", 0, "", b"x")).await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    assert!(r.remark.unwrap().contains("illegal characters"));
+    let r = e.call(send_v1(&"t".repeat(200), 0, "", b"x")).await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    assert!(r.remark.unwrap().contains("max length"));
+    // Not allowed to send to the schedule topic.
+    let r = e.call(send_v1("SCHEDULE_TOPIC_XXXX", 0, "", b"x")).await;
+    assert_eq!(r.code, ResponseCode::NO_PERMISSION.as_i32());
+    // Body over maxMessageSize.
+    let r = e.call(send_v1("BigTopic", 0, "", &vec![7u8; 200 * 1024])).await;
+    assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
+    assert!(r.remark.unwrap().contains("maximum message size"));
+    // Empty body.
+    let r = e.call(send_v1("BigTopic", 0, "", b"")).await;
+    assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
+    // Missing and malformed header fields.
+    let mut cmd = send_v1("HdrTopic", 0, "", b"x");
+    cmd.ext_fields.0.retain(|(k, _)| k != "queueId");
+    let r = e.call(cmd).await;
+    assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
+    assert!(r.remark.unwrap().contains("queueId"));
+    let mut cmd = send_v1("HdrTopic", 0, "", b"x");
+    cmd.ext_fields.insert("bornTimestamp", "yesterday");
+    let r = e.call(cmd).await;
+    assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
+    assert!(r.remark.unwrap().contains("bornTimestamp"));
+    // Malformed batch body.
+    let mut bh = send_header("HdrTopic", 0, String::new());
+    bh.batch = Some(true);
+    let r = e
+        .call(
+            RemotingCommand::request(
+                RequestCode::SEND_BATCH_MESSAGE,
+                &SendMessageRequestHeaderV2::from_v1(&bh),
+            )
+            .with_body(vec![0u8, 0, 0, 99, 1, 2]),
+        )
+        .await;
+    assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
+    let remark = r.remark.unwrap();
+    assert!(remark.contains("batch"), "{remark}");
+    // Malformed pull header, heartbeat body, view offsets.
+    let r = e.call(RemotingCommand::request_bare(RequestCode::PULL_MESSAGE)).await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    assert!(r.remark.unwrap().contains("consumerGroup"));
+    let r = e
+        .call(RemotingCommand::request_bare(RequestCode::HEART_BEAT).with_body(&b"{not json"[..]))
+        .await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    for off in [-1i64, i64::MAX, i64::MIN] {
+        let r = e
+            .call(RemotingCommand::request(
+                RequestCode::VIEW_MESSAGE_BY_ID,
+                &ViewMessageRequestHeader { offset: off },
+            ))
+            .await;
+        assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    }
+    // Extreme pull parameters.
+    send_ok(&e, send_v1("HdrTopic", 0, "", b"ok")).await;
+    for (q, off, n) in [(0, i64::MAX, i32::MAX), (0, i64::MIN, i32::MIN), (-1, 0, 1)] {
+        let mut ph = pull_header("HdrTopic", q, off, "*");
+        ph.max_msg_nums = n;
+        ph.suspend_timeout_millis = i64::MIN;
+        let (r, _) = pull(&e, &ph).await;
+        assert_ne!(r.code, 0, "q {q} off {off}");
+    }
+    let q = |topic: &str, qid| {
+        RemotingCommand::request(
+            RequestCode::GET_MAX_OFFSET,
+            &QueueRequestHeader { topic: topic.into(), queue_id: qid },
+        )
+    };
+    assert_eq!(e.call(q("HdrTopic", -5)).await.code, 0);
+    assert_eq!(e.call(q("../../etc", i32::MAX)).await.code, 0);
+    // Still serving.
+    send_ok(&e, send_v1("HdrTopic", 0, "", b"still")).await;
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_frames_close_only_their_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let good = e.c.clone();
+    let addr = e.addr.clone();
+    let worker = tokio::spawn(async move {
+        let mut n = 0i64;
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < deadline {
+            let r = good
+                .invoke(&addr, send_v1("FrameTopic", 0, "", format!("g{n}").as_bytes()), T)
+                .await
+                .expect("good client send");
+            assert_eq!(r.code, 0);
+            let r = good
+                .invoke(
+                    &addr,
+                    RemotingCommand::request(
+                        RequestCode::PULL_MESSAGE,
+                        &pull_header("FrameTopic", 0, n, "*"),
+                    ),
+                    T,
+                )
+                .await
+                .expect("good client pull");
+            assert_eq!(r.code, 0);
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        n
+    });
+    let mut bad_frames: Vec<Vec<u8>> = vec![
+        // Garbage.
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        // A 17 MiB length prefix.
+        {
+            let mut v = (17u32 * 1024 * 1024).to_be_bytes().to_vec();
+            v.extend_from_slice(&[0u8; 64]);
+            v
+        },
+        // Header length larger than the frame.
+        {
+            let mut v = 12u32.to_be_bytes().to_vec();
+            v.extend_from_slice(&200u32.to_be_bytes());
+            v.extend_from_slice(b"{\"code\":");
+            v
+        },
+        // A header that is not JSON.
+        {
+            let mut v = 10u32.to_be_bytes().to_vec();
+            v.extend_from_slice(&6u32.to_be_bytes());
+            v.extend_from_slice(b"{{{{{{");
+            v
+        },
+        // Unknown serialize type.
+        {
+            let mut v = 8u32.to_be_bytes().to_vec();
+            v.extend_from_slice(&[9u8, 0, 0, 4]);
+            v.extend_from_slice(b"abcd");
+            v
+        },
+    ];
+    // A frame truncated mid-header, then EOF.
+    let truncated = {
+        let full = send_v1("FrameTopic", 0, "", b"t").encode_to_bytes();
+        full[..full.len() / 2].to_vec()
+    };
+    bad_frames.push(truncated);
+    for (i, frame) in bad_frames.iter().enumerate() {
+        let mut s = tokio::net::TcpStream::connect(&e.addr).await.unwrap();
+        s.write_all(frame).await.unwrap();
+        if i == bad_frames.len() - 1 {
+            s.shutdown().await.unwrap();
+        }
+        // The server closes the connection (EOF or reset) without answering.
+        let mut buf = [0u8; 64];
+        let got = tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await;
+        match got {
+            Ok(Ok(0)) | Ok(Err(_)) => {}
+            other => panic!("bad frame {i}: connection not closed: {other:?}"),
+        }
+    }
+    let n = worker.await.unwrap();
+    assert!(n > 10, "good client made only {n} round trips");
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn sync_flush_send_and_flush_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.flush_disk_type = FlushDiskType::SyncFlush;
+    cfg.sync_flush_timeout = 300;
+    let e = start(cfg).await;
+    for i in 0..20 {
+        let r = send_ok(&e, send_v1("SyncTopic", 0, "", format!("s{i}").as_bytes())).await;
+        assert_eq!(r.queue_offset, i);
+    }
+    assert!(e.broker.store().commit_log_flushed_offset() >= e.broker.store().commit_log_max_offset());
+    e.broker.store().pause_flush_for_tests(true);
+    let r = e.call(send_v1("SyncTopic", 0, "", b"late")).await;
+    assert_eq!(r.code, ResponseCode::FLUSH_DISK_TIMEOUT.as_i32());
+    // The message is stored (Java answers FLUSH_DISK_TIMEOUT with the send result header).
+    assert_eq!(r.header::<SendMessageResponseHeader>().unwrap().queue_offset, 20);
+    e.broker.store().pause_flush_for_tests(false);
+    let (_, msgs) = pull(&e, &pull_header("SyncTopic", 0, 20, "*")).await;
+    assert_eq!(msgs[0].body().unwrap(), &b"late"[..]);
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn broker_registers_with_namesrv_and_unregisters_on_shutdown() {
+    let ns = rocklet_namesrv::Namesrv::start(rocklet_namesrv::NamesrvConfig {
+        listen_port: 0,
+        bind_addr: [127, 0, 0, 1].into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let ns_addr = ns.local_addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.namesrv_addr = Some(ns_addr.clone());
+    let e = start(cfg).await;
+    let c = RemotingClient::default();
+    let route = |topic: &str| {
+        RemotingCommand::request(
+            RequestCode::GET_ROUTEINFO_BY_TOPIC,
+            &GetRouteInfoRequestHeader { topic: topic.into() },
+        )
+    };
+    let wait_code = |topic: &'static str, want: i32| {
+        let c = c.clone();
+        let ns_addr = ns_addr.clone();
+        async move {
+            let t0 = Instant::now();
+            loop {
+                let r = c.invoke(&ns_addr, route(topic), T).await.unwrap();
+                if r.code == want {
+                    return r;
+                }
+                assert!(t0.elapsed() < Duration::from_secs(4), "{topic}: code {} != {want}", r.code);
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    };
+    let r = wait_code("TBW102", 0).await;
+    let rd = rocklet_protocol::route::TopicRouteData::from_json(r.body_bytes()).unwrap();
+    assert_eq!(rd.broker_datas[0].broker_name, "broker-t");
+    assert_eq!(rd.broker_datas[0].master_addr(), Some(e.broker.advertised_addr()));
+    // A created topic is registered at once (not after the 30 s period).
+    assert_eq!(e.call(create_topic("Announced", 2)).await.code, 0);
+    wait_code("Announced", 0).await;
+    // Auto-created by a send, too.
+    send_ok(&e, send_v1("AutoAnnounced", 0, "", b"x")).await;
+    wait_code("AutoAnnounced", 0).await;
+    e.broker.shutdown().await;
+    let r = c.invoke(&ns_addr, route("TBW102"), T).await.unwrap();
+    assert_eq!(r.code, ResponseCode::TOPIC_NOT_EXIST.as_i32());
+    ns.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_handled_code_is_dispatched() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    for code in HANDLED_CODES {
+        let r = e.call(RemotingCommand::request_bare(*code)).await;
+        assert_ne!(
+            r.code,
+            ResponseCode::REQUEST_CODE_NOT_SUPPORTED.as_i32(),
+            "{code} answered as not supported"
+        );
+    }
+    // Still alive after all the header-less requests.
+    send_ok(&e, send_v1("AliveTopic", 0, "", b"x")).await;
+    e.broker.shutdown().await;
+}
