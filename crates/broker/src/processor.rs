@@ -488,7 +488,9 @@ impl BrokerProcessor {
                 .offsets
                 .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
         }
-        let max = h.max_msg_nums.clamp(1, self.b.cfg.max_transfer_count.max(1));
+        let max = h
+            .max_msg_nums
+            .clamp(1, self.b.cfg.max_transfer_count.max(1));
         let filter = tags
             .as_ref()
             .map(|set| move |code: i64| set.contains(&code));

@@ -83,7 +83,11 @@ impl TopicConfigManager {
             ),
             sys(OFFSET_MOVED_EVENT, 1, perm::READ | perm::WRITE),
             sys(BENCHMARK_TOPIC, 1024, perm::READ | perm::WRITE),
-            sys(SCHEDULE_TOPIC, SCHEDULE_TOPIC_QUEUE_NUM, perm::READ | perm::WRITE),
+            sys(
+                SCHEDULE_TOPIC,
+                SCHEDULE_TOPIC_QUEUE_NUM,
+                perm::READ | perm::WRITE,
+            ),
             sys(
                 &format!("{}_{REPLY_TOPIC_POSTFIX}", cfg.broker_cluster_name),
                 1,

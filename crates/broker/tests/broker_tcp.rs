@@ -179,7 +179,12 @@ async fn send_v1_v2_batch_and_pull() {
     // Batch: three messages, consecutive queue offsets, one msgId each.
     let mut body = BytesMut::new();
     for (i, tag) in ["A", "C", "A"].iter().enumerate() {
-        encode_batch_item(&mut body, 0, format!("batch-{i}").as_bytes(), &props(tag, "", ""));
+        encode_batch_item(
+            &mut body,
+            0,
+            format!("batch-{i}").as_bytes(),
+            &props(tag, "", ""),
+        );
     }
     let mut bh = send_header(t, 0, String::new());
     bh.batch = Some(true);
@@ -199,12 +204,18 @@ async fn send_v1_v2_batch_and_pull() {
     let (r, msgs) = pull(&e, &pull_header(t, 0, 0, "*")).await;
     assert_eq!(r.code, 0);
     let bodies: Vec<_> = msgs.iter().map(|m| m.body().unwrap()).collect();
-    assert_eq!(bodies, [&b"one"[..], b"two", b"batch-0", b"batch-1", b"batch-2"]);
+    assert_eq!(
+        bodies,
+        [&b"one"[..], b"two", b"batch-0", b"batch-1", b"batch-2"]
+    );
     let offs: Vec<_> = msgs.iter().map(|m| m.queue_offset).collect();
     assert_eq!(offs, [0, 1, 2, 3, 4]);
     assert_eq!(msgs[1].keys(), Some("k2"));
     let ph = pull_resp(&r);
-    assert_eq!((ph.next_begin_offset, ph.min_offset, ph.max_offset), (5, 0, 5));
+    assert_eq!(
+        (ph.next_begin_offset, ph.min_offset, ph.max_offset),
+        (5, 0, 5)
+    );
 
     // Tag filtering.
     let (r, msgs) = pull(&e, &pull_header(t, 0, 0, "A")).await;
@@ -258,9 +269,16 @@ async fn auto_create_from_tbw102_and_disabled() {
     assert!((0..4).contains(&r.queue_id));
     let w = topic_table(&e).await;
     let t4 = &w.topic_config_table["AutoFour"];
-    assert_eq!((t4.read_queue_nums, t4.write_queue_nums, t4.perm), (4, 4, 6));
+    assert_eq!(
+        (t4.read_queue_nums, t4.write_queue_nums, t4.perm),
+        (4, 4, 6)
+    );
     let t8 = &w.topic_config_table["AutoMany"];
-    assert_eq!((t8.read_queue_nums, t8.write_queue_nums), (8, 8), "min(client, 8)");
+    assert_eq!(
+        (t8.read_queue_nums, t8.write_queue_nums),
+        (8, 8),
+        "min(client, 8)"
+    );
     // System topics of TopicConfigManager's constructor.
     for sys in [
         "SELF_TEST_TOPIC",
@@ -272,7 +290,10 @@ async fn auto_create_from_tbw102_and_disabled() {
         "SCHEDULE_TOPIC_XXXX",
         "TestCluster_REPLY_TOPIC",
     ] {
-        assert!(w.topic_config_table.contains_key(sys), "missing system topic {sys}");
+        assert!(
+            w.topic_config_table.contains_key(sys),
+            "missing system topic {sys}"
+        );
     }
     // Queue id beyond the topic's queues.
     let r = e.call(send_v1("AutoFour", 4, "", b"z")).await;
@@ -292,7 +313,10 @@ async fn auto_create_from_tbw102_and_disabled() {
     let r = e.call(send_v1("NotThere", 0, "", b"x")).await;
     assert_eq!(r.code, ResponseCode::TOPIC_NOT_EXIST.as_i32());
     assert!(r.remark.unwrap().contains("NotThere"));
-    assert!(!topic_table(&e).await.topic_config_table.contains_key("TBW102"));
+    assert!(!topic_table(&e)
+        .await
+        .topic_config_table
+        .contains_key("TBW102"));
     e.broker.shutdown().await;
 }
 
@@ -406,7 +430,10 @@ async fn heartbeat_consumer_list_and_unregister() {
     let e = start(config(dir.path())).await;
     send_ok(&e, send_v1("HbTopic", 0, "A", b"a")).await;
     send_ok(&e, send_v1("HbTopic", 0, "B", b"b")).await;
-    assert_eq!(e.call(heartbeat("c1@1", "grp", "HbTopic", "B")).await.code, 0);
+    assert_eq!(
+        e.call(heartbeat("c1@1", "grp", "HbTopic", "B")).await.code,
+        0
+    );
     let list = RemotingCommand::request(
         RequestCode::GET_CONSUMER_LIST_BY_GROUP,
         &GetConsumerListByGroupRequestHeader {
@@ -507,11 +534,23 @@ async fn offsets_times_view_and_query() {
     let before = now_ms();
     let mut sent = Vec::new();
     for i in 0..4 {
-        let h = send_header(t, 0, props("", &format!("key{i} common"), &format!("UNIQ{i:04}")));
+        let h = send_header(
+            t,
+            0,
+            props("", &format!("key{i} common"), &format!("UNIQ{i:04}")),
+        );
         sent.push(send_ok(&e, send_v2(&h, format!("q{i}").as_bytes())).await);
         tokio::time::sleep(Duration::from_millis(15)).await;
     }
-    let q = |code| RemotingCommand::request(code, &QueueRequestHeader { topic: t.into(), queue_id: 0 });
+    let q = |code| {
+        RemotingCommand::request(
+            code,
+            &QueueRequestHeader {
+                topic: t.into(),
+                queue_id: 0,
+            },
+        )
+    };
     let r = e.call(q(RequestCode::GET_MAX_OFFSET)).await;
     assert_eq!(r.header::<OffsetResponseHeader>().unwrap().offset, 4);
     let r = e.call(q(RequestCode::GET_MIN_OFFSET)).await;
@@ -523,7 +562,11 @@ async fn offsets_times_view_and_query() {
     let search = |ts| {
         RemotingCommand::request(
             RequestCode::SEARCH_OFFSET_BY_TIMESTAMP,
-            &SearchOffsetRequestHeader { topic: t.into(), queue_id: 0, timestamp: ts },
+            &SearchOffsetRequestHeader {
+                topic: t.into(),
+                queue_id: 0,
+                timestamp: ts,
+            },
         )
     };
     let r = e.call(search(before - 10_000)).await;
@@ -541,7 +584,10 @@ async fn offsets_times_view_and_query() {
         .await;
     assert_eq!(r.code, 0);
     let (m, _) = MessageExt::decode(r.body_bytes()).unwrap();
-    assert_eq!((m.queue_offset, m.body().unwrap()), (2, bytes::Bytes::from_static(b"q2")));
+    assert_eq!(
+        (m.queue_offset, m.body().unwrap()),
+        (2, bytes::Bytes::from_static(b"q2"))
+    );
     assert_eq!(m.topic, t);
     let r = e
         .call(RemotingCommand::request(
@@ -604,7 +650,9 @@ async fn bad_input_is_answered_not_panicked() {
     let r = e.call(send_v1("SCHEDULE_TOPIC_XXXX", 0, "", b"x")).await;
     assert_eq!(r.code, ResponseCode::NO_PERMISSION.as_i32());
     // Body over maxMessageSize.
-    let r = e.call(send_v1("BigTopic", 0, "", &vec![7u8; 200 * 1024])).await;
+    let r = e
+        .call(send_v1("BigTopic", 0, "", &vec![7u8; 200 * 1024]))
+        .await;
     assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
     assert!(r.remark.unwrap().contains("maximum message size"));
     // Empty body.
@@ -637,7 +685,9 @@ async fn bad_input_is_answered_not_panicked() {
     let remark = r.remark.unwrap();
     assert!(remark.contains("batch"), "{remark}");
     // Malformed pull header, heartbeat body, view offsets.
-    let r = e.call(RemotingCommand::request_bare(RequestCode::PULL_MESSAGE)).await;
+    let r = e
+        .call(RemotingCommand::request_bare(RequestCode::PULL_MESSAGE))
+        .await;
     assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
     assert!(r.remark.unwrap().contains("consumerGroup"));
     let r = e
@@ -665,7 +715,10 @@ async fn bad_input_is_answered_not_panicked() {
     let q = |topic: &str, qid| {
         RemotingCommand::request(
             RequestCode::GET_MAX_OFFSET,
-            &QueueRequestHeader { topic: topic.into(), queue_id: qid },
+            &QueueRequestHeader {
+                topic: topic.into(),
+                queue_id: qid,
+            },
         )
     };
     assert_eq!(e.call(q("HdrTopic", -5)).await.code, 0);
@@ -686,7 +739,11 @@ async fn malformed_frames_close_only_their_connection() {
         let deadline = Instant::now() + Duration::from_millis(1500);
         while Instant::now() < deadline {
             let r = good
-                .invoke(&addr, send_v1("FrameTopic", 0, "", format!("g{n}").as_bytes()), T)
+                .invoke(
+                    &addr,
+                    send_v1("FrameTopic", 0, "", format!("g{n}").as_bytes()),
+                    T,
+                )
                 .await
                 .expect("good client send");
             assert_eq!(r.code, 0);
@@ -774,12 +831,19 @@ async fn sync_flush_send_and_flush_timeout() {
         let r = send_ok(&e, send_v1("SyncTopic", 0, "", format!("s{i}").as_bytes())).await;
         assert_eq!(r.queue_offset, i);
     }
-    assert!(e.broker.store().commit_log_flushed_offset() >= e.broker.store().commit_log_max_offset());
+    assert!(
+        e.broker.store().commit_log_flushed_offset() >= e.broker.store().commit_log_max_offset()
+    );
     e.broker.store().pause_flush_for_tests(true);
     let r = e.call(send_v1("SyncTopic", 0, "", b"late")).await;
     assert_eq!(r.code, ResponseCode::FLUSH_DISK_TIMEOUT.as_i32());
     // The message is stored (Java answers FLUSH_DISK_TIMEOUT with the send result header).
-    assert_eq!(r.header::<SendMessageResponseHeader>().unwrap().queue_offset, 20);
+    assert_eq!(
+        r.header::<SendMessageResponseHeader>()
+            .unwrap()
+            .queue_offset,
+        20
+    );
     e.broker.store().pause_flush_for_tests(false);
     let (_, msgs) = pull(&e, &pull_header("SyncTopic", 0, 20, "*")).await;
     assert_eq!(msgs[0].body().unwrap(), &b"late"[..]);
@@ -804,7 +868,9 @@ async fn broker_registers_with_namesrv_and_unregisters_on_shutdown() {
     let route = |topic: &str| {
         RemotingCommand::request(
             RequestCode::GET_ROUTEINFO_BY_TOPIC,
-            &GetRouteInfoRequestHeader { topic: topic.into() },
+            &GetRouteInfoRequestHeader {
+                topic: topic.into(),
+            },
         )
     };
     let wait_code = |topic: &'static str, want: i32| {
@@ -817,7 +883,11 @@ async fn broker_registers_with_namesrv_and_unregisters_on_shutdown() {
                 if r.code == want {
                     return r;
                 }
-                assert!(t0.elapsed() < Duration::from_secs(4), "{topic}: code {} != {want}", r.code);
+                assert!(
+                    t0.elapsed() < Duration::from_secs(4),
+                    "{topic}: code {} != {want}",
+                    r.code
+                );
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
         }
@@ -825,7 +895,10 @@ async fn broker_registers_with_namesrv_and_unregisters_on_shutdown() {
     let r = wait_code("TBW102", 0).await;
     let rd = rocklet_protocol::route::TopicRouteData::from_json(r.body_bytes()).unwrap();
     assert_eq!(rd.broker_datas[0].broker_name, "broker-t");
-    assert_eq!(rd.broker_datas[0].master_addr(), Some(e.broker.advertised_addr()));
+    assert_eq!(
+        rd.broker_datas[0].master_addr(),
+        Some(e.broker.advertised_addr())
+    );
     // A created topic is registered at once (not after the 30 s period).
     assert_eq!(e.call(create_topic("Announced", 2)).await.code, 0);
     wait_code("Announced", 0).await;

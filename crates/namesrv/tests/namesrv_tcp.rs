@@ -99,7 +99,12 @@ async fn cluster(c: &RemotingClient, ns: &str) -> ClusterInfo {
 }
 
 fn ok(r: &RemotingCommand) {
-    assert_eq!(r.code, ResponseCode::SUCCESS.as_i32(), "remark: {:?}", r.remark);
+    assert_eq!(
+        r.code,
+        ResponseCode::SUCCESS.as_i32(),
+        "remark: {:?}",
+        r.remark
+    );
 }
 
 #[tokio::test]
@@ -109,14 +114,22 @@ async fn register_json_and_compressed_and_query_routes() {
     // JSON body.
     let w_a = wrapper(&[("TopicA", 4), ("Shared", 2)], 1);
     let r = c
-        .invoke(&addr, register_cmd("broker-a", "127.0.0.1:10911", 0, &w_a, false), T)
+        .invoke(
+            &addr,
+            register_cmd("broker-a", "127.0.0.1:10911", 0, &w_a, false),
+            T,
+        )
         .await
         .unwrap();
     ok(&r);
     // Compressed body (header compressed=true).
     let w_b = wrapper(&[("TopicB", 8), ("Shared", 3)], 1);
     let r = c
-        .invoke(&addr, register_cmd("broker-b", "127.0.0.1:20911", 0, &w_b, true), T)
+        .invoke(
+            &addr,
+            register_cmd("broker-b", "127.0.0.1:20911", 0, &w_b, true),
+            T,
+        )
         .await
         .unwrap();
     ok(&r);
@@ -138,7 +151,11 @@ async fn register_json_and_compressed_and_query_routes() {
     assert_eq!(rd.queue_datas[0].read_queue_nums, 8);
 
     let rd = TopicRouteData::from_json(route(&c, &addr, "Shared").await.body_bytes()).unwrap();
-    let mut names: Vec<_> = rd.broker_datas.iter().map(|b| b.broker_name.clone()).collect();
+    let mut names: Vec<_> = rd
+        .broker_datas
+        .iter()
+        .map(|b| b.broker_name.clone())
+        .collect();
     names.sort();
     assert_eq!(names, ["broker-a", "broker-b"]);
 
@@ -171,7 +188,13 @@ async fn register_json_and_compressed_and_query_routes() {
     assert_eq!(topics, ["Shared", "TopicA", "TopicB"]);
 
     // A bad CRC is refused and changes nothing.
-    let mut bad = register_cmd("broker-c", "127.0.0.1:30911", 0, &wrapper(&[("TopicC", 1)], 1), false);
+    let mut bad = register_cmd(
+        "broker-c",
+        "127.0.0.1:30911",
+        0,
+        &wrapper(&[("TopicC", 1)], 1),
+        false,
+    );
     bad.ext_fields.insert("bodyCrc32", "12345");
     let r = c.invoke(&addr, bad, T).await.unwrap();
     assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
@@ -179,7 +202,11 @@ async fn register_json_and_compressed_and_query_routes() {
 
     // A slave learns its master's address.
     let r = c
-        .invoke(&addr, register_cmd("broker-a", "127.0.0.1:10921", 1, &w_a, false), T)
+        .invoke(
+            &addr,
+            register_cmd("broker-a", "127.0.0.1:10921", 1, &w_a, false),
+            T,
+        )
         .await
         .unwrap();
     ok(&r);
@@ -196,7 +223,11 @@ async fn register_json_and_compressed_and_query_routes() {
             broker_id: id,
         };
         let r = c
-            .invoke(&addr, RemotingCommand::request(RequestCode::UNREGISTER_BROKER, &h), T)
+            .invoke(
+                &addr,
+                RemotingCommand::request(RequestCode::UNREGISTER_BROKER, &h),
+                T,
+            )
             .await
             .unwrap();
         ok(&r);
@@ -204,7 +235,10 @@ async fn register_json_and_compressed_and_query_routes() {
     assert_eq!(route(&c, &addr, "TopicA").await.code, 17);
     let rd = TopicRouteData::from_json(route(&c, &addr, "Shared").await.body_bytes()).unwrap();
     assert_eq!(rd.broker_datas.len(), 1);
-    assert_eq!(cluster(&c, &addr).await.cluster_addr_table["C1"], ["broker-b"]);
+    assert_eq!(
+        cluster(&c, &addr).await.cluster_addr_table["C1"],
+        ["broker-b"]
+    );
     ns.shutdown().await;
 }
 
@@ -264,7 +298,12 @@ async fn query_data_version() {
     };
     let r = c.invoke(&addr, ask(&newer), T).await.unwrap();
     ok(&r);
-    assert_eq!(r.header::<QueryDataVersionResponseHeader>().unwrap().changed, Some(true));
+    assert_eq!(
+        r.header::<QueryDataVersionResponseHeader>()
+            .unwrap()
+            .changed,
+        Some(true)
+    );
     // Unknown broker: changed.
     let mut other = h.clone();
     other.broker_addr = "127.0.0.1:1".into();
@@ -277,7 +316,12 @@ async fn query_data_version() {
         )
         .await
         .unwrap();
-    assert_eq!(r.header::<QueryDataVersionResponseHeader>().unwrap().changed, Some(true));
+    assert_eq!(
+        r.header::<QueryDataVersionResponseHeader>()
+            .unwrap()
+            .changed,
+        Some(true)
+    );
     ns.shutdown().await;
 }
 
@@ -287,7 +331,11 @@ async fn silent_broker_expires() {
     let c = RemotingClient::default();
     let w = wrapper(&[("Ephemeral", 1)], 1);
     ok(&c
-        .invoke(&addr, register_cmd("quiet", "127.0.0.1:10911", 0, &w, false), T)
+        .invoke(
+            &addr,
+            register_cmd("quiet", "127.0.0.1:10911", 0, &w, false),
+            T,
+        )
         .await
         .unwrap());
     ok(&route(&c, &addr, "Ephemeral").await);
@@ -296,10 +344,16 @@ async fn silent_broker_expires() {
         if route(&c, &addr, "Ephemeral").await.code == 17 {
             break;
         }
-        assert!(t0.elapsed() < Duration::from_secs(3), "broker never expired");
+        assert!(
+            t0.elapsed() < Duration::from_secs(3),
+            "broker never expired"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(t0.elapsed() >= Duration::from_millis(300), "expired too early");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(300),
+        "expired too early"
+    );
     assert!(cluster(&c, &addr).await.broker_addr_table.is_empty());
     ns.shutdown().await;
 }
@@ -310,7 +364,11 @@ async fn broker_removed_when_its_connection_closes() {
     let reg = RemotingClient::default();
     let w = wrapper(&[("ConnTopic", 1)], 1);
     ok(&reg
-        .invoke(&addr, register_cmd("conn", "127.0.0.1:10911", 0, &w, false), T)
+        .invoke(
+            &addr,
+            register_cmd("conn", "127.0.0.1:10911", 0, &w, false),
+            T,
+        )
         .await
         .unwrap());
     let c = RemotingClient::default();
@@ -318,7 +376,10 @@ async fn broker_removed_when_its_connection_closes() {
     reg.close_connection(&addr);
     let t0 = Instant::now();
     while route(&c, &addr, "ConnTopic").await.code != 17 {
-        assert!(t0.elapsed() < Duration::from_secs(3), "broker not removed on close");
+        assert!(
+            t0.elapsed() < Duration::from_secs(3),
+            "broker not removed on close"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     ns.shutdown().await;
@@ -340,20 +401,32 @@ async fn every_handled_code_is_dispatched_and_others_are_not_supported() {
         );
     }
     let r = c
-        .invoke(&addr, RemotingCommand::request_bare(RequestCode::SEND_MESSAGE), T)
+        .invoke(
+            &addr,
+            RemotingCommand::request_bare(RequestCode::SEND_MESSAGE),
+            T,
+        )
         .await
         .unwrap();
     assert_eq!(r.code, ResponseCode::REQUEST_CODE_NOT_SUPPORTED.as_i32());
     assert!(r.remark.unwrap_or_default().contains("10"));
     // A missing header field is reported, not a panic; the server keeps serving.
     let r = c
-        .invoke(&addr, RemotingCommand::request_bare(RequestCode::GET_ROUTEINFO_BY_TOPIC), T)
+        .invoke(
+            &addr,
+            RemotingCommand::request_bare(RequestCode::GET_ROUTEINFO_BY_TOPIC),
+            T,
+        )
         .await
         .unwrap();
     assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
     assert!(r.remark.unwrap_or_default().contains("topic"));
     let r = c
-        .invoke(&addr, register_cmd("x", "127.0.0.1:1", 0, &wrapper(&[], 1), true).with_body(&b"not zlib"[..]), T)
+        .invoke(
+            &addr,
+            register_cmd("x", "127.0.0.1:1", 0, &wrapper(&[], 1), true).with_body(&b"not zlib"[..]),
+            T,
+        )
         .await
         .unwrap();
     assert_ne!(r.code, 0);
