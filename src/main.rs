@@ -1,6 +1,7 @@
 //! `rocklet`: run a name server and broker, send messages, administer, benchmark.
 
 mod cli_serve;
+mod quickstart;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,8 @@ enum Cmd {
     Namesrv(cli_serve::NamesrvArgs),
     /// Run a broker.
     Broker(cli_serve::BrokerArgs),
+    /// Start an embedded name server and broker, send in every mode, read it all back.
+    Quickstart,
 }
 
 fn init_tracing() {
@@ -45,6 +48,7 @@ fn main() -> anyhow::Result<()> {
             Cmd::Serve(a) => cli_serve::serve(a).await,
             Cmd::Namesrv(a) => cli_serve::namesrv(a).await,
             Cmd::Broker(a) => cli_serve::broker(a).await,
+            Cmd::Quickstart => quickstart::run().await,
         }
     })
 }

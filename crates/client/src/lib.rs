@@ -1,1 +1,34 @@
-//! rocklet-client
+//! Rocklet's RocketMQ 4.9.x client: the producer described by the seed (`DefaultMQProducer`,
+//! `ClientConfig`, `MQClientInstance`, the send path with retries and fault avoidance), the
+//! `MQAdmin` operations and a simple pull.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), rocklet_client::ClientError> {
+//! use rocklet_client::{DefaultMQProducer, Message, ProducerConfig};
+//! let producer = DefaultMQProducer::new(ProducerConfig::new("my_group").with_namesrv("127.0.0.1:9876"));
+//! producer.start().await?;
+//! let r = producer.send(Message::new("TopicTest", "hello").with_tags("TagA")).await?;
+//! println!("{r}");
+//! producer.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+pub mod config;
+pub mod error;
+pub mod fault;
+pub mod instance;
+pub mod message;
+pub mod producer;
+pub mod selector;
+pub mod validators;
+
+pub use admin::MQAdmin;
+pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig};
+pub use error::{client_error_code, ClientError};
+pub use instance::{ClientInstance, ServiceState};
+pub use message::{
+    Message, MessageExt, MessageQueue, PullResult, PullStatus, QueryResult, SendResult, SendStatus,
+};
+pub use producer::{set_uniq_id, DefaultMQProducer};
+pub use selector::{MessageQueueSelector, SelectByHash, SelectByRandom, SelectByRoundRobin};

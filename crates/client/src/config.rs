@@ -1,0 +1,221 @@
+//! `ClientConfig` and `DefaultMQProducer` settings with the 4.9.3 defaults.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::error::{faq, ClientError, FAQ_GROUP_NAME_DUPLICATE};
+
+/// `MixAll.DEFAULT_PRODUCER_GROUP`.
+pub const DEFAULT_PRODUCER_GROUP: &str = "DEFAULT_PRODUCER";
+/// `MixAll.CLIENT_INNER_PRODUCER_GROUP`: the instance's own producer group, sent in heartbeats.
+pub const CLIENT_INNER_PRODUCER_GROUP: &str = "CLIENT_INNER_PRODUCER";
+/// `TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC`.
+pub const AUTO_CREATE_TOPIC_KEY_TOPIC: &str = "TBW102";
+
+/// `ClientConfig`: what every client of one instance shares.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `namesrvAddr`, `host:port;host:port`; falls back to the `NAMESRV_ADDR` environment variable
+    /// (and the `rocketmq.namesrv.addr` notion of Java system properties does not exist here).
+    pub namesrv_addr: Option<String>,
+    /// `clientIP`: this host's address, part of the clientId.
+    pub client_ip: String,
+    /// `instanceName`, default `DEFAULT` (from `rocketmq.client.name` in Java; here the
+    /// `ROCKETMQ_CLIENT_NAME` environment variable).
+    pub instance_name: String,
+    pub namespace: Option<String>,
+    pub unit_name: Option<String>,
+    pub unit_mode: bool,
+    /// `pollNameServerInterval`, 30 s.
+    pub poll_name_server_interval: Duration,
+    /// `heartbeatBrokerInterval`, 30 s.
+    pub heartbeat_broker_interval: Duration,
+    /// `persistConsumerOffsetInterval`, 5 s (kept for completeness; no push consumer yet).
+    pub persist_consumer_offset_interval: Duration,
+    /// `vipChannelEnabled`, default false: when true requests go to broker port - 2.
+    pub vip_channel_enabled: bool,
+    /// `mqClientApiTimeout`, 3 s: timeout of name server and admin calls.
+    pub mq_client_api_timeout: Duration,
+    /// Language code sent in every request. 4.9.3 has no RUST, so OTHER.
+    pub language: rocklet_protocol::LanguageCode,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            namesrv_addr: std::env::var("NAMESRV_ADDR")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+            client_ip: local_ip().to_string(),
+            instance_name: std::env::var("ROCKETMQ_CLIENT_NAME")
+                .unwrap_or_else(|_| "DEFAULT".into()),
+            namespace: None,
+            unit_name: None,
+            unit_mode: false,
+            poll_name_server_interval: Duration::from_secs(30),
+            heartbeat_broker_interval: Duration::from_secs(30),
+            persist_consumer_offset_interval: Duration::from_secs(5),
+            vip_channel_enabled: false,
+            mq_client_api_timeout: Duration::from_secs(3),
+            language: rocklet_protocol::LanguageCode::OTHER,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// `buildMQClientId`: `ip@instanceName[@unitName]`.
+    pub fn build_client_id(&self) -> String {
+        let mut s = format!("{}@{}", self.client_ip, self.instance_name);
+        if let Some(u) = self.unit_name.as_deref().filter(|u| !u.trim().is_empty()) {
+            s.push('@');
+            s.push_str(u);
+        }
+        s
+    }
+    /// `changeInstanceNameToPID`: 4.9.3 turns `DEFAULT` into `pid#nanoTime`, so every producer
+    /// with the default name gets its own instance; set an instance name to share one.
+    pub fn change_instance_name_to_pid(&mut self) {
+        if self.instance_name == "DEFAULT" {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0);
+            self.instance_name = format!("{}#{}", std::process::id(), nanos);
+        }
+    }
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrv_addr
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+    /// Topic name with the namespace prefix (`NamespaceUtil.wrapNamespace`).
+    pub fn with_namespace(&self, resource: &str) -> String {
+        match self.namespace.as_deref().filter(|n| !n.is_empty()) {
+            Some(ns) if !resource.starts_with(&format!("{ns}%")) && !resource.starts_with('%') => {
+                format!("{ns}%{resource}")
+            }
+            _ => resource.to_owned(),
+        }
+    }
+}
+
+/// What an async send does when the in-flight limit is reached (Rocklet extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsyncFullPolicy {
+    /// Wait for room (up to the send timeout, then fail with TooMuchRequest).
+    Wait,
+    /// Fail at once with TooMuchRequest.
+    Fail,
+}
+
+/// `DefaultMQProducer`'s own settings.
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    pub client: ClientConfig,
+    pub producer_group: String,
+    /// `createTopicKey`, TBW102.
+    pub create_topic_key: String,
+    /// `defaultTopicQueueNums`, 4.
+    pub default_topic_queue_nums: i32,
+    /// `sendMsgTimeout`, 3000 ms.
+    pub send_msg_timeout: Duration,
+    /// `compressMsgBodyOverHowmuch`, 4096 bytes.
+    pub compress_msg_body_over_howmuch: usize,
+    /// zlib level used for compression (Java `rocketmq.message.compressLevel`, 5).
+    pub compress_level: u32,
+    /// `retryTimesWhenSendFailed`, 2 (3 attempts in all).
+    pub retry_times_when_send_failed: u32,
+    /// `retryTimesWhenSendAsyncFailed`, 2.
+    pub retry_times_when_send_async_failed: u32,
+    /// `retryAnotherBrokerWhenNotStoreOK`, false.
+    pub retry_another_broker_when_not_store_ok: bool,
+    /// `maxMessageSize`, 4 MiB.
+    pub max_message_size: usize,
+    /// `retryResponseCodes`: broker codes after which a sync send is retried.
+    pub retry_response_codes: Vec<i32>,
+    /// `sendLatencyFaultEnable`, false.
+    pub send_latency_fault_enable: bool,
+    /// `latencyMax` (ms) of `MQFaultStrategy`.
+    pub latency_max: Vec<u64>,
+    /// `notAvailableDuration` (ms) of `MQFaultStrategy`.
+    pub not_available_duration: Vec<u64>,
+    /// Rocklet extension: most async sends in flight.
+    pub max_async_inflight_msgs: usize,
+    /// Rocklet extension: most bytes of async sends in flight.
+    pub max_async_inflight_bytes: usize,
+    pub async_full_policy: AsyncFullPolicy,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            client: ClientConfig::default(),
+            producer_group: DEFAULT_PRODUCER_GROUP.into(),
+            create_topic_key: AUTO_CREATE_TOPIC_KEY_TOPIC.into(),
+            default_topic_queue_nums: 4,
+            send_msg_timeout: Duration::from_millis(3000),
+            compress_msg_body_over_howmuch: 4096,
+            compress_level: 5,
+            retry_times_when_send_failed: 2,
+            retry_times_when_send_async_failed: 2,
+            retry_another_broker_when_not_store_ok: false,
+            max_message_size: 4 * 1024 * 1024,
+            retry_response_codes: vec![17, 14, 1, 16, 204, 205],
+            send_latency_fault_enable: false,
+            latency_max: vec![50, 100, 550, 1000, 2000, 3000, 15000],
+            not_available_duration: vec![0, 0, 30000, 60000, 120000, 180000, 600000],
+            max_async_inflight_msgs: 10_000,
+            max_async_inflight_bytes: 64 * 1024 * 1024,
+            async_full_policy: AsyncFullPolicy::Wait,
+        }
+    }
+}
+
+impl ProducerConfig {
+    pub fn new(group: impl Into<String>) -> Self {
+        ProducerConfig {
+            producer_group: group.into(),
+            ..Default::default()
+        }
+    }
+    pub fn with_namesrv(mut self, addr: impl Into<String>) -> Self {
+        self.client.namesrv_addr = Some(addr.into());
+        self
+    }
+}
+
+/// `Validators.checkGroup` plus the producer's DEFAULT_PRODUCER rule.
+pub(crate) fn check_producer_group(group: &str) -> Result<(), ClientError> {
+    crate::validators::check_group(group)?;
+    if group == DEFAULT_PRODUCER_GROUP {
+        return Err(ClientError::client(
+            -1,
+            format!("producerGroup can not equal {DEFAULT_PRODUCER_GROUP}, please specify another one.{}", faq(FAQ_GROUP_NAME_DUPLICATE)),
+        ));
+    }
+    Ok(())
+}
+
+/// This host's address, as Java's `RemotingUtil.getLocalAddress` picks it: the first
+/// non-loopback IPv4 address the host name resolves to, else 127.0.0.1. (Resolution only; no
+/// packet leaves the machine.)
+pub fn local_ip() -> IpAddr {
+    use std::net::ToSocketAddrs;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty());
+    host.and_then(|h| (h.as_str(), 0).to_socket_addrs().ok())
+        .and_then(|mut addrs| {
+            addrs
+                .find(|a| a.is_ipv4() && !a.ip().is_loopback())
+                .map(|a| a.ip())
+        })
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}

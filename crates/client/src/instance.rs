@@ -1,0 +1,563 @@
+//! The shared client instance (`MQClientInstance` + `MQClientAPIImpl` + `MQClientManager`): one per
+//! clientId in the process, holding connections, the route cache and the broker table for every
+//! producer that uses it, and running the scheduled tasks (route refresh, heartbeats, cleanup).
+
+use parking_lot::{Mutex, RwLock};
+use rocklet_protocol::body::{encode_json, HeartbeatData, ProducerData};
+use rocklet_protocol::header::{GetRouteInfoRequestHeader, UnregisterClientRequestHeader};
+use rocklet_protocol::route::{perm, TopicRouteData, MASTER_ID};
+use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
+use rocklet_remoting::client::ClientOptions;
+use rocklet_remoting::RemotingClient;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+use tokio::sync::watch;
+
+use crate::config::{ClientConfig, CLIENT_INNER_PRODUCER_GROUP};
+use crate::error::{client_error_code, faq, ClientError, FAQ_NAME_SERVER_ADDR_NOT_EXIST};
+use crate::message::MessageQueue;
+
+/// `ServiceState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum ServiceState {
+    CREATE_JUST,
+    RUNNING,
+    SHUTDOWN_ALREADY,
+    START_FAILED,
+}
+
+/// `TopicPublishInfo`: the writable queues of a topic, and the round-robin index.
+#[derive(Debug)]
+pub struct TopicPublishInfo {
+    pub order_topic: bool,
+    pub have_topic_router_info: bool,
+    pub message_queue_list: Vec<MessageQueue>,
+    pub route: TopicRouteData,
+    send_which_queue: AtomicU32,
+}
+
+impl TopicPublishInfo {
+    pub fn ok(&self) -> bool {
+        !self.message_queue_list.is_empty()
+    }
+
+    /// `topicRouteData2TopicPublishInfo` (the non-ordered case): for each writable queue data
+    /// whose broker has a master, queues 0..writeQueueNums, brokers in name order.
+    pub fn from_route(topic: &str, route: &TopicRouteData) -> Self {
+        let mut qds = route.queue_datas.clone();
+        qds.sort_by(|a, b| a.broker_name.cmp(&b.broker_name));
+        let mut mqs = Vec::new();
+        for qd in &qds {
+            if !perm::is_writeable(qd.perm) {
+                continue;
+            }
+            let has_master = route.broker_datas.iter().any(|bd| {
+                bd.broker_name == qd.broker_name && bd.broker_addrs.contains_key(&MASTER_ID)
+            });
+            if !has_master {
+                continue;
+            }
+            for i in 0..qd.write_queue_nums.max(0) {
+                mqs.push(MessageQueue::new(topic, qd.broker_name.clone(), i));
+            }
+        }
+        TopicPublishInfo {
+            order_topic: false,
+            have_topic_router_info: true,
+            message_queue_list: mqs,
+            route: route.clone(),
+            send_which_queue: AtomicU32::new(rand::random::<u32>() >> 1),
+        }
+    }
+
+    fn next_index(&self) -> usize {
+        self.send_which_queue.fetch_add(1, Ordering::Relaxed) as usize
+    }
+
+    /// Round robin (`selectOneMessageQueue()`).
+    pub fn select_one(&self) -> Option<MessageQueue> {
+        if self.message_queue_list.is_empty() {
+            return None;
+        }
+        Some(self.message_queue_list[self.next_index() % self.message_queue_list.len()].clone())
+    }
+
+    /// Round robin skipping the broker that just failed (`selectOneMessageQueue(lastBrokerName)`).
+    pub fn select_avoiding(&self, last_broker: Option<&str>) -> Option<MessageQueue> {
+        let Some(last) = last_broker else {
+            return self.select_one();
+        };
+        let n = self.message_queue_list.len();
+        for _ in 0..n {
+            let mq = &self.message_queue_list[self.next_index() % n];
+            if mq.broker_name != last {
+                return Some(mq.clone());
+            }
+        }
+        self.select_one()
+    }
+
+    /// A queue id on `broker` for the fault strategy's fallback.
+    pub fn write_queue_nums_of(&self, broker: &str) -> i32 {
+        self.route
+            .queue_datas
+            .iter()
+            .find(|q| q.broker_name == broker)
+            .map(|q| q.write_queue_nums)
+            .unwrap_or(-1)
+    }
+    pub fn next_raw(&self) -> u32 {
+        self.send_which_queue.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// The process-wide registry (`MQClientManager.factoryTable`).
+fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
+    static R: OnceLock<Mutex<HashMap<String, Weak<ClientInstance>>>> = OnceLock::new();
+    R.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+pub struct ClientInstance {
+    client_id: String,
+    config: ClientConfig,
+    pub(crate) remoting: RemotingClient,
+    state: Mutex<ServiceState>,
+    producers: Mutex<HashSet<String>>,
+    /// Per-producer-group default-topic queue count, for routes derived from TBW102.
+    topic_routes: RwLock<HashMap<String, TopicRouteData>>,
+    publish_info: RwLock<HashMap<String, Arc<TopicPublishInfo>>>,
+    broker_addrs: RwLock<HashMap<String, BTreeMap<i64, String>>>,
+    namesrv_index: AtomicUsize,
+    namesrv_lock: tokio::sync::Mutex<()>,
+    heartbeat_lock: tokio::sync::Mutex<()>,
+    shutdown_tx: watch::Sender<bool>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl ClientInstance {
+    /// `MQClientManager.getOrCreateMQClientInstance`.
+    pub fn get_or_create(config: &ClientConfig) -> Arc<ClientInstance> {
+        let id = config.build_client_id();
+        let mut r = registry().lock();
+        if let Some(i) = r.get(&id).and_then(Weak::upgrade) {
+            if *i.state.lock() != ServiceState::SHUTDOWN_ALREADY {
+                return i;
+            }
+        }
+        let remoting = RemotingClient::new(ClientOptions {
+            connect_timeout: Duration::from_secs(3),
+            language: config.language,
+        });
+        let (tx, _) = watch::channel(false);
+        let inst = Arc::new(ClientInstance {
+            client_id: id.clone(),
+            config: config.clone(),
+            remoting,
+            state: Mutex::new(ServiceState::CREATE_JUST),
+            producers: Mutex::new(HashSet::new()),
+            topic_routes: RwLock::new(HashMap::new()),
+            publish_info: RwLock::new(HashMap::new()),
+            broker_addrs: RwLock::new(HashMap::new()),
+            namesrv_index: AtomicUsize::new(rand::random::<u32>() as usize),
+            namesrv_lock: tokio::sync::Mutex::new(()),
+            heartbeat_lock: tokio::sync::Mutex::new(()),
+            shutdown_tx: tx,
+            tasks: Mutex::new(Vec::new()),
+        });
+        tracing::info!(client_id = %id, "created new client instance");
+        r.insert(id, Arc::downgrade(&inst));
+        inst
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+    pub fn state(&self) -> ServiceState {
+        *self.state.lock()
+    }
+
+    /// `registerProducer`: false when the group is already registered in this instance.
+    pub fn register_producer(&self, group: &str) -> bool {
+        self.producers.lock().insert(group.to_owned())
+    }
+
+    /// Start once (`MQClientInstance.start`); later calls do nothing.
+    pub fn start(self: &Arc<Self>) -> Result<(), ClientError> {
+        let mut st = self.state.lock();
+        match *st {
+            ServiceState::CREATE_JUST => {}
+            ServiceState::START_FAILED => {
+                return Err(ClientError::client(
+                    -1,
+                    format!(
+                        "The Factory object[{}] has been created before, and failed.",
+                        self.client_id
+                    ),
+                ))
+            }
+            _ => return Ok(()),
+        }
+        *st = ServiceState::START_FAILED;
+        let mut tasks = self.tasks.lock();
+        let weak = Arc::downgrade(self);
+        let rx = self.shutdown_tx.subscribe();
+        let poll = self.config.poll_name_server_interval;
+        tasks.push(spawn_periodic(
+            weak.clone(),
+            rx.clone(),
+            Duration::from_millis(10),
+            poll,
+            |i| Box::pin(async move { i.update_all_routes().await }),
+        ));
+        let hb = self.config.heartbeat_broker_interval;
+        tasks.push(spawn_periodic(
+            weak,
+            rx,
+            Duration::from_millis(1000),
+            hb,
+            |i| {
+                Box::pin(async move {
+                    i.clean_offline_brokers();
+                    i.send_heartbeat_to_all_brokers().await;
+                })
+            },
+        ));
+        *st = ServiceState::RUNNING;
+        tracing::info!(client_id = %self.client_id, "client instance started");
+        Ok(())
+    }
+
+    /// A producer group stops using this instance: unregister it from every broker, and stop the
+    /// instance when no producer is left (`unregisterProducer` + `shutdown`).
+    pub async fn unregister_producer(self: &Arc<Self>, group: &str) {
+        let removed = self.producers.lock().remove(group);
+        if removed {
+            let brokers: Vec<String> = self
+                .broker_addrs
+                .read()
+                .values()
+                .flat_map(|m| m.values().cloned())
+                .collect();
+            let header = UnregisterClientRequestHeader {
+                client_id: self.client_id.clone(),
+                producer_group: Some(group.to_owned()),
+                consumer_group: None,
+            };
+            for addr in brokers {
+                let cmd = RemotingCommand::request(RequestCode::UNREGISTER_CLIENT, &header);
+                if let Err(e) = self
+                    .remoting
+                    .invoke(&addr, cmd, Duration::from_secs(3))
+                    .await
+                {
+                    tracing::debug!(broker = %addr, error = %e, "unregister client failed");
+                }
+            }
+        }
+        if self.producers.lock().is_empty() {
+            self.shutdown();
+        }
+    }
+
+    /// Stop the scheduled tasks and close every connection.
+    pub fn shutdown(&self) {
+        {
+            let mut st = self.state.lock();
+            if *st == ServiceState::SHUTDOWN_ALREADY {
+                return;
+            }
+            *st = ServiceState::SHUTDOWN_ALREADY;
+        }
+        let _ = self.shutdown_tx.send(true);
+        for t in self.tasks.lock().drain(..) {
+            t.abort();
+        }
+        self.remoting.shutdown();
+        let mut r = registry().lock();
+        if r.get(&self.client_id)
+            .is_some_and(|w| w.upgrade().is_none_or(|i| std::ptr::eq(&*i, self)))
+        {
+            r.remove(&self.client_id);
+        }
+        tracing::info!(client_id = %self.client_id, "client instance shut down");
+    }
+
+    /// Number of background tasks still running (tests assert it is 0 after shutdown).
+    pub fn running_tasks(&self) -> usize {
+        self.tasks
+            .lock()
+            .iter()
+            .filter(|t| !t.is_finished())
+            .count()
+    }
+
+    // ---- name server --------------------------------------------------------------------------
+
+    /// Invoke on a name server, trying each in turn from the last one that worked.
+    pub async fn invoke_namesrv(
+        &self,
+        cmd: RemotingCommand,
+        timeout: Duration,
+    ) -> Result<RemotingCommand, ClientError> {
+        let addrs = self.config.namesrv_addrs();
+        if addrs.is_empty() {
+            return Err(ClientError::client(
+                client_error_code::NO_NAME_SERVER_EXCEPTION,
+                format!(
+                    "No name server address, please set it.{}",
+                    faq(FAQ_NAME_SERVER_ADDR_NOT_EXIST)
+                ),
+            ));
+        }
+        let start = self.namesrv_index.load(Ordering::Relaxed);
+        let mut last = None;
+        for k in 0..addrs.len() {
+            let i = (start + k) % addrs.len();
+            match self.remoting.invoke(&addrs[i], cmd.clone(), timeout).await {
+                Ok(r) => {
+                    self.namesrv_index.store(i, Ordering::Relaxed);
+                    return Ok(r);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last
+            .map(ClientError::from)
+            .unwrap_or_else(|| ClientError::client(-1, "no name server answered")))
+    }
+
+    /// GET_ROUTEINFO_BY_TOPIC.
+    pub async fn get_topic_route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::GET_ROUTEINFO_BY_TOPIC,
+            &GetRouteInfoRequestHeader {
+                topic: topic.to_owned(),
+            },
+        );
+        let r = self
+            .invoke_namesrv(cmd, self.config.mq_client_api_timeout)
+            .await?;
+        if r.code == ResponseCode::SUCCESS.as_i32() {
+            if r.body_bytes().is_empty() {
+                return Err(ClientError::client(
+                    ResponseCode::TOPIC_NOT_EXIST.as_i32(),
+                    format!("empty route for {topic}"),
+                ));
+            }
+            return Ok(TopicRouteData::from_json(r.body_bytes())?);
+        }
+        Err(ClientError::client(r.code, r.remark.unwrap_or_default()))
+    }
+
+    /// `updateTopicRouteInfoFromNameServer(topic, isDefault, producer)`: refresh one topic's route
+    /// (or, with `default_from`, derive it from the TBW102 route capped at `default_queue_nums`).
+    /// Returns whether a route was found.
+    pub async fn update_topic_route(&self, topic: &str, default_from: Option<(&str, i32)>) -> bool {
+        let Ok(_g) = tokio::time::timeout(Duration::from_secs(3), self.namesrv_lock.lock()).await
+        else {
+            tracing::warn!("update route: namesrv lock timeout");
+            return false;
+        };
+        let route = match default_from {
+            Some((key, nums)) => match self.get_topic_route(key).await {
+                Ok(mut r) => {
+                    for qd in &mut r.queue_datas {
+                        let q = nums.min(qd.read_queue_nums);
+                        qd.read_queue_nums = q;
+                        qd.write_queue_nums = q;
+                    }
+                    r
+                }
+                Err(e) => {
+                    tracing::debug!(topic, error = %e, "default topic route not found");
+                    return false;
+                }
+            },
+            None => match self.get_topic_route(topic).await {
+                Ok(r) => r,
+                Err(e) => {
+                    if e.code() != ResponseCode::TOPIC_NOT_EXIST.as_i32() {
+                        tracing::warn!(topic, error = %e, "route lookup failed");
+                    }
+                    return false;
+                }
+            },
+        };
+        let changed = self.topic_routes.read().get(topic) != Some(&route);
+        let need = self.publish_info.read().get(topic).is_none_or(|p| !p.ok());
+        if changed || need {
+            {
+                let mut b = self.broker_addrs.write();
+                for bd in &route.broker_datas {
+                    b.insert(bd.broker_name.clone(), bd.broker_addrs.clone());
+                }
+            }
+            let info = Arc::new(TopicPublishInfo::from_route(topic, &route));
+            self.publish_info.write().insert(topic.to_owned(), info);
+            self.topic_routes.write().insert(topic.to_owned(), route);
+        }
+        true
+    }
+
+    /// `tryToFindTopicPublishInfo`.
+    pub async fn find_publish_info(
+        &self,
+        topic: &str,
+        create_key: &str,
+        default_queue_nums: i32,
+    ) -> Option<Arc<TopicPublishInfo>> {
+        let cur = self.publish_info.read().get(topic).cloned();
+        if let Some(p) = &cur {
+            if p.ok() {
+                return cur;
+            }
+        }
+        self.update_topic_route(topic, None).await;
+        if let Some(p) = self.publish_info.read().get(topic).cloned() {
+            if p.ok() {
+                return Some(p);
+            }
+        }
+        self.update_topic_route(topic, Some((create_key, default_queue_nums)))
+            .await;
+        self.publish_info.read().get(topic).cloned()
+    }
+
+    pub fn publish_info(&self, topic: &str) -> Option<Arc<TopicPublishInfo>> {
+        self.publish_info.read().get(topic).cloned()
+    }
+
+    /// `findBrokerAddressInPublish`: the master's address.
+    pub fn find_broker_addr_in_publish(&self, broker_name: &str) -> Option<String> {
+        let addr = self
+            .broker_addrs
+            .read()
+            .get(broker_name)
+            .and_then(|m| m.get(&MASTER_ID).cloned())?;
+        Some(if self.config.vip_channel_enabled {
+            vip_channel(&addr)
+        } else {
+            addr
+        })
+    }
+
+    /// Any address of a broker, master first (admin and pull calls).
+    pub fn find_broker_addr_any(&self, broker_name: &str) -> Option<String> {
+        let b = self.broker_addrs.read();
+        let m = b.get(broker_name)?;
+        m.get(&MASTER_ID).or_else(|| m.values().next()).cloned()
+    }
+
+    /// Master address, refreshing the topic route once when unknown.
+    pub async fn broker_addr_for(&self, mq: &MessageQueue) -> Result<String, ClientError> {
+        if let Some(a) = self.find_broker_addr_any(&mq.broker_name) {
+            return Ok(a);
+        }
+        self.update_topic_route(&mq.topic, None).await;
+        self.find_broker_addr_any(&mq.broker_name).ok_or_else(|| {
+            ClientError::client(-1, format!("The broker[{}] not exist", mq.broker_name))
+        })
+    }
+
+    async fn update_all_routes(&self) {
+        let topics: Vec<String> = self.publish_info.read().keys().cloned().collect();
+        for t in topics {
+            self.update_topic_route(&t, None).await;
+        }
+    }
+
+    /// `cleanOfflineBroker`: forget brokers that no cached route mentions.
+    fn clean_offline_brokers(&self) {
+        let routes = self.topic_routes.read();
+        let live: HashSet<&str> = routes
+            .values()
+            .flat_map(|r| r.broker_datas.iter().map(|b| b.broker_name.as_str()))
+            .collect();
+        self.broker_addrs
+            .write()
+            .retain(|name, _| live.contains(name.as_str()));
+    }
+
+    /// HEART_BEAT to every master broker (producers only need masters).
+    pub async fn send_heartbeat_to_all_brokers(&self) {
+        let Ok(_g) = tokio::time::timeout(Duration::from_secs(3), self.heartbeat_lock.lock()).await
+        else {
+            return;
+        };
+        let mut groups: Vec<String> = self.producers.lock().iter().cloned().collect();
+        if groups.is_empty() {
+            return;
+        }
+        groups.push(CLIENT_INNER_PRODUCER_GROUP.to_owned());
+        groups.sort();
+        let hb = HeartbeatData {
+            client_id: self.client_id.clone(),
+            consumer_data_set: Vec::new(),
+            producer_data_set: groups
+                .into_iter()
+                .map(|g| ProducerData { group_name: g })
+                .collect(),
+        };
+        let body = encode_json(&hb);
+        let masters: Vec<String> = self
+            .broker_addrs
+            .read()
+            .values()
+            .filter_map(|m| m.get(&MASTER_ID).cloned())
+            .collect();
+        for addr in masters {
+            let cmd =
+                RemotingCommand::request_bare(RequestCode::HEART_BEAT).with_body(body.clone());
+            match self
+                .remoting
+                .invoke(&addr, cmd, Duration::from_secs(3))
+                .await
+            {
+                Ok(r) if r.code == 0 => {}
+                Ok(r) => tracing::warn!(broker = %addr, code = r.code, "heartbeat refused"),
+                Err(e) => tracing::debug!(broker = %addr, error = %e, "heartbeat failed"),
+            }
+        }
+    }
+}
+
+/// `MixAll.brokerVIPChannel`: the VIP port is the broker port - 2.
+fn vip_channel(addr: &str) -> String {
+    match addr
+        .rsplit_once(':')
+        .and_then(|(h, p)| p.parse::<u16>().ok().map(|p| (h, p)))
+    {
+        Some((h, p)) if p > 2 => format!("{h}:{}", p - 2),
+        _ => addr.to_owned(),
+    }
+}
+
+type TaskFn =
+    fn(Arc<ClientInstance>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+fn spawn_periodic(
+    weak: Weak<ClientInstance>,
+    mut rx: watch::Receiver<bool>,
+    initial: Duration,
+    period: Duration,
+    f: TaskFn,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut delay = initial;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = rx.changed() => return,
+            }
+            let Some(inst) = weak.upgrade() else { return };
+            f(inst).await;
+            delay = period;
+        }
+    })
+}

@@ -1,0 +1,145 @@
+//! An in-process cluster for tests and the quickstart: one name server and N brokers bound to
+//! 127.0.0.1 on free ports, storing under a temporary directory that is removed on drop.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let cluster = rocklet::embedded::EmbeddedCluster::start().await?;
+//! let addr = cluster.namesrv_addr(); // give this to a producer
+//! # let _ = addr;
+//! cluster.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use rocklet_broker::{Broker, BrokerConfig};
+use rocklet_namesrv::{Namesrv, NamesrvConfig};
+use rocklet_store::FlushDiskType;
+use std::path::Path;
+
+/// How to start an [`EmbeddedCluster`].
+#[derive(Debug, Clone)]
+pub struct EmbeddedOptions {
+    pub brokers: usize,
+    pub flush_disk_type: FlushDiskType,
+    /// Commit-log file size; small by default so tests stay light.
+    pub mapped_file_size_commit_log: u64,
+    pub auto_create_topic_enable: bool,
+    pub cluster_name: String,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        EmbeddedOptions {
+            brokers: 1,
+            flush_disk_type: FlushDiskType::AsyncFlush,
+            mapped_file_size_commit_log: 64 * 1024 * 1024,
+            auto_create_topic_enable: true,
+            cluster_name: "DefaultCluster".into(),
+        }
+    }
+}
+
+pub struct EmbeddedCluster {
+    namesrv: Option<Namesrv>,
+    brokers: Vec<Option<Broker>>,
+    dir: tempfile::TempDir,
+}
+
+impl EmbeddedCluster {
+    /// One name server and one broker with default options.
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(EmbeddedOptions::default()).await
+    }
+
+    pub async fn start_with(opts: EmbeddedOptions) -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("rocklet-embedded-")
+            .tempdir()?;
+        let ns = Namesrv::start(NamesrvConfig {
+            listen_port: 0,
+            bind_addr: [127, 0, 0, 1].into(),
+            ..Default::default()
+        })
+        .await?;
+        let ns_addr = format!("127.0.0.1:{}", ns.local_addr().port());
+        let mut brokers = Vec::new();
+        for i in 0..opts.brokers.max(1) {
+            let name = format!("broker-{}", (b'a' + (i % 26) as u8) as char);
+            let cfg = broker_config(&opts, &name, &ns_addr, &dir.path().join(&name));
+            let b = Broker::start(cfg).await?;
+            b.register_now().await;
+            brokers.push(Some(b));
+        }
+        Ok(EmbeddedCluster {
+            namesrv: Some(ns),
+            brokers,
+            dir,
+        })
+    }
+
+    /// `127.0.0.1:port` of the name server.
+    pub fn namesrv_addr(&self) -> String {
+        self.namesrv
+            .as_ref()
+            .map(|n| format!("127.0.0.1:{}", n.local_addr().port()))
+            .unwrap_or_default()
+    }
+
+    /// Addresses of the running brokers.
+    pub fn broker_addrs(&self) -> Vec<String> {
+        self.brokers
+            .iter()
+            .flatten()
+            .map(|b| b.advertised_addr().to_owned())
+            .collect()
+    }
+
+    pub fn broker(&self, i: usize) -> Option<&Broker> {
+        self.brokers.get(i).and_then(Option::as_ref)
+    }
+
+    pub fn store_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Stop broker `i` (unregisters it from the name server).
+    pub async fn stop_broker(&mut self, i: usize) {
+        if let Some(b) = self.brokers.get_mut(i).and_then(Option::take) {
+            b.shutdown().await;
+        }
+    }
+
+    /// Stop broker `i` without unregistering, as if the process died: the name server keeps
+    /// its route until the broker's connection drops.
+    pub async fn kill_broker(&mut self, i: usize) {
+        if let Some(b) = self.brokers.get_mut(i).and_then(Option::take) {
+            drop(b);
+        }
+    }
+
+    /// Stop everything and remove the store.
+    pub async fn shutdown(mut self) {
+        for b in self.brokers.iter_mut().filter_map(Option::take) {
+            b.shutdown().await;
+        }
+        if let Some(ns) = self.namesrv.take() {
+            ns.shutdown().await;
+        }
+    }
+}
+
+fn broker_config(opts: &EmbeddedOptions, name: &str, ns: &str, store: &Path) -> BrokerConfig {
+    BrokerConfig {
+        broker_cluster_name: opts.cluster_name.clone(),
+        broker_name: name.into(),
+        namesrv_addr: Some(ns.into()),
+        listen_port: 0,
+        bind_addr: [127, 0, 0, 1].into(),
+        broker_ip1: [127, 0, 0, 1].into(),
+        store_path_root_dir: store.into(),
+        flush_disk_type: opts.flush_disk_type,
+        auto_create_topic_enable: opts.auto_create_topic_enable,
+        mapped_file_size_commit_log: opts.mapped_file_size_commit_log,
+        mapped_file_size_consume_queue: 30_000 * 20,
+        ..Default::default()
+    }
+}
