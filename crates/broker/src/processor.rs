@@ -727,26 +727,18 @@ impl BrokerProcessor {
 
     fn create_topic(&self, req: &RemotingCommand) -> Res {
         let h: CreateTopicRequestHeader = req.header()?;
-        if h.topic == self.b.cfg.broker_cluster_name {
-            return Ok(fail(
-                req,
-                ResponseCode::SYSTEM_ERROR,
-                format!(
-                    "the topic[{}] is conflict with system reserved words.",
-                    h.topic
-                ),
-            ));
-        }
+        // Java `updateAndCreateTopic`: `validateTopic`, then `isSystemTopic`, both SYSTEM_ERROR.
         if let Some(why) = validate_topic(&h.topic) {
             return Ok(fail(req, ResponseCode::SYSTEM_ERROR, why));
         }
-        if h.topic == rocklet_protocol::body::AUTO_CREATE_TOPIC_KEY_TOPIC {
+        if crate::topic::is_system_topic(&h.topic, &self.b.cfg) {
             return Ok(fail(
                 req,
                 ResponseCode::SYSTEM_ERROR,
                 format!("The topic[{}] is conflict with system topic.", h.topic),
             ));
         }
+        // Not in Java: bounded queue counts keep registrations and consume queues sane.
         if h.read_queue_nums < 0
             || h.write_queue_nums < 0
             || h.read_queue_nums > 1024

@@ -45,6 +45,32 @@ pub fn validate_topic(topic: &str) -> Option<String> {
     None
 }
 
+/// `TopicValidator.SYSTEM_TOPIC_SET` of 4.9.3, before the broker adds its own names.
+const SYSTEM_TOPICS: &[&str] = &[
+    AUTO_CREATE_TOPIC_KEY_TOPIC,
+    SCHEDULE_TOPIC,
+    BENCHMARK_TOPIC,
+    "RMQ_SYS_TRANS_HALF_TOPIC",
+    "RMQ_SYS_TRACE_TOPIC",
+    "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+    "TRANS_CHECK_MAX_TIME_TOPIC",
+    SELF_TEST_TOPIC,
+    OFFSET_MOVED_EVENT,
+];
+
+/// `TopicValidator.isSystemTopic` after the broker's constructor registered the cluster name,
+/// the broker name and `<cluster>_REPLY_TOPIC` as system topics.
+pub fn is_system_topic(topic: &str, cfg: &BrokerConfig) -> bool {
+    SYSTEM_TOPICS.contains(&topic)
+        || topic.starts_with("rmq_sys_")
+        || topic == cfg.broker_cluster_name
+        || topic == cfg.broker_name
+        || topic
+            .strip_prefix(cfg.broker_cluster_name.as_str())
+            .and_then(|t| t.strip_prefix('_'))
+            == Some(REPLY_TOPIC_POSTFIX)
+}
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -355,8 +355,18 @@ async fn topics_and_offsets_survive_restart() {
     assert_eq!(r.code, 0, "{:?}", r.remark);
     let r = e.call(create_topic("bad topic!", 3)).await;
     assert_ne!(r.code, 0);
-    let r = e.call(create_topic("TBW102", 3)).await;
-    assert_ne!(r.code, 0);
+    for sys in [
+        "TBW102",
+        "TestCluster",
+        "broker-t",
+        "rmq_sys_x",
+        "SCHEDULE_TOPIC_XXXX",
+        "TestCluster_REPLY_TOPIC",
+    ] {
+        let r = e.call(create_topic(sys, 3)).await;
+        assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32(), "{sys}");
+        assert!(r.remark.unwrap().contains("system topic"), "{sys}");
+    }
     for i in 0..3 {
         send_ok(&e, send_v1("Created", 2, "", format!("m{i}").as_bytes())).await;
     }
