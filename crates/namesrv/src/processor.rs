@@ -31,6 +31,30 @@ pub const HANDLED_CODES: &[RequestCode] = &[
     RequestCode::GET_KV_CONFIG,
 ];
 
+/// Largest inflated compressed registration body accepted (Java has no limit; a 16 MiB frame of
+/// zlib could otherwise inflate to gigabytes). 10 000 topics take well under 1 MiB.
+const MAX_INFLATED_BODY: u64 = 64 * 1024 * 1024;
+
+/// Whether zlib `data` inflates to more than `limit` bytes (or is not zlib at all: then the
+/// decoder reports the error).
+fn inflated_len_exceeds(data: &[u8], limit: u64) -> bool {
+    use std::io::Read;
+    let mut sink = [0u8; 16 * 1024];
+    let mut d = flate2::read::ZlibDecoder::new(data).take(limit + 1);
+    let mut total = 0u64;
+    loop {
+        match d.read(&mut sink) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => {
+                total += n as u64;
+                if total > limit {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
 pub struct NamesrvProcessor {
     routes: Arc<RouteInfoManager>,
 }
@@ -114,7 +138,17 @@ impl NamesrvProcessor {
                         ));
                     }
                 }
-                RegisterBrokerBody::decode(req.body_bytes(), h.compressed.unwrap_or(false))?
+                let compressed = h.compressed.unwrap_or(false);
+                if compressed && inflated_len_exceeds(req.body_bytes(), MAX_INFLATED_BODY) {
+                    return Ok(RemotingCommand::response_to(
+                        req,
+                        ResponseCode::SYSTEM_ERROR,
+                        Some(format!(
+                            "compressed register body inflates past {MAX_INFLATED_BODY} bytes"
+                        )),
+                    ));
+                }
+                RegisterBrokerBody::decode(req.body_bytes(), compressed)?
             }
         } else {
             let w: TopicConfigSerializeWrapper = if req.body_bytes().is_empty() {

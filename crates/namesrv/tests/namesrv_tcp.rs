@@ -430,5 +430,14 @@ async fn every_handled_code_is_dispatched_and_others_are_not_supported() {
         .await
         .unwrap();
     assert_ne!(r.code, 0);
+    // A zlib bomb (64 MiB of zeros in ~64 KiB) is refused without inflating it all.
+    let bomb = rocklet_protocol::message::deflate(&vec![0u8; 65 * 1024 * 1024], 9);
+    let mut cmd =
+        register_cmd("x", "127.0.0.1:1", 0, &wrapper(&[], 1), true).with_body(bomb.clone());
+    cmd.ext_fields
+        .insert("bodyCrc32", body_crc(&bomb).to_string());
+    let r = c.invoke(&addr, cmd, T).await.unwrap();
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    assert!(r.remark.unwrap_or_default().contains("inflates past"));
     ns.shutdown().await;
 }
