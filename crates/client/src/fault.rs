@@ -48,6 +48,15 @@ impl LatencyFaultTolerance {
             .map(|i| i.is_available(Instant::now()))
             .unwrap_or(true)
     }
+    /// How much longer `name` is considered unavailable (None when available).
+    pub fn unavailable_for(&self, name: &str) -> Option<Duration> {
+        let now = Instant::now();
+        self.items
+            .lock()
+            .get(name)
+            .filter(|i| !i.is_available(now))
+            .map(|i| i.start - now)
+    }
     pub fn remove(&self, name: &str) {
         self.items.lock().remove(name);
     }

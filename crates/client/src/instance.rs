@@ -123,7 +123,8 @@ fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
 pub struct ClientInstance {
     client_id: String,
     config: ClientConfig,
-    pub(crate) remoting: RemotingClient,
+    /// The connection pool (public for tests and tools that send raw commands).
+    pub remoting: RemotingClient,
     state: Mutex<ServiceState>,
     producers: Mutex<HashSet<String>>,
     /// Per-producer-group default-topic queue count, for routes derived from TBW102.

@@ -109,6 +109,10 @@ impl DefaultMQProducer {
     pub fn state(&self) -> ServiceState {
         *self.inner.state.lock()
     }
+    /// With `sendLatencyFaultEnable`: how much longer a broker is skipped (None when it is not).
+    pub fn broker_unavailable_for(&self, broker_name: &str) -> Option<Duration> {
+        self.inner.fault.tolerance.unavailable_for(broker_name)
+    }
     /// The shared client instance, once started.
     pub fn instance(&self) -> Option<Arc<ClientInstance>> {
         self.inner.instance.lock().clone()
