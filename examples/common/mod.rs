@@ -1,0 +1,18 @@
+// Shared by the examples: use the cluster at NAMESRV_ADDR, or start an embedded one.
+#![allow(dead_code)]
+
+use rocklet::embedded::EmbeddedCluster;
+
+pub struct Target {
+    pub namesrv: String,
+    _cluster: Option<EmbeddedCluster>,
+}
+
+pub async fn target() -> anyhow::Result<Target> {
+    if let Ok(addr) = std::env::var("NAMESRV_ADDR") {
+        return Ok(Target { namesrv: addr, _cluster: None });
+    }
+    let c = EmbeddedCluster::start().await?;
+    println!("(no NAMESRV_ADDR: started an embedded name server at {})", c.namesrv_addr());
+    Ok(Target { namesrv: c.namesrv_addr(), _cluster: Some(c) })
+}
