@@ -1,6 +1,8 @@
 //! `rocklet`: run a name server and broker, send messages, administer, benchmark.
 
+mod bench;
 mod cli_serve;
+mod null_server;
 mod quickstart;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +28,9 @@ enum Cmd {
     Broker(cli_serve::BrokerArgs),
     /// Start an embedded name server and broker, send in every mode, read it all back.
     Quickstart,
+    /// Benchmarks: produce, consume, null-server.
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
 }
 
 fn init_tracing() {
@@ -49,6 +54,7 @@ fn main() -> anyhow::Result<()> {
             Cmd::Namesrv(a) => cli_serve::namesrv(a).await,
             Cmd::Broker(a) => cli_serve::broker(a).await,
             Cmd::Quickstart => quickstart::run().await,
+            Cmd::Bench(b) => bench::run(b).await,
         }
     })
 }
