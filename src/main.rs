@@ -1,6 +1,7 @@
 //! `rocklet`: run a name server and broker, send messages, administer, benchmark.
 
 mod bench;
+mod cli_client;
 mod cli_serve;
 mod null_server;
 mod quickstart;
@@ -28,6 +29,10 @@ enum Cmd {
     Broker(cli_serve::BrokerArgs),
     /// Start an embedded name server and broker, send in every mode, read it all back.
     Quickstart,
+    /// Send messages to a topic.
+    Send(cli_client::SendArgs),
+    /// Topics, routes, clusters, messages and offsets.
+    Admin(cli_client::AdminArgs),
     /// Benchmarks: produce, consume, null-server.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -44,7 +49,14 @@ fn init_tracing() {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing();
+    let server = matches!(
+        cli.cmd,
+        Cmd::Serve(_)
+            | Cmd::Namesrv(_)
+            | Cmd::Broker(_)
+            | Cmd::Bench(bench::BenchCmd::NullServer(_))
+    );
+    init_tracing(if server { "info" } else { "warn" });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -55,6 +67,8 @@ fn main() -> anyhow::Result<()> {
             Cmd::Broker(a) => cli_serve::broker(a).await,
             Cmd::Quickstart => quickstart::run().await,
             Cmd::Bench(b) => bench::run(b).await,
+            Cmd::Send(a) => cli_client::send(a).await,
+            Cmd::Admin(a) => cli_client::admin(a).await,
         }
     })
 }

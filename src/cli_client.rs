@@ -1,0 +1,296 @@
+//! `rocklet send` and `rocklet admin`: a small mqadmin for Rocklet and Java clusters alike.
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use rocklet_client::{
+    ClientConfig, DefaultMQProducer, MQAdmin, Message, MessageExt, MessageQueue, ProducerConfig,
+};
+use rocklet_protocol::body::TopicConfig;
+use std::time::Instant;
+
+use crate::bench::SendMode;
+
+#[derive(Args, Debug)]
+pub struct SendArgs {
+    #[arg(short = 'n', long = "namesrv-addr", env = "NAMESRV_ADDR")]
+    pub namesrv: String,
+    #[arg(short = 't', long)]
+    pub topic: String,
+    /// Message body (or use --file).
+    #[arg(short = 'b', long, conflicts_with = "file")]
+    pub body: Option<String>,
+    /// Read the body from a file.
+    #[arg(short = 'f', long)]
+    pub file: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub tags: Option<String>,
+    /// Keys, space-separated.
+    #[arg(short = 'k', long)]
+    pub keys: Option<String>,
+    #[arg(short = 'm', long, value_enum, default_value = "sync")]
+    pub mode: SendMode,
+    #[arg(short = 'c', long, default_value_t = 1)]
+    pub count: u32,
+    /// Send to this queue id (of the topic's first broker).
+    #[arg(short = 'q', long)]
+    pub queue: Option<i32>,
+    #[arg(short = 'g', long, default_value = "rocklet_cli_producer")]
+    pub group: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCmd {
+    /// Route of a topic as the name server returns it.
+    TopicRoute {
+        #[arg(short = 't', long)]
+        topic: String,
+    },
+    /// Create or update a topic on every broker of a cluster, or on one broker.
+    UpdateTopic {
+        #[arg(short = 't', long)]
+        topic: String,
+        #[arg(short = 'c', long = "cluster")]
+        cluster: Option<String>,
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+        #[arg(short = 'r', long = "read-queue-nums", default_value_t = 8)]
+        read: i32,
+        #[arg(short = 'w', long = "write-queue-nums", default_value_t = 8)]
+        write: i32,
+        #[arg(short = 'p', long, default_value_t = 6)]
+        perm: i32,
+    },
+    /// Brokers of every cluster.
+    ClusterList,
+    /// A message by its offset msgId (or by unique key with --topic).
+    QueryMsgById {
+        #[arg(short = 'i', long = "msg-id")]
+        id: String,
+        #[arg(short = 't', long)]
+        topic: Option<String>,
+    },
+    /// Messages by key.
+    QueryMsgByKey {
+        #[arg(short = 't', long)]
+        topic: String,
+        #[arg(short = 'k', long)]
+        key: String,
+    },
+    /// Min and max offset, and last update time, of every queue of a topic.
+    Offsets {
+        #[arg(short = 't', long)]
+        topic: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AdminArgs {
+    #[arg(
+        short = 'n',
+        long = "namesrv-addr",
+        env = "NAMESRV_ADDR",
+        global = true
+    )]
+    pub namesrv: Option<String>,
+    #[command(subcommand)]
+    pub cmd: AdminCmd,
+}
+
+pub async fn send(a: SendArgs) -> anyhow::Result<()> {
+    let body = match (&a.body, &a.file) {
+        (Some(b), _) => b.clone().into_bytes(),
+        (None, Some(f)) => std::fs::read(f).with_context(|| format!("reading {}", f.display()))?,
+        (None, None) => bail!("give --body or --file"),
+    };
+    let p = DefaultMQProducer::new(ProducerConfig::new(&a.group).with_namesrv(&a.namesrv));
+    p.start().await?;
+    let mq = match a.queue {
+        Some(q) => {
+            let qs = p.fetch_publish_message_queues(&a.topic).await?;
+            let b = qs
+                .first()
+                .context("topic has no queues")?
+                .broker_name
+                .clone();
+            Some(MessageQueue::new(&a.topic, b, q))
+        }
+        None => None,
+    };
+    let mut failed = 0;
+    for i in 0..a.count {
+        let mut m = Message::new(&a.topic, body.clone());
+        if let Some(t) = &a.tags {
+            m.set_tags(t);
+        }
+        if let Some(k) = &a.keys {
+            m.set_keys(k.split(' '));
+        }
+        let t = Instant::now();
+        let r = match (a.mode, &mq) {
+            (SendMode::Sync, Some(q)) => p.send_to_queue(m, q).await.map(|r| r.to_string()),
+            (SendMode::Sync, None) => p.send(m).await.map(|r| r.to_string()),
+            (SendMode::Async, _) => match p.send_async_future(m).await {
+                Ok(f) => f.await.map(|r| r.to_string()),
+                Err(e) => Err(e),
+            },
+            (SendMode::Oneway, Some(q)) => p
+                .send_oneway_to_queue(m, q)
+                .await
+                .map(|_| "sent oneway".into()),
+            (SendMode::Oneway, None) => p.send_oneway(m).await.map(|_| "sent oneway".into()),
+        };
+        match r {
+            Ok(s) => println!("#{i} {s} ({:.2} ms)", t.elapsed().as_secs_f64() * 1000.0),
+            Err(e) => {
+                failed += 1;
+                eprintln!("#{i} failed: {e}");
+            }
+        }
+    }
+    p.shutdown().await;
+    if failed > 0 {
+        bail!("{failed} of {} sends failed", a.count);
+    }
+    Ok(())
+}
+
+fn print_msg(m: &MessageExt) {
+    println!("Topic:             {}", m.topic);
+    println!("Tags:              {}", m.tags().unwrap_or(""));
+    println!("Keys:              {}", m.keys().unwrap_or(""));
+    println!("Queue ID:          {}", m.queue_id);
+    println!("Queue Offset:      {}", m.queue_offset);
+    println!("CommitLog Offset:  {}", m.commit_log_offset);
+    println!("Msg ID:            {}", m.msg_id());
+    println!("Offset Msg ID:     {}", m.offset_msg_id());
+    println!("Born Timestamp:    {}", m.born_timestamp);
+    println!("Store Timestamp:   {}", m.store_timestamp);
+    println!("Born Host:         {}", m.born_host);
+    println!("Store Host:        {}", m.store_host);
+    println!("Reconsume Times:   {}", m.reconsume_times);
+    let props: Vec<String> = m
+        .properties
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    println!("Properties:        {{{}}}", props.join(", "));
+    let body = m
+        .body()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_else(|e| format!("<{e}>"));
+    println!("Body:              {body}");
+}
+
+pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
+    let mut cfg = ClientConfig::default();
+    if let Some(n) = a.namesrv {
+        cfg.namesrv_addr = Some(n);
+    }
+    cfg.instance_name = "rocklet_admin".into();
+    let admin = MQAdmin::connect(cfg)?;
+    match a.cmd {
+        AdminCmd::TopicRoute { topic } => {
+            let r = admin.topic_route(&topic).await?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        }
+        AdminCmd::ClusterList => {
+            let c = admin.cluster_info().await?;
+            println!(
+                "{:<20} {:<20} {:<4} {}",
+                "#Cluster Name", "#Broker Name", "#BID", "#Addr"
+            );
+            for (cluster, names) in &c.cluster_addr_table {
+                for n in names {
+                    if let Some(bd) = c.broker_addr_table.get(n) {
+                        for (id, addr) in &bd.broker_addrs {
+                            println!("{cluster:<20} {n:<20} {id:<4} {addr}");
+                        }
+                    }
+                }
+            }
+        }
+        AdminCmd::UpdateTopic {
+            topic,
+            cluster,
+            broker,
+            read,
+            write,
+            perm,
+        } => {
+            let tc = TopicConfig::new(&topic, read, write, perm);
+            let addrs: Vec<String> = match (broker, cluster) {
+                (Some(b), _) => vec![b],
+                (None, Some(c)) => {
+                    let info = admin.cluster_info().await?;
+                    let names = info
+                        .cluster_addr_table
+                        .get(&c)
+                        .with_context(|| format!("no cluster {c}"))?;
+                    names
+                        .iter()
+                        .filter_map(|n| {
+                            info.broker_addr_table
+                                .get(n)?
+                                .master_addr()
+                                .map(str::to_owned)
+                        })
+                        .collect()
+                }
+                (None, None) => bail!("give --cluster or --broker-addr"),
+            };
+            for addr in addrs {
+                admin.create_topic_on(&addr, &tc).await?;
+                println!("create topic to {addr} success.");
+            }
+            println!("TopicConfig [topicName={topic}, readQueueNums={read}, writeQueueNums={write}, perm={perm}]");
+        }
+        AdminCmd::QueryMsgById { id, topic } => {
+            let m = match topic {
+                Some(t) => admin.view_message_by_topic(&t, &id).await?,
+                None => admin.view_message(&id).await?,
+            };
+            print_msg(&m);
+        }
+        AdminCmd::QueryMsgByKey { topic, key } => {
+            let r = admin
+                .query_message(&topic, &key, 64, 0, i64::MAX, false)
+                .await?;
+            println!("{:<34} {:<10} {:<10}", "#Message ID", "#QID", "#Offset");
+            for m in &r.message_list {
+                println!(
+                    "{:<34} {:<10} {:<10}",
+                    m.msg_id(),
+                    m.queue_id,
+                    m.queue_offset
+                );
+            }
+        }
+        AdminCmd::Offsets { topic } => {
+            let route = admin.topic_route(&topic).await?;
+            println!(
+                "{:<20} {:<4} {:<12} {:<12} {}",
+                "#Broker Name", "#QID", "#Min Offset", "#Max Offset", "#Earliest Store Time"
+            );
+            let mut qds = route.queue_datas.clone();
+            qds.sort_by(|a, b| a.broker_name.cmp(&b.broker_name));
+            for qd in qds {
+                for q in 0..qd.read_queue_nums {
+                    let mq = MessageQueue::new(&topic, &qd.broker_name, q);
+                    let min = admin.min_offset(&mq).await?;
+                    let max = admin.max_offset(&mq).await?;
+                    let last = if max > 0 {
+                        admin.earliest_msg_store_time(&mq).await.unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    println!(
+                        "{:<20} {:<4} {:<12} {:<12} {}",
+                        qd.broker_name, q, min, max, last
+                    );
+                }
+            }
+        }
+    }
+    admin.instance().shutdown();
+    Ok(())
+}
