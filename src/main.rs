@@ -38,9 +38,10 @@ enum Cmd {
     Bench(bench::BenchCmd),
 }
 
-fn init_tracing() {
+/// `RUST_LOG` wins; otherwise servers log at info and client commands only warnings.
+fn init_tracing(default: &str) {
     let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
