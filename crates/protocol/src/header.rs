@@ -384,6 +384,17 @@ command_header! {
 }
 
 command_header! {
+    /// `CheckTransactionStateRequestHeader` (CHECK_TRANSACTION_STATE, broker to producer).
+    pub struct CheckTransactionStateRequestHeader {
+        tran_state_table_offset: i64 = "tranStateTableOffset",
+        commit_log_offset: i64 = "commitLogOffset",
+        msg_id: Option<String> = "msgId",
+        transaction_id: Option<String> = "transactionId",
+        offset_msg_id: Option<String> = "offsetMsgId",
+    }
+}
+
+command_header! {
     /// `GetTopicsByClusterRequestHeader`.
     pub struct GetTopicsByClusterRequestHeader { cluster: String = "cluster" }
 }

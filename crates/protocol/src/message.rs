@@ -378,13 +378,23 @@ pub fn deflate(data: &[u8], level: u32) -> Vec<u8> {
     e.finish().unwrap_or_default()
 }
 
-/// Inflate a zlib stream (`UtilAll.uncompress`).
+/// Most bytes [`inflate`] produces: bodies are at most 4 MiB by default, so anything this large
+/// from the network is a zlib bomb, refused instead of exhausting memory.
+pub const MAX_INFLATED_SIZE: usize = 64 * 1024 * 1024;
+
+/// Inflate a zlib stream (`UtilAll.uncompress`), refusing output over [`MAX_INFLATED_SIZE`].
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>, ProtocolError> {
     use std::io::Read;
-    let mut out = Vec::with_capacity(data.len() * 2);
+    let mut out = Vec::with_capacity(data.len().saturating_mul(2).min(MAX_INFLATED_SIZE));
     flate2::read::ZlibDecoder::new(data)
+        .take(MAX_INFLATED_SIZE as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| ProtocolError::BadBody(format!("inflate: {e}")))?;
+    if out.len() > MAX_INFLATED_SIZE {
+        return Err(ProtocolError::BadBody(format!(
+            "inflated body exceeds {MAX_INFLATED_SIZE} bytes"
+        )));
+    }
     Ok(out)
 }
 
@@ -468,6 +478,13 @@ mod tests {
         for cut in 1..b.len() {
             let _ = decode_batch(&b[..cut]);
         }
+    }
+
+    #[test]
+    fn zlib_bomb_is_refused() {
+        let bomb = deflate(&vec![0u8; MAX_INFLATED_SIZE + 1], 9);
+        assert!(bomb.len() < 200_000);
+        assert!(inflate(&bomb).is_err());
     }
 
     #[test]

@@ -1,0 +1,176 @@
+//! The `rocklet` binary end to end: `serve`, then `send` and every `admin` subcommand against it.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rocklet");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rocklet {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn serve_send_and_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (np, bp) = (free_port(), free_port());
+    let _srv = Server(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--namesrv-port",
+                &np.to_string(),
+                "--broker-port",
+                &bp.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .args([
+                "--store",
+                dir.path().to_str().unwrap(),
+                "-p",
+                "mapedFileSizeCommitLog=4194304",
+                "-p",
+                "maxMessageSize=1048576",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ns = format!("127.0.0.1:{np}");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", bp)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = run(&[
+        "send",
+        "-n",
+        &ns,
+        "-t",
+        "CliTopic",
+        "-b",
+        "hello cli",
+        "--tags",
+        "T1",
+        "-k",
+        "key1 key2",
+        "-c",
+        "3",
+    ]);
+    let s = stdout(&o);
+    assert_eq!(s.matches("sendStatus=SEND_OK").count(), 3, "{s}");
+    let offset_id = s
+        .split("offsetMsgId=")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let s = stdout(&run(&["admin", "-n", &ns, "cluster-list"]));
+    assert!(
+        s.contains("DefaultCluster") && s.contains(&format!("127.0.0.1:{bp}")),
+        "{s}"
+    );
+
+    let s = stdout(&run(&[
+        "admin",
+        "-n",
+        &ns,
+        "update-topic",
+        "-t",
+        "MadeByCli",
+        "-c",
+        "DefaultCluster",
+        "-r",
+        "3",
+        "-w",
+        "3",
+    ]));
+    assert!(s.contains("success"), "{s}");
+    let s = stdout(&run(&[
+        "admin",
+        "-n",
+        &ns,
+        "topic-route",
+        "-t",
+        "MadeByCli",
+    ]));
+    assert!(s.contains("\"writeQueueNums\": 3"), "{s}");
+
+    let s = stdout(&run(&["admin", "-n", &ns, "offsets", "-t", "CliTopic"]));
+    let total: i64 = s
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(3)?.parse::<i64>().ok())
+        .sum();
+    assert_eq!(total, 3, "{s}");
+
+    let s = stdout(&run(&[
+        "admin",
+        "-n",
+        &ns,
+        "query-msg-by-key",
+        "-t",
+        "CliTopic",
+        "-k",
+        "key2",
+    ]));
+    assert_eq!(s.lines().count(), 4, "{s}");
+
+    let s = stdout(&run(&[
+        "admin",
+        "-n",
+        &ns,
+        "query-msg-by-id",
+        "-i",
+        &offset_id,
+    ]));
+    assert!(
+        s.contains("Body:              hello cli") && s.contains("Tags:              T1"),
+        "{s}"
+    );
+
+    // Errors are reported with a non-zero exit, not a panic.
+    let o = Command::new(BIN)
+        .args(["send", "-n", &ns, "-t", "bad topic", "-b", "x"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("illegal characters"));
+}
