@@ -61,6 +61,12 @@ pub struct BrokerConfig {
     pub max_transfer_count: i32,
     /// `defaultQueryMaxNum`, default 32.
     pub default_query_max_num: i32,
+    /// `transactionCheckInterval` ms: period of the half-message check service, default 60000.
+    pub transaction_check_interval: u64,
+    /// `transactionTimeOut` ms: a half message younger than this is not checked, default 6000.
+    pub transaction_time_out: u64,
+    /// `transactionCheckMax`: checks before a half message is discarded, default 15.
+    pub transaction_check_max: i32,
 }
 
 impl Default for BrokerConfig {
@@ -93,6 +99,9 @@ impl Default for BrokerConfig {
             trace_on: true,
             max_transfer_count: 32,
             default_query_max_num: 32,
+            transaction_check_interval: 60_000,
+            transaction_time_out: 6_000,
+            transaction_check_max: 15,
         }
     }
 }
@@ -201,6 +210,9 @@ impl BrokerConfig {
                 "regionId" => self.region_id = v.clone(),
                 "traceOn" => self.trace_on = boolean(k, v)?,
                 "defaultQueryMaxNum" => self.default_query_max_num = num(k, v)?,
+                "transactionCheckInterval" => self.transaction_check_interval = num(k, v)?,
+                "transactionTimeOut" => self.transaction_time_out = num(k, v)?,
+                "transactionCheckMax" => self.transaction_check_max = num(k, v)?,
                 other => tracing::debug!(key = other, "unknown broker property ignored"),
             }
         }
@@ -282,6 +294,19 @@ mod tests {
         assert_eq!(c.listen_port, 20911);
         assert_eq!(c.flush_disk_type, FlushDiskType::SyncFlush);
         assert!(!c.auto_create_topic_enable);
+        assert_eq!(c.transaction_check_interval, 60_000);
+        let tx = parse_properties(
+            "transactionCheckInterval=500\ntransactionTimeOut=100\ntransactionCheckMax=3",
+        );
+        c.apply(&tx).unwrap();
+        assert_eq!(
+            (
+                c.transaction_check_interval,
+                c.transaction_time_out,
+                c.transaction_check_max
+            ),
+            (500, 100, 3)
+        );
         let bad = parse_properties("flushDiskType=SOMETIMES");
         assert!(BrokerConfig::default().apply(&bad).is_err());
     }

@@ -8,6 +8,7 @@ pub mod offsets;
 mod processor;
 mod register;
 pub mod topic;
+pub mod transaction;
 
 pub use config::{BrokerConfig, ConfigError};
 pub use processor::HANDLED_CODES;
@@ -47,6 +48,7 @@ pub(crate) struct BrokerInner {
     /// Wakes the registration loop (a topic was created).
     pub register_now: Notify,
     pub started: Instant,
+    pub transactions: transaction::Transactions,
 }
 
 /// A running broker.
@@ -75,7 +77,7 @@ impl Broker {
         cfg.listen_port = local.port();
         let store_host = SocketAddr::new(cfg.broker_ip1, local.port());
         let store = MessageStore::open(cfg.store_config(store_host))?;
-        let inner = Arc::new(BrokerInner {
+        let mut inner = BrokerInner {
             addr: store_host.to_string(),
             store_host,
             topics: topic::TopicConfigManager::load(&cfg),
@@ -87,9 +89,12 @@ impl Broker {
             }),
             register_now: Notify::new(),
             started: Instant::now(),
+            transactions: Default::default(),
             store,
             cfg,
-        });
+        };
+        inner.transactions = transaction::Transactions::load(&inner);
+        let inner = Arc::new(inner);
         let (tx, rx) = watch::channel(false);
         let processor = Arc::new(processor::BrokerProcessor::new(inner.clone()));
         let mut tasks = vec![tokio::spawn(serve(
@@ -99,6 +104,10 @@ impl Broker {
             rx.clone(),
         ))];
         tasks.push(tokio::spawn(register::registration_loop(
+            inner.clone(),
+            rx.clone(),
+        )));
+        tasks.push(tokio::spawn(transaction::check_loop(
             inner.clone(),
             rx.clone(),
         )));
@@ -133,6 +142,11 @@ impl Broker {
     }
     pub fn config(&self) -> &BrokerConfig {
         &self.inner.cfg
+    }
+
+    /// Run one transaction check round now (also done every `transactionCheckInterval`).
+    pub async fn check_transactions_now(&self) {
+        transaction::check(&self.inner).await;
     }
 
     /// Register with every name server now (also done every 30 s).

@@ -45,6 +45,7 @@ pub const HANDLED_CODES: &[RequestCode] = &[
     RequestCode::SEARCH_OFFSET_BY_TIMESTAMP,
     RequestCode::VIEW_MESSAGE_BY_ID,
     RequestCode::QUERY_MESSAGE,
+    RequestCode::END_TRANSACTION,
 ];
 
 /// `PullSysFlag` bits.
@@ -91,6 +92,9 @@ impl Processor for BrokerProcessor {
             }
             RequestCode::PULL_MESSAGE => return self.pull_message(ctx, req, true),
             RequestCode::CONSUMER_SEND_MSG_BACK => self.send_msg_back(ctx, &req).await,
+            RequestCode::END_TRANSACTION => {
+                return crate::transaction::end_transaction(&self.b, ctx, &req).await
+            }
             _ => match self.handle(ctx, &req) {
                 Some(r) => r,
                 None => Ok(not_supported(&req)),
@@ -217,22 +221,11 @@ impl BrokerProcessor {
             self.b.cfg.broker_cluster_name
         );
         let props = h.properties.clone().unwrap_or_default();
-        if !is_batch {
-            let parsed = Properties::decode(&props);
-            if parsed
+        // `Boolean.parseBoolean(TRAN_MSG)`: a half message goes to the half topic.
+        let half = !is_batch
+            && Properties::decode(&props)
                 .get(property::TRANSACTION_PREPARED)
-                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-            {
-                return fail(
-                    req,
-                    ResponseCode::NO_PERMISSION,
-                    format!(
-                        "the broker[{}] sending transaction message is forbidden",
-                        self.b.addr
-                    ),
-                );
-            }
-        }
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let reconsume_times = h.reconsume_times.unwrap_or(0);
         let result = if is_batch {
             let items = match decode_batch(req.body_bytes()) {
@@ -298,6 +291,10 @@ impl BrokerProcessor {
                 reconsume_times,
                 prepared_transaction_offset: 0,
             };
+            let mut m = m;
+            if half {
+                crate::transaction::to_half(&self.b, &mut m);
+            }
             self.b.store.put_message(m).await
         };
         self.put_response(req, queue_id, result)
@@ -833,7 +830,7 @@ impl BrokerProcessor {
 
 /// Java `handlePutMessageResult`: size and format problems are MESSAGE_ILLEGAL, a stopped store
 /// SERVICE_NOT_AVAILABLE, anything else SYSTEM_ERROR; the remark is the store's reason.
-fn store_error_code(e: &StoreError) -> ResponseCode {
+pub(crate) fn store_error_code(e: &StoreError) -> ResponseCode {
     match e {
         StoreError::MessageTooLarge { .. }
         | StoreError::BatchTooLarge { .. }

@@ -21,6 +21,7 @@ pub mod instance;
 pub mod message;
 pub mod producer;
 pub mod selector;
+pub mod transaction;
 pub mod validators;
 
 pub use admin::MQAdmin;
@@ -32,3 +33,6 @@ pub use message::{
 };
 pub use producer::{set_uniq_id, DefaultMQProducer};
 pub use selector::{MessageQueueSelector, SelectByHash, SelectByRandom, SelectByRoundRobin};
+pub use transaction::{
+    LocalTransactionState, TransactionListener, TransactionMQProducer, TransactionSendResult,
+};
