@@ -10,15 +10,19 @@ use rocklet_client::{DefaultMQProducer, Message, ProducerConfig};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let t = common::target().await?;
-    let producer = DefaultMQProducer::new(ProducerConfig::new("example_async").with_namesrv(&t.namesrv));
+    let producer =
+        DefaultMQProducer::new(ProducerConfig::new("example_async").with_namesrv(&t.namesrv));
     producer.start().await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     for i in 0..5 {
         let tx = tx.clone();
         producer
-            .send_async(Message::new("TopicTest", format!("async {i}")), move |result| {
-                let _ = tx.try_send((i, result));
-            })
+            .send_async(
+                Message::new("TopicTest", format!("async {i}")),
+                move |result| {
+                    let _ = tx.try_send((i, result));
+                },
+            )
             .await?;
     }
     drop(tx);
@@ -29,7 +33,9 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     // The same as a future:
-    let fut = producer.send_async_future(Message::new("TopicTest", "async as a future")).await?;
+    let fut = producer
+        .send_async_future(Message::new("TopicTest", "async as a future"))
+        .await?;
     println!("future: {}", fut.await?);
     producer.shutdown().await;
     Ok(())

@@ -9,10 +9,13 @@ use rocklet_client::{DefaultMQProducer, Message, ProducerConfig};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let t = common::target().await?;
-    let producer = DefaultMQProducer::new(ProducerConfig::new("example_sync").with_namesrv(&t.namesrv));
+    let producer =
+        DefaultMQProducer::new(ProducerConfig::new("example_sync").with_namesrv(&t.namesrv));
     producer.start().await?;
     for i in 0..5 {
-        let msg = Message::new("TopicTest", format!("Hello RocketMQ {i}")).with_tags("TagA").with_keys([format!("order-{i}")]);
+        let msg = Message::new("TopicTest", format!("Hello RocketMQ {i}"))
+            .with_tags("TagA")
+            .with_keys([format!("order-{i}")]);
         let result = producer.send(msg).await?;
         println!("{result}");
     }

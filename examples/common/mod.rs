@@ -10,9 +10,18 @@ pub struct Target {
 
 pub async fn target() -> anyhow::Result<Target> {
     if let Ok(addr) = std::env::var("NAMESRV_ADDR") {
-        return Ok(Target { namesrv: addr, _cluster: None });
+        return Ok(Target {
+            namesrv: addr,
+            _cluster: None,
+        });
     }
     let c = EmbeddedCluster::start().await?;
-    println!("(no NAMESRV_ADDR: started an embedded name server at {})", c.namesrv_addr());
-    Ok(Target { namesrv: c.namesrv_addr(), _cluster: Some(c) })
+    println!(
+        "(no NAMESRV_ADDR: started an embedded name server at {})",
+        c.namesrv_addr()
+    );
+    Ok(Target {
+        namesrv: c.namesrv_addr(),
+        _cluster: Some(c),
+    })
 }
