@@ -24,6 +24,8 @@ pub struct EmbeddedOptions {
     pub mapped_file_size_commit_log: u64,
     pub auto_create_topic_enable: bool,
     pub cluster_name: String,
+    /// Extra broker settings by Java property name (e.g. `transactionCheckInterval`).
+    pub broker_properties: Vec<(String, String)>,
 }
 
 impl Default for EmbeddedOptions {
@@ -34,6 +36,7 @@ impl Default for EmbeddedOptions {
             mapped_file_size_commit_log: 64 * 1024 * 1024,
             auto_create_topic_enable: true,
             cluster_name: "DefaultCluster".into(),
+            broker_properties: Vec::new(),
         }
     }
 }
@@ -41,6 +44,8 @@ impl Default for EmbeddedOptions {
 pub struct EmbeddedCluster {
     namesrv: Option<Namesrv>,
     brokers: Vec<Option<Broker>>,
+    /// The configuration each broker was started with (port fixed once bound).
+    configs: Vec<BrokerConfig>,
     dir: tempfile::TempDir,
 }
 
@@ -62,16 +67,22 @@ impl EmbeddedCluster {
         .await?;
         let ns_addr = format!("127.0.0.1:{}", ns.local_addr().port());
         let mut brokers = Vec::new();
+        let mut configs = Vec::new();
         for i in 0..opts.brokers.max(1) {
             let name = format!("broker-{}", (b'a' + (i % 26) as u8) as char);
-            let cfg = broker_config(&opts, &name, &ns_addr, &dir.path().join(&name));
+            let mut cfg = broker_config(&opts, &name, &ns_addr, &dir.path().join(&name));
+            let props: std::collections::HashMap<_, _> =
+                opts.broker_properties.iter().cloned().collect();
+            cfg.apply(&props)?;
             let b = Broker::start(cfg).await?;
             b.register_now().await;
+            configs.push(b.config().clone());
             brokers.push(Some(b));
         }
         Ok(EmbeddedCluster {
             namesrv: Some(ns),
             brokers,
+            configs,
             dir,
         })
     }
@@ -114,6 +125,20 @@ impl EmbeddedCluster {
         if let Some(b) = self.brokers.get_mut(i).and_then(Option::take) {
             drop(b);
         }
+    }
+
+    /// Start broker `i` again on its store and port (stopping it cleanly first if it runs).
+    pub async fn restart_broker(&mut self, i: usize) -> anyhow::Result<()> {
+        self.stop_broker(i).await;
+        let cfg = self
+            .configs
+            .get(i)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no broker {i}"))?;
+        let b = Broker::start(cfg).await?;
+        b.register_now().await;
+        self.brokers[i] = Some(b);
+        Ok(())
     }
 
     /// Stop everything and remove the store.
