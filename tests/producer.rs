@@ -449,3 +449,79 @@ async fn uniq_id_is_kept() {
     rocklet_client::set_uniq_id(&mut m);
     assert_eq!(m.uniq_id().unwrap(), id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_operations() {
+    let c = EmbeddedCluster::start().await.unwrap();
+    let p = DefaultMQProducer::new(cfg("admin_ops", &c.namesrv_addr()));
+    p.start().await.unwrap();
+    let admin = p.admin().unwrap();
+    admin
+        .create_topic("TBW102", "AdminTopic", 1, 0)
+        .await
+        .unwrap();
+    let mq = p.fetch_publish_message_queues("AdminTopic").await.unwrap()[0].clone();
+    let before = rocklet_client::producer::now_ms_for_tests();
+    let mut results = Vec::new();
+    for i in 0..5 {
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        results.push(
+            p.send(
+                Message::new("AdminTopic", format!("m{i}"))
+                    .with_keys([format!("key-{i}"), "shared".to_string()]),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    assert_eq!(admin.min_offset(&mq).await.unwrap(), 0);
+    assert_eq!(admin.max_offset(&mq).await.unwrap(), 5);
+    let earliest = admin.earliest_msg_store_time(&mq).await.unwrap();
+    assert!(earliest >= before && earliest <= rocklet_client::producer::now_ms_for_tests());
+    // searchOffset: the first message stored at or after a timestamp.
+    let third = admin.view_message(&results[2].offset_msg_id).await.unwrap();
+    assert_eq!(third.queue_offset, 2);
+    assert_eq!(
+        admin
+            .search_offset(&mq, third.store_timestamp)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(admin.search_offset(&mq, 0).await.unwrap(), 0);
+    // queryMessage by key, and viewMessage(topic, id) by unique key and by offset id.
+    let q = admin
+        .query_message("AdminTopic", "shared", 32, 0, i64::MAX, false)
+        .await
+        .unwrap();
+    assert_eq!(q.message_list.len(), 5);
+    let q = admin
+        .query_message("AdminTopic", "key-3", 32, 0, i64::MAX, false)
+        .await
+        .unwrap();
+    assert_eq!(q.message_list.len(), 1);
+    assert_eq!(q.message_list[0].raw_body.as_ref(), b"m3");
+    let m = admin
+        .view_message_by_topic("AdminTopic", &results[4].msg_id)
+        .await
+        .unwrap();
+    assert_eq!(m.raw_body.as_ref(), b"m4");
+    let m = admin
+        .view_message_by_topic("AdminTopic", &results[1].offset_msg_id)
+        .await
+        .unwrap();
+    assert_eq!(m.raw_body.as_ref(), b"m1");
+    assert!(admin
+        .query_message("AdminTopic", "nope", 32, 0, i64::MAX, false)
+        .await
+        .is_err());
+    // pull with a tag expression filters.
+    p.send(Message::new("AdminTopic", "tagged").with_tags("TagX"))
+        .await
+        .unwrap();
+    let r = admin.pull("g", &mq, "TagX", 0, 32).await.unwrap();
+    assert_eq!(r.msg_found_list.len(), 1);
+    assert_eq!(r.msg_found_list[0].raw_body.as_ref(), b"tagged");
+    p.shutdown().await;
+    c.shutdown().await;
+}

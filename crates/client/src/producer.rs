@@ -853,6 +853,11 @@ fn no_route(topic: &str) -> ClientError {
     )
 }
 
+/// Milliseconds since the epoch, as the client stamps `bornTimestamp` (exposed for tests).
+pub fn now_ms_for_tests() -> i64 {
+    now_ms()
+}
+
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
