@@ -185,6 +185,8 @@ def cmd_mixed(args):
         for e in after_ok:
             b_after[e.get("broker")] = b_after.get(e.get("broker"), 0) + 1
         tail = ev[-5:]
+        print(f"SUMMARY {len(ev) - len(fails)}/{len(ev)} sends ok, {len(fails)} failed; per broker before stop "
+              f"{json.dumps(b_before, sort_keys=True)}, after {json.dumps(b_after, sort_keys=True)}")
         print(f"crosscheck mixed: {who}: {len(ev)} sends, {len(fails)} failed; before stop ok per broker {b_before}; "
               f"after stop {len(after_ok)}/{len(after)} ok, per broker {b_after}")
         for e in fails[:3]:

@@ -8,6 +8,8 @@
 #
 # Environment:
 #   ROCKLET_BIN         rocklet binary (default: <repo>/target/release/rocklet)
+#   INTEROP_DRIVER_BIN  Rust client driver (default: <repo>/target/release/examples/interop_driver,
+#                       built by `cargo build --release --examples`)
 #   INTEROP_PORT_BASE   first port of the block used (default 19000; uses base..base+120)
 #   INTEROP_KEEP_WORK=1 keep interop/work/ from earlier runs
 set -uo pipefail
@@ -15,6 +17,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 FILTER="${1:-}"
 ROCKLET_BIN="${ROCKLET_BIN:-$REPO/target/release/rocklet}"
+DRIVER="${INTEROP_DRIVER_BIN:-$REPO/target/release/examples/interop_driver}"
 PORT_BASE="${INTEROP_PORT_BASE:-19000}"
 WORK="$HERE/work"
 CP="$HERE/target/classes:$HERE/target/lib/*"
@@ -158,6 +161,138 @@ skip_group() { # PREFIX REASON
   local c; for c in $(cells_of "$1"); do selected "$c" && record "$c" SKIP "$2" 0; done
 }
 
+########################## Rust client (examples/interop_driver.rs) ##########################
+
+# rust_prog LOGPREFIX TIMEOUT SUBCOMMAND ARGS... : like java_prog, for the Rust driver.
+rust_prog() {
+  local log="$1" to="$2"; shift 2
+  RUST_LOG="${RUST_LOG_CLIENT:-warn}" timeout --kill-after=5 "$to" "$DRIVER" "$@" >"$log.out" 2>"$log.err"
+  local rc=$?
+  sed 's/^/    /' "$log.out"
+  (( rc == 124 || rc == 137 )) && echo "    (killed by timeout after $to)"
+  return $rc
+}
+
+RUST_CELLS=(produce consume-rustpull consume-litepull consume-push consume-fields admin admin-agree)
+rust_cells_of() { local c; for c in "${RUST_CELLS[@]}"; do echo "$1/$c"; done; }
+rust_fail_group() { # PREFIX REASON SECS
+  local c; for c in $(rust_cells_of "$1"); do selected "$c" && record "$c" FAIL "$2" "$3"; done
+}
+rust_skip_group() { # PREFIX REASON
+  local c; for c in $(rust_cells_of "$1"); do selected "$c" && record "$c" SKIP "$2" 0; done
+}
+
+# compare_cell CELL SENT GOT WD NAME T0 : compare.py and record.
+compare_cell() {
+  local cell="$1" sent="$2" got="$3" wd="$4" name="$5" t0="$6" rc n
+  python3 "$HERE/compare.py" "$sent" "$got" >"$wd/compare-$name.out" 2>&1; rc=$?
+  sed 's/^/    /' "$wd/compare-$name.out"
+  n=$(grep -c . "$sent")
+  if (( rc == 0 )); then
+    record "$cell" PASS "$n/$n msgs identical" $((SECONDS - t0))
+  else
+    record "$cell" FAIL "$(grep -m1 '^FAIL' "$wd/compare-$name.out" | sed 's/^FAIL //'); see ${wd#"$HERE"/}/compare-$name.out" $((SECONDS - t0))
+  fi
+}
+
+# The Rust client against a cluster: Rust produce, Rust pull + Java litepull/push read it back,
+# the two clients' decodings and admin answers must agree.
+# run_rust_client_cells PREFIX NAMESRV_ADDR WORKDIR
+run_rust_client_cells() {
+  local pfx="$1" ns="$2" wd="$3" topic t0 rc cell mode
+  group_selected $(rust_cells_of "$pfx") || return 0
+  mkdir -p "$wd"
+  if [[ ! -x "$DRIVER" ]]; then
+    rust_skip_group "$pfx" "Rust driver missing ($DRIVER; cargo build --release --examples)"; return 0
+  fi
+  topic="RockletInterop_$(echo "$pfx" | tr -c 'A-Za-z0-9\n' '_')_$(date +%s)"
+  local sent="$wd/sent.jsonl"
+
+  t0=$SECONDS
+  rust_prog "$wd/produce" 90s produce -n "$ns" -t "$topic" -o "$sent"; rc=$?
+  local produce_ok=0 expect=0
+  (( rc == 0 )) && produce_ok=1
+  [[ -f "$sent" ]] && expect=$(grep -c . "$sent")
+  if selected "$pfx/produce"; then
+    if (( produce_ok )); then
+      record "$pfx/produce" PASS "$expect msgs in 7 modes (Rust client)" $((SECONDS - t0))
+    else
+      record "$pfx/produce" FAIL "$(last_fail_line "$wd/produce" $rc)" $((SECONDS - t0))
+    fi
+  fi
+  if (( expect == 0 )); then
+    local c
+    for c in consume-rustpull consume-litepull consume-push consume-fields admin admin-agree; do
+      selected "$pfx/$c" && record "$pfx/$c" FAIL "Rust produce wrote nothing" 0
+    done
+    return 0
+  fi
+
+  # Rust pull, then the Java consumers (always run: consume-fields needs them)
+  t0=$SECONDS
+  rust_prog "$wd/consume-rustpull" 60s consume -n "$ns" -t "$topic" -o "$wd/got-rustpull.jsonl" \
+    --expect "$expect" --timeout-sec 30; rc=$?
+  if selected "$pfx/consume-rustpull"; then
+    if (( rc != 0 )); then
+      record "$pfx/consume-rustpull" FAIL "$(last_fail_line "$wd/consume-rustpull" $rc)" $((SECONDS - t0))
+    else
+      compare_cell "$pfx/consume-rustpull" "$sent" "$wd/got-rustpull.jsonl" "$wd" rustpull "$t0"
+    fi
+  fi
+  for mode in litepull push; do
+    cell="$pfx/consume-$mode"
+    [[ "$mode" == push ]] && ! selected "$cell" && continue
+    t0=$SECONDS
+    java_prog "$wd/consume-$mode" 90s Consume -n "$ns" -t "$topic" -o "$wd/got-$mode.jsonl" \
+      --expect "$expect" --mode "$mode" --timeout-sec 45; rc=$?
+    selected "$cell" || continue
+    if (( rc != 0 )); then
+      record "$cell" FAIL "$(last_fail_line "$wd/consume-$mode" $rc)" $((SECONDS - t0)); continue
+    fi
+    compare_cell "$cell" "$sent" "$wd/got-$mode.jsonl" "$wd" "$mode" "$t0"
+  done
+  cell="$pfx/consume-fields"
+  if selected "$cell"; then
+    t0=$SECONDS
+    python3 "$HERE/crosscheck.py" records "$wd/got-litepull.jsonl" "$wd/got-rustpull.jsonl" >"$wd/crosscheck-records.out" 2>&1; rc=$?
+    sed 's/^/    /' "$wd/crosscheck-records.out"
+    if (( rc == 0 )); then
+      record "$cell" PASS "Rust pull and Java litepull decode all $expect msgs identically (15 fields)" $((SECONDS - t0))
+    else
+      record "$cell" FAIL "Rust vs Java decoding: $(grep -m1 '^FAIL' "$wd/crosscheck-records.out" | sed 's/^FAIL crosscheck records: //' | cut -c1-220)" $((SECONDS - t0))
+    fi
+  fi
+
+  # admin: Rust MQAdmin, then Java's DefaultMQAdminExt on the same topic; answers must agree
+  t0=$SECONDS
+  rust_prog "$wd/admin" 60s admin -n "$ns" -t "$topic" --sent "$sent" -o "$wd/admin-rust.json"; rc=$?
+  if selected "$pfx/admin"; then
+    if (( rc == 0 )); then
+      record "$pfx/admin" PASS "$(grep -c '^PASS admin/' "$wd/admin.out") admin checks (Rust MQAdmin)" $((SECONDS - t0))
+    else
+      record "$pfx/admin" FAIL "$(grep '^FAIL admin/' "$wd/admin.out" | sed 's/^FAIL admin\///' | cut -c1-160 | paste -sd';' -)" $((SECONDS - t0))
+    fi
+  fi
+  cell="$pfx/admin-agree"
+  if selected "$cell"; then
+    t0=$SECONDS
+    java_prog "$wd/admin-java" 90s Admin -n "$ns" -t "$topic" -o "$wd/admin-java.json" --sent "$sent"; rc=$?
+    if [[ ! -s "$wd/admin-java.json" || ! -s "$wd/admin-rust.json" ]]; then
+      record "$cell" FAIL "admin output missing (java rc $rc)" $((SECONDS - t0))
+    else
+      python3 "$HERE/crosscheck.py" admin "$wd/admin-java.json" "$wd/admin-rust.json" >"$wd/crosscheck-admin.out" 2>&1; local rc2=$?
+      sed 's/^/    /' "$wd/crosscheck-admin.out"
+      if (( rc == 0 && rc2 == 0 )); then
+        record "$cell" PASS "Java DefaultMQAdminExt and Rust MQAdmin agree (route, cluster, offsets, query, view)" $((SECONDS - t0))
+      elif (( rc2 != 0 )); then
+        record "$cell" FAIL "$(grep -m1 '^FAIL' "$wd/crosscheck-admin.out" | sed 's/^FAIL crosscheck admin: //' | cut -c1-220)" $((SECONDS - t0))
+      else
+        record "$cell" FAIL "Java Admin on the Rust topic: $(grep '^FAIL admin/' "$wd/admin-java.out" | sed 's/^FAIL admin\///' | cut -c1-160 | paste -sd';' -)" $((SECONDS - t0))
+      fi
+    fi
+  fi
+}
+
 wait_port() { # PORT TIMEOUT_S PID
   local deadline=$(( SECONDS + $2 ))
   while (( SECONDS < deadline )); do
@@ -194,35 +329,43 @@ start_rocklet() {
 
 group_java_java() {
   local pfx=java-java
-  group_selected $(cells_of $pfx) || return 0
+  group_selected $(cells_of $pfx) $(rust_cells_of rust-java) || return 0
   local wd="$WORK/$pfx" ns_port=$((PORT_BASE + 76)) br_port=$((PORT_BASE + 11)) t0=$SECONDS
   mkdir -p "$wd"; SERVER_DIRS+=("$wd")
-  echo "== $pfx: Java namesrv :$ns_port + Java broker :$br_port (4.9.3)"
+  echo "== $pfx + rust-java: Java namesrv :$ns_port + Java broker :$br_port (4.9.3)"
   if ! rmq_start_namesrv "$ns_port" "$wd" || ! rmq_start_broker "127.0.0.1:$ns_port" "$br_port" broker-a "$wd"; then
     fail_group $pfx "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0))
+    rust_fail_group rust-java "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0))
     rmq_stop "$wd"; return 0
   fi
-  run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
+  group_selected $(cells_of $pfx) && run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
+  echo "== rust-java: Rocklet's Rust client against the same Java servers"
+  run_rust_client_cells rust-java "127.0.0.1:$ns_port" "$WORK/rust-java"
   rmq_stop "$wd" >/dev/null
 }
 
 group_java_rocklet() {
   local pfx=java-rocklet
-  group_selected $(cells_of $pfx) || return 0
+  group_selected $(cells_of $pfx) $(rust_cells_of rust-rocklet) || return 0
   if [[ ! -x "$ROCKLET_BIN" ]]; then
-    skip_group $pfx "rocklet binary missing ($ROCKLET_BIN)"; return 0
+    skip_group $pfx "rocklet binary missing ($ROCKLET_BIN)"
+    rust_skip_group rust-rocklet "rocklet binary missing ($ROCKLET_BIN)"; return 0
   fi
   local wd="$WORK/$pfx" ns_port=$((PORT_BASE + 56)) br_port=$((PORT_BASE + 41)) t0=$SECONDS
   mkdir -p "$wd/store"
   echo "== $pfx: rocklet serve (namesrv :$ns_port, broker :$br_port)"
   if ! start_rocklet "$wd" rocklet "$ns_port" "$br_port" -- \
       serve --namesrv-port "$ns_port" --broker-port "$br_port" --store "$wd/store"; then
-    fail_group $pfx "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); return 0
+    fail_group $pfx "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0))
+    rust_fail_group rust-rocklet "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); return 0
   fi
   if ! python3 "$HERE/probe.py" wait-broker "127.0.0.1:$ns_port" --timeout-sec 30; then
-    fail_group $pfx "no broker registered with the name server (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); return 0
+    fail_group $pfx "no broker registered with the name server (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0))
+    rust_fail_group rust-rocklet "no broker registered with the name server" $((SECONDS - t0)); return 0
   fi
-  run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
+  group_selected $(cells_of $pfx) && run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
+  echo "== rust-rocklet: Rocklet's Rust client against the same rocklet serve"
+  run_rust_client_cells rust-rocklet "127.0.0.1:$ns_port" "$WORK/rust-rocklet"
 }
 
 group_java_rocklet_split() {
@@ -261,6 +404,134 @@ group_golden() {
   fi
 }
 
+# stop_rocklet WORKDIR NAME : SIGTERM a rocklet started by start_rocklet, wait (bounded) for exit.
+stop_rocklet() {
+  local pid; pid="$(cat "$1/$2.pid" 2>/dev/null)" || return 0
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  local i
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  echo "run.sh: rocklet $2 (pid $pid) ignored TERM for 10s, killing" >&2
+  kill -KILL "$pid" 2>/dev/null
+  return 1
+}
+
+# wait_gone PID TIMEOUT_S : 0 once PID has exited.
+wait_gone() {
+  local deadline=$(( SECONDS + $2 ))
+  while (( SECONDS < deadline )); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+  return 1
+}
+
+MIXED_SECONDS="${INTEROP_MIXED_SECONDS:-9}"
+MIXED_STOP_AFTER="${INTEROP_MIXED_STOP_AFTER:-4}"
+
+# Matrix cell 3: one name server (Java's or Rocklet's), a Java broker (broker-j) and a Rocklet broker
+# (broker-r) in one cluster, a topic on both; the Java and the Rust producer send in a paced loop
+# while one broker gets SIGTERM (with a Java name server the Rocklet broker is stopped, with
+# Rocklet's the Java broker), and both producers must carry on through the other broker.
+group_mixed() { # java|rocklet
+  local kind="$1" pfx="mixed/$1-namesrv"
+  local cj="$pfx/java-client" cr="$pfx/rust-client"
+  group_selected "$cj" "$cr" || return 0
+  local c
+  if [[ ! -x "$ROCKLET_BIN" || ! -x "$DRIVER" ]]; then
+    for c in "$cj" "$cr"; do selected "$c" && record "$c" SKIP "rocklet binary or Rust driver missing" 0; done
+    return 0
+  fi
+  local off=101; [[ "$kind" == rocklet ]] && off=111
+  local ns_port=$((PORT_BASE + off)) jb_port=$((PORT_BASE + off + 3)) rb_port=$((PORT_BASE + off + 6))
+  local ns="127.0.0.1:$ns_port" wd="$WORK/mixed-$kind" t0=$SECONDS rc
+  local stopped=broker-r survivor=broker-j
+  [[ "$kind" == rocklet ]] && { stopped=broker-j; survivor=broker-r; }
+  mkdir -p "$wd/store-r"; SERVER_DIRS+=("$wd")
+  echo "== $pfx: $kind namesrv :$ns_port, Java broker broker-j :$jb_port, Rocklet broker broker-r :$rb_port; $stopped gets SIGTERM"
+  local up=1
+  if [[ "$kind" == java ]]; then
+    rmq_start_namesrv "$ns_port" "$wd" || up=0
+  else
+    start_rocklet "$wd" rocklet-namesrv "$ns_port" -- namesrv --listen-port "$ns_port" || up=0
+  fi
+  (( up )) && { rmq_start_broker "$ns" "$jb_port" broker-j "$wd" || up=0; }
+  (( up )) && { start_rocklet "$wd" rocklet-broker "$rb_port" -- broker -n "$ns" --listen-port "$rb_port" \
+      --store-path-root-dir "$wd/store-r" --broker-name broker-r || up=0; }
+  if (( ! up )); then
+    for c in "$cj" "$cr"; do selected "$c" && record "$c" FAIL "servers did not start (see ${wd#"$HERE"/})" $((SECONDS - t0)); done
+    rmq_stop "$wd" >/dev/null; stop_rocklet "$wd" rocklet-broker; stop_rocklet "$wd" rocklet-namesrv
+    return 0
+  fi
+  local topic="RockletMixed_${kind}_$(date +%s)"
+  rust_prog "$wd/create-topic" 60s create-topic -n "$ns" -t "$topic" --queues 4 --brokers 2 --timeout-sec 40; rc=$?
+  if (( rc != 0 )); then
+    for c in "$cj" "$cr"; do selected "$c" && record "$c" FAIL "topic not on both brokers: $(last_fail_line "$wd/create-topic" $rc)" $((SECONDS - t0)); done
+    rmq_stop "$wd" >/dev/null; stop_rocklet "$wd" rocklet-broker; stop_rocklet "$wd" rocklet-namesrv
+    return 0
+  fi
+
+  rust_prog "$wd/loop-rust" 90s loop -n "$ns" -t "$topic" --seconds "$MIXED_SECONDS" --rate 20 -o "$wd/loop-rust.json" &
+  local rpid=$!
+  java_prog "$wd/loop-java" 90s Loop -n "$ns" -t "$topic" --seconds "$MIXED_SECONDS" --rate 20 -o "$wd/loop-java.json" &
+  local jpid=$!
+  sleep "$MIXED_STOP_AFTER"
+  local bpid
+  if [[ "$stopped" == broker-j ]]; then bpid="$(cat "$wd/run/broker-broker-j.pid")"; else bpid="$(cat "$wd/rocklet-broker.pid")"; fi
+  local term_ms; term_ms=$(date +%s%3N)
+  kill -TERM "$bpid" 2>/dev/null
+  if ! wait_gone "$bpid" 20; then
+    echo "run.sh: $stopped (pid $bpid) still running 20s after SIGTERM, killing" >&2
+    kill -KILL "$bpid" 2>/dev/null; wait_gone "$bpid" 5
+  fi
+  local stop_ms; stop_ms=$(date +%s%3N)
+  echo "    $stopped (pid $bpid) got SIGTERM at $term_ms, exited after $((stop_ms - term_ms)) ms"
+  wait "$rpid"; local rrc=$?
+  wait "$jpid"; local jrc=$?
+
+  local who file lrc cell
+  for who in java rust; do
+    cell="$pfx/$who-client"; selected "$cell" || continue
+    file="$wd/loop-$who.json"; lrc=$jrc; [[ "$who" == rust ]] && lrc=$rrc
+    if [[ ! -s "$file" ]]; then
+      record "$cell" FAIL "$who loop wrote nothing (exit $lrc, see ${wd#"$HERE"/}/loop-$who.*)" $((SECONDS - t0)); continue
+    fi
+    python3 "$HERE/crosscheck.py" mixed --stop-ms "$stop_ms" --stopped "$stopped" --survivor "$survivor" \
+      --max-fail 3 --min-after 10 "$file" >"$wd/crosscheck-$who.out" 2>&1; rc=$?
+    sed 's/^/    /' "$wd/crosscheck-$who.out"
+    if (( rc == 0 && lrc == 0 )); then
+      record "$cell" PASS "$(grep -m1 '^SUMMARY' "$wd/crosscheck-$who.out" | sed 's/^SUMMARY //'); $stopped SIGTERM at ${MIXED_STOP_AFTER}s" $((SECONDS - t0))
+    else
+      record "$cell" FAIL "$(grep -m1 '^FAIL' "$wd/crosscheck-$who.out" | sed 's/^FAIL crosscheck mixed: //' | cut -c1-220) (loop exit $lrc)" $((SECONDS - t0))
+    fi
+  done
+  rmq_stop "$wd" >/dev/null; stop_rocklet "$wd" rocklet-broker; stop_rocklet "$wd" rocklet-namesrv
+}
+
+BENCH_SECONDS="${INTEROP_BENCH_SECONDS:-5}"
+
+# Matrix cell 5: the 4.9.3 benchmark producer's workload (BenchProducer, see its javadoc: the
+# rocketmq-example 4.9.3 jar is not on Maven Central) against rocklet serve, zero failures.
+group_bench() {
+  local cell=bench/java-producer
+  selected "$cell" || return 0
+  if [[ ! -x "$ROCKLET_BIN" ]]; then record "$cell" SKIP "rocklet binary missing ($ROCKLET_BIN)" 0; return 0; fi
+  local wd="$WORK/bench" ns_port=$((PORT_BASE + 26)) br_port=$((PORT_BASE + 31)) t0=$SECONDS rc
+  mkdir -p "$wd/store"
+  echo "== $cell: BenchProducer (64 threads, 128 B, keys, 4 tags) for ${BENCH_SECONDS}s against rocklet serve :$ns_port/:$br_port"
+  if ! start_rocklet "$wd" rocklet "$ns_port" "$br_port" -- \
+      serve --namesrv-port "$ns_port" --broker-port "$br_port" --store "$wd/store" || \
+     ! python3 "$HERE/probe.py" wait-broker "127.0.0.1:$ns_port" --timeout-sec 30; then
+    record "$cell" FAIL "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); return 0
+  fi
+  java_prog "$wd/bench" $((BENCH_SECONDS + 40))s BenchProducer -n "127.0.0.1:$ns_port" -t BenchmarkTest \
+    -D "$BENCH_SECONDS" -k true -l 4; rc=$?
+  local line; line="$(grep -m1 '^\[Complete\]' "$wd/bench.out")"
+  if (( rc == 0 )) && [[ "$line" =~ Send\ Total:\ ([0-9]+)\ Send\ TPS:\ ([0-9]+).*Average\ RT\(ms\):\ *([0-9.]+)\ Send\ Failed:\ 0\ Response\ Failed:\ 0 ]]; then
+    record "$cell" PASS "${BASH_REMATCH[1]} msgs, ${BASH_REMATCH[2]} msg/s, avg RT ${BASH_REMATCH[3]} ms, 0 send/response failures" $((SECONDS - t0))
+  else
+    record "$cell" FAIL "${line:-no [Complete] line} (exit $rc; $(grep -m1 '^first error' "$wd/bench.out"))" $((SECONDS - t0))
+  fi
+  stop_rocklet "$wd" rocklet
+}
+
 ################################ main ################################
 
 echo "== setup"
@@ -274,6 +545,9 @@ group_golden
 group_java_java
 group_java_rocklet
 group_java_rocklet_split
+group_mixed java
+group_mixed rocklet
+group_bench
 
 # results.md
 {
