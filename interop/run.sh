@@ -564,13 +564,22 @@ group_bench
     echo "| \`$c\` | ${RESULT[$c]} | ${SECS[$c]} | $d |"
   done
 } > "$WORK/results.md"
+# machine-readable copy for update-readme.sh (COMPATIBILITY.md)
+{
+  printf 'cell\tresult\tseconds\tdetail\n'
+  for c in "${CELLS[@]}"; do
+    printf '%s\t%s\t%s\t%s\n' "$c" "${RESULT[$c]}" "${SECS[$c]}" "${DETAIL[$c]//$'\t'/ }"
+  done
+} > "$WORK/results.tsv"
+"$HERE/update-readme.sh" --results "$WORK/results.tsv" --out "$WORK/COMPATIBILITY.md" --total-secs $((SECONDS - RUN_T0)) \
+  ${FILTER:+--filter "$FILTER"} >/dev/null || echo "run.sh: update-readme.sh failed" >&2
 
 npass=0; nfail=0; nskip=0
 for c in "${CELLS[@]}"; do
   case "${RESULT[$c]}" in PASS) npass=$((npass+1));; SKIP) nskip=$((nskip+1));; *) nfail=$((nfail+1));; esac
 done
 echo
-echo "results: interop/work/results.md ($((SECONDS - RUN_T0))s total)"
+echo "results: interop/work/results.md, interop/work/COMPATIBILITY.md ($((SECONDS - RUN_T0))s total)"
 if (( ${#CELLS[@]} == 0 )); then
   echo "run.sh: no cell matches filter '$FILTER'" >&2
   exit 2
