@@ -196,8 +196,8 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
         AdminCmd::ClusterList => {
             let c = admin.cluster_info().await?;
             println!(
-                "{:<20} {:<20} {:<4} {}",
-                "#Cluster Name", "#Broker Name", "#BID", "#Addr"
+                "{:<20} {:<20} {:<4} #Addr",
+                "#Cluster Name", "#Broker Name", "#BID"
             );
             for (cluster, names) in &c.cluster_addr_table {
                 for n in names {
@@ -268,8 +268,8 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
         AdminCmd::Offsets { topic } => {
             let route = admin.topic_route(&topic).await?;
             println!(
-                "{:<20} {:<4} {:<12} {:<12} {}",
-                "#Broker Name", "#QID", "#Min Offset", "#Max Offset", "#Earliest Store Time"
+                "{:<20} {:<4} {:<12} {:<12} #Earliest Store Time",
+                "#Broker Name", "#QID", "#Min Offset", "#Max Offset"
             );
             let mut qds = route.queue_datas.clone();
             qds.sort_by(|a, b| a.broker_name.cmp(&b.broker_name));

@@ -136,7 +136,7 @@ async fn every_send_mode_round_trips() {
             "missing: {:?}",
             expect
                 .keys()
-                .filter(|k| got.get(*k).is_none())
+                .filter(|k| !got.contains_key(*k))
                 .collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -256,8 +256,34 @@ impl RemotingCommand {
         Ok(Decoded::Frame(cmd, 4 + total))
     }
 
-    /// Decode a frame without its leading total-length word.
-    pub fn decode_frame(frame: &[u8]) -> Result<Self, ProtocolError> {
+    /// Decode one frame from the front of `src`, taking its bytes; the body shares `src`'s
+    /// memory instead of being copied. `Ok(None)` when more bytes are needed.
+    pub fn decode_from(src: &mut BytesMut) -> Result<Option<Self>, ProtocolError> {
+        if src.len() < 4 {
+            return Ok(None);
+        }
+        let total = i32::from_be_bytes([src[0], src[1], src[2], src[3]]);
+        if total < 4 {
+            return Err(ProtocolError::FrameTooSmall(total.max(0) as usize));
+        }
+        let total = total as usize;
+        if total > MAX_FRAME_SIZE {
+            return Err(ProtocolError::FrameTooLarge(total));
+        }
+        if src.len() < 4 + total {
+            return Ok(None);
+        }
+        let mut frame = src.split_to(4 + total);
+        let _ = frame.split_to(4);
+        let (mut cmd, header_len) = Self::decode_header_of(&frame)?;
+        let body = frame.split_off(4 + header_len);
+        if !body.is_empty() {
+            cmd.body = Some(body.freeze());
+        }
+        Ok(Some(cmd))
+    }
+
+    fn decode_header_of(frame: &[u8]) -> Result<(Self, usize), ProtocolError> {
         if frame.len() < 4 {
             return Err(ProtocolError::FrameTooSmall(frame.len()));
         }
@@ -277,6 +303,12 @@ impl RemotingCommand {
             SerializeType::RocketMq => Self::decode_binary_header(header)?,
         };
         cmd.serialize_type = ser;
+        Ok((cmd, header_len))
+    }
+
+    /// Decode a frame without its leading total-length word.
+    pub fn decode_frame(frame: &[u8]) -> Result<Self, ProtocolError> {
+        let (mut cmd, header_len) = Self::decode_header_of(frame)?;
         let body = &frame[4 + header_len..];
         if !body.is_empty() {
             cmd.body = Some(Bytes::copy_from_slice(body));
@@ -458,6 +490,29 @@ mod tests {
                 Decoded::Incomplete => panic!("incomplete"),
             }
         }
+    }
+
+    #[test]
+    fn decode_from_takes_frames_without_copying_bodies() {
+        let a = sample(SerializeType::Json).encode_to_bytes();
+        let b = sample(SerializeType::RocketMq).encode_to_bytes();
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(&a);
+        buf.extend_from_slice(&b[..b.len() - 1]);
+        assert_eq!(
+            RemotingCommand::decode_from(&mut buf).unwrap().unwrap(),
+            sample(SerializeType::Json)
+        );
+        assert!(RemotingCommand::decode_from(&mut buf).unwrap().is_none());
+        buf.extend_from_slice(&b[b.len() - 1..]);
+        assert_eq!(
+            RemotingCommand::decode_from(&mut buf).unwrap().unwrap(),
+            sample(SerializeType::RocketMq)
+        );
+        assert!(buf.is_empty());
+        let mut big = BytesMut::new();
+        big.put_i32(17 * 1024 * 1024);
+        assert!(RemotingCommand::decode_from(&mut big).is_err());
     }
 
     #[test]

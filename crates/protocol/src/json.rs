@@ -78,6 +78,47 @@ pub fn from_fastjson<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&norm).map_err(|e| crate::ProtocolError::BadBody(e.to_string()))
 }
 
+/// A JSON value read as text: strings as they are, numbers and booleans as their JSON text,
+/// null as None. Avoids building a `serde_json::Value` per field (the header hot path).
+struct LenientText(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for LenientText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LenientText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<LenientText, E> {
+                Ok(LenientText(Some(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<LenientText, E> {
+                Ok(LenientText(Some(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<LenientText, E> {
+                Ok(LenientText(Some(v.to_string())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<LenientText, E> {
+                Ok(LenientText(Some(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<LenientText, E> {
+                Ok(LenientText(Some(v.to_string())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<LenientText, E> {
+                Ok(LenientText(Some(v.to_string())))
+            }
+            fn visit_unit<E>(self) -> Result<LenientText, E> {
+                Ok(LenientText(None))
+            }
+            fn visit_none<E>(self) -> Result<LenientText, E> {
+                Ok(LenientText(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Deserialize a JSON object whose values should be strings; numbers and booleans (sent by some
 /// non-Java clients) are kept as their text, null values are dropped.
 pub fn lenient_string_map<'de, D: Deserializer<'de>>(
@@ -93,14 +134,11 @@ pub fn lenient_string_map<'de, D: Deserializer<'de>>(
             Ok(Vec::new())
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some((k, v)) = m.next_entry::<String, serde_json::Value>()? {
-                let v = match v {
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Null => continue,
-                    other => other.to_string(),
-                };
-                out.push((k, v));
+            let mut out = Vec::with_capacity(m.size_hint().unwrap_or(16));
+            while let Some((k, v)) = m.next_entry::<String, LenientText>()? {
+                if let Some(v) = v.0 {
+                    out.push((k, v));
+                }
             }
             Ok(out)
         }

@@ -2,7 +2,7 @@
 //! write. Shared by client and server.
 
 use bytes::{Bytes, BytesMut};
-use rocklet_protocol::{Decoded, ProtocolError, RemotingCommand};
+use rocklet_protocol::{ProtocolError, RemotingCommand};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -66,29 +66,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// The next command; `Ok(None)` on a clean end of stream.
     pub async fn next(&mut self) -> Result<Option<RemotingCommand>, ReadError> {
         loop {
-            if !self.buf.is_empty() {
-                match RemotingCommand::decode(&self.buf)? {
-                    Decoded::Frame(cmd, used) => {
-                        let _ = self.buf.split_to(used);
-                        return Ok(Some(cmd));
-                    }
-                    Decoded::Incomplete => {
-                        // Reserve for the whole frame once its length is known (already checked
-                        // against the 16 MiB limit by decode).
-                        if self.buf.len() >= 4 {
-                            let total = u32::from_be_bytes([
-                                self.buf[0],
-                                self.buf[1],
-                                self.buf[2],
-                                self.buf[3],
-                            ]) as usize
-                                + 4;
-                            if total > self.buf.capacity() {
-                                self.buf.reserve(total - self.buf.len());
-                            }
-                        }
-                    }
-                }
+            // The body of a decoded frame shares this buffer's memory (no copy). The frame
+            // length the peer claims is checked against 16 MiB by the decoder, and memory only
+            // grows as bytes actually arrive.
+            if let Some(cmd) = RemotingCommand::decode_from(&mut self.buf)? {
+                return Ok(Some(cmd));
             }
             if self.buf.capacity() - self.buf.len() < 4096 {
                 self.buf.reserve(64 * 1024);
