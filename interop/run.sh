@@ -329,18 +329,24 @@ start_rocklet() {
 
 group_java_java() {
   local pfx=java-java
-  group_selected $(cells_of $pfx) $(rust_cells_of rust-java) || return 0
+  group_selected $(cells_of $pfx) $(rust_cells_of rust-java) bench/java-producer-java-broker || return 0
   local wd="$WORK/$pfx" ns_port=$((PORT_BASE + 76)) br_port=$((PORT_BASE + 11)) t0=$SECONDS
   mkdir -p "$wd"; SERVER_DIRS+=("$wd")
   echo "== $pfx + rust-java: Java namesrv :$ns_port + Java broker :$br_port (4.9.3)"
   if ! rmq_start_namesrv "$ns_port" "$wd" || ! rmq_start_broker "127.0.0.1:$ns_port" "$br_port" broker-a "$wd"; then
     fail_group $pfx "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0))
     rust_fail_group rust-java "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0))
+    selected bench/java-producer-java-broker && record bench/java-producer-java-broker FAIL "Java servers did not start" $((SECONDS - t0))
     rmq_stop "$wd"; return 0
   fi
   group_selected $(cells_of $pfx) && run_client_cells $pfx "127.0.0.1:$ns_port" "$wd"
   echo "== rust-java: Rocklet's Rust client against the same Java servers"
   run_rust_client_cells rust-java "127.0.0.1:$ns_port" "$WORK/rust-java"
+  if selected bench/java-producer-java-broker; then
+    echo "== bench/java-producer-java-broker: the same benchmark against the Java broker (reference)"
+    mkdir -p "$WORK/bench-java"
+    bench_run bench/java-producer-java-broker "127.0.0.1:$ns_port" "$WORK/bench-java" $SECONDS
+  fi
   rmq_stop "$wd" >/dev/null
 }
 
@@ -506,12 +512,28 @@ group_mixed() { # java|rocklet
 }
 
 BENCH_SECONDS="${INTEROP_BENCH_SECONDS:-5}"
+BENCH_MIN_RATIO="${INTEROP_BENCH_MIN_RATIO:-0.25}"
+
+# bench_run CELL NAMESRV WORKDIR T0 : BenchProducer for BENCH_SECONDS on BenchmarkTest (1024 queues on
+# both brokers), keys and 4 tags, default 64 threads / 128 B; PASS needs zero failures.
+bench_run() {
+  local cell="$1" ns="$2" wd="$3" t0="$4" rc
+  java_prog "$wd/bench" $((BENCH_SECONDS + 40))s BenchProducer -n "$ns" -t BenchmarkTest \
+    -D "$BENCH_SECONDS" -k true -l 4; rc=$?
+  selected "$cell" || return 0
+  local line; line="$(grep -m1 '^\[Complete\]' "$wd/bench.out")"
+  if (( rc == 0 )) && [[ "$line" =~ Send\ Total:\ ([0-9]+)\ Send\ TPS:\ ([0-9]+).*Average\ RT\(ms\):\ *([0-9.]+)\ Send\ Failed:\ 0\ Response\ Failed:\ 0 ]]; then
+    record "$cell" PASS "${BASH_REMATCH[1]} msgs, ${BASH_REMATCH[2]} msg/s, avg RT ${BASH_REMATCH[3]} ms, 0 send/response failures" $((SECONDS - t0))
+  else
+    record "$cell" FAIL "${line:-no [Complete] line} (exit $rc; $(grep -m1 '^first error' "$wd/bench.out"))" $((SECONDS - t0))
+  fi
+}
 
 # Matrix cell 5: the 4.9.3 benchmark producer's workload (BenchProducer, see its javadoc: the
 # rocketmq-example 4.9.3 jar is not on Maven Central) against rocklet serve, zero failures.
 group_bench() {
   local cell=bench/java-producer
-  selected "$cell" || return 0
+  group_selected "$cell" bench/throughput-vs-java || return 0
   if [[ ! -x "$ROCKLET_BIN" ]]; then record "$cell" SKIP "rocklet binary missing ($ROCKLET_BIN)" 0; return 0; fi
   local wd="$WORK/bench" ns_port=$((PORT_BASE + 26)) br_port=$((PORT_BASE + 31)) t0=$SECONDS rc
   mkdir -p "$wd/store"
@@ -521,15 +543,23 @@ group_bench() {
      ! python3 "$HERE/probe.py" wait-broker "127.0.0.1:$ns_port" --timeout-sec 30; then
     record "$cell" FAIL "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); return 0
   fi
-  java_prog "$wd/bench" $((BENCH_SECONDS + 40))s BenchProducer -n "127.0.0.1:$ns_port" -t BenchmarkTest \
-    -D "$BENCH_SECONDS" -k true -l 4; rc=$?
-  local line; line="$(grep -m1 '^\[Complete\]' "$wd/bench.out")"
-  if (( rc == 0 )) && [[ "$line" =~ Send\ Total:\ ([0-9]+)\ Send\ TPS:\ ([0-9]+).*Average\ RT\(ms\):\ *([0-9.]+)\ Send\ Failed:\ 0\ Response\ Failed:\ 0 ]]; then
-    record "$cell" PASS "${BASH_REMATCH[1]} msgs, ${BASH_REMATCH[2]} msg/s, avg RT ${BASH_REMATCH[3]} ms, 0 send/response failures" $((SECONDS - t0))
-  else
-    record "$cell" FAIL "${line:-no [Complete] line} (exit $rc; $(grep -m1 '^first error' "$wd/bench.out"))" $((SECONDS - t0))
-  fi
+  bench_run "$cell" "127.0.0.1:$ns_port" "$wd" "$t0"
   stop_rocklet "$wd" rocklet
+  # Throughput of the same workload, Rocklet vs the Java broker run earlier in this matrix run:
+  # Rocklet must reach at least BENCH_MIN_RATIO of Java's msg/s (generous: machines are noisy).
+  local tcell=bench/throughput-vs-java
+  if selected "$tcell"; then
+    local jt rt
+    jt="$(grep -m1 '^\[Complete\]' "$WORK/bench-java/bench.out" 2>/dev/null | sed -n 's/.*Send TPS: \([0-9]*\).*/\1/p')"
+    rt="$(grep -m1 '^\[Complete\]' "$wd/bench.out" 2>/dev/null | sed -n 's/.*Send TPS: \([0-9]*\).*/\1/p')"
+    if [[ -z "$jt" || -z "$rt" ]]; then
+      record "$tcell" SKIP "needs bench/java-producer-java-broker and bench/java-producer in the same run" 0
+    elif python3 -c "import sys; sys.exit(0 if $rt >= $BENCH_MIN_RATIO * $jt else 1)"; then
+      record "$tcell" PASS "Rocklet $rt msg/s vs Java broker $jt msg/s (BenchmarkTest, fresh stores; need >= ${BENCH_MIN_RATIO}x)" 0
+    else
+      record "$tcell" FAIL "Rocklet $rt msg/s vs Java broker $jt msg/s on a fresh BenchmarkTest (1024 queues), need >= ${BENCH_MIN_RATIO}x" 0
+    fi
+  fi
 }
 
 ################################ main ################################
