@@ -267,7 +267,7 @@ const COMPRESSED: usize = 3;
 const COMPRESSED_SIZE: usize = 8 * 1024;
 
 fn body(mode: &str, i: usize) -> Vec<u8> {
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         format!("héllo 世界 ✓ {mode} #{i} — ünïcödé ελληνικά 🚀").into_bytes()
     } else {
         format!("rocklet-interop mode={mode} i={i}").into_bytes()
@@ -282,7 +282,7 @@ fn big_body(i: usize) -> Vec<u8> {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        *slot = if k % 4 == 0 {
+        *slot = if k.is_multiple_of(4) {
             x as u8
         } else {
             (b'a' as u64 + ((x >> 33) % 26 + 26) % 26) as u8
