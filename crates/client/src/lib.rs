@@ -34,5 +34,5 @@ pub use message::{
 pub use producer::{set_uniq_id, DefaultMQProducer};
 pub use selector::{MessageQueueSelector, SelectByHash, SelectByRandom, SelectByRoundRobin};
 pub use transaction::{
-    LocalTransactionState, TransactionListener, TransactionMQProducer, TransactionSendResult,
+    LocalTransactionState, TransactionListener, TransactionMQProducer, TransactionSendResult, TxArg,
 };
