@@ -9,6 +9,11 @@
       The admin answers of Admin.java and `interop_driver admin` for the same topic agree: route
       (parsed and the raw fastjson text), cluster info, min/max/search offsets per queue, the
       msgIds found by key, the messages viewed by unique key and by offset msgId.
+  crosscheck.py servers JAVA_BROKER_GOT.jsonl ROCKLET_GOT.jsonl
+      The same producer's corpus read back from the Java broker and from Rocklet (matched by the
+      rk_mode/rk_index user properties, since msgIds differ): same messages, and the fields the
+      broker stores or derives agree (tags, keys, props, body, sysFlag, reconsumeTimes; queueId for
+      explicit-queue sends; hosts in ip:port form).
   crosscheck.py mixed --stop-ms T --stopped NAME --survivor NAME [--max-fail N] [--min-after N] LOOP.json...
       Fail-over of `Loop` / `interop_driver loop` runs while broker NAME was stopped at T (epoch
       ms, the moment the process had exited): before T both brokers took messages; after T at
@@ -151,6 +156,35 @@ def cmd_admin(java_path, rust_path):
     return report("admin", problems)
 
 
+def cmd_servers(java_path, rocklet_path):
+    def load(p):
+        out = {}
+        for r in load_jsonl(p):
+            out[(r.get("props", {}).get("rk_mode"), r.get("props", {}).get("rk_index"))] = r
+        return out
+    j, r = load(java_path), load(rocklet_path)
+    problems = []
+    if set(j) != set(r):
+        problems.append(f"different messages: only Java {sorted(set(j) - set(r))[:3]}, only Rocklet {sorted(set(r) - set(j))[:3]}")
+    by_field = {}
+    hostport = lambda v: isinstance(v, str) and v.count(":") == 1 and v.split(":")[1].isdigit()
+    for k in sorted(set(j) & set(r), key=str):
+        a, b = j[k], r[k]
+        fields = ["tags", "keys", "props", "bodyHex", "sysFlag", "reconsumeTimes"]
+        if k[0] == "queue":
+            fields.append("queueId")
+        for f in fields:
+            if a.get(f) != b.get(f):
+                by_field.setdefault(f, []).append(f"{k}: java {short(a.get(f))} rocklet {short(b.get(f))}")
+        for f in ("storeHost", "bornHost"):
+            if hostport(a.get(f)) != hostport(b.get(f)):
+                by_field.setdefault(f, []).append(f"{k}: java {a.get(f)} rocklet {b.get(f)}")
+    for f, ds in sorted(by_field.items()):
+        problems.append(f"{f} differs in {len(ds)} message(s), e.g. {ds[0]}")
+    print(f"crosscheck servers: {len(set(j) & set(r))} messages matched by mode/index (Java broker {len(j)}, Rocklet {len(r)})")
+    return report("servers", problems)
+
+
 def cmd_mixed(args):
     opts = {"max-fail": "3", "min-after": "10"}
     files = []
@@ -223,6 +257,8 @@ def main(argv):
         return cmd_records(argv[2], argv[3])
     if len(argv) >= 4 and argv[1] == "admin":
         return cmd_admin(argv[2], argv[3])
+    if len(argv) >= 4 and argv[1] == "servers":
+        return cmd_servers(argv[2], argv[3])
     if len(argv) >= 3 and argv[1] == "mixed":
         return cmd_mixed(argv[2:])
     print(__doc__.strip())

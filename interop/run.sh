@@ -33,9 +33,11 @@ CELLS=()     # cell names in order
 declare -A RESULT DETAIL SECS
 ROCKLET_PIDS=()
 SERVER_DIRS=()
+BG_PIDS=()   # background client programs (mixed cells)
 
 cleanup() {
   local d p
+  for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for d in "${SERVER_DIRS[@]}"; do rmq_stop "$d" >/dev/null 2>&1; done
   for p in "${ROCKLET_PIDS[@]}"; do
     if kill -0 "$p" 2>/dev/null; then
@@ -476,8 +478,10 @@ group_mixed() { # java|rocklet
 
   rust_prog "$wd/loop-rust" 90s loop -n "$ns" -t "$topic" --seconds "$MIXED_SECONDS" --rate 20 -o "$wd/loop-rust.json" &
   local rpid=$!
+  BG_PIDS+=("$rpid")
   java_prog "$wd/loop-java" 90s Loop -n "$ns" -t "$topic" --seconds "$MIXED_SECONDS" --rate 20 -o "$wd/loop-java.json" &
   local jpid=$!
+  BG_PIDS+=("$jpid")
   sleep "$MIXED_STOP_AFTER"
   local bpid
   if [[ "$stopped" == broker-j ]]; then bpid="$(cat "$wd/run/broker-broker-j.pid")"; else bpid="$(cat "$wd/rocklet-broker.pid")"; fi
@@ -562,6 +566,31 @@ group_bench() {
   fi
 }
 
+
+# The same client and corpus read back from the Java broker and from Rocklet must carry the same
+# stored fields (crosscheck.py servers). Needs the Java-server group in the same run.
+# parity_cell CELL JAVA_GOT ROCKLET_GOT
+parity_cell() {
+  local cell="$1" jg="$2" rg="$3" rc
+  selected "$cell" || return 0
+  if [[ ! -s "$jg" || ! -s "$rg" ]]; then
+    record "$cell" SKIP "needs ${jg#"$HERE"/} and ${rg#"$HERE"/} from this run" 0; return 0
+  fi
+  local out="${rg%.jsonl}-vs-java-broker.out"
+  python3 "$HERE/crosscheck.py" servers "$jg" "$rg" >"$out" 2>&1; rc=$?
+  sed 's/^/    /' "$out"
+  if (( rc == 0 )); then
+    record "$cell" PASS "$(grep -c . "$rg") msgs: same tags/keys/props/body/sysFlag/reconsumeTimes as from the Java broker" 0
+  else
+    record "$cell" FAIL "$(grep -m1 '^FAIL' "$out" | sed 's/^FAIL crosscheck servers: //' | cut -c1-220)" 0
+  fi
+}
+group_parity() {
+  parity_cell java-rocklet/same-as-java-broker "$WORK/java-java/got-litepull.jsonl" "$WORK/java-rocklet/got-litepull.jsonl"
+  parity_cell java-rocklet-split/same-as-java-broker "$WORK/java-java/got-push.jsonl" "$WORK/java-rocklet-split/got-push.jsonl"
+  parity_cell rust-rocklet/same-as-java-broker "$WORK/rust-java/got-rustpull.jsonl" "$WORK/rust-rocklet/got-rustpull.jsonl"
+}
+
 ################################ main ################################
 
 echo "== setup"
@@ -575,6 +604,7 @@ group_golden
 group_java_java
 group_java_rocklet
 group_java_rocklet_split
+group_parity
 group_mixed java
 group_mixed rocklet
 group_bench

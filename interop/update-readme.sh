@@ -100,6 +100,7 @@ rows.append(("consume: Java litepull", per_col(lambda ps, k: status([f"{p}/consu
 rows.append(("consume: Java push", per_col(lambda ps, k: status([f"{p}/consume-push" for p in ps]))))
 rows.append(("consume: Rust pull", per_col(lambda ps, k: status([f"{p}/consume-rustpull" for p in ps]) if k == "rust" else "n/a")))
 rows.append(("decoded message fields, Rust = Java ¹", per_col(lambda ps, k: status([f"{p}/consume-fields" for p in ps]) if k == "rust" else "n/a")))
+rows.append(("stored fields = Java broker's ⁷", ["n/a", status(["java-rocklet/same-as-java-broker", "java-rocklet-split/same-as-java-broker"]), "n/a", status(["rust-rocklet/same-as-java-broker"])]))
 rows.append(("admin ²", per_col(lambda ps, k: status([f"{p}/admin" for p in ps] + ([f"{p}/admin-agree" for p in ps] if k == "rust" else [])))))
 rows.append(("route JSON ³", per_col(lambda ps, k: status([f"{p}/namesrv-wire" for p in ps] if k == "java" else [f"{p}/admin-agree" for p in ps]))))
 rows.append(("golden bytes ⁴", ["PASS" if status(["golden/reproducible"]) == "PASS" else status(["golden/reproducible"]), "n/a", "n/a", "n/a"]))
@@ -155,6 +156,8 @@ L.append("6. `BenchProducer`, the 4.9.3 `example/benchmark/Producer` workload (6
          " keys, 4 tags, topic BenchmarkTest with its 1024 queues; the rocketmq-example 4.9.3 jar is not on Maven"
          " Central) for a few seconds against `rocklet serve`, and against the Java broker as the reference;"
          " zero send and response failures. Throughput is reported in the cells' detail, not asserted.")
+L.append("7. `crosscheck.py servers`: the same client's corpus read back from Rocklet and from the Java broker"
+         " (matched by mode and index) has the same tags, keys, properties, body, sysFlag and reconsumeTimes.")
 L.append("")
 L.append("## Cells")
 L.append("")
