@@ -7,7 +7,7 @@
 //! interop_driver consume -n ADDR -t TOPIC -o got.jsonl --expect N [--timeout-sec 45] [-g GROUP]
 //! interop_driver admin   -n ADDR -t TOPIC --sent sent.jsonl -o admin.json
 //! interop_driver create-topic -n ADDR -t TOPIC [--queues 4] [--brokers 2] [--timeout-sec 30]
-//! interop_driver loop    -n ADDR -t TOPIC --seconds S --rate R -o loop.json [-g GROUP]
+//! interop_driver loop    -n ADDR -t TOPIC --seconds S --rate R -o loop.json [--stop-file F] [-g GROUP]
 //! ```
 //!
 //! Every subcommand prints `PASS ...` / `FAIL ...` lines like the Java programs and exits 0 only
@@ -100,6 +100,9 @@ enum Cmd {
         rate: f64,
         #[arg(short = 'o', long = "out")]
         out: String,
+        /// Also stop as soon as this file exists (--seconds stays the upper bound)
+        #[arg(long = "stop-file")]
+        stop_file: Option<String>,
         #[arg(short = 'g', long = "group")]
         group: Option<String>,
     },
@@ -1127,6 +1130,7 @@ async fn send_loop(
     seconds: f64,
     rate: f64,
     out: String,
+    stop_file: Option<String>,
     group: Option<String>,
 ) -> anyhow::Result<bool> {
     let group = group.unwrap_or_else(|| format!("rocklet_interop_rust_loop_{}", now_ms()));
@@ -1142,7 +1146,12 @@ async fn send_loop(
     let mut per_broker: BTreeMap<String, u64> = BTreeMap::new();
     let (mut ok, mut failed) = (0u64, 0u64);
     let mut i = 0u64;
-    while Instant::now() < end {
+    let stop_requested = || {
+        stop_file
+            .as_deref()
+            .is_some_and(|f| std::path::Path::new(f).exists())
+    };
+    while Instant::now() < end && !stop_requested() {
         let due = t0 + interval.mul_f64(i as f64);
         if let Some(d) = due.checked_duration_since(Instant::now()) {
             tokio::time::sleep(d).await;
@@ -1219,8 +1228,9 @@ fn main() {
                 seconds,
                 rate,
                 out,
+                stop_file,
                 group,
-            } => send_loop(c, seconds, rate, out, group).await,
+            } => send_loop(c, seconds, rate, out, stop_file, group).await,
         }
     });
     let code = match r {

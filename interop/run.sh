@@ -431,8 +431,9 @@ wait_gone() {
   return 1
 }
 
-MIXED_SECONDS="${INTEROP_MIXED_SECONDS:-9}"
-MIXED_STOP_AFTER="${INTEROP_MIXED_STOP_AFTER:-4}"
+MIXED_SECONDS="${INTEROP_MIXED_SECONDS:-40}"        # upper bound of the loops
+MIXED_STOP_AFTER="${INTEROP_MIXED_STOP_AFTER:-4}"    # SIGTERM this long after the loops start
+MIXED_RUN_AFTER="${INTEROP_MIXED_RUN_AFTER:-3}"      # loops go on this long after the broker exited
 
 # Matrix cell 3: one name server (Java's or Rocklet's), a Java broker (broker-j) and a Rocklet broker
 # (broker-r) in one cluster, a topic on both; the Java and the Rust producer send in a paced loop
@@ -476,10 +477,13 @@ group_mixed() { # java|rocklet
     return 0
   fi
 
-  rust_prog "$wd/loop-rust" 90s loop -n "$ns" -t "$topic" --seconds "$MIXED_SECONDS" --rate 20 -o "$wd/loop-rust.json" &
+  local stopfile="$wd/loops.stop"; rm -f "$stopfile"
+  rust_prog "$wd/loop-rust" 90s loop -n "$ns" -t "$topic" --seconds "$MIXED_SECONDS" --rate 20 \
+    --stop-file "$stopfile" -o "$wd/loop-rust.json" &
   local rpid=$!
   BG_PIDS+=("$rpid")
-  java_prog "$wd/loop-java" 90s Loop -n "$ns" -t "$topic" --seconds "$MIXED_SECONDS" --rate 20 -o "$wd/loop-java.json" &
+  java_prog "$wd/loop-java" 90s Loop -n "$ns" -t "$topic" --seconds "$MIXED_SECONDS" --rate 20 \
+    --stop-file "$stopfile" -o "$wd/loop-java.json" &
   local jpid=$!
   BG_PIDS+=("$jpid")
   sleep "$MIXED_STOP_AFTER"
@@ -493,6 +497,7 @@ group_mixed() { # java|rocklet
   fi
   local stop_ms; stop_ms=$(date +%s%3N)
   echo "    $stopped (pid $bpid) got SIGTERM at $term_ms, exited after $((stop_ms - term_ms)) ms"
+  sleep "$MIXED_RUN_AFTER"; touch "$stopfile"
   wait "$rpid"; local rrc=$?
   wait "$jpid"; local jrc=$?
 

@@ -19,10 +19,11 @@ import java.util.TreeMap;
  * send is recorded (time, broker, ok) so the mixed-cluster cell can check fail-over when one
  * broker is stopped mid-run. Same JSON as {@code interop_driver loop}.
  *
- * usage: Loop -n ADDR -t TOPIC --seconds S [--rate R] -o loop.json [-g group]
+ * usage: Loop -n ADDR -t TOPIC --seconds S [--rate R] -o loop.json [--stop-file F] [-g group]
+ * (--stop-file: also stop as soon as F exists; --seconds stays the upper bound)
  */
 public final class Loop {
-    static final String USAGE = "Loop -n NAMESRV_ADDR -t TOPIC --seconds S [--rate 20] -o loop.json [-g producerGroup]";
+    static final String USAGE = "Loop -n NAMESRV_ADDR -t TOPIC --seconds S [--rate 20] -o loop.json [--stop-file F] [-g producerGroup]";
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Common.parseArgs(args, USAGE);
@@ -31,6 +32,7 @@ public final class Loop {
         String out = Common.need(a, "o", USAGE);
         double seconds = Double.parseDouble(Common.need(a, "seconds", USAGE));
         double rate = Double.parseDouble(a.getOrDefault("rate", "20"));
+        final java.io.File stopFile = a.containsKey("stop-file") ? new java.io.File(a.get("stop-file")) : null;
         String group = a.getOrDefault("g", "rocklet_interop_java_loop_" + System.currentTimeMillis());
 
         DefaultMQProducer p = new DefaultMQProducer(group);
@@ -46,7 +48,7 @@ public final class Loop {
         Map<String, Long> perBroker = new TreeMap<>();
         long ok = 0;
         long failed = 0;
-        for (long i = 0; System.nanoTime() < endNs; i++) {
+        for (long i = 0; System.nanoTime() < endNs && (stopFile == null || !stopFile.exists()); i++) {
             long due = t0 + i * intervalNs;
             long wait = due - System.nanoTime();
             if (wait > 0) {
