@@ -123,6 +123,16 @@ async fn every_send_mode_round_trips() {
     let (stored, _) = rocklet_protocol::message::MessageExt::decode(&raw).unwrap();
     assert_eq!(stored.sys_flag & 1, 1, "stored compressed");
     assert!(stored.raw_body.len() < big.len() / 10);
+    // Read back through the client: body inflated, the COMPRESSED bit kept (as Java's decoder).
+    let viewed = p
+        .admin()
+        .unwrap()
+        .view_message(&r.offset_msg_id)
+        .await
+        .unwrap();
+    assert_eq!(viewed.sys_flag & 1, 1);
+    assert_eq!(viewed.raw_body.as_ref(), big.as_slice());
+    assert_eq!(viewed.body().unwrap().as_ref(), big.as_slice());
     // Everything readable, bodies intact (oneway may land a moment later).
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {

@@ -29,14 +29,16 @@ fn broker_err(r: &RemotingCommand, addr: &str) -> ClientError {
     }
 }
 
-/// Decode a pull/query/view body; compressed bodies are inflated and the flag cleared, as Java's
-/// `MessageDecoder.decode(..., deCompressBody=true)` does.
+/// Decode a pull/query/view body; compressed bodies are inflated, and the compressed flag is
+/// kept in `sys_flag`, as Java's `MessageDecoder.decode(..., deCompressBody=true)` does (the
+/// interop matrix compares the decoded fields with Java's). Use [`MessageExt::raw_body`] for the
+/// plain body.
 pub fn decode_messages(body: &[u8]) -> Result<Vec<MessageExt>, ClientError> {
     let mut v = MessageExt::decode_all(body)?;
     for m in &mut v {
         if m.sys_flag & sys_flag::COMPRESSED != 0 {
             m.raw_body = inflate(&m.raw_body)?.into();
-            m.sys_flag &= !sys_flag::COMPRESSED;
+            m.body_inflated = true;
         }
     }
     Ok(v)

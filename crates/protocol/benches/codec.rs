@@ -73,6 +73,7 @@ fn bench(c: &mut Criterion) {
         reconsume_times: 0,
         prepared_transaction_offset: 0,
         raw_body: Bytes::from(vec![b'x'; 128]),
+        body_inflated: false,
         topic: "BenchmarkTest".into(),
         properties: p,
     };

@@ -143,8 +143,12 @@ pub struct MessageExt {
     pub store_host: SocketAddr,
     pub reconsume_times: i32,
     pub prepared_transaction_offset: i64,
-    /// The body as stored (still compressed when `sys_flag & COMPRESSED`); see [`MessageExt::body`].
+    /// The body as stored (still compressed when `sys_flag & COMPRESSED` and not
+    /// `body_inflated`); see [`MessageExt::body`].
     pub raw_body: Bytes,
+    /// `raw_body` was already inflated by the reader; the COMPRESSED bit of `sys_flag` is kept
+    /// (as Java's `MessageDecoder` keeps it) and only says how the message was stored.
+    pub body_inflated: bool,
     pub topic: String,
     pub properties: Properties,
 }
@@ -169,7 +173,7 @@ impl MessageExt {
     }
     /// The body, inflated when the compressed flag is set.
     pub fn body(&self) -> Result<Bytes, ProtocolError> {
-        if self.sys_flag & sys_flag::COMPRESSED != 0 {
+        if self.sys_flag & sys_flag::COMPRESSED != 0 && !self.body_inflated {
             inflate(&self.raw_body).map(Bytes::from)
         } else {
             Ok(self.raw_body.clone())
@@ -236,6 +240,7 @@ impl MessageExt {
                 reconsume_times,
                 prepared_transaction_offset,
                 raw_body,
+                body_inflated: false,
                 topic,
                 properties,
             },
@@ -423,6 +428,7 @@ mod tests {
             reconsume_times: 0,
             prepared_transaction_offset: 0,
             raw_body: Bytes::from_static("héllo 世界".as_bytes()),
+            body_inflated: false,
             topic: "TopicTest".into(),
             properties: p,
         }

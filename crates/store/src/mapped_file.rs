@@ -55,7 +55,11 @@ impl MappedFile {
         })
     }
 
-    pub fn create(dir: &Path, from: u64, size: usize) -> io::Result<Self> {
+    /// Create and map a new file. With `durable`, the new file and its directory entry are
+    /// fsynced before use (commit-log files: created once per segment). Consume-queue files skip
+    /// that: they are rebuilt from the commit log on recovery, and two fsyncs on the send path of
+    /// the first message of every queue stalled all sends (Java fsyncs neither).
+    pub fn create(dir: &Path, from: u64, size: usize, durable: bool) -> io::Result<Self> {
         let path = dir.join(layout::file_name(from));
         let file = OpenOptions::new()
             .read(true)
@@ -63,8 +67,10 @@ impl MappedFile {
             .create_new(true)
             .open(&path)?;
         file.set_len(size as u64)?;
-        file.sync_all()?;
-        sync_dir(dir);
+        if durable {
+            file.sync_all()?;
+            sync_dir(dir);
+        }
         Self::map(file, path, from, size, 0)
     }
 
@@ -196,11 +202,18 @@ pub(crate) struct MappedFileQueue {
     file_size: usize,
     files: RwLock<Vec<Arc<MappedFile>>>,
     flush_lock: Mutex<()>,
+    /// fsync new files and their directory entry (see [`MappedFile::create`]).
+    durable_create: bool,
 }
 
 impl MappedFileQueue {
-    /// Loads all files of `dir` (created if missing) for recovery.
+    /// Loads all files of `dir` (created if missing) for recovery; new files are fsynced.
     pub fn load(dir: PathBuf, file_size: usize) -> io::Result<Self> {
+        Self::load_with(dir, file_size, true)
+    }
+
+    /// As [`MappedFileQueue::load`], choosing whether new files are fsynced on creation.
+    pub fn load_with(dir: PathBuf, file_size: usize, durable_create: bool) -> io::Result<Self> {
         fs::create_dir_all(&dir)?;
         let mut starts = Vec::new();
         for e in fs::read_dir(&dir)? {
@@ -230,6 +243,7 @@ impl MappedFileQueue {
             file_size,
             files: RwLock::new(files),
             flush_lock: Mutex::new(()),
+            durable_create,
         })
     }
 
@@ -269,7 +283,12 @@ impl MappedFileQueue {
                 )));
             }
         }
-        let f = Arc::new(MappedFile::create(&self.dir, from, self.file_size)?);
+        let f = Arc::new(MappedFile::create(
+            &self.dir,
+            from,
+            self.file_size,
+            self.durable_create,
+        )?);
         files.push(f.clone());
         Ok(f)
     }
