@@ -24,7 +24,7 @@ impl ConsumeQueue {
     /// Loads (or creates the directory of) a consume queue and finds its valid entries with
     /// Java's rule (`offset >= 0 && size > 0`), stopping at the first invalid one.
     pub fn load(dir: PathBuf, topic: String, queue_id: i32, file_size: usize) -> io::Result<Self> {
-        let files = MappedFileQueue::load_with(dir, file_size, false)?;
+        let files = MappedFileQueue::load_with(dir, file_size, false, true)?;
         let mut min = None;
         let mut end: Option<u64> = files.first().map(|f| f.from());
         'outer: for f in files.files() {

@@ -55,6 +55,15 @@ impl MappedFile {
         })
     }
 
+    /// Turn off read-ahead for this mapping. A consume-queue file is written 20 bytes at a time:
+    /// without this, the first write fault of a fresh sparse 6 MB file reads ahead (zero-fills)
+    /// megabytes of page cache — about 14 ms per new queue on ext4, measured with perf.
+    pub fn advise_random(&self) {
+        if let Err(e) = self.map.advise(memmap2::Advice::Random) {
+            tracing::debug!(path = %self.path.display(), error = %e, "madvise(RANDOM) failed");
+        }
+    }
+
     /// Create and map a new file. With `durable`, the new file and its directory entry are
     /// fsynced before use (commit-log files: created once per segment). Consume-queue files skip
     /// that: they are rebuilt from the commit log on recovery, and two fsyncs on the send path of
@@ -204,16 +213,24 @@ pub(crate) struct MappedFileQueue {
     flush_lock: Mutex<()>,
     /// fsync new files and their directory entry (see [`MappedFile::create`]).
     durable_create: bool,
+    /// Map files without read-ahead (see [`MappedFile::advise_random`]).
+    random_access: bool,
 }
 
 impl MappedFileQueue {
     /// Loads all files of `dir` (created if missing) for recovery; new files are fsynced.
     pub fn load(dir: PathBuf, file_size: usize) -> io::Result<Self> {
-        Self::load_with(dir, file_size, true)
+        Self::load_with(dir, file_size, true, false)
     }
 
-    /// As [`MappedFileQueue::load`], choosing whether new files are fsynced on creation.
-    pub fn load_with(dir: PathBuf, file_size: usize, durable_create: bool) -> io::Result<Self> {
+    /// As [`MappedFileQueue::load`], choosing whether new files are fsynced on creation and
+    /// whether mappings read ahead.
+    pub fn load_with(
+        dir: PathBuf,
+        file_size: usize,
+        durable_create: bool,
+        random_access: bool,
+    ) -> io::Result<Self> {
         fs::create_dir_all(&dir)?;
         let mut starts = Vec::new();
         for e in fs::read_dir(&dir)? {
@@ -236,7 +253,11 @@ impl MappedFileQueue {
                 ));
             }
             let path = dir.join(layout::file_name(s));
-            files.push(Arc::new(MappedFile::open(path, s, file_size)?));
+            let f = MappedFile::open(path, s, file_size)?;
+            if random_access {
+                f.advise_random();
+            }
+            files.push(Arc::new(f));
         }
         Ok(MappedFileQueue {
             dir,
@@ -244,6 +265,7 @@ impl MappedFileQueue {
             files: RwLock::new(files),
             flush_lock: Mutex::new(()),
             durable_create,
+            random_access,
         })
     }
 
@@ -283,12 +305,11 @@ impl MappedFileQueue {
                 )));
             }
         }
-        let f = Arc::new(MappedFile::create(
-            &self.dir,
-            from,
-            self.file_size,
-            self.durable_create,
-        )?);
+        let f = MappedFile::create(&self.dir, from, self.file_size, self.durable_create)?;
+        if self.random_access {
+            f.advise_random();
+        }
+        let f = Arc::new(f);
         files.push(f.clone());
         Ok(f)
     }
