@@ -14,6 +14,7 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
+mkdir -p target
 step "cargo test (release profile, shared with the binaries below)"
 cargo test --workspace --release 2>&1 | tee target/test-output.txt
 grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "rust tests: " p " passed, " f " failed"}'
