@@ -17,7 +17,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 mkdir -p target
 step "cargo test (release profile, shared with the binaries below)"
 cargo test --workspace --release 2>&1 | tee target/test-output.txt
-grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print "rust tests: " p " passed, " f " failed"}'
+read -r rust_pass rust_fail < <(grep -E "^test result:" target/test-output.txt | awk '{p+=$4; f+=$6} END {print p+0, f+0}')
+echo "rust: $rust_pass passed, $rust_fail failed"
 
 step "build the rocklet binary and the interop driver"
 cargo build --release --bins --examples
@@ -25,9 +26,14 @@ cargo build --release --bins --examples
 step "rocklet quickstart"
 RUST_LOG=warn ./target/release/rocklet quickstart
 
+interop_pass=0 interop_fail=0
 if [[ "${1:-}" != "--no-interop" ]]; then
   step "Java interop matrix (interop/run.sh)"
-  ROCKLET_BIN="$PWD/target/release/rocklet" interop/run.sh
+  ROCKLET_BIN="$PWD/target/release/rocklet" interop/run.sh 2>&1 | tee target/interop-output.txt
+  line=$(grep -E "^interop: [0-9]+ passed, [0-9]+ failed" target/interop-output.txt | tail -1)
+  interop_pass=$(sed -E 's/^interop: ([0-9]+) passed.*/\1/' <<<"$line")
+  interop_fail=$(sed -E 's/^interop: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
 fi
 
 printf '\nall tests passed in %ss\n' "$(( $(date +%s) - start ))"
+echo "total: $(( rust_pass + interop_pass )) passed, $(( rust_fail + interop_fail )) failed"
