@@ -8,6 +8,7 @@
 //! interop_driver admin   -n ADDR -t TOPIC --sent sent.jsonl -o admin.json
 //! interop_driver create-topic -n ADDR -t TOPIC [--queues 4] [--brokers 2] [--timeout-sec 30]
 //! interop_driver loop    -n ADDR -t TOPIC --seconds S --rate R -o loop.json [--stop-file F] [-g GROUP]
+//! interop_driver tx      -n ADDR -t TOPIC [--wait-ms 20000]
 //! ```
 //!
 //! Every subcommand prints `PASS ...` / `FAIL ...` lines like the Java programs and exits 0 only
@@ -16,14 +17,17 @@
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Parser, Subcommand};
 use rocklet_client::{
-    set_uniq_id, ClientConfig, DefaultMQProducer, MQAdmin, Message, MessageExt, MessageQueue,
-    ProducerConfig, PullStatus, SelectByHash, SendResult, SendStatus,
+    set_uniq_id, ClientConfig, DefaultMQProducer, LocalTransactionState, MQAdmin, Message,
+    MessageExt, MessageQueue, ProducerConfig, PullStatus, SelectByHash, SendResult, SendStatus,
+    TransactionListener, TransactionMQProducer, TxArg,
 };
 use rocklet_protocol::body::TopicConfig;
 use rocklet_protocol::route::perm;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Parser)]
@@ -105,6 +109,15 @@ enum Cmd {
         stop_file: Option<String>,
         #[arg(short = 'g', long = "group")]
         group: Option<String>,
+    },
+    /// Transactions.java with TransactionMQProducer: commit visible once, rollback never, UNKNOW
+    /// resolved by the broker's check-back (needs a broker with short check intervals).
+    Tx {
+        #[command(flatten)]
+        c: Common,
+        /// How long to wait for the check-back to commit "unknow-commit"
+        #[arg(long = "wait-ms", default_value_t = 20000)]
+        wait_ms: u64,
     },
 }
 
@@ -1192,6 +1205,230 @@ async fn send_loop(
     Ok(ok > 0)
 }
 
+// ------------------------------------------------------------------------------------------
+// tx: Transactions.java with TransactionMQProducer
+
+/// What `execute_local_transaction` and `check_local_transaction` answer, per body.
+struct TxScript {
+    execute: HashMap<String, LocalTransactionState>,
+    check: HashMap<String, LocalTransactionState>,
+    checks: Arc<AtomicUsize>,
+    /// "body@topic" of every message the broker asked about.
+    checked: Arc<Mutex<BTreeSet<String>>>,
+}
+
+fn body_text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+impl TransactionListener for TxScript {
+    fn execute_local_transaction(
+        &self,
+        msg: &Message,
+        _arg: Option<&TxArg>,
+    ) -> LocalTransactionState {
+        // Transactions.java throws (= UNKNOW) when the transactionId is missing.
+        if msg.transaction_id.is_none() {
+            return LocalTransactionState::UNKNOW;
+        }
+        let body = body_text(&msg.body);
+        self.execute
+            .get(&body)
+            .copied()
+            .unwrap_or(LocalTransactionState::UNKNOW)
+    }
+    fn check_local_transaction(&self, msg: &MessageExt) -> LocalTransactionState {
+        let body = msg
+            .body()
+            .map(|b| body_text(&b))
+            .unwrap_or_else(|_| body_text(&msg.raw_body));
+        self.checks.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut c) = self.checked.lock() {
+            c.insert(format!("{body}@{}", msg.topic));
+        }
+        self.check
+            .get(&body)
+            .copied()
+            .unwrap_or(LocalTransactionState::UNKNOW)
+    }
+}
+
+/// Bodies of every message of TOPIC, pulled from offset 0 of each queue.
+async fn read_bodies(admin: &MQAdmin, group: &str, topic: &str) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for q in all_read_queues(admin, topic).await? {
+        let mut off = 0i64;
+        loop {
+            let r = admin
+                .pull(group, &q, "*", off, 32)
+                .await
+                .with_context(|| format!("pull({q}, {off})"))?;
+            match r.pull_status {
+                PullStatus::FOUND if !r.msg_found_list.is_empty() => {
+                    for m in &r.msg_found_list {
+                        out.push(
+                            m.body()
+                                .map(|b| body_text(&b))
+                                .unwrap_or_else(|_| body_text(&m.raw_body)),
+                        );
+                    }
+                }
+                PullStatus::OFFSET_ILLEGAL | PullStatus::NO_MATCHED_MSG
+                    if r.next_begin_offset > off => {}
+                _ => break,
+            }
+            if r.next_begin_offset <= off {
+                break;
+            }
+            off = r.next_begin_offset;
+        }
+    }
+    Ok(out)
+}
+
+fn count_of(all: &[String], body: &str) -> usize {
+    all.iter().filter(|b| b.as_str() == body).count()
+}
+
+struct TxRun {
+    failures: usize,
+}
+
+impl TxRun {
+    fn result(&mut self, name: &str, ok: bool, why: impl FnOnce() -> String) {
+        if ok {
+            println!("PASS tx/{name}");
+        } else {
+            self.failures += 1;
+            println!("FAIL tx/{name}: {}", why());
+        }
+        let _ = std::io::stdout().flush();
+    }
+}
+
+async fn tx_cmd(c: Common, wait_ms: u64) -> anyhow::Result<bool> {
+    use LocalTransactionState::*;
+    let topic = c.topic.clone();
+    let checks = Arc::new(AtomicUsize::new(0));
+    let checked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let script = TxScript {
+        execute: [
+            ("commit", COMMIT_MESSAGE),
+            ("rollback", ROLLBACK_MESSAGE),
+            ("unknow-commit", UNKNOW),
+            ("unknow-rollback", UNKNOW),
+        ]
+        .into_iter()
+        .map(|(b, s)| (b.to_owned(), s))
+        .collect(),
+        check: [
+            ("unknow-commit", COMMIT_MESSAGE),
+            ("unknow-rollback", ROLLBACK_MESSAGE),
+        ]
+        .into_iter()
+        .map(|(b, s)| (b.to_owned(), s))
+        .collect(),
+        checks: checks.clone(),
+        checked: checked.clone(),
+    };
+    let expected = script.execute.clone();
+    let mut cfg = ProducerConfig::new("rocklet_interop_tx_rust");
+    cfg.client = client_config(&c.namesrv, "rust-tx");
+    cfg.send_msg_timeout = Duration::from_secs(10);
+    let p = TransactionMQProducer::new(cfg, script);
+    p.start().await.context("producer start")?;
+    let admin =
+        MQAdmin::connect(client_config(&c.namesrv, "rust-tx-reader")).context("admin connect")?;
+    let group = "rocklet_interop_tx_reader_rust";
+    let mut run = TxRun { failures: 0 };
+    let r: anyhow::Result<()> = async {
+        for b in ["commit", "rollback", "unknow-commit", "unknow-rollback"] {
+            let m = Message::new(topic.clone(), b.as_bytes().to_vec())
+                .with_tags("TagTx")
+                .with_keys([format!("key-{b}")]);
+            match p.send_message_in_transaction(m, None).await {
+                Ok(r) => run.result(
+                    &format!("send-{b}"),
+                    r.send_result.send_status == SendStatus::SEND_OK
+                        && Some(&r.local_transaction_state) == expected.get(b),
+                    || {
+                        format!(
+                            "{:?} {:?}",
+                            r.send_result.send_status, r.local_transaction_state
+                        )
+                    },
+                ),
+                Err(e) => run.result(&format!("send-{b}"), false, || err_line(&e)),
+            }
+        }
+        // Poll until the check-back committed "unknow-commit" (or time is up).
+        let deadline = Instant::now() + Duration::from_millis(wait_ms);
+        let mut all = read_bodies(&admin, group, &topic).await?;
+        while count_of(&all, "unknow-commit") == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            all = read_bodies(&admin, group, &topic).await?;
+        }
+        // A few more check rounds must change nothing.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let all = read_bodies(&admin, group, &topic).await?;
+        let seen = |b: &str| format!("seen {} times", count_of(&all, b));
+        run.result("commit-visible-once", count_of(&all, "commit") == 1, || {
+            seen("commit")
+        });
+        run.result(
+            "rollback-invisible",
+            count_of(&all, "rollback") == 0,
+            || seen("rollback"),
+        );
+        run.result(
+            "unknow-checked-back-commit",
+            count_of(&all, "unknow-commit") == 1,
+            || {
+                format!(
+                    "{}, {} checks",
+                    seen("unknow-commit"),
+                    checks.load(Ordering::SeqCst)
+                )
+            },
+        );
+        run.result(
+            "unknow-checked-back-rollback",
+            count_of(&all, "unknow-rollback") == 0,
+            || seen("unknow-rollback"),
+        );
+        let checked = checked.lock().map(|c| c.clone()).unwrap_or_default();
+        run.result(
+            "check-body-real-topic",
+            checked.contains(&format!("unknow-commit@{topic}")),
+            || format!("checked {checked:?}"),
+        );
+        // Stronger than Transactions.java: "unknow-rollback" stays invisible because the
+        // check-back rolled it back, not because it was never checked.
+        run.result(
+            "unknow-rollback-checked",
+            checked.contains(&format!("unknow-rollback@{topic}")),
+            || format!("checked {checked:?}"),
+        );
+        run.result(
+            "decided-not-checked",
+            !checked.contains(&format!("commit@{topic}"))
+                && !checked.contains(&format!("rollback@{topic}")),
+            || format!("checked {checked:?}"),
+        );
+        println!(
+            "INFO tx: {} check-backs, checked {checked:?}",
+            checks.load(Ordering::SeqCst)
+        );
+        Ok(())
+    }
+    .await;
+    if let Err(e) = r {
+        run.result("run", false, || format!("{e:#}"));
+    }
+    p.shutdown().await;
+    Ok(run.failures == 0)
+}
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -1231,6 +1468,7 @@ fn main() {
                 stop_file,
                 group,
             } => send_loop(c, seconds, rate, out, stop_file, group).await,
+            Cmd::Tx { c, wait_ms } => tx_cmd(c, wait_ms).await,
         }
     });
     let code = match r {

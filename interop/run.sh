@@ -596,6 +596,87 @@ group_parity() {
   parity_cell rust-rocklet/same-as-java-broker "$WORK/rust-java/got-rustpull.jsonl" "$WORK/rust-rocklet/got-rustpull.jsonl"
 }
 
+########################## transactions (Transactions.java / interop_driver tx) ##########################
+
+TX_CELLS=(transactions/java-client-java-broker transactions/rust-client-java-broker
+          transactions/java-client-rocklet transactions/rust-client-rocklet)
+# Brokers check unresolved half messages every second, once they are a second old.
+TX_PROPS=(transactionCheckInterval=1000 transactionTimeOut=1000)
+TX_WAIT_MS="${INTEROP_TX_WAIT_MS:-20000}"
+
+# tx_cell CELL java|rust NAMESRV_ADDR WORKDIR : Transactions.java or `interop_driver tx` on a fresh
+# topic; PASS needs exit 0, no FAIL line and at least one PASS line.
+tx_cell() {
+  local cell="$1" kind="$2" ns="$3" wd="$4" t0=$SECONDS rc name topic
+  selected "$cell" || return 0
+  name="${cell#transactions/}"
+  topic="RockletTx_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')_$(date +%s)"
+  if [[ "$kind" == rust && ! -x "$DRIVER" ]]; then
+    record "$cell" SKIP "Rust driver missing ($DRIVER; cargo build --release --examples)" 0; return 0
+  fi
+  if [[ "$kind" == java ]]; then
+    java_prog "$wd/$name" 60s Transactions -n "$ns" -t "$topic" --wait-ms "$TX_WAIT_MS"; rc=$?
+  else
+    rust_prog "$wd/$name" 60s tx -n "$ns" -t "$topic" --wait-ms "$TX_WAIT_MS"; rc=$?
+  fi
+  local npass nfail
+  npass=$(grep -c '^PASS tx/' "$wd/$name.out" 2>/dev/null)
+  nfail=$(grep -c '^FAIL' "$wd/$name.out" 2>/dev/null)
+  if (( rc == 0 && nfail == 0 && npass > 0 )); then
+    record "$cell" PASS "$npass tx checks: commit visible once, rollback never, UNKNOW checked back to commit and to rollback" $((SECONDS - t0))
+  else
+    local why; why="$(grep '^FAIL' "$wd/$name.out" 2>/dev/null | sed 's/^FAIL tx\///' | cut -c1-160 | paste -sd';' -)"
+    record "$cell" FAIL "${why:-no FAIL line} (exit $rc, see ${wd#"$HERE"/}/$name.*)" $((SECONDS - t0))
+  fi
+}
+
+# Matrix cell 6: transactional messages, the 4.9.3 TransactionMQProducer (Transactions.java) and
+# Rocklet's (interop_driver tx) against the Java broker and against `rocklet serve`, both run with
+# TX_PROPS so that the check-back of UNKNOW transactions happens within seconds.
+group_transactions() {
+  group_selected "${TX_CELLS[@]}" || return 0
+  local c cj=transactions/java-client-java-broker cr=transactions/rust-client-java-broker
+  local rj=transactions/java-client-rocklet rr=transactions/rust-client-rocklet
+  local wd ns_port br_port t0 ok
+  if group_selected "$cj" "$cr"; then
+    wd="$WORK/transactions-java"; ns_port=$((PORT_BASE + 61)); br_port=$((PORT_BASE + 66)); t0=$SECONDS
+    mkdir -p "$wd"; SERVER_DIRS+=("$wd")
+    echo "== transactions/*-java-broker: Java namesrv :$ns_port + Java broker :$br_port (${TX_PROPS[*]})"
+    ok=1
+    rmq_start_namesrv "$ns_port" "$wd" || ok=0
+    (( ok )) && { RMQ_BROKER_EXTRA_PROPS="$(printf '%s\n' "${TX_PROPS[@]}")" \
+        rmq_start_broker "127.0.0.1:$ns_port" "$br_port" broker-tx "$wd" || ok=0; }
+    (( ok )) && { python3 "$HERE/probe.py" wait-broker "127.0.0.1:$ns_port" --timeout-sec 30 || ok=0; }
+    if (( ok )); then
+      tx_cell "$cj" java "127.0.0.1:$ns_port" "$wd"
+      tx_cell "$cr" rust "127.0.0.1:$ns_port" "$wd"
+    else
+      for c in "$cj" "$cr"; do selected "$c" && record "$c" FAIL "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0)); done
+    fi
+    rmq_stop "$wd" >/dev/null
+  fi
+  if group_selected "$rj" "$rr"; then
+    if [[ ! -x "$ROCKLET_BIN" ]]; then
+      for c in "$rj" "$rr"; do selected "$c" && record "$c" SKIP "rocklet binary missing ($ROCKLET_BIN)" 0; done
+      return 0
+    fi
+    wd="$WORK/transactions-rocklet"; ns_port=$((PORT_BASE + 86)); br_port=$((PORT_BASE + 91)); t0=$SECONDS
+    mkdir -p "$wd/store"
+    local props=() p
+    for p in "${TX_PROPS[@]}"; do props+=(-p "$p"); done
+    echo "== transactions/*-rocklet: rocklet serve (namesrv :$ns_port, broker :$br_port, ${props[*]})"
+    if start_rocklet "$wd" rocklet "$ns_port" "$br_port" -- \
+        serve --namesrv-port "$ns_port" --broker-port "$br_port" --store "$wd/store" "${props[@]}" && \
+       python3 "$HERE/probe.py" wait-broker "127.0.0.1:$ns_port" --timeout-sec 30; then
+      tx_cell "$rj" java "127.0.0.1:$ns_port" "$wd"
+      tx_cell "$rr" rust "127.0.0.1:$ns_port" "$wd"
+    else
+      for c in "$rj" "$rr"; do selected "$c" && record "$c" FAIL "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); done
+    fi
+    stop_rocklet "$wd" rocklet
+  fi
+}
+
 ################################ main ################################
 
 echo "== setup"
@@ -613,6 +694,7 @@ group_parity
 group_mixed java
 group_mixed rocklet
 group_bench
+group_transactions
 
 # results.md
 {

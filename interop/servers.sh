@@ -9,6 +9,9 @@
 # -Duser.home=WORKDIR, so logs/, store/ and config files all stay in WORKDIR.
 # The broker also opens PORT-2 (fast/VIP channel) and PORT+1 (HA). Note: Java 4.9.3 binds
 # the wildcard address (no bind-address option exists); clients only ever use 127.0.0.1.
+# RMQ_BROKER_EXTRA_PROPS (optional): newline-separated key=value lines appended to the generated
+# broker properties file (a key given twice: the later line wins), e.g.
+#   RMQ_BROKER_EXTRA_PROPS=$'transactionCheckInterval=1000\ntransactionTimeOut=1000' servers.sh start-broker ...
 # Can also be sourced: functions rmq_start_namesrv / rmq_start_broker / rmq_stop.
 set -uo pipefail
 RMQ_INTEROP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -107,6 +110,9 @@ pullMessageThreadPoolNums=4
 serverWorkerThreads=4
 serverSelectorThreads=2
 P
+  if [[ -n "${RMQ_BROKER_EXTRA_PROPS:-}" ]]; then
+    printf '%s\n' "$RMQ_BROKER_EXTRA_PROPS" >> "$props"
+  fi
   local out="$w/logs/broker-$name.out"
   ROCKETMQ_HOME="$w" nohup java "${RMQ_SERVER_JVM[@]}" -Duser.home="$w" -Drocketmq.home.dir="$w" \
     -cp "$RMQ_CP" org.apache.rocketmq.broker.BrokerStartup -c "$props" >"$out" 2>&1 </dev/null &
