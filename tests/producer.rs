@@ -325,11 +325,21 @@ async fn two_broker_failover(fault: bool) {
     } else {
         "FailoverPlain"
     };
-    p.admin()
-        .unwrap()
-        .create_topic("DefaultCluster", t, 4, 0)
+    let admin = p.admin().unwrap();
+    admin.create_topic("DefaultCluster", t, 4, 0).await.unwrap();
+    // Brokers re-register the new topic with the name server asynchronously: wait until the
+    // route names both, or the producer may cache a one-broker route.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while admin
+        .topic_route(t)
         .await
-        .unwrap();
+        .map(|r| r.queue_datas.len())
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(Instant::now() < deadline, "route never listed both brokers");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let mut per_broker: HashMap<String, usize> = HashMap::new();
     for i in 0..16 {
         let r = p

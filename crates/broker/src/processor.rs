@@ -92,6 +92,15 @@ impl Processor for BrokerProcessor {
             }
             RequestCode::PULL_MESSAGE => return self.pull_message(ctx, req, true),
             RequestCode::CONSUMER_SEND_MSG_BACK => self.send_msg_back(ctx, &req).await,
+            RequestCode::UPDATE_AND_CREATE_TOPIC => {
+                // Java (`registerIncrementBrokerData`) registers with the name servers before
+                // answering, so a client can use the topic's route as soon as createTopic returns.
+                let r = self.create_topic(&req);
+                if matches!(&r, Ok(resp) if resp.code == ResponseCode::SUCCESS.as_i32()) {
+                    crate::register::register_all(&self.b).await;
+                }
+                r
+            }
             RequestCode::END_TRANSACTION => {
                 return crate::transaction::end_transaction(&self.b, ctx, &req).await
             }
@@ -757,7 +766,6 @@ impl BrokerProcessor {
             order: h.order,
         };
         self.b.topics.update(tc);
-        self.b.register_now.notify_one();
         Ok(ok(req))
     }
 
