@@ -318,8 +318,13 @@ async fn two_broker_failover(fault: bool) {
         &c.namesrv_addr(),
     );
     pc.send_latency_fault_enable = fault;
+    // The instance refreshes routes 10 ms after start and then every pollNameServerInterval.
+    // Let the first refresh pass and push the next out of the test, so the producer still
+    // believes in the stopped broker and must fail over by itself.
+    pc.client.poll_name_server_interval = Duration::from_secs(3600);
     let p = DefaultMQProducer::new(pc);
     p.start().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let t = if fault {
         "FailoverFault"
     } else {
