@@ -60,7 +60,7 @@ java_load() { # NS SIZE
 import re, sys
 t = open(sys.argv[1]).read()
 m = re.search(r"\[Complete\].*?Send TPS: (\d+).*?Send Failed: (\d+) Response Failed: (\d+)", t)
-p = re.search(r"p99\(ms\): ([\d.]+)", t)
+p = re.search(r"p99\(ms\): ([\d.]+)", t)  # steady state, see BenchProducer
 # Steady state: the JVM warms up for a few seconds, so Java's TPS is the median of its
 # per-second lines after the first three (generous to Java; Rocklet's is its whole-run average).
 secs = [int(x) for x in re.findall(r"Current Time: .*?Send TPS: (\d+)", t)]

@@ -36,6 +36,30 @@ import java.util.concurrent.atomic.LongAdder;
  * and a final "[Complete] ..." line; exit status 0 only when nothing failed and something was sent.
  */
 public final class BenchProducer {
+    // Rocklet addition for side-by-side runs: send latency in 10 us buckets (up to 10 s), from
+    // sends that start after the JVM's warm-up, so the percentiles describe the steady state.
+    static final int LAT_BUCKETS = 1_000_001;
+    static final long STEADY_AFTER_MS = 3000;
+    static final java.util.concurrent.atomic.AtomicLongArray latency = new java.util.concurrent.atomic.AtomicLongArray(LAT_BUCKETS);
+
+    static double percentile(double q) {
+        long total = 0;
+        for (int i = 0; i < LAT_BUCKETS; i++) {
+            total += latency.get(i);
+        }
+        if (total == 0) {
+            return Double.NaN;
+        }
+        long rank = (long) Math.ceil(q * total), seen = 0;
+        for (int i = 0; i < LAT_BUCKETS; i++) {
+            seen += latency.get(i);
+            if (seen >= rank) {
+                return (i + 1) * 0.01;
+            }
+        }
+        return LAT_BUCKETS * 0.01;
+    }
+
 
     public static void main(String[] args) throws MQClientException, InterruptedException {
         Options options = ServerUtil.buildCommandlineOptions(new Options());
@@ -130,7 +154,13 @@ public final class BenchProducer {
                         }
                     }
                     try {
+                        long beginNs = System.nanoTime();
                         SendResult r = producer.send(msg);
+                        long rtNs = System.nanoTime() - beginNs;
+                        if (begin - t0 >= STEADY_AFTER_MS) {
+                            int bucket = (int) Math.min(LAT_BUCKETS - 1, rtNs / 10_000);
+                            latency.incrementAndGet(bucket);
+                        }
                         if (r.getSendStatus() != SendStatus.SEND_OK) {
                             responseFailed.increment();
                             noteError(firstError, firstErrorText, "status " + r.getSendStatus());
@@ -186,6 +216,8 @@ public final class BenchProducer {
         System.out.printf("[Complete] Send Total: %d Send TPS: %d Max RT(ms): %d Average RT(ms): %7.3f Send Failed: %d Response Failed: %d%n",
             ok + failed + respFailed, (long) (ok * 1000.0 / elapsed), maxRt.get(),
             ok == 0 ? 0.0 : rtTotal.sum() / (double) ok, failed, respFailed);
+        System.out.printf("Latency after %d s warm-up: p50(ms): %.2f p99(ms): %.2f p999(ms): %.2f%n",
+            STEADY_AFTER_MS / 1000, percentile(0.50), percentile(0.99), percentile(0.999));
         if (firstErrorText[0] != null) {
             System.out.println("first error: " + firstErrorText[0]);
         }
