@@ -87,6 +87,8 @@ run_cell() { # CELL NS SIZE LOADFN BROKER_PID
 }
 
 create_topic() { "$BIN" admin -n "$1" update-topic -t "$TOPIC" -c DefaultCluster -r 8 -w 8 >/dev/null; }
+# Warm the broker (JIT, page cache, queue files) with a short unrecorded load before measuring.
+warm_up() { DURATION=5 java_load "$1" 128 >/dev/null; }
 
 java_round() {
   local np=29876 bp=29911 t0
@@ -97,6 +99,7 @@ java_round() {
   local pid; pid=$(cat "$WORK/java/run/broker-bench-java.pid")
   sleep 2; record rss_idle_mib java all "$(( $(rss_kib "$pid") / 1024 ))"
   create_topic "127.0.0.1:$np"
+  warm_up "127.0.0.1:$np"
   for s in $SIZES; do
     run_cell a "127.0.0.1:$np" "$s" java_load "$pid"
     run_cell b "127.0.0.1:$np" "$s" rocklet_load "$pid"
@@ -116,6 +119,7 @@ rocklet_round() { # FLUSH LABEL
   [[ "$flush" == ASYNC_FLUSH ]] && record startup_ms rocklet all "$(( $(now_ms) - t0 ))"
   sleep 1; [[ "$flush" == ASYNC_FLUSH ]] && record rss_idle_mib rocklet all "$(( $(rss_kib "$pid") / 1024 ))"
   create_topic "127.0.0.1:$np"
+  warm_up "127.0.0.1:$np"
   for s in $SIZES; do
     if [[ "$flush" == ASYNC_FLUSH ]]; then
       run_cell c "127.0.0.1:$np" "$s" java_load "$pid"
