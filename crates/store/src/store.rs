@@ -100,6 +100,9 @@ struct AppendState {
 struct FlushCtl {
     requested: i64,
     flushed: i64,
+    /// SYNC_FLUSH puts waiting for `flushed` to reach their end offset. The flush thread wakes
+    /// exactly the ones a round covers (a watch channel woke every waiter on every round).
+    waiters: Vec<(i64, tokio::sync::oneshot::Sender<()>)>,
     stop: bool,
     /// Test hook: the flush thread does nothing while set.
     paused: bool,
@@ -370,6 +373,18 @@ impl Inner {
                 {
                     let mut g = self.flush_ctl.lock();
                     g.flushed = g.flushed.max(off);
+                    let flushed = g.flushed;
+                    if !g.waiters.is_empty() {
+                        let mut i = 0;
+                        while i < g.waiters.len() {
+                            if g.waiters[i].0 <= flushed {
+                                let (_, tx) = g.waiters.swap_remove(i);
+                                let _ = tx.send(());
+                            } else {
+                                i += 1;
+                            }
+                        }
+                    }
                 }
                 self.flushed_tx.send_if_modified(|v| {
                     if off > *v {
@@ -510,6 +525,7 @@ impl MessageStore {
             flush_ctl: Mutex::new(FlushCtl {
                 requested: 0,
                 flushed: 0,
+                waiters: Vec::new(),
                 stop: false,
                 paused: false,
             }),
@@ -613,24 +629,22 @@ impl MessageStore {
 
     async fn wait_flushed(&self, end: i64) -> PutStatus {
         let inner = &self.inner;
-        let mut rx = inner.flushed_tx.subscribe();
-        {
+        let rx = {
             let mut g = inner.flush_ctl.lock();
             if g.flushed >= end {
                 return PutStatus::PutOk;
             }
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            g.waiters.push((end, tx));
             g.requested = g.requested.max(end);
             inner.flush_cv.notify_one();
-        }
+            rx
+        };
         let timeout = Duration::from_millis(inner.cfg.sync_flush_timeout_ms);
-        let ok = matches!(
-            tokio::time::timeout(timeout, rx.wait_for(|v| *v >= end)).await,
-            Ok(Ok(_))
-        );
-        if ok {
-            PutStatus::PutOk
-        } else {
-            PutStatus::FlushDiskTimeout
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(())) => PutStatus::PutOk,
+            // Timed out, or the store shut down with the data written but not confirmed flushed.
+            _ => PutStatus::FlushDiskTimeout,
         }
     }
 
