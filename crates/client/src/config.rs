@@ -38,6 +38,9 @@ pub struct ClientConfig {
     pub mq_client_api_timeout: Duration,
     /// Language code sent in every request. 4.9.3 has no RUST, so OTHER.
     pub language: rocklet_protocol::LanguageCode,
+    /// Header encoding of requests (Java's `rocketmq.serialize.type`, here the
+    /// `ROCKETMQ_SERIALIZE_TYPE` environment variable as in Java: `JSON` or `ROCKETMQ`).
+    pub serialize_type: rocklet_protocol::SerializeType,
 }
 
 impl Default for ClientConfig {
@@ -58,7 +61,15 @@ impl Default for ClientConfig {
             vip_channel_enabled: false,
             mq_client_api_timeout: Duration::from_secs(3),
             language: rocklet_protocol::LanguageCode::OTHER,
+            serialize_type: default_serialize_type(),
         }
+    }
+}
+
+fn default_serialize_type() -> rocklet_protocol::SerializeType {
+    match std::env::var("ROCKETMQ_SERIALIZE_TYPE").as_deref() {
+        Ok("JSON") => rocklet_protocol::SerializeType::Json,
+        _ => rocklet_protocol::SerializeType::RocketMq,
     }
 }
 

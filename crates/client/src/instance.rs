@@ -151,6 +151,7 @@ impl ClientInstance {
         let remoting = RemotingClient::new(ClientOptions {
             connect_timeout: Duration::from_secs(3),
             language: config.language,
+            serialize_type: config.serialize_type,
         });
         let (tx, _) = watch::channel(false);
         let inst = Arc::new(ClientInstance {
