@@ -720,6 +720,10 @@ group_transactions
 } > "$WORK/results.tsv"
 "$HERE/update-readme.sh" --results "$WORK/results.tsv" --out "$WORK/COMPATIBILITY.md" --total-secs $((SECONDS - RUN_T0)) \
   ${FILTER:+--filter "$FILTER"} >/dev/null || echo "run.sh: update-readme.sh failed" >&2
+# A full run also refreshes the table in the repository README from this run's results.
+if [[ -z "$FILTER" ]]; then
+  python3 "$HERE/sync-readme.py" "$WORK/COMPATIBILITY.md" "$REPO/README.md" || echo "run.sh: sync-readme.py failed" >&2
+fi
 
 npass=0; nfail=0; nskip=0
 for c in "${CELLS[@]}"; do
