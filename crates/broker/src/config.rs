@@ -249,14 +249,7 @@ impl BrokerConfig {
 
     /// The name server addresses, split on `;`.
     pub fn namesrv_addrs(&self) -> Vec<String> {
-        self.namesrv_addr
-            .as_deref()
-            .unwrap_or("")
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+        rocklet_remoting::split_addr_list(self.namesrv_addr.as_deref().unwrap_or(""))
     }
 
     pub fn store_config(&self, store_host: SocketAddr) -> StoreConfig {

@@ -95,14 +95,7 @@ impl ClientConfig {
         }
     }
     pub fn namesrv_addrs(&self) -> Vec<String> {
-        self.namesrv_addr
-            .as_deref()
-            .unwrap_or("")
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+        rocklet_remoting::split_addr_list(self.namesrv_addr.as_deref().unwrap_or(""))
     }
     /// Topic name with the namespace prefix (`NamespaceUtil.wrapNamespace`).
     pub fn with_namespace(&self, resource: &str) -> String {

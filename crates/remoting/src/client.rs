@@ -195,6 +195,29 @@ impl RemotingClient {
         Ok(conn)
     }
 
+    /// The connection to `addr`, opened if needed, before `deadline`.
+    async fn connection_by(
+        &self,
+        addr: &str,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<Arc<Connection>, RemotingError> {
+        match tokio::time::timeout_at(deadline, self.connection(addr)).await {
+            Ok(c) => c,
+            Err(_) => Err(RemotingError::Timeout {
+                addr: addr.to_owned(),
+                timeout,
+            }),
+        }
+    }
+
+    /// Give a request its id and this client's language and header encoding.
+    fn stamp(&self, cmd: &mut RemotingCommand) {
+        cmd.opaque = next_opaque();
+        cmd.language = self.inner.opts.language;
+        cmd.serialize_type = self.inner.opts.serialize_type;
+    }
+
     /// Send a request and wait for its response, all within `timeout`.
     pub async fn invoke(
         &self,
@@ -203,18 +226,8 @@ impl RemotingClient {
         timeout: Duration,
     ) -> Result<RemotingCommand, RemotingError> {
         let deadline = tokio::time::Instant::now() + timeout;
-        let conn = match tokio::time::timeout_at(deadline, self.connection(addr)).await {
-            Ok(c) => c?,
-            Err(_) => {
-                return Err(RemotingError::Timeout {
-                    addr: addr.to_owned(),
-                    timeout,
-                })
-            }
-        };
-        cmd.opaque = next_opaque();
-        cmd.language = self.inner.opts.language;
-        cmd.serialize_type = self.inner.opts.serialize_type;
+        let conn = self.connection_by(addr, deadline, timeout).await?;
+        self.stamp(&mut cmd);
         let (tx, rx) = oneshot::channel();
         conn.pending.lock().insert(cmd.opaque, tx);
         let _guard = PendingGuard {
@@ -257,18 +270,9 @@ impl RemotingClient {
         mut cmd: RemotingCommand,
         timeout: Duration,
     ) -> Result<(), RemotingError> {
-        let conn = match tokio::time::timeout(timeout, self.connection(addr)).await {
-            Ok(c) => c?,
-            Err(_) => {
-                return Err(RemotingError::Timeout {
-                    addr: addr.to_owned(),
-                    timeout,
-                })
-            }
-        };
-        cmd.opaque = next_opaque();
-        cmd.language = self.inner.opts.language;
-        cmd.serialize_type = self.inner.opts.serialize_type;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let conn = self.connection_by(addr, deadline, timeout).await?;
+        self.stamp(&mut cmd);
         cmd.mark_oneway();
         match tokio::time::timeout(timeout, conn.tx.send(cmd.encode_to_bytes())).await {
             Ok(Ok(())) => Ok(()),

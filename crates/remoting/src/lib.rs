@@ -14,3 +14,12 @@ pub mod server;
 pub use client::RemotingClient;
 pub use error::RemotingError;
 pub use server::{not_supported, serve, ConnCtx, Processor, ServerConfig};
+
+/// Split a `host:port;host:port` address list (Java's `namesrvAddr` format), dropping blanks.
+pub fn split_addr_list(list: &str) -> Vec<String> {
+    list.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
