@@ -51,6 +51,26 @@ for s in sizes:
     print(f"\nRatios (TPS): d/a **{ratio(d, a)}** (target >= 3), c/a **{ratio(cc, a)}** (>= 2), b/a **{ratio(b, a)}** (>= 1.5), "
           f"d/e **{ratio(d, e)}** (>= 0.5), SYNC/ASYNC **{ratio(ds, d)}** (>= 0.5); "
           f"p99 a/d **{ratio(med('p99_ms', 'a', s), med('p99_ms', 'd', s))}** (target >= 3).\n")
+def check(name, value, target, lower_is_better=False):
+    if value is None:
+        return f"{name}: n/a"
+    ok = value <= target if lower_is_better else value >= target
+    return f"{name} {value:.2f} ({'met' if ok else 'MISSED'}, target {'<=' if lower_is_better else '>='} {target})"
+
+
+print("## Targets\n")
+for s_ in sizes:
+    tps = {c: med("tps", c, s_) for c in ("a", "b", "c", "d", "e", "d-sync")}
+    r = lambda x, y: (x / y) if x and y else None  # noqa: E731
+    p99a, p99d = med("p99_ms", "a", s_), med("p99_ms", "d", s_)
+    items = [check("d/a", r(tps["d"], tps["a"]), 3), check("p99 a/d", r(p99a, p99d), 3), check("c/a", r(tps["c"], tps["a"]), 2),
+             check("b/a", r(tps["b"], tps["a"]), 1.5), check("d/e", r(tps["d"], tps["e"]), 0.5),
+             check("SYNC/ASYNC", r(tps["d-sync"], tps["d"]), 0.5)]
+    print(f"- {s_} B: " + "; ".join(items))
+idle = med("rss_idle_mib", "rocklet", "all")
+start = med("startup_ms", "rocklet", "all")
+print(f"- Rocklet broker: {check('idle RSS MiB', idle, 30, True)}; {check('ready ms', start, 100, True)}\n")
+
 print("## Broker footprint\n")
 print("| broker | idle RSS MiB | start to accepting sends ms |")
 print("| --- | ---: | ---: |")
