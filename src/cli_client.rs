@@ -140,7 +140,7 @@ pub async fn send(a: SendArgs) -> anyhow::Result<()> {
             (SendMode::Oneway, None) => p.send_oneway(m).await.map(|_| "sent oneway".into()),
         };
         match r {
-            Ok(s) => println!("#{i} {s} ({:.2} ms)", t.elapsed().as_secs_f64() * 1000.0),
+            Ok(s) => out!("#{i} {s} ({:.2} ms)", t.elapsed().as_secs_f64() * 1000.0),
             Err(e) => {
                 failed += 1;
                 eprintln!("#{i} failed: {e}");
@@ -155,30 +155,30 @@ pub async fn send(a: SendArgs) -> anyhow::Result<()> {
 }
 
 fn print_msg(m: &MessageExt) {
-    println!("Topic:             {}", m.topic);
-    println!("Tags:              {}", m.tags().unwrap_or(""));
-    println!("Keys:              {}", m.keys().unwrap_or(""));
-    println!("Queue ID:          {}", m.queue_id);
-    println!("Queue Offset:      {}", m.queue_offset);
-    println!("CommitLog Offset:  {}", m.commit_log_offset);
-    println!("Msg ID:            {}", m.msg_id());
-    println!("Offset Msg ID:     {}", m.offset_msg_id());
-    println!("Born Timestamp:    {}", m.born_timestamp);
-    println!("Store Timestamp:   {}", m.store_timestamp);
-    println!("Born Host:         {}", m.born_host);
-    println!("Store Host:        {}", m.store_host);
-    println!("Reconsume Times:   {}", m.reconsume_times);
+    out!("Topic:             {}", m.topic);
+    out!("Tags:              {}", m.tags().unwrap_or(""));
+    out!("Keys:              {}", m.keys().unwrap_or(""));
+    out!("Queue ID:          {}", m.queue_id);
+    out!("Queue Offset:      {}", m.queue_offset);
+    out!("CommitLog Offset:  {}", m.commit_log_offset);
+    out!("Msg ID:            {}", m.msg_id());
+    out!("Offset Msg ID:     {}", m.offset_msg_id());
+    out!("Born Timestamp:    {}", m.born_timestamp);
+    out!("Store Timestamp:   {}", m.store_timestamp);
+    out!("Born Host:         {}", m.born_host);
+    out!("Store Host:        {}", m.store_host);
+    out!("Reconsume Times:   {}", m.reconsume_times);
     let props: Vec<String> = m
         .properties
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    println!("Properties:        {{{}}}", props.join(", "));
+    out!("Properties:        {{{}}}", props.join(", "));
     let body = m
         .body()
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_else(|e| format!("<{e}>"));
-    println!("Body:              {body}");
+    out!("Body:              {body}");
 }
 
 pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
@@ -191,19 +191,21 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
     match a.cmd {
         AdminCmd::TopicRoute { topic } => {
             let r = admin.topic_route(&topic).await?;
-            println!("{}", serde_json::to_string_pretty(&r)?);
+            out!("{}", serde_json::to_string_pretty(&r)?);
         }
         AdminCmd::ClusterList => {
             let c = admin.cluster_info().await?;
-            println!(
+            out!(
                 "{:<20} {:<20} {:<4} #Addr",
-                "#Cluster Name", "#Broker Name", "#BID"
+                "#Cluster Name",
+                "#Broker Name",
+                "#BID"
             );
             for (cluster, names) in &c.cluster_addr_table {
                 for n in names {
                     if let Some(bd) = c.broker_addr_table.get(n) {
                         for (id, addr) in &bd.broker_addrs {
-                            println!("{cluster:<20} {n:<20} {id:<4} {addr}");
+                            out!("{cluster:<20} {n:<20} {id:<4} {addr}");
                         }
                     }
                 }
@@ -240,9 +242,9 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
             };
             for addr in addrs {
                 admin.create_topic_on(&addr, &tc).await?;
-                println!("create topic to {addr} success.");
+                out!("create topic to {addr} success.");
             }
-            println!("TopicConfig [topicName={topic}, readQueueNums={read}, writeQueueNums={write}, perm={perm}]");
+            out!("TopicConfig [topicName={topic}, readQueueNums={read}, writeQueueNums={write}, perm={perm}]");
         }
         AdminCmd::QueryMsgById { id, topic } => {
             let m = match topic {
@@ -255,9 +257,9 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
             let r = admin
                 .query_message(&topic, &key, 64, 0, i64::MAX, false)
                 .await?;
-            println!("{:<34} {:<10} {:<10}", "#Message ID", "#QID", "#Offset");
+            out!("{:<34} {:<10} {:<10}", "#Message ID", "#QID", "#Offset");
             for m in &r.message_list {
-                println!(
+                out!(
                     "{:<34} {:<10} {:<10}",
                     m.msg_id(),
                     m.queue_id,
@@ -267,9 +269,12 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCmd::Offsets { topic } => {
             let route = admin.topic_route(&topic).await?;
-            println!(
+            out!(
                 "{:<20} {:<4} {:<12} {:<12} #Earliest Store Time",
-                "#Broker Name", "#QID", "#Min Offset", "#Max Offset"
+                "#Broker Name",
+                "#QID",
+                "#Min Offset",
+                "#Max Offset"
             );
             let mut qds = route.queue_datas.clone();
             qds.sort_by(|a, b| a.broker_name.cmp(&b.broker_name));
@@ -283,9 +288,13 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
                     } else {
                         0
                     };
-                    println!(
+                    out!(
                         "{:<20} {:<4} {:<12} {:<12} {}",
-                        qd.broker_name, q, min, max, last
+                        qd.broker_name,
+                        q,
+                        min,
+                        max,
+                        last
                     );
                 }
             }

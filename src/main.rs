@@ -1,5 +1,18 @@
 //! `rocklet`: run a name server and broker, send messages, administer, benchmark.
 
+/// `println!` for command output: a closed pipe (`rocklet admin ... | head`) ends the process
+/// quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 mod bench;
 mod cli_client;
 mod cli_serve;

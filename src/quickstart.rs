@@ -27,14 +27,14 @@ pub async fn run() -> anyhow::Result<()> {
     let cluster = EmbeddedCluster::start()
         .await
         .context("starting the embedded cluster")?;
-    println!("Rocklet quickstart");
-    println!("  name server  {}", cluster.namesrv_addr());
-    println!(
+    out!("Rocklet quickstart");
+    out!("  name server  {}", cluster.namesrv_addr());
+    out!(
         "  broker       {}  (store {})",
         cluster.broker_addrs().join(", "),
         cluster.store_dir().display()
     );
-    println!("  started in   {}", ms(t0.elapsed()));
+    out!("  started in   {}", ms(t0.elapsed()));
     let result = exercise(&cluster).await;
     cluster.shutdown().await;
     result
@@ -46,10 +46,10 @@ async fn exercise(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
     );
     producer.start().await?;
     let mut sent: Vec<Sent> = Vec::new();
-    println!("\nSending to topic {TOPIC}:");
+    out!("\nSending to topic {TOPIC}:");
 
     let record = |sent: &mut Vec<Sent>, mode, r: SendResult, body: &[u8], took: Duration| {
-        println!(
+        out!(
             "  {mode:<8} {:<9?} queue {} offset {:<3} msgId {} ({})",
             r.send_status,
             r.message_queue.queue_id,
@@ -92,7 +92,7 @@ async fn exercise(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
         let id = m.uniq_id().unwrap_or_default().to_owned();
         let t = Instant::now();
         producer.send_oneway(m).await?;
-        println!(
+        out!(
             "  oneway   (no result)                  msgId {id} ({})",
             ms(t.elapsed())
         );
@@ -108,7 +108,7 @@ async fn exercise(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
         .collect();
     let t = Instant::now();
     let r = producer.send_batch(batch).await?;
-    println!(
+    out!(
         "  batch    {:?} queue {} first offset {} ({} messages, {})",
         r.send_status,
         r.message_queue.queue_id,
@@ -153,7 +153,7 @@ async fn exercise(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
         record(&mut sent, "selector", r, body.as_bytes(), t.elapsed());
     }
 
-    println!("\nReading back {} messages:", sent.len());
+    out!("\nReading back {} messages:", sent.len());
     let admin = producer.admin()?;
     let queues = producer.fetch_publish_message_queues(TOPIC).await?;
     let t = Instant::now();
@@ -186,7 +186,7 @@ async fn exercise(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
     if !missing.is_empty() {
         bail!("not read back intact: {missing:?}");
     }
-    println!(
+    out!(
         "  by pull   {}/{} messages, bodies identical ({})",
         sent.len(),
         sent.len(),
@@ -207,7 +207,7 @@ async fn exercise(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
         }
         viewed += 1;
     }
-    println!(
+    out!(
         "  by msgId  {viewed} messages viewed by offset msgId ({})",
         ms(t.elapsed())
     );
@@ -223,9 +223,9 @@ async fn exercise(cluster: &EmbeddedCluster) -> anyhow::Result<()> {
     if !hit {
         bail!("query by key qs-sync-2 did not find the message");
     }
-    println!("  by key    qs-sync-2 found ({})", ms(t.elapsed()));
+    out!("  by key    qs-sync-2 found ({})", ms(t.elapsed()));
     producer.shutdown().await;
-    println!("\nAll {} messages sent and read back. OK", sent.len());
+    out!("\nAll {} messages sent and read back. OK", sent.len());
     Ok(())
 }
 
