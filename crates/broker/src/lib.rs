@@ -39,6 +39,9 @@ pub(crate) struct BrokerInner {
     pub cfg: BrokerConfig,
     /// `brokerIP1:listenPort`, what name servers and clients see.
     pub addr: String,
+    /// `CLUSTER\u1<brokerClusterName>`, appended to every stored message's properties
+    /// (built once, not per message).
+    pub cluster_prop: String,
     pub store_host: SocketAddr,
     pub store: Arc<MessageStore>,
     pub topics: topic::TopicConfigManager,
@@ -79,6 +82,11 @@ impl Broker {
         let store = MessageStore::open(cfg.store_config(store_host))?;
         let mut inner = BrokerInner {
             addr: store_host.to_string(),
+            cluster_prop: format!(
+                "{}\u{1}{}",
+                rocklet_protocol::message::property::CLUSTER,
+                cfg.broker_cluster_name
+            ),
             store_host,
             topics: topic::TopicConfigManager::load(&cfg),
             offsets: offsets::ConsumerOffsetManager::load(&cfg.store_path_root_dir),

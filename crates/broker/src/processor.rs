@@ -224,11 +224,6 @@ impl BrokerProcessor {
             sys |= sys_flag::STOREHOST_V6;
         }
         let is_batch = code == RequestCode::SEND_BATCH_MESSAGE || h.batch == Some(true);
-        let cluster_prop = format!(
-            "{}\u{1}{}",
-            property::CLUSTER,
-            self.b.cfg.broker_cluster_name
-        );
         let props = h.properties.clone().unwrap_or_default();
         // `Boolean.parseBoolean(TRAN_MSG)`: a half message goes to the half topic.
         let half = !is_batch
@@ -286,7 +281,7 @@ impl BrokerProcessor {
                 if !p.is_empty() && !p.ends_with('\u{2}') {
                     p.push('\u{2}');
                 }
-                p.push_str(&cluster_prop);
+                p.push_str(&self.b.cluster_prop);
             }
             let m = PutMessage {
                 topic: h.topic.clone(),
