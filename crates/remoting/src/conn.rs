@@ -17,7 +17,14 @@ pub fn spawn_writer<W: AsyncWrite + Unpin + Send + 'static>(mut w: W) -> mpsc::S
         while let Some(first) = rx.recv().await {
             // Fast path: a lone frame is written as is, without a copy.
             let mut batch_len = 0;
-            match rx.try_recv() {
+            let mut next = rx.try_recv();
+            if next.is_err() {
+                // Let tasks that are ready now (responses of the same read, waiters of the same
+                // group commit) queue theirs first: one write, one wake-up of the peer.
+                tokio::task::yield_now().await;
+                next = rx.try_recv();
+            }
+            match next {
                 Err(_) => {
                     if w.write_all(&first).await.is_err() {
                         break;
