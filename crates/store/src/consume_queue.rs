@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use crate::cq::{CqEntry, CQ_STORE_UNIT_SIZE};
-use crate::mapped_file::{MappedFile, MappedFileQueue};
+use crate::mapped_file::{MappedFile, MappedFileQueue, QueueAccess};
 
 const UNIT: u64 = CQ_STORE_UNIT_SIZE as u64;
 
@@ -24,7 +24,7 @@ impl ConsumeQueue {
     /// Loads (or creates the directory of) a consume queue and finds its valid entries with
     /// Java's rule (`offset >= 0 && size > 0`), stopping at the first invalid one.
     pub fn load(dir: PathBuf, topic: String, queue_id: i32, file_size: usize) -> io::Result<Self> {
-        let files = MappedFileQueue::load_with(dir, file_size, false, true)?;
+        let files = MappedFileQueue::load_with(dir, file_size, false, QueueAccess::Random)?;
         let mut min = None;
         let mut end: Option<u64> = files.first().map(|f| f.from());
         'outer: for f in files.files() {

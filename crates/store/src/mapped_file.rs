@@ -55,12 +55,14 @@ impl MappedFile {
         })
     }
 
-    /// Turn off read-ahead for this mapping. A consume-queue file is written 20 bytes at a time:
-    /// without this, the first write fault of a fresh sparse 6 MB file reads ahead (zero-fills)
-    /// megabytes of page cache — about 14 ms per new queue on ext4, measured with perf.
-    pub fn advise_random(&self) {
-        if let Err(e) = self.map.advise(memmap2::Advice::Random) {
-            tracing::debug!(path = %self.path.display(), error = %e, "madvise(RANDOM) failed");
+    /// Set the kernel's read-ahead policy for this mapping (see [`Access`]).
+    pub fn advise(&self, access: Access) {
+        let advice = match access {
+            Access::Random => memmap2::Advice::Random,
+            Access::Normal => memmap2::Advice::Normal,
+        };
+        if let Err(e) = self.map.advise(advice) {
+            tracing::debug!(path = %self.path.display(), error = %e, ?advice, "madvise failed");
         }
     }
 
@@ -205,6 +207,30 @@ pub(crate) fn bytes_of(file: &Arc<MappedFile>, pos: usize, len: usize) -> Option
     }))
 }
 
+/// Read-ahead policy of a mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Kernel read-ahead (sequential reads of cold data).
+    Normal,
+    /// No read-ahead. A write fault on a sparse file then maps one zeroed 4 KiB page instead
+    /// of reading ahead (zero-filling) a large folio. Measured with perf on ext4 (kernel 6.18):
+    /// a fresh 6 MB consume-queue file, written 20 bytes at a time, stalled ~14 ms on its first
+    /// write; and with SYNC_FLUSH every msync of the commit log's tail large folio walked all
+    /// its buffers, write-protected it (splitting its huge mapping, with TLB-flush IPIs) and the
+    /// next append re-faulted it: 128 B sends 53-60k -> 73k msg/s, 1 KiB 53k -> 61k.
+    Random,
+}
+
+/// How a queue's files are mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum QueueAccess {
+    /// Every file without read-ahead (consume queues: written and read 20 bytes at a time).
+    Random,
+    /// The file being appended to without read-ahead, full files with it (commit log: appends
+    /// fault one page at a time; consumers catching up on cold data read sequentially).
+    RandomTail,
+}
+
 /// An ordered list of equally sized mapped files named by their start offsets.
 pub(crate) struct MappedFileQueue {
     dir: PathBuf,
@@ -213,23 +239,23 @@ pub(crate) struct MappedFileQueue {
     flush_lock: Mutex<()>,
     /// fsync new files and their directory entry (see [`MappedFile::create`]).
     durable_create: bool,
-    /// Map files without read-ahead (see [`MappedFile::advise_random`]).
-    random_access: bool,
+    access: QueueAccess,
 }
 
 impl MappedFileQueue {
-    /// Loads all files of `dir` (created if missing) for recovery; new files are fsynced.
+    /// Loads all files of `dir` (created if missing) for recovery; new files are fsynced; the
+    /// file being appended to is mapped without read-ahead.
     pub fn load(dir: PathBuf, file_size: usize) -> io::Result<Self> {
-        Self::load_with(dir, file_size, true, false)
+        Self::load_with(dir, file_size, true, QueueAccess::RandomTail)
     }
 
     /// As [`MappedFileQueue::load`], choosing whether new files are fsynced on creation and
-    /// whether mappings read ahead.
+    /// how files are mapped.
     pub fn load_with(
         dir: PathBuf,
         file_size: usize,
         durable_create: bool,
-        random_access: bool,
+        access: QueueAccess,
     ) -> io::Result<Self> {
         fs::create_dir_all(&dir)?;
         let mut starts = Vec::new();
@@ -254,8 +280,9 @@ impl MappedFileQueue {
             }
             let path = dir.join(layout::file_name(s));
             let f = MappedFile::open(path, s, file_size)?;
-            if random_access {
-                f.advise_random();
+            let last = i + 1 == starts.len();
+            if access == QueueAccess::Random || (last && access == QueueAccess::RandomTail) {
+                f.advise(Access::Random);
             }
             files.push(Arc::new(f));
         }
@@ -265,7 +292,7 @@ impl MappedFileQueue {
             files: RwLock::new(files),
             flush_lock: Mutex::new(()),
             durable_create,
-            random_access,
+            access,
         })
     }
 
@@ -306,8 +333,11 @@ impl MappedFileQueue {
             }
         }
         let f = MappedFile::create(&self.dir, from, self.file_size, self.durable_create)?;
-        if self.random_access {
-            f.advise_random();
+        f.advise(Access::Random);
+        if self.access == QueueAccess::RandomTail {
+            if let Some(full) = files.last() {
+                full.advise(Access::Normal);
+            }
         }
         let f = Arc::new(f);
         files.push(f.clone());
