@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod config;
+mod group_commit;
 pub mod offsets;
 mod processor;
 mod register;

@@ -12,7 +12,7 @@ use rocklet_protocol::message::{
 use rocklet_protocol::route::perm;
 use rocklet_protocol::{ProtocolError, RemotingCommand, RequestCode, ResponseCode};
 use rocklet_remoting::{not_supported, ConnCtx, Processor};
-use rocklet_store::{FlushDiskType, GetStatus, PutMessage, PutResult, PutStatus, StoreError};
+use rocklet_store::{GetStatus, PutMessage, PutResult, PutStatus, StoreError};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -74,21 +74,23 @@ impl Processor for BrokerProcessor {
             RequestCode::SEND_MESSAGE
             | RequestCode::SEND_MESSAGE_V2
             | RequestCode::SEND_BATCH_MESSAGE => {
-                if self.b.cfg.flush_disk_type == FlushDiskType::SyncFlush {
-                    // Group commit: let other requests on this connection be appended while this
-                    // one waits for its flush.
-                    let me = BrokerProcessor { b: self.b.clone() };
-                    let ctx2 = ctx.clone();
-                    tokio::spawn(async move {
-                        let oneway = req.is_oneway();
-                        let resp = me.send_message(&ctx2, &req).await;
-                        if !oneway {
-                            let _ = ctx2.send(&resp).await;
-                        }
-                    });
-                    return None;
+                let (resp, flush_to) = self.send_message(ctx, &req);
+                match flush_to {
+                    // SYNC_FLUSH: answered by the connection's group-commit task once flushed.
+                    Some(end) if !req.is_oneway() => {
+                        let timeout =
+                            Duration::from_millis(self.b.store.config().sync_flush_timeout_ms);
+                        crate::group_commit::reply_after_flush(
+                            ctx,
+                            &self.b.store,
+                            end,
+                            timeout,
+                            resp,
+                        );
+                        return None;
+                    }
+                    _ => Ok(resp),
                 }
-                Ok(self.send_message(ctx, &req).await)
             }
             RequestCode::PULL_MESSAGE => return self.pull_message(ctx, req, true),
             RequestCode::CONSUMER_SEND_MSG_BACK => self.send_msg_back(ctx, &req).await,
@@ -190,7 +192,9 @@ impl BrokerProcessor {
 
     // ---- send -------------------------------------------------------------------------------
 
-    async fn send_message(&self, ctx: &ConnCtx, req: &RemotingCommand) -> RemotingCommand {
+    /// Appends a SEND_MESSAGE(_V2) / SEND_BATCH_MESSAGE. Returns the response and, with
+    /// SYNC_FLUSH, the commit-log offset that must be flushed before it may be sent.
+    fn send_message(&self, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Option<i64>) {
         let code = RequestCode::from_i32(req.code);
         let header = match code {
             RequestCode::SEND_MESSAGE => req.header::<SendMessageRequestHeader>(),
@@ -201,16 +205,19 @@ impl BrokerProcessor {
         let h = match header {
             Ok(h) => h,
             Err(e) => {
-                return fail(
-                    req,
-                    ResponseCode::MESSAGE_ILLEGAL,
-                    format!("malformed send header: {e}"),
+                return (
+                    fail(
+                        req,
+                        ResponseCode::MESSAGE_ILLEGAL,
+                        format!("malformed send header: {e}"),
+                    ),
+                    None,
                 )
             }
         };
         let tc = match self.msg_check(ctx, req, &h) {
             Ok(tc) => tc,
-            Err(resp) => return resp,
+            Err(resp) => return (resp, None),
         };
         let mut queue_id = h.queue_id;
         if queue_id < 0 {
@@ -235,17 +242,23 @@ impl BrokerProcessor {
             let items = match decode_batch(req.body_bytes()) {
                 Ok(i) if !i.is_empty() => i,
                 Ok(_) => {
-                    return fail(
-                        req,
-                        ResponseCode::MESSAGE_ILLEGAL,
-                        "the batch message body is empty",
+                    return (
+                        fail(
+                            req,
+                            ResponseCode::MESSAGE_ILLEGAL,
+                            "the batch message body is empty",
+                        ),
+                        None,
                     )
                 }
                 Err(e) => {
-                    return fail(
-                        req,
-                        ResponseCode::MESSAGE_ILLEGAL,
-                        format!("malformed batch body: {e}"),
+                    return (
+                        fail(
+                            req,
+                            ResponseCode::MESSAGE_ILLEGAL,
+                            format!("malformed batch body: {e}"),
+                        ),
+                        None,
                     )
                 }
             };
@@ -267,13 +280,16 @@ impl BrokerProcessor {
                     }
                 })
                 .collect();
-            self.b.store.put_messages(batch).await
+            self.b.store.put_messages_nowait(batch)
         } else {
             if req.body_bytes().is_empty() {
-                return fail(
-                    req,
-                    ResponseCode::MESSAGE_ILLEGAL,
-                    "the message body is empty",
+                return (
+                    fail(
+                        req,
+                        ResponseCode::MESSAGE_ILLEGAL,
+                        "the message body is empty",
+                    ),
+                    None,
                 );
             }
             let mut p = props;
@@ -299,9 +315,12 @@ impl BrokerProcessor {
             if half {
                 crate::transaction::to_half(&self.b, &mut m);
             }
-            self.b.store.put_message(m).await
+            self.b.store.put_message_nowait(m)
         };
-        self.put_response(req, queue_id, result)
+        match result {
+            Ok((r, flush_to)) => (self.put_response(req, queue_id, Ok(r)), flush_to),
+            Err(e) => (self.put_response(req, queue_id, Err(e)), None),
+        }
     }
 
     /// `AbstractSendMessageProcessor.msgCheck`: topic rules and auto-creation.

@@ -860,6 +860,87 @@ async fn sync_flush_send_and_flush_timeout() {
     e.broker.shutdown().await;
 }
 
+/// SYNC_FLUSH group commit over one connection: sends in flight are answered only once the
+/// commit log is flushed past them, other requests on the connection are not held behind them,
+/// and a connection closed with answers pending does not disturb the next ones.
+#[tokio::test]
+async fn sync_flush_answers_wait_for_the_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.flush_disk_type = FlushDiskType::SyncFlush;
+    cfg.sync_flush_timeout = 5000;
+    let e = start(cfg).await;
+    send_ok(&e, send_v1("GcTopic", 0, "", b"first")).await;
+    let store = e.broker.store().clone();
+    store.pause_flush_for_tests(true);
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut sends = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let (c, addr, answered) = (e.c.clone(), e.addr.clone(), answered.clone());
+        sends.spawn(async move {
+            let body = format!("gc{i}");
+            let r = c
+                .invoke(&addr, send_v1("GcTopic", 0, "", body.as_bytes()), T)
+                .await
+                .unwrap();
+            answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            r
+        });
+    }
+    // All 50 are appended (the max offset moves) but none is answered while nothing is flushed.
+    let deadline = Instant::now() + T;
+    while store.commit_log_max_offset() <= store.commit_log_flushed_offset()
+        || e.call(RemotingCommand::request(
+            RequestCode::GET_MAX_OFFSET,
+            &QueueRequestHeader {
+                topic: "GcTopic".into(),
+                queue_id: 0,
+            },
+        ))
+        .await
+        .header::<OffsetResponseHeader>()
+        .unwrap()
+        .offset
+            < 51
+    {
+        assert!(Instant::now() < deadline, "sends were not appended");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        answered.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "answered before the flush"
+    );
+    store.pause_flush_for_tests(false);
+    let mut offsets = Vec::new();
+    while let Some(r) = sends.join_next().await {
+        let r = r.unwrap();
+        assert_eq!(r.code, ResponseCode::SUCCESS.as_i32(), "{:?}", r.remark);
+        offsets.push(
+            r.header::<SendMessageResponseHeader>()
+                .unwrap()
+                .queue_offset,
+        );
+    }
+    offsets.sort_unstable();
+    assert_eq!(offsets, (1..51).collect::<Vec<i64>>());
+    assert!(store.commit_log_flushed_offset() >= store.commit_log_max_offset());
+
+    // A connection that goes away with answers pending.
+    store.pause_flush_for_tests(true);
+    let mut raw = tokio::net::TcpStream::connect(&e.addr).await.unwrap();
+    raw.write_all(&send_v1("GcTopic", 0, "", b"orphan").encode_to_bytes())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(raw);
+    store.pause_flush_for_tests(false);
+    let r = send_ok(&e, send_v1("GcTopic", 0, "", b"after")).await;
+    assert_eq!(r.queue_offset, 52);
+    e.broker.shutdown().await;
+}
+
 #[tokio::test]
 async fn broker_registers_with_namesrv_and_unregisters_on_shutdown() {
     let ns = rocklet_namesrv::Namesrv::start(rocklet_namesrv::NamesrvConfig {

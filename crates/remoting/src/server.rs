@@ -3,9 +3,10 @@
 
 use bytes::Bytes;
 use rocklet_protocol::{RemotingCommand, ResponseCode};
+use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
@@ -19,6 +20,9 @@ pub struct ConnCtx {
     pub peer: SocketAddr,
     pub local: SocketAddr,
     tx: mpsc::Sender<Bytes>,
+    /// Dropped by the server when the connection's read loop ends.
+    open: watch::Receiver<()>,
+    state: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl ConnCtx {
@@ -27,15 +31,44 @@ impl ConnCtx {
         self.tx.send(cmd.encode_to_bytes()).await.is_ok()
     }
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.tx.is_closed() || self.open.has_changed().is_err()
     }
-    /// A context not bound to a socket, for unit tests of processors.
-    pub fn for_test(tx: mpsc::Sender<Bytes>) -> Self {
-        ConnCtx {
-            peer: ([127, 0, 0, 1], 1).into(),
-            local: ([127, 0, 0, 1], 2).into(),
+    /// Resolves when the connection has closed (its read loop ended), for tasks that answer
+    /// later and must not outlive it.
+    pub async fn closed(&self) {
+        let mut open = self.open.clone();
+        while open.changed().await.is_ok() {}
+    }
+    /// This connection's handler state: created by `init` on first use, shared by every clone
+    /// of the context, dropped with the connection. One state type per connection: asking for
+    /// a different type than the first returns `None`.
+    pub fn state<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Option<Arc<T>> {
+        self.state
+            .get_or_init(|| Arc::new(init()))
+            .clone()
+            .downcast::<T>()
+            .ok()
+    }
+    fn new(
+        peer: SocketAddr,
+        local: SocketAddr,
+        tx: mpsc::Sender<Bytes>,
+    ) -> (Self, watch::Sender<()>) {
+        let (open_tx, open) = watch::channel(());
+        let ctx = ConnCtx {
+            peer,
+            local,
             tx,
-        }
+            open,
+            state: Arc::new(OnceLock::new()),
+        };
+        (ctx, open_tx)
+    }
+    /// A context not bound to a socket, for unit tests of processors (it never reports closed).
+    pub fn for_test(tx: mpsc::Sender<Bytes>) -> Self {
+        let (ctx, open_tx) = Self::new(([127, 0, 0, 1], 1).into(), ([127, 0, 0, 1], 2).into(), tx);
+        std::mem::forget(open_tx);
+        ctx
     }
     /// A channel to this connection's writer, for pushing frames.
     pub fn sender(&self) -> mpsc::Sender<Bytes> {
@@ -110,7 +143,7 @@ pub async fn serve<P: Processor>(
             let _permit = permit;
             let (r, w) = stream.into_split();
             let tx = spawn_writer(w);
-            let ctx = ConnCtx { peer, local, tx };
+            let (ctx, _open) = ConnCtx::new(peer, local, tx);
             let mut reader = FrameReader::new(r);
             loop {
                 let next = tokio::select! {

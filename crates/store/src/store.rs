@@ -559,14 +559,35 @@ impl MessageStore {
     /// Appends one message. In SyncFlush mode waits (group commit) until it is flushed,
     /// unless its `WAIT` property is `false`.
     pub async fn put_message(&self, m: PutMessage) -> Result<PutResult, StoreError> {
-        let p = self.inner.prepare(&m)?;
-        self.put_inner(std::slice::from_ref(&m), std::slice::from_ref(&p))
-            .await
+        let (r, flush_to) = self.put_message_nowait(m)?;
+        self.finish(r, flush_to).await
     }
 
     /// Appends a batch of messages of one topic and queue contiguously (consecutive queue
-    /// offsets, never split across commit-log files).
+    /// offsets, never split across commit-log files). Waits like [`MessageStore::put_message`].
     pub async fn put_messages(&self, batch: Vec<PutMessage>) -> Result<PutResult, StoreError> {
+        let (r, flush_to) = self.put_messages_nowait(batch)?;
+        self.finish(r, flush_to).await
+    }
+
+    /// Appends one message without waiting for the group commit. In SyncFlush mode (unless the
+    /// message's `WAIT` property is `false`) it returns the commit-log offset that must be
+    /// flushed before the put may be acknowledged; the flush is already requested. Callers
+    /// watch [`MessageStore::subscribe_flushed`] for it, so one wake-up can acknowledge a whole
+    /// group-commit round.
+    pub fn put_message_nowait(
+        &self,
+        m: PutMessage,
+    ) -> Result<(PutResult, Option<i64>), StoreError> {
+        let p = self.inner.prepare(&m)?;
+        self.put_inner(std::slice::from_ref(&m), std::slice::from_ref(&p))
+    }
+
+    /// The batch form of [`MessageStore::put_message_nowait`].
+    pub fn put_messages_nowait(
+        &self,
+        batch: Vec<PutMessage>,
+    ) -> Result<(PutResult, Option<i64>), StoreError> {
         let Some(first) = batch.first() else {
             return Err(StoreError::InvalidBatch("empty batch"));
         };
@@ -582,14 +603,30 @@ impl MessageStore {
             .iter()
             .map(|m| self.inner.prepare(m))
             .collect::<Result<Vec<_>, _>>()?;
-        self.put_inner(&batch, &preps).await
+        self.put_inner(&batch, &preps)
     }
 
-    async fn put_inner(
+    async fn finish(
+        &self,
+        mut r: PutResult,
+        flush_to: Option<i64>,
+    ) -> Result<PutResult, StoreError> {
+        if let Some(end) = flush_to {
+            r.status = self.wait_flushed(end).await;
+        }
+        Ok(r)
+    }
+
+    /// The commit-log offset known flushed, updated after every flush.
+    pub fn subscribe_flushed(&self) -> watch::Receiver<i64> {
+        self.inner.flushed_tx.subscribe()
+    }
+
+    fn put_inner(
         &self,
         msgs: &[PutMessage],
         preps: &[Prep],
-    ) -> Result<PutResult, StoreError> {
+    ) -> Result<(PutResult, Option<i64>), StoreError> {
         let inner = &self.inner;
         let a = inner.append(msgs, preps)?;
         inner.index_messages(msgs, preps, a.wrote_offset);
@@ -608,23 +645,34 @@ impl MessageStore {
             msg_ids.push(record::offset_msg_id(&inner.cfg.store_host, off));
             off += p.len as i64;
         }
-        let wait = msgs
-            .iter()
-            .any(|m| properties::get(&m.properties, properties::WAIT) != Some("false"));
-        let status = if inner.cfg.flush_disk_type == FlushDiskType::SyncFlush && wait {
-            self.wait_flushed(end).await
-        } else {
-            PutStatus::PutOk
-        };
-        Ok(PutResult {
-            status,
+        let wait = inner.cfg.flush_disk_type == FlushDiskType::SyncFlush
+            && msgs
+                .iter()
+                .any(|m| properties::get(&m.properties, properties::WAIT) != Some("false"));
+        let flush_to = wait.then(|| {
+            self.request_flush(end);
+            end
+        });
+        let r = PutResult {
+            status: PutStatus::PutOk,
             wrote_offset: a.wrote_offset,
             wrote_bytes: a.wrote_bytes as i32,
             queue_offset: a.first_queue_offset,
             msg_ids,
             store_timestamp: a.store_timestamp,
             msg_num: msgs.len() as i32,
-        })
+        };
+        Ok((r, flush_to))
+    }
+
+    /// Asks the flush thread to flush the commit log up to `end` (returns at once).
+    fn request_flush(&self, end: i64) {
+        let inner = &self.inner;
+        let mut g = inner.flush_ctl.lock();
+        if g.requested < end {
+            g.requested = end;
+            inner.flush_cv.notify_one();
+        }
     }
 
     async fn wait_flushed(&self, end: i64) -> PutStatus {
@@ -636,8 +684,6 @@ impl MessageStore {
             }
             let (tx, rx) = tokio::sync::oneshot::channel();
             g.waiters.push((end, tx));
-            g.requested = g.requested.max(end);
-            inner.flush_cv.notify_one();
             rx
         };
         let timeout = Duration::from_millis(inner.cfg.sync_flush_timeout_ms);
