@@ -600,8 +600,11 @@ group_parity() {
 
 TX_CELLS=(transactions/java-client-java-broker transactions/rust-client-java-broker
           transactions/java-client-rocklet transactions/rust-client-rocklet)
-# Brokers check unresolved half messages every second, once they are a second old.
-TX_PROPS=(transactionCheckInterval=1000 transactionTimeOut=1000)
+DELAY_CELLS=(delay/java-client-java-broker delay/java-client-rocklet)
+# Brokers check unresolved half messages every second, once they are a second old; delay level 1
+# is 1 s and level 3 (a consumer's first retry) 2 s.
+TX_PROPS=(transactionCheckInterval=1000 transactionTimeOut=1000
+          "messageDelayLevel=1s 1s 2s 2s 2s 2s 2s 2s 2s 2s 2s 2s 2s 2s 2s 2s 2s 2s")
 TX_WAIT_MS="${INTEROP_TX_WAIT_MS:-20000}"
 
 # tx_cell CELL java|rust NAMESRV_ADDR WORKDIR : Transactions.java or `interop_driver tx` on a fresh
@@ -619,26 +622,46 @@ tx_cell() {
   else
     rust_prog "$wd/$name" 60s tx -n "$ns" -t "$topic" --wait-ms "$TX_WAIT_MS"; rc=$?
   fi
-  local npass nfail
-  npass=$(grep -c '^PASS tx/' "$wd/$name.out" 2>/dev/null)
-  nfail=$(grep -c '^FAIL' "$wd/$name.out" 2>/dev/null)
+  record_checks "$cell" tx "$wd/$name" "$rc" "$t0" \
+    "commit visible once, rollback never, UNKNOW checked back to commit and to rollback"
+}
+
+# record_checks CELL PREFIX LOGPREFIX EXIT T0 WHAT : a program printing "PASS PREFIX/<case>" and
+# "FAIL PREFIX/<case>: why" lines passes with exit 0, no FAIL line and at least one PASS line.
+record_checks() {
+  local cell="$1" pfx="$2" log="$3" rc="$4" t0="$5" what="$6" npass nfail why
+  npass=$(grep -c "^PASS $pfx/" "$log.out" 2>/dev/null)
+  nfail=$(grep -c '^FAIL' "$log.out" 2>/dev/null)
   if (( rc == 0 && nfail == 0 && npass > 0 )); then
-    record "$cell" PASS "$npass tx checks: commit visible once, rollback never, UNKNOW checked back to commit and to rollback" $((SECONDS - t0))
+    record "$cell" PASS "$npass $pfx checks: $what" $((SECONDS - t0))
   else
-    local why; why="$(grep '^FAIL' "$wd/$name.out" 2>/dev/null | sed 's/^FAIL tx\///' | cut -c1-160 | paste -sd';' -)"
-    record "$cell" FAIL "${why:-no FAIL line} (exit $rc, see ${wd#"$HERE"/}/$name.*)" $((SECONDS - t0))
+    why="$(grep '^FAIL' "$log.out" 2>/dev/null | sed "s|^FAIL $pfx/||" | cut -c1-160 | paste -sd';' -)"
+    record "$cell" FAIL "${why:-no FAIL line} (exit $rc, see ${log#"$HERE"/}.*)" $((SECONDS - t0))
   fi
+}
+
+# delay_cell CELL NAMESRV_ADDR WORKDIR : Delay.java (delay level 1 and a consumer retry) on a fresh
+# topic; PASS needs exit 0, no FAIL line and at least one PASS line.
+delay_cell() {
+  local cell="$1" ns="$2" wd="$3" t0=$SECONDS rc name topic
+  selected "$cell" || return 0
+  name="${cell#delay/}"
+  topic="RockletDelay_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')_$(date +%s)"
+  java_prog "$wd/delay-$name" 60s Delay -n "$ns" -t "$topic" --wait-ms 20000; rc=$?
+  record_checks "$cell" delay "$wd/delay-$name" "$rc" "$t0" \
+    "level 1 after 1 s with DELAY/REAL_TOPIC/REAL_QID, consumer retry after level 3"
 }
 
 # Matrix cell 6: transactional messages, the 4.9.3 TransactionMQProducer (Transactions.java) and
 # Rocklet's (interop_driver tx) against the Java broker and against `rocklet serve`, both run with
 # TX_PROPS so that the check-back of UNKNOW transactions happens within seconds.
 group_transactions() {
-  group_selected "${TX_CELLS[@]}" || return 0
+  group_selected "${TX_CELLS[@]}" "${DELAY_CELLS[@]}" || return 0
   local c cj=transactions/java-client-java-broker cr=transactions/rust-client-java-broker
+  local dj=delay/java-client-java-broker dr=delay/java-client-rocklet
   local rj=transactions/java-client-rocklet rr=transactions/rust-client-rocklet
   local wd ns_port br_port t0 ok
-  if group_selected "$cj" "$cr"; then
+  if group_selected "$cj" "$cr" "$dj"; then
     wd="$WORK/transactions-java"; ns_port=$((PORT_BASE + 61)); br_port=$((PORT_BASE + 66)); t0=$SECONDS
     mkdir -p "$wd"; SERVER_DIRS+=("$wd")
     echo "== transactions/*-java-broker: Java namesrv :$ns_port + Java broker :$br_port (${TX_PROPS[*]})"
@@ -650,14 +673,15 @@ group_transactions() {
     if (( ok )); then
       tx_cell "$cj" java "127.0.0.1:$ns_port" "$wd"
       tx_cell "$cr" rust "127.0.0.1:$ns_port" "$wd"
+      delay_cell "$dj" "127.0.0.1:$ns_port" "$wd"
     else
-      for c in "$cj" "$cr"; do selected "$c" && record "$c" FAIL "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0)); done
+      for c in "$cj" "$cr" "$dj"; do selected "$c" && record "$c" FAIL "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0)); done
     fi
     rmq_stop "$wd" >/dev/null
   fi
-  if group_selected "$rj" "$rr"; then
+  if group_selected "$rj" "$rr" "$dr"; then
     if [[ ! -x "$ROCKLET_BIN" ]]; then
-      for c in "$rj" "$rr"; do selected "$c" && record "$c" SKIP "rocklet binary missing ($ROCKLET_BIN)" 0; done
+      for c in "$rj" "$rr" "$dr"; do selected "$c" && record "$c" SKIP "rocklet binary missing ($ROCKLET_BIN)" 0; done
       return 0
     fi
     wd="$WORK/transactions-rocklet"; ns_port=$((PORT_BASE + 86)); br_port=$((PORT_BASE + 91)); t0=$SECONDS
@@ -670,8 +694,9 @@ group_transactions() {
        python3 "$HERE/probe.py" wait-broker "127.0.0.1:$ns_port" --timeout-sec 30; then
       tx_cell "$rj" java "127.0.0.1:$ns_port" "$wd"
       tx_cell "$rr" rust "127.0.0.1:$ns_port" "$wd"
+      delay_cell "$dr" "127.0.0.1:$ns_port" "$wd"
     else
-      for c in "$rj" "$rr"; do selected "$c" && record "$c" FAIL "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); done
+      for c in "$rj" "$rr" "$dr"; do selected "$c" && record "$c" FAIL "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); done
     fi
     stop_rocklet "$wd" rocklet
   fi

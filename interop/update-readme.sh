@@ -110,6 +110,7 @@ rows.append(("benchmark throughput ≥ ¼ of the Java broker's ⁶", ["n/a", sta
 TX = {"java-java": "java-client-java-broker", "java-rocklet": "java-client-rocklet",
       "rust-java": "rust-client-java-broker", "rust-rocklet": "rust-client-rocklet"}
 rows.append(("transactions ⁸", per_col(lambda ps, k: status([f"transactions/{TX[ps[0]]}"]))))
+rows.append(("delay levels, consumer retry ⁹", per_col(lambda ps, k: status([f"delay/{TX[ps[0]]}"]) if k == "java" else "n/a")))
 
 
 def fmt(s):
@@ -167,6 +168,11 @@ L.append("8. `TransactionMQProducer` (Java: `Transactions`, the real 4.9.3 class
          " (CHECK_TRANSACTION_STATE) to commit and to rollback, the check carries the real topic and body, decided"
          " transactions are not checked. Java also sends one with a delay level (4.9.3 clears it); Rocklet's Rust"
          " client refuses that, so the Rust cells do not try it.")
+L.append("9. `Delay` (the 4.9.3 producer and push consumer) against the same brokers with messageDelayLevel"
+         " `1s 1s 2s ...`: a level-1 message is stored on its topic at least 1 s after it was born, with DELAY,"
+         " REAL_TOPIC, REAL_QID, keys, tags and msgId as sent; a message answered RECONSUME_LATER comes back"
+         " through %RETRY% after level 3 (2 s) with reconsumeTimes 1 and DELAY=3. The Rust client's delay level"
+         " is covered by `cargo test` (`tests/producer.rs`) against Rocklet.")
 L.append("")
 L.append("## Cells")
 L.append("")

@@ -550,3 +550,38 @@ async fn admin_operations() {
     p.shutdown().await;
     c.shutdown().await;
 }
+
+/// The Rust producer's delay level end to end: the message is not readable at once, and reaches
+/// its topic after level 1 (1 s by default) with the msgId the send returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_send_arrives_after_level_one() {
+    let c = EmbeddedCluster::start().await.unwrap();
+    let p = DefaultMQProducer::new(cfg("delay", &c.namesrv_addr()));
+    p.start().await.unwrap();
+    let t = "DelayedTopic";
+    p.send(Message::new(t, "plain")).await.unwrap();
+    let mut m = Message::new(t, "later");
+    m.set_delay_time_level(1);
+    let sent = Instant::now();
+    let r = p.send(m).await.unwrap();
+    assert_eq!(r.send_status, SendStatus::SEND_OK);
+    assert!(
+        !read_all(&p, t).await.contains_key(&r.msg_id),
+        "delivered at once"
+    );
+    let got = loop {
+        let all = read_all(&p, t).await;
+        if all.contains_key(&r.msg_id) || sent.elapsed() > Duration::from_secs(10) {
+            break all;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(got.get(&r.msg_id).map(Vec::as_slice), Some(&b"later"[..]));
+    assert!(
+        sent.elapsed() >= Duration::from_millis(900),
+        "arrived after {:?}",
+        sent.elapsed()
+    );
+    p.shutdown().await;
+    c.shutdown().await;
+}

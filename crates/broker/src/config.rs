@@ -1,6 +1,7 @@
 //! Broker configuration: `BrokerConfig` + `MessageStoreConfig` under the property names RocketMQ
 //! users know, read from a Java-style properties file and overridable by the caller.
 
+use rocklet_store::schedule::DelayLevels;
 use rocklet_store::{FlushDiskType, StoreConfig};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -43,6 +44,9 @@ pub struct BrokerConfig {
     pub flush_interval_commit_log: u64,
     /// `syncFlushTimeout` ms, default 5000.
     pub sync_flush_timeout: u64,
+    /// `messageDelayLevel`: the delay of each level, default
+    /// `1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h`.
+    pub delay_levels: DelayLevels,
     /// `registerNameServerPeriod` ms, default 30000.
     pub register_name_server_period: u64,
     /// `registerBrokerTimeoutMills`, default 6000.
@@ -90,6 +94,7 @@ impl Default for BrokerConfig {
             max_message_size: 4 * 1024 * 1024,
             flush_interval_commit_log: 500,
             sync_flush_timeout: 5000,
+            delay_levels: DelayLevels::default(),
             register_name_server_period: 30_000,
             register_broker_timeout_mills: 6000,
             long_polling_enable: true,
@@ -202,6 +207,9 @@ impl BrokerConfig {
                 "maxMessageSize" => self.max_message_size = num(k, v)?,
                 "flushIntervalCommitLog" => self.flush_interval_commit_log = num(k, v)?,
                 "syncFlushTimeout" => self.sync_flush_timeout = num(k, v)?,
+                "messageDelayLevel" => {
+                    self.delay_levels = DelayLevels::parse(v).map_err(|e| invalid(k, v, e))?
+                }
                 "registerNameServerPeriod" => self.register_name_server_period = num(k, v)?,
                 "registerBrokerTimeoutMills" => self.register_broker_timeout_mills = num(k, v)?,
                 "longPollingEnable" => self.long_polling_enable = boolean(k, v)?,
@@ -263,6 +271,7 @@ impl BrokerConfig {
             max_message_size: self.max_message_size,
             store_host,
             max_transfer_count_on_message: self.max_transfer_count.max(1) as usize,
+            delay_levels: self.delay_levels.clone(),
             ..StoreConfig::default()
         }
     }

@@ -8,6 +8,7 @@ mod group_commit;
 pub mod offsets;
 mod processor;
 mod register;
+mod schedule;
 pub mod topic;
 pub mod transaction;
 
@@ -53,6 +54,8 @@ pub(crate) struct BrokerInner {
     pub register_now: Notify,
     pub started: Instant,
     pub transactions: transaction::Transactions,
+    /// Delivery progress of each delay level.
+    pub delay_offsets: schedule::DelayOffsets,
 }
 
 /// A running broker.
@@ -99,6 +102,7 @@ impl Broker {
             register_now: Notify::new(),
             started: Instant::now(),
             transactions: Default::default(),
+            delay_offsets: schedule::DelayOffsets::load(&cfg.store_path_root_dir),
             store,
             cfg,
         };
@@ -117,6 +121,10 @@ impl Broker {
             rx.clone(),
         )));
         tasks.push(tokio::spawn(transaction::check_loop(
+            inner.clone(),
+            rx.clone(),
+        )));
+        tasks.push(tokio::spawn(schedule::deliver_loop(
             inner.clone(),
             rx.clone(),
         )));

@@ -238,6 +238,17 @@ impl BrokerProcessor {
                 .get(property::TRANSACTION_PREPARED)
                 .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let reconsume_times = h.reconsume_times.unwrap_or(0);
+        // Java `CommitLog.asyncPutMessages`: a batch cannot carry a delay level.
+        if is_batch && rocklet_store::schedule::delay_level(&props).map_or(true, |l| l > 0) {
+            return (
+                fail(
+                    req,
+                    ResponseCode::MESSAGE_ILLEGAL,
+                    "a batch message cannot have a delay level (DELAY property)",
+                ),
+                None,
+            );
+        }
         let result = if is_batch {
             let items = match decode_batch(req.body_bytes()) {
                 Ok(i) if !i.is_empty() => i,
@@ -314,6 +325,10 @@ impl BrokerProcessor {
             let mut m = m;
             if half {
                 crate::transaction::to_half(&self.b, &mut m);
+            } else if let Err(why) =
+                rocklet_store::schedule::redirect_delayed(&mut m, &self.b.cfg.delay_levels)
+            {
+                return (fail(req, ResponseCode::MESSAGE_ILLEGAL, why), None);
             }
             self.b.store.put_message_nowait(m)
         };
@@ -698,7 +713,8 @@ impl BrokerProcessor {
         let (m, _) = MessageExt::decode(&rec)?;
         let max = h.max_reconsume_times.unwrap_or(16);
         let reconsume = m.reconsume_times + 1;
-        let (topic, queues, p) = if reconsume > max || h.delay_level < 0 {
+        let dlq = reconsume > max || h.delay_level < 0;
+        let (topic, queues, p) = if dlq {
             (
                 format!("{DLQ_GROUP_TOPIC_PREFIX}{}", h.group),
                 1,
@@ -725,7 +741,16 @@ impl BrokerProcessor {
                 h.origin_msg_id.clone().unwrap_or_else(|| m.msg_id()),
             );
         }
-        let put = PutMessage {
+        if !dlq {
+            // Java: level 0 means "3 + reconsumeTimes"; the retry waits in SCHEDULE_TOPIC_XXXX.
+            let level = if h.delay_level == 0 {
+                3 + m.reconsume_times
+            } else {
+                h.delay_level
+            };
+            props.insert(property::DELAY_TIME_LEVEL, level.to_string());
+        }
+        let mut put = PutMessage {
             topic,
             queue_id: 0,
             flag: m.flag,
@@ -737,6 +762,11 @@ impl BrokerProcessor {
             reconsume_times: reconsume,
             prepared_transaction_offset: 0,
         };
+        if let Err(why) =
+            rocklet_store::schedule::redirect_delayed(&mut put, &self.b.cfg.delay_levels)
+        {
+            return Ok(fail(req, ResponseCode::MESSAGE_ILLEGAL, why));
+        }
         Ok(match self.b.store.put_message(put).await {
             Ok(_) => ok(req),
             Err(e) => fail(req, store_error_code(&e), e.to_string()),

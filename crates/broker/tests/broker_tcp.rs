@@ -941,6 +941,157 @@ async fn sync_flush_answers_wait_for_the_group_commit() {
     e.broker.shutdown().await;
 }
 
+fn props_with(pairs: &[(&str, &str)]) -> String {
+    let mut p = Properties::default();
+    for (k, v) in pairs {
+        p.insert(*k, *v);
+    }
+    p.encode()
+}
+
+/// Pull `topic`/`queue_id` from 0 until it holds `n` messages (or `within` passes).
+async fn pull_until(
+    e: &Env,
+    topic: &str,
+    queue_id: i32,
+    n: usize,
+    within: Duration,
+) -> Vec<MessageExt> {
+    let deadline = Instant::now() + within;
+    loop {
+        let (_, msgs) = pull(e, &pull_header(topic, queue_id, 0, "*")).await;
+        if msgs.len() >= n || Instant::now() >= deadline {
+            return msgs;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Delay levels (Java `ScheduleMessageService`): a message with `DELAY` waits in
+/// SCHEDULE_TOPIC_XXXX and reaches its topic and queue after its level's delay, with Java's
+/// properties; levels above the maximum use the maximum; bad levels and delayed batches are
+/// refused; a pending delay survives a restart, its progress is in config/delayOffset.json.
+#[tokio::test]
+async fn delayed_messages_arrive_after_their_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.delay_levels = rocklet_store::schedule::DelayLevels::parse("1s 2s 1s").unwrap();
+    let e = start(cfg.clone()).await;
+    let sent_at = now_ms();
+    let delayed = |level: &str, body: &[u8]| {
+        RemotingCommand::request(
+            RequestCode::SEND_MESSAGE,
+            &send_header(
+                "DelayTopic",
+                1,
+                props_with(&[("TAGS", "t"), ("DELAY", level)]),
+            ),
+        )
+        .with_body(body.to_vec())
+    };
+    send_ok(&e, delayed("1", b"d1")).await;
+    send_ok(&e, delayed("9", b"d9")).await; // clamped to level 3
+    send_ok(&e, send_v1("DelayTopic", 1, "t", b"plain")).await;
+    let now = pull_until(&e, "DelayTopic", 1, 1, Duration::ZERO).await;
+    assert_eq!(now.len(), 1, "only the plain message is there at once");
+    assert_eq!(now[0].body().unwrap(), &b"plain"[..]);
+
+    let all = pull_until(&e, "DelayTopic", 1, 3, T).await;
+    assert_eq!(all.len(), 3, "delayed messages did not arrive");
+    for (m, body, level) in [(&all[1], &b"d1"[..], "1"), (&all[2], &b"d9"[..], "3")] {
+        assert_eq!(m.body().unwrap(), body);
+        assert_eq!(m.topic, "DelayTopic");
+        assert_eq!(m.queue_id, 1);
+        assert!(m.store_timestamp >= sent_at + 1000, "delivered too early");
+        assert_eq!(m.properties.get("DELAY"), Some(level));
+        assert_eq!(m.properties.get("REAL_TOPIC"), Some("DelayTopic"));
+        assert_eq!(m.properties.get("REAL_QID"), Some("1"));
+        assert_eq!(m.tags(), Some("t"));
+    }
+
+    for bad in ["x", "1.5"] {
+        let r = e.call(delayed(bad, b"bad")).await;
+        assert_eq!(
+            r.code,
+            ResponseCode::MESSAGE_ILLEGAL.as_i32(),
+            "DELAY={bad}"
+        );
+        assert!(r.remark.unwrap_or_default().contains("DELAY"));
+    }
+    let mut bh = send_header("DelayTopic", 0, props_with(&[("DELAY", "1")]));
+    bh.batch = Some(true);
+    let mut batch_body = BytesMut::new();
+    encode_batch_item(&mut batch_body, 0, b"b", "");
+    let r = e
+        .call(
+            RemotingCommand::request(RequestCode::SEND_BATCH_MESSAGE, &bh)
+                .with_body(batch_body.to_vec()),
+        )
+        .await;
+    assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
+
+    // A level-2 (2 s) message pending across a restart.
+    send_ok(&e, delayed("2", b"after-restart")).await;
+    e.broker.shutdown().await;
+    let offsets = std::fs::read_to_string(dir.path().join("config/delayOffset.json")).unwrap();
+    assert!(offsets.contains("offsetTable"), "{offsets}");
+    let e = start(cfg).await;
+    let all = pull_until(&e, "DelayTopic", 1, 4, T).await;
+    assert_eq!(all.len(), 4, "the pending delayed message was lost");
+    assert_eq!(all[3].body().unwrap(), &b"after-restart"[..]);
+    // Delivered once: nothing is replayed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        pull_until(&e, "DelayTopic", 1, 5, Duration::ZERO)
+            .await
+            .len(),
+        4
+    );
+    e.broker.shutdown().await;
+}
+
+/// CONSUMER_SEND_MSG_BACK with delay level 0 retries after level 3 + reconsumeTimes (Java),
+/// in %RETRY%group, not at once.
+#[tokio::test]
+async fn send_back_retries_after_the_delay_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.delay_levels = rocklet_store::schedule::DelayLevels::parse("1s 1s 1s 1s").unwrap();
+    let e = start(cfg).await;
+    send_ok(&e, send_v1("BackTopic", 0, "", b"again")).await;
+    let (_, msgs) = pull(&e, &pull_header("BackTopic", 0, 0, "*")).await;
+    let back = ConsumerSendMsgBackRequestHeader {
+        offset: msgs[0].commit_log_offset,
+        group: "cg".into(),
+        delay_level: 0,
+        origin_msg_id: Some(msgs[0].msg_id()),
+        origin_topic: Some("BackTopic".into()),
+        unit_mode: Some(false),
+        max_reconsume_times: Some(16),
+    };
+    let sent_at = now_ms();
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::CONSUMER_SEND_MSG_BACK,
+            &back,
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    assert!(pull_until(&e, "%RETRY%cg", 0, 1, Duration::ZERO)
+        .await
+        .is_empty());
+    let retried = pull_until(&e, "%RETRY%cg", 0, 1, T).await;
+    assert_eq!(retried.len(), 1, "the retry never arrived");
+    let m = &retried[0];
+    assert!(m.store_timestamp >= sent_at + 1000, "retried too early");
+    assert_eq!(m.body().unwrap(), &b"again"[..]);
+    assert_eq!(m.reconsume_times, 1);
+    assert_eq!(m.properties.get("DELAY"), Some("3"));
+    assert_eq!(m.properties.get("RETRY_TOPIC"), Some("BackTopic"));
+    assert_eq!(m.properties.get("REAL_TOPIC"), Some("%RETRY%cg"));
+    e.broker.shutdown().await;
+}
+
 #[tokio::test]
 async fn broker_registers_with_namesrv_and_unregisters_on_shutdown() {
     let ns = rocklet_namesrv::Namesrv::start(rocklet_namesrv::NamesrvConfig {

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::schedule::DelayLevels;
+
 /// Java `FlushDiskType` (`ASYNC_FLUSH` / `SYNC_FLUSH`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FlushDiskType {
@@ -36,6 +38,9 @@ pub struct StoreConfig {
     pub max_transfer_count_on_message: usize,
     /// The broker's address, written into every record (storeHost).
     pub store_host: SocketAddr,
+    /// `messageDelayLevel`: delay of each level, for the tagsCode (delivery time) of
+    /// `SCHEDULE_TOPIC_XXXX` entries.
+    pub delay_levels: DelayLevels,
 }
 
 impl Default for StoreConfig {
@@ -52,6 +57,7 @@ impl Default for StoreConfig {
             max_transfer_bytes_on_message: 256 * 1024,
             max_transfer_count_on_message: 32,
             store_host: SocketAddr::from(([127, 0, 0, 1], 10911)),
+            delay_levels: DelayLevels::default(),
         }
     }
 }

@@ -34,6 +34,7 @@ pub mod layout;
 mod mapped_file;
 pub mod properties;
 pub mod record;
+pub mod schedule;
 pub mod search;
 mod store;
 

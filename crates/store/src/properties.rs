@@ -9,6 +9,12 @@ pub const KEYS: &str = "KEYS";
 pub const UNIQ_KEY: &str = "UNIQ_KEY";
 /// `MessageConst.PROPERTY_WAIT_STORE_MSG_OK`.
 pub const WAIT: &str = "WAIT";
+/// `MessageConst.PROPERTY_DELAY_TIME_LEVEL`.
+pub const DELAY: &str = "DELAY";
+/// `MessageConst.PROPERTY_REAL_TOPIC`.
+pub const REAL_TOPIC: &str = "REAL_TOPIC";
+/// `MessageConst.PROPERTY_REAL_QUEUE_ID`.
+pub const REAL_QID: &str = "REAL_QID";
 /// `MessageConst.KEY_SEPARATOR`.
 pub const KEY_SEPARATOR: char = ' ';
 pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
@@ -36,6 +42,22 @@ pub fn get<'a>(props: &'a str, name: &str) -> Option<&'a str> {
         .filter(|(k, _)| *k == name)
         .map(|(_, v)| v)
         .last()
+}
+
+/// `props` with `name` set to `value`: every earlier occurrence is dropped and the pair is
+/// appended (Java puts into its map and re-encodes; the order of pairs carries no meaning).
+pub fn set(props: &str, name: &str, value: &str) -> String {
+    let mut out = String::with_capacity(props.len() + name.len() + value.len() + 2);
+    for (k, v) in iter(props).filter(|(k, _)| *k != name) {
+        out.push_str(k);
+        out.push(NAME_VALUE_SEPARATOR);
+        out.push_str(v);
+        out.push(PROPERTY_SEPARATOR);
+    }
+    out.push_str(name);
+    out.push(NAME_VALUE_SEPARATOR);
+    out.push_str(value);
+    out
 }
 
 /// Java `String.hashCode()` (over UTF-16 code units), widened to i64 like
@@ -87,6 +109,13 @@ pub fn has_index_key(props: &str, key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_replaces_or_appends() {
+        assert_eq!(set("", "A", "1"), "A\u{1}1");
+        assert_eq!(set("A\u{1}1\u{2}B\u{1}2", "A", "3"), "B\u{1}2\u{2}A\u{1}3");
+        assert_eq!(get(&set("A\u{1}1\u{2}", "B", "x"), "A"), Some("1"));
+    }
 
     #[test]
     fn java_hash() {

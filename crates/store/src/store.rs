@@ -23,6 +23,7 @@ use crate::layout::{self, Fit};
 use crate::mapped_file::{bytes_of, MappedFile, MappedFileQueue};
 use crate::properties;
 use crate::record::{self, Peek, RecordRef};
+use crate::schedule;
 
 /// A message to append (Java `MessageExtBrokerInner`, minus what the store computes).
 #[derive(Debug, Clone)]
@@ -39,6 +40,23 @@ pub struct PutMessage {
     pub born_host: SocketAddr,
     pub reconsume_times: i32,
     pub prepared_transaction_offset: i64,
+}
+
+impl Default for PutMessage {
+    fn default() -> Self {
+        PutMessage {
+            topic: String::new(),
+            queue_id: 0,
+            flag: 0,
+            body: Bytes::new(),
+            properties: String::new(),
+            sys_flag: 0,
+            born_timestamp: 0,
+            born_host: SocketAddr::from(([0, 0, 0, 0], 0)),
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        }
+    }
 }
 
 /// Outcome of a successful append.
@@ -113,6 +131,9 @@ struct Prep {
     sys_flag: i32,
     crc: i32,
     tags_code: i64,
+    /// `SCHEDULE_TOPIC_XXXX` records: the level's delay; the tagsCode is then the delivery
+    /// time (store time + delay).
+    delay_ms: Option<i64>,
     dispatch: bool,
 }
 
@@ -235,6 +256,12 @@ impl Inner {
             sys_flag,
             crc: record::body_crc(&m.body),
             tags_code: properties::tags_code(&m.properties),
+            delay_ms: schedule::deliver_tags_code(
+                &m.topic,
+                &m.properties,
+                0,
+                &self.cfg.delay_levels,
+            ),
             dispatch: tt == record::TRANSACTION_NOT_TYPE || tt == record::TRANSACTION_COMMIT_TYPE,
         })
     }
@@ -333,7 +360,7 @@ impl Inner {
                         CqEntry {
                             commit_log_offset: base + off,
                             size: p.len as i32,
-                            tags_code: p.tags_code,
+                            tags_code: p.delay_ms.map_or(p.tags_code, |d| store_ts + d),
                         },
                     );
                     qo += 1;
@@ -1118,7 +1145,13 @@ fn dispatch_recovered(
         let entry = CqEntry {
             commit_log_offset: phy as i64,
             size: len as i32,
-            tags_code: properties::tags_code(r.properties),
+            tags_code: schedule::deliver_tags_code(
+                r.topic,
+                r.properties,
+                r.store_timestamp,
+                &inner.cfg.delay_levels,
+            )
+            .unwrap_or_else(|| properties::tags_code(r.properties)),
         };
         let io = |e| StoreError::io(inner.cq_dir(r.topic, r.queue_id), e);
         if qo >= cq.min_offset() {

@@ -154,4 +154,29 @@ final class Common {
         }
         return sb.toString().replace('\n', ' ');
     }
+
+    /** "PASS prefix/name" / "FAIL prefix/name: why" lines and a failure count. */
+    static final class Checks {
+        private final String prefix;
+        private int failures = 0;
+
+        Checks(String prefix) {
+            this.prefix = prefix;
+        }
+
+        void result(String name, boolean ok, String why) {
+            if (ok) {
+                System.out.println("PASS " + prefix + "/" + name);
+            } else {
+                failures++;
+                System.out.println("FAIL " + prefix + "/" + name + ": " + why);
+            }
+            System.out.flush();
+        }
+
+        /** Exit 0 when every check passed, 1 otherwise. */
+        void exit() {
+            System.exit(failures == 0 ? 0 : 1);
+        }
+    }
 }

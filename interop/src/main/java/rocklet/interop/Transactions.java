@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Transactions {
     static final String USAGE = "Transactions -n NAMESRV_ADDR -t TOPIC [--wait-ms 20000]";
 
-    private static int failures = 0;
+    private static final Common.Checks CHECKS = new Common.Checks("tx");
 
     /** Outcome per body: what executeLocalTransaction and checkLocalTransaction answer. */
     static final class Listener implements TransactionListener {
@@ -62,13 +62,7 @@ public final class Transactions {
     }
 
     static void result(String name, boolean ok, String why) {
-        if (ok) {
-            System.out.println("PASS tx/" + name);
-        } else {
-            failures++;
-            System.out.println("FAIL tx/" + name + ": " + why);
-        }
-        System.out.flush();
+        CHECKS.result(name, ok, why);
     }
 
     /** Bodies of every message of TOPIC, pulled from offset 0 of each queue. */
@@ -159,6 +153,6 @@ public final class Transactions {
             c.shutdown();
             p.shutdown();
         }
-        System.exit(failures == 0 ? 0 : 1);
+        CHECKS.exit();
     }
 }
