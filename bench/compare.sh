@@ -5,6 +5,7 @@
 #   (c) Java benchmark producer -> Rocklet name server + broker   (the broker alone)
 #   (d) rocklet bench           -> Rocklet name server + broker
 #   (e) rocklet bench           -> null server (canned SEND_OK; the ceiling)
+#   (e-java) Java benchmark producer -> null server (the Java client's own ceiling here)
 #   (d-sync) as (d) with flushDiskType=SYNC_FLUSH
 # plus broker RSS idle and under load, broker CPU seconds per million messages, and start-up
 # time. Rounds alternate between the systems; medians are reported. Results: bench/RESULTS.md.
@@ -45,6 +46,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() { local d=$(( $(now_ms) + 30000 )); until port_open "$1"; do (( $(now_ms) < d )) || return 1; sleep 0.002; done; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+anon_kib() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" | tee -a "$OUT/raw.tsv"; }  # metric cell size value
 
@@ -83,6 +85,7 @@ run_cell() { # CELL NS SIZE LOADFN BROKER_PID
     python3 -c "import sys; t,n=float(sys.argv[1]),float(sys.argv[2]); print(f'{t/100/max(n,1)*1e6:.2f}')" \
       "$(( c1 - c0 ))" "$(python3 -c "print(float('$tps')*$DURATION)")" | { read -r v; record cpu_s_per_m "$cell" "$size" "$v"; }
     record rss_load_mib "$cell" "$size" "$(( $(hwm_kib "$pid") / 1024 ))"
+    record rss_anon_mib "$cell" "$size" "$(( $(anon_kib "$pid") / 1024 ))"
   fi
 }
 
@@ -136,7 +139,10 @@ null_round() {
   local p=49876
   "$BIN" bench null-server --port "$p" >/dev/null 2>&1 & PIDS+=($!); local pid=$!
   wait_port "$p"
-  for s in $SIZES; do run_cell e "127.0.0.1:$p" "$s" rocklet_load; done
+  for s in $SIZES; do
+    run_cell e "127.0.0.1:$p" "$s" rocklet_load
+    run_cell e-java "127.0.0.1:$p" "$s" java_load
+  done
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 

@@ -69,6 +69,23 @@ pub struct ProduceArgs {
     /// Producer group.
     #[arg(long = "group", default_value = "benchmark_producer")]
     pub group: String,
+    /// Threads of the benchmark's own async runtime. Default: half the cores (at least one)
+    /// against an external cluster, so the load generator leaves the rest of the machine to
+    /// the servers it measures; all cores for the embedded cluster.
+    #[arg(long = "runtime-threads")]
+    pub runtime_threads: Option<usize>,
+}
+
+impl ProduceArgs {
+    /// Worker threads for the runtime that runs this benchmark.
+    pub fn worker_threads(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        match (self.runtime_threads, &self.namesrv) {
+            (Some(n), _) => n.max(1),
+            (None, Some(_)) => (cores / 2).max(1),
+            (None, None) => cores,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -104,6 +121,7 @@ struct Summary {
     topic: String,
     size: usize,
     concurrency: usize,
+    runtime_threads: usize,
     batch: usize,
     seconds: f64,
     sent_ok: u64,
@@ -287,6 +305,7 @@ pub async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
         topic: a.topic.clone(),
         size: a.size,
         concurrency: a.concurrency,
+        runtime_threads: a.worker_threads(),
         batch: a.batch,
         seconds: secs,
         sent_ok: ok,
@@ -300,8 +319,8 @@ pub async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
         failures,
     };
     println!(
-        "\nmode {:?}, {} B x {} senders, {:.1} s: {} sent, {} failed\nTPS {:.0}   RT ms: avg {:.3}  p50 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-        s.mode, s.size, s.concurrency, s.seconds, s.sent_ok, s.failed, s.tps, s.rt_avg_ms, s.rt_p50_ms, s.rt_p99_ms, s.rt_p999_ms, s.rt_max_ms
+        "\nmode {:?}, {} B x {} senders ({} runtime threads), {:.1} s: {} sent, {} failed\nTPS {:.0}   RT ms: avg {:.3}  p50 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+        s.mode, s.size, s.concurrency, s.runtime_threads, s.seconds, s.sent_ok, s.failed, s.tps, s.rt_avg_ms, s.rt_p50_ms, s.rt_p99_ms, s.rt_p999_ms, s.rt_max_ms
     );
     if !s.failures.is_empty() {
         println!("failures by kind: {:?}", s.failures);

@@ -76,9 +76,11 @@ fn main() -> anyhow::Result<()> {
             | Cmd::Bench(bench::BenchCmd::NullServer(_))
     );
     init_tracing(if server { "info" } else { "warn" });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Cmd::Bench(bench::BenchCmd::Produce(a)) = &cli.cmd {
+        rt.worker_threads(a.worker_threads());
+    }
+    let rt = rt.enable_all().build()?;
     rt.block_on(async move {
         match cli.cmd {
             Cmd::Serve(a) => cli_serve::serve(a).await,
