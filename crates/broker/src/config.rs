@@ -47,6 +47,9 @@ pub struct BrokerConfig {
     /// `messageDelayLevel`: the delay of each level, default
     /// `1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h`.
     pub delay_levels: DelayLevels,
+    /// How long an orderly consumer's queue lock lasts without renewal, ms (Java system property
+    /// `rocketmq.broker.rebalance.lockMaxLiveTime`, accepted here as a broker property), 60000.
+    pub rebalance_lock_max_live_time: u64,
     /// `registerNameServerPeriod` ms, default 30000.
     pub register_name_server_period: u64,
     /// `registerBrokerTimeoutMills`, default 6000.
@@ -95,6 +98,7 @@ impl Default for BrokerConfig {
             flush_interval_commit_log: 500,
             sync_flush_timeout: 5000,
             delay_levels: DelayLevels::default(),
+            rebalance_lock_max_live_time: 60_000,
             register_name_server_period: 30_000,
             register_broker_timeout_mills: 6000,
             long_polling_enable: true,
@@ -207,6 +211,9 @@ impl BrokerConfig {
                 "maxMessageSize" => self.max_message_size = num(k, v)?,
                 "flushIntervalCommitLog" => self.flush_interval_commit_log = num(k, v)?,
                 "syncFlushTimeout" => self.sync_flush_timeout = num(k, v)?,
+                "rocketmq.broker.rebalance.lockMaxLiveTime" => {
+                    self.rebalance_lock_max_live_time = num(k, v)?
+                }
                 "messageDelayLevel" => {
                     self.delay_levels = DelayLevels::parse(v).map_err(|e| invalid(k, v, e))?
                 }

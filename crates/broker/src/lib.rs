@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod config;
 mod group_commit;
+pub mod locks;
 pub mod offsets;
 mod processor;
 mod register;
@@ -56,6 +57,8 @@ pub(crate) struct BrokerInner {
     pub transactions: transaction::Transactions,
     /// Delivery progress of each delay level.
     pub delay_offsets: schedule::DelayOffsets,
+    /// Orderly consumers' queue locks.
+    pub locks: locks::RebalanceLocks,
 }
 
 /// A running broker.
@@ -103,6 +106,9 @@ impl Broker {
             started: Instant::now(),
             transactions: Default::default(),
             delay_offsets: schedule::DelayOffsets::load(&cfg.store_path_root_dir),
+            locks: locks::RebalanceLocks::new(Duration::from_millis(
+                cfg.rebalance_lock_max_live_time,
+            )),
             store,
             cfg,
         };

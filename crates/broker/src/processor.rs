@@ -6,9 +6,7 @@ use rocklet_protocol::body::{
     LockBatchResponseBody, TopicConfig,
 };
 use rocklet_protocol::header::*;
-use rocklet_protocol::message::{
-    decode_batch, java_string_hash, property, sys_flag, MessageExt, Properties,
-};
+use rocklet_protocol::message::{decode_batch, java_string_hash, property, sys_flag, MessageExt};
 use rocklet_protocol::route::perm;
 use rocklet_protocol::{ProtocolError, RemotingCommand, RequestCode, ResponseCode};
 use rocklet_remoting::{not_supported, ConnCtx, Processor};
@@ -47,6 +45,14 @@ pub const HANDLED_CODES: &[RequestCode] = &[
     RequestCode::QUERY_MESSAGE,
     RequestCode::END_TRANSACTION,
 ];
+
+/// The group and client of a lock / unlock body, both required.
+fn lock_owner(body: &LockBatchRequestBody) -> Result<(&str, &str), &'static str> {
+    match (body.consumer_group.as_deref(), body.client_id.as_deref()) {
+        (Some(g), Some(c)) if !g.is_empty() && !c.is_empty() => Ok((g, c)),
+        _ => Err("lock body needs consumerGroup and clientId"),
+    }
+}
 
 /// `PullSysFlag` bits.
 const FLAG_COMMIT_OFFSET: i32 = 0x1;
@@ -137,7 +143,7 @@ impl BrokerProcessor {
             RequestCode::QUERY_CONSUMER_OFFSET => self.query_consumer_offset(req),
             RequestCode::UPDATE_CONSUMER_OFFSET => self.update_consumer_offset(req),
             RequestCode::LOCK_BATCH_MQ => self.lock_batch(req),
-            RequestCode::UNLOCK_BATCH_MQ => Ok(ok(req)),
+            RequestCode::UNLOCK_BATCH_MQ => self.unlock_batch(req),
             RequestCode::UPDATE_AND_CREATE_TOPIC => self.create_topic(req),
             RequestCode::DELETE_TOPIC_IN_BROKER => req.header::<TopicRequestHeader>().map(|h| {
                 self.b.topics.delete(&h.topic);
@@ -202,7 +208,7 @@ impl BrokerProcessor {
                 .header::<SendMessageRequestHeaderV2>()
                 .map(SendMessageRequestHeaderV2::into_v1),
         };
-        let h = match header {
+        let mut h = match header {
             Ok(h) => h,
             Err(e) => {
                 return (
@@ -231,11 +237,10 @@ impl BrokerProcessor {
             sys |= sys_flag::STOREHOST_V6;
         }
         let is_batch = code == RequestCode::SEND_BATCH_MESSAGE || h.batch == Some(true);
-        let props = h.properties.clone().unwrap_or_default();
+        let props = h.properties.take().unwrap_or_default();
         // `Boolean.parseBoolean(TRAN_MSG)`: a half message goes to the half topic.
         let half = !is_batch
-            && Properties::decode(&props)
-                .get(property::TRANSACTION_PREPARED)
+            && rocklet_store::properties::get(&props, property::TRANSACTION_PREPARED)
                 .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let reconsume_times = h.reconsume_times.unwrap_or(0);
         // Java `CommitLog.asyncPutMessages`: a batch cannot carry a delay level.
@@ -311,7 +316,7 @@ impl BrokerProcessor {
                 p.push_str(&self.b.cluster_prop);
             }
             let m = PutMessage {
-                topic: h.topic.clone(),
+                topic: std::mem::take(&mut h.topic),
                 queue_id,
                 flag: h.flag,
                 body: req.body.clone().unwrap_or_default(),
@@ -691,16 +696,34 @@ impl BrokerProcessor {
         Ok(ok(req))
     }
 
+    /// LOCK_BATCH_MQ (Java `lockBatchMQ`): the queues granted to the asking client; a queue
+    /// another live client of the group holds is left out.
     fn lock_batch(&self, req: &RemotingCommand) -> Res {
-        // Rocklet has no slaves: every queue asked for is granted to the asking client.
         let body: LockBatchRequestBody = decode_json(req.body_bytes())?;
+        let (group, client) = match lock_owner(&body) {
+            Ok(x) => x,
+            Err(why) => return Ok(fail(req, ResponseCode::SYSTEM_ERROR, why)),
+        };
+        let granted = self.b.locks.try_lock_batch(group, &body.mq_set, client);
         Ok(ok(req).with_body(encode_json(&LockBatchResponseBody {
-            lock_ok_m_q_set: body.mq_set,
+            lock_ok_m_q_set: granted,
         })))
     }
 
-    /// CONSUMER_SEND_MSG_BACK: a consumer failed a message; put it to the group's retry topic, or
-    /// its DLQ after `maxReconsumeTimes`. (Delay levels are not scheduled: it is redelivered at once.)
+    /// UNLOCK_BATCH_MQ (Java `unlockBatchMQ`): releases the asking client's locks.
+    fn unlock_batch(&self, req: &RemotingCommand) -> Res {
+        let body: LockBatchRequestBody = decode_json(req.body_bytes())?;
+        let (group, client) = match lock_owner(&body) {
+            Ok(x) => x,
+            Err(why) => return Ok(fail(req, ResponseCode::SYSTEM_ERROR, why)),
+        };
+        self.b.locks.unlock_batch(group, &body.mq_set, client);
+        Ok(ok(req))
+    }
+
+    /// CONSUMER_SEND_MSG_BACK: a consumer failed a message; put it to the group's retry topic
+    /// after its delay level (level 0: 3 + reconsumeTimes), or to its DLQ after
+    /// `maxReconsumeTimes`.
     async fn send_msg_back(&self, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
         let h: ConsumerSendMsgBackRequestHeader = req.header()?;
         let Some(rec) = self.b.store.look_message_by_offset(h.offset) else {

@@ -114,30 +114,17 @@ impl Transactions {
     pub(crate) fn load(b: &BrokerInner) -> Self {
         let t = Transactions::default();
         let max = b.store.max_offset_in_queue(OP_TOPIC, 0);
-        let mut off = b
+        let from = b
             .store
             .min_offset_in_queue(OP_TOPIC, 0)
             .max(max - DECIDED_CAPACITY as i64);
         let mut n = 0usize;
-        while off < max {
-            let got = b.store.get_message(OP_TOPIC, 0, off, 32, None);
-            if got.messages.is_empty() {
-                if got.next_begin_offset <= off {
-                    break;
-                }
-                off = got.next_begin_offset;
-                continue;
+        for_each_op(b, from, max, |m| {
+            if let Some(k) = m.properties.get(OP_KEY_PROPERTY) {
+                t.decided.lock().insert(k);
+                n += 1;
             }
-            for rec in &got.messages {
-                if let Ok((m, _)) = MessageExt::decode(rec) {
-                    if let Some(k) = m.properties.get(OP_KEY_PROPERTY) {
-                        t.decided.lock().insert(k);
-                        n += 1;
-                    }
-                }
-            }
-            off = got.next_begin_offset;
-        }
+        });
         if n > 0 {
             tracing::info!(decided = n, "transaction ops loaded");
         }
@@ -146,6 +133,25 @@ impl Transactions {
 
     fn is_decided(&self, key: &str) -> bool {
         self.decided.lock().set.contains(key)
+    }
+}
+
+/// Decodes the op-queue messages at offsets `[from, to)` in order (unreadable ones skipped).
+fn for_each_op(b: &BrokerInner, from: i64, to: i64, mut f: impl FnMut(MessageExt)) {
+    let mut off = from;
+    while off < to {
+        let got = b.store.get_message(OP_TOPIC, 0, off, 32, None);
+        if got.messages.is_empty() && got.next_begin_offset <= off {
+            break;
+        }
+        for rec in &got.messages {
+            if let Ok((m, _)) = MessageExt::decode(rec) {
+                if m.queue_offset < to {
+                    f(m);
+                }
+            }
+        }
+        off = got.next_begin_offset;
     }
 }
 
@@ -371,35 +377,20 @@ pub(crate) async fn check(b: &Arc<BrokerInner>) {
         .store
         .max_offset_in_queue(OP_TOPIC, 0)
         .min(op_offset + MAX_OPS_PER_ROUND);
-    let mut o = op_offset;
-    while o < op_max {
-        let got = b.store.get_message(OP_TOPIC, 0, o, 32, None);
-        if got.messages.is_empty() {
-            if got.next_begin_offset <= o {
-                break;
-            }
-            o = got.next_begin_offset;
-            continue;
+    for_each_op(b, op_offset, op_max, |m| {
+        let half_q = std::str::from_utf8(&m.raw_body)
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or(-1);
+        if m.tags() != Some(REMOVE_TAG) {
+            tracing::error!(op_offset = m.queue_offset, "unknown transaction op tag");
+            done_ops.push(m.queue_offset);
+        } else if half_q < half_offset {
+            done_ops.push(m.queue_offset);
+        } else {
+            remove.insert(half_q, m.queue_offset);
         }
-        for rec in &got.messages {
-            let Ok((m, _)) = MessageExt::decode(rec) else {
-                continue;
-            };
-            let half_q = std::str::from_utf8(&m.raw_body)
-                .ok()
-                .and_then(|s| s.trim().parse::<i64>().ok())
-                .unwrap_or(-1);
-            if m.tags() != Some(REMOVE_TAG) {
-                tracing::error!(op_offset = m.queue_offset, "unknown transaction op tag");
-                done_ops.push(m.queue_offset);
-            } else if half_q < half_offset {
-                done_ops.push(m.queue_offset);
-            } else {
-                remove.insert(half_q, m.queue_offset);
-            }
-        }
-        o = got.next_begin_offset;
-    }
+    });
     let timeout = b.cfg.transaction_time_out as i64;
     let check_max = b.cfg.transaction_check_max;
     let mut i = half_offset;

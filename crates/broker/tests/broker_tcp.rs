@@ -6,8 +6,9 @@
 use bytes::BytesMut;
 use rocklet_broker::{Broker, BrokerConfig, HANDLED_CODES};
 use rocklet_protocol::body::{
-    decode_json, encode_json, ConsumerData, ConsumerIdList, HeartbeatData, ProducerData,
-    SubscriptionData, TopicConfigSerializeWrapper,
+    decode_json, encode_json, ConsumerData, ConsumerIdList, HeartbeatData, LockBatchRequestBody,
+    LockBatchResponseBody, MessageQueueData, ProducerData, SubscriptionData,
+    TopicConfigSerializeWrapper,
 };
 use rocklet_protocol::header::*;
 use rocklet_protocol::message::{encode_batch_item, MessageExt, Properties};
@@ -1089,6 +1090,73 @@ async fn send_back_retries_after_the_delay_level() {
     assert_eq!(m.properties.get("DELAY"), Some("3"));
     assert_eq!(m.properties.get("RETRY_TOPIC"), Some("BackTopic"));
     assert_eq!(m.properties.get("REAL_TOPIC"), Some("%RETRY%cg"));
+    e.broker.shutdown().await;
+}
+
+fn lock_body(client: &str, queues: &[i32]) -> Vec<u8> {
+    encode_json(&LockBatchRequestBody {
+        client_id: Some(client.into()),
+        consumer_group: Some("orderly".into()),
+        mq_set: queues
+            .iter()
+            .map(|&q| MessageQueueData {
+                broker_name: "broker-t".into(),
+                queue_id: q,
+                topic: "OrderTopic".into(),
+            })
+            .collect(),
+        only_this_broker: true,
+    })
+}
+
+async fn lock(e: &Env, client: &str, queues: &[i32]) -> Vec<i32> {
+    let r = e
+        .call(
+            RemotingCommand::request_bare(RequestCode::LOCK_BATCH_MQ)
+                .with_body(lock_body(client, queues)),
+        )
+        .await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let body: LockBatchResponseBody = decode_json(r.body_bytes()).unwrap();
+    let mut q: Vec<i32> = body.lock_ok_m_q_set.iter().map(|m| m.queue_id).collect();
+    q.sort_unstable();
+    q
+}
+
+/// LOCK_BATCH_MQ / UNLOCK_BATCH_MQ (Java `RebalanceLockManager`): a queue belongs to one client
+/// of a group until that client unlocks it or stops renewing it for lockMaxLiveTime.
+#[tokio::test]
+async fn orderly_queue_locks_have_one_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.rebalance_lock_max_live_time = 300;
+    let e = start(cfg).await;
+    assert_eq!(lock(&e, "client-a", &[0, 1]).await, vec![0, 1]);
+    assert_eq!(lock(&e, "client-b", &[1, 2]).await, vec![2]);
+    assert_eq!(
+        lock(&e, "client-a", &[0, 1, 2]).await,
+        vec![0, 1],
+        "renewal keeps only A's queues"
+    );
+    // B cannot release A's lock; A can.
+    let unlock = |client: &str, q: &[i32]| {
+        RemotingCommand::request_bare(RequestCode::UNLOCK_BATCH_MQ).with_body(lock_body(client, q))
+    };
+    assert_eq!(e.call(unlock("client-b", &[1])).await.code, 0);
+    assert_eq!(lock(&e, "client-b", &[1]).await, Vec::<i32>::new());
+    assert_eq!(e.call(unlock("client-a", &[1])).await.code, 0);
+    assert_eq!(lock(&e, "client-b", &[1]).await, vec![1]);
+    // A stops renewing queue 0: after lockMaxLiveTime B gets it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(lock(&e, "client-b", &[0, 1, 2]).await, vec![0, 1, 2]);
+    // A lock body without its group or client is an error, not a grant.
+    let r = e
+        .call(
+            RemotingCommand::request_bare(RequestCode::LOCK_BATCH_MQ)
+                .with_body(encode_json(&LockBatchRequestBody::default())),
+        )
+        .await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
     e.broker.shutdown().await;
 }
 

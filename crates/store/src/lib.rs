@@ -32,6 +32,7 @@ pub mod error;
 mod index;
 pub mod layout;
 mod mapped_file;
+mod prefault;
 pub mod properties;
 pub mod record;
 pub mod schedule;

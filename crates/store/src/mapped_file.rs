@@ -66,6 +66,34 @@ impl MappedFile {
         }
     }
 
+    /// How many of the pages of `[pos, pos+len)` are resident (`mincore`), for tests.
+    #[cfg(all(test, target_os = "linux"))]
+    pub fn resident_pages(&self, pos: usize, len: usize) -> usize {
+        let page = 4096;
+        let start = pos / page * page;
+        let n = (pos + len).div_ceil(page) - start / page;
+        let mut vec = vec![0u8; n];
+        // SAFETY: the range lies inside this live mapping; `vec` has one byte per page.
+        let rc = unsafe { libc::mincore(self.ptr.add(start).cast(), n * page, vec.as_mut_ptr()) };
+        assert_eq!(rc, 0, "mincore failed");
+        vec.iter().filter(|b| *b & 1 == 1).count()
+    }
+
+    /// Fault `[pos, pos+len)` in writable without changing its contents
+    /// (`MADV_POPULATE_WRITE`; see `prefault`).
+    pub fn populate_write(&self, pos: usize, len: usize) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            self.map
+                .advise_range(memmap2::Advice::PopulateWrite, pos, len)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (pos, len);
+            Err(io::ErrorKind::Unsupported.into())
+        }
+    }
+
     /// Create and map a new file. With `durable`, the new file and its directory entry are
     /// fsynced before use (commit-log files: created once per segment). Consume-queue files skip
     /// that: they are rebuilt from the commit log on recovery, and two fsyncs on the send path of

@@ -21,6 +21,7 @@ use crate::error::StoreError;
 use crate::index::{key_hash, KeyIndex};
 use crate::layout::{self, Fit};
 use crate::mapped_file::{bytes_of, MappedFile, MappedFileQueue};
+use crate::prefault::Prefault;
 use crate::properties;
 use crate::record::{self, Peek, RecordRef};
 use crate::schedule;
@@ -158,18 +159,21 @@ struct Inner {
     last_store_ts: AtomicI64,
     cl_file_size: usize,
     cq_file_size: usize,
+    prefault: Prefault,
 }
 
 /// A durable RocketMQ-style message store. `Send + Sync`; share it behind the `Arc`
 /// returned by [`MessageStore::open`].
 ///
-/// Threads: one flush thread (stopped by [`MessageStore::shutdown`], also run on drop).
+/// Threads: one flush thread and one prefault thread (`prefault`), stopped by
+/// [`MessageStore::shutdown`] (also run on drop).
 /// Consume-queue dispatch happens synchronously inside `put_message`, so a message is
 /// visible to `get_message` as soon as its put returns (and before the
 /// `subscribe_new_messages` notification).
 pub struct MessageStore {
     inner: Arc<Inner>,
     flusher: Mutex<Option<JoinHandle<()>>>,
+    prefaulter: Mutex<Option<JoinHandle<()>>>,
 }
 
 fn now_ms() -> i64 {
@@ -350,6 +354,7 @@ impl Inner {
             off += p.len;
         }
         file.set_wrote(pos + total);
+        self.prefault.written(file.from() + (pos + total) as u64);
         if let Some(cq) = &cq {
             let mut qo = first_qo;
             let mut off = 0i64;
@@ -561,6 +566,7 @@ impl MessageStore {
             last_store_ts: AtomicI64::new(0),
             cl_file_size: cl_file_size as usize,
             cq_file_size: cq_file_size as usize,
+            prefault: Prefault::new(),
         };
         recover(&inner)?;
         let max = inner.commit_log.max_offset().unwrap_or(0) as i64;
@@ -569,12 +575,18 @@ impl MessageStore {
         inner.flush_logics(false);
         let t = inner.clone();
         let handle = std::thread::Builder::new()
-            .name("rocklet-store-flush".into())
+            .name("rocklet-flush".into())
             .spawn(move || flush_loop(t))
+            .map_err(|e| StoreError::io(&root, e))?;
+        let t = inner.clone();
+        let prefaulter = std::thread::Builder::new()
+            .name("rocklet-prefault".into())
+            .spawn(move || t.prefault.run(&t.commit_log))
             .map_err(|e| StoreError::io(&root, e))?;
         Ok(Arc::new(MessageStore {
             inner,
             flusher: Mutex::new(Some(handle)),
+            prefaulter: Mutex::new(Some(prefaulter)),
         }))
     }
 
@@ -977,6 +989,10 @@ impl MessageStore {
             self.inner.flush_cv.notify_all();
         }
         if let Some(h) = self.flusher.lock().take() {
+            let _ = h.join();
+        }
+        self.inner.prefault.stop();
+        if let Some(h) = self.prefaulter.lock().take() {
             let _ = h.join();
         }
         true
