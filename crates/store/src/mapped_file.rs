@@ -197,13 +197,27 @@ impl MappedFile {
         let f = self.flushed.load(Ordering::Acquire);
         if w > f {
             self.map.flush_range(f, w - f)?;
-            self.flushed.store(w, Ordering::Release);
+            self.flushed.fetch_max(w, Ordering::AcqRel);
         }
         Ok(w.max(f))
     }
 
     pub fn flushed(&self) -> usize {
         self.flushed.load(Ordering::Acquire)
+    }
+
+    /// msync `[pos, pos+len)` without touching the flushed position (group commit publishes
+    /// it with [`MappedFile::mark_flushed`] once earlier ranges are done too).
+    pub fn flush_range(&self, pos: usize, len: usize) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        self.map.flush_range(pos, len)
+    }
+
+    /// Records that everything below `pos` is durable.
+    pub fn mark_flushed(&self, pos: usize) {
+        self.flushed.fetch_max(pos.min(self.size), Ordering::AcqRel);
     }
 
     pub fn path(&self) -> &Path {
@@ -399,6 +413,31 @@ impl MappedFileQueue {
         }
         sync_dir(&self.dir);
         Ok(())
+    }
+
+    /// msyncs the commit-log range `[from, to)` (possibly across files) and returns when it is
+    /// durable. Does not move the files' flushed positions (see [`MappedFileQueue::mark_flushed`]).
+    pub fn flush_span(&self, from: u64, to: u64) -> io::Result<()> {
+        for f in self.files() {
+            let (start, end) = (f.from(), f.from() + f.size() as u64);
+            if end <= from || start >= to {
+                continue;
+            }
+            let a = from.max(start) - start;
+            let b = to.min(end) - start;
+            f.flush_range(a as usize, (b - a) as usize)?;
+        }
+        Ok(())
+    }
+
+    /// Records that the commit log is durable below `offset`.
+    pub fn mark_flushed(&self, offset: u64) {
+        for f in self.files() {
+            if f.from() >= offset {
+                break;
+            }
+            f.mark_flushed((offset - f.from()) as usize);
+        }
     }
 
     /// Flushes every dirty file; returns the end offset of flushed data.

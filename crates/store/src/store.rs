@@ -123,7 +123,7 @@ struct FlushCtl {
     /// exactly the ones a round covers (a watch channel woke every waiter on every round).
     waiters: Vec<(i64, tokio::sync::oneshot::Sender<()>)>,
     stop: bool,
-    /// Test hook: the flush thread does nothing while set.
+    /// Test hook: the flush threads do nothing while set.
     paused: bool,
 }
 
@@ -155,6 +155,8 @@ struct Inner {
     flushed_tx: watch::Sender<i64>,
     flush_ctl: Mutex<FlushCtl>,
     flush_cv: Condvar,
+    /// Wakes the group-commit threads (SYNC_FLUSH).
+    commit_cv: Condvar,
     closed: AtomicBool,
     last_store_ts: AtomicI64,
     cl_file_size: usize,
@@ -172,7 +174,7 @@ struct Inner {
 /// `subscribe_new_messages` notification).
 pub struct MessageStore {
     inner: Arc<Inner>,
-    flusher: Mutex<Option<JoinHandle<()>>>,
+    flushers: Mutex<Vec<JoinHandle<()>>>,
     prefaulter: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -400,35 +402,36 @@ impl Inner {
 
     fn flush_commit_log(&self) {
         match self.commit_log.flush() {
-            Ok(off) => {
-                let off = off as i64;
-                {
-                    let mut g = self.flush_ctl.lock();
-                    g.flushed = g.flushed.max(off);
-                    let flushed = g.flushed;
-                    if !g.waiters.is_empty() {
-                        let mut i = 0;
-                        while i < g.waiters.len() {
-                            if g.waiters[i].0 <= flushed {
-                                let (_, tx) = g.waiters.swap_remove(i);
-                                let _ = tx.send(());
-                            } else {
-                                i += 1;
-                            }
-                        }
-                    }
-                }
-                self.flushed_tx.send_if_modified(|v| {
-                    if off > *v {
-                        *v = off;
-                        true
-                    } else {
-                        false
-                    }
-                });
-            }
+            Ok(off) => self.publish_flushed(off as i64),
             Err(e) => tracing::error!(error = %e, "commit log flush failed"),
         }
+    }
+
+    /// Everything below `off` is durable: raise the flushed offset, wake the puts it covers
+    /// and tell the watchers.
+    fn publish_flushed(&self, off: i64) {
+        {
+            let mut g = self.flush_ctl.lock();
+            g.flushed = g.flushed.max(off);
+            let flushed = g.flushed;
+            let mut i = 0;
+            while i < g.waiters.len() {
+                if g.waiters[i].0 <= flushed {
+                    let (_, tx) = g.waiters.swap_remove(i);
+                    let _ = tx.send(());
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        self.flushed_tx.send_if_modified(|v| {
+            if off > *v {
+                *v = off;
+                true
+            } else {
+                false
+            }
+        });
     }
 
     /// Flushes consume queues (after the commit log) and writes the checkpoint.
@@ -488,19 +491,17 @@ impl Inner {
     }
 }
 
+/// Periodic flushing: the commit log every `flush_interval_commit_log_ms` (ASYNC_FLUSH; with
+/// SYNC_FLUSH the group-commit threads have normally flushed it already), consume queues and the
+/// checkpoint every `flush_interval_consume_queue_ms`.
 fn flush_loop(inner: Arc<Inner>) {
-    let sync = inner.cfg.flush_disk_type == FlushDiskType::SyncFlush;
-    let wait = if sync {
-        Duration::from_millis(10)
-    } else {
-        Duration::from_millis(inner.cfg.flush_interval_commit_log_ms.max(1))
-    };
+    let wait = Duration::from_millis(inner.cfg.flush_interval_commit_log_ms.max(1));
     let cq_interval = Duration::from_millis(inner.cfg.flush_interval_consume_queue_ms.max(1));
     let mut last_cq = Instant::now();
     loop {
         {
             let mut g = inner.flush_ctl.lock();
-            if !g.stop && (g.requested <= g.flushed || g.paused) {
+            if !g.stop {
                 inner.flush_cv.wait_for(&mut g, wait);
             }
             if g.stop {
@@ -515,6 +516,39 @@ fn flush_loop(inner: Arc<Inner>) {
             inner.flush_logics(false);
             last_cq = Instant::now();
         }
+    }
+}
+
+/// SYNC_FLUSH group commit (Java `GroupCommitService`): msync everything written since the
+/// last round, publish the new flushed offset and wake the puts it covers. Consume queues and the
+/// checkpoint are flushed by [`flush_loop`], so a round never waits behind them. (Two such
+/// threads msyncing consecutive ranges were measured slower on ext4: 62-66k vs 73-80k msg/s at
+/// 1 KiB.) A failed msync is retried; the puts waiting on it time out as FLUSH_DISK_TIMEOUT.
+fn group_commit_loop(inner: Arc<Inner>) {
+    loop {
+        let (from, to) = {
+            let mut g = inner.flush_ctl.lock();
+            loop {
+                if g.stop {
+                    return;
+                }
+                if !g.paused && g.requested > g.flushed {
+                    break;
+                }
+                inner.commit_cv.wait_for(&mut g, Duration::from_millis(100));
+            }
+            let to = (inner.commit_log.max_offset().unwrap_or(0) as i64).max(g.requested);
+            (g.flushed, to)
+        };
+        while let Err(e) = inner.commit_log.flush_span(from as u64, to as u64) {
+            tracing::error!(error = %e, from, to, "commit log flush failed, retrying");
+            if inner.flush_ctl.lock().stop {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        inner.commit_log.mark_flushed(to as u64);
+        inner.publish_flushed(to);
     }
 }
 
@@ -562,6 +596,7 @@ impl MessageStore {
                 paused: false,
             }),
             flush_cv: Condvar::new(),
+            commit_cv: Condvar::new(),
             closed: AtomicBool::new(false),
             last_store_ts: AtomicI64::new(0),
             cl_file_size: cl_file_size as usize,
@@ -574,10 +609,19 @@ impl MessageStore {
         let inner = Arc::new(inner);
         inner.flush_logics(false);
         let t = inner.clone();
-        let handle = std::thread::Builder::new()
+        let mut flushers = vec![std::thread::Builder::new()
             .name("rocklet-flush".into())
             .spawn(move || flush_loop(t))
-            .map_err(|e| StoreError::io(&root, e))?;
+            .map_err(|e| StoreError::io(&root, e))?];
+        if inner.cfg.flush_disk_type == FlushDiskType::SyncFlush {
+            let t = inner.clone();
+            flushers.push(
+                std::thread::Builder::new()
+                    .name("rocklet-commit".into())
+                    .spawn(move || group_commit_loop(t))
+                    .map_err(|e| StoreError::io(&root, e))?,
+            );
+        }
         let t = inner.clone();
         let prefaulter = std::thread::Builder::new()
             .name("rocklet-prefault".into())
@@ -585,7 +629,7 @@ impl MessageStore {
             .map_err(|e| StoreError::io(&root, e))?;
         Ok(Arc::new(MessageStore {
             inner,
-            flusher: Mutex::new(Some(handle)),
+            flushers: Mutex::new(flushers),
             prefaulter: Mutex::new(Some(prefaulter)),
         }))
     }
@@ -710,7 +754,7 @@ impl MessageStore {
         let mut g = inner.flush_ctl.lock();
         if g.requested < end {
             g.requested = end;
-            inner.flush_cv.notify_one();
+            inner.commit_cv.notify_one();
         }
     }
 
@@ -975,6 +1019,7 @@ impl MessageStore {
     pub fn pause_flush_for_tests(&self, paused: bool) {
         self.inner.flush_ctl.lock().paused = paused;
         self.inner.flush_cv.notify_all();
+        self.inner.commit_cv.notify_all();
     }
 
     fn stop_flusher(&self) -> bool {
@@ -987,8 +1032,9 @@ impl MessageStore {
             let mut g = self.inner.flush_ctl.lock();
             g.stop = true;
             self.inner.flush_cv.notify_all();
+            self.inner.commit_cv.notify_all();
         }
-        if let Some(h) = self.flusher.lock().take() {
+        for h in self.flushers.lock().drain(..) {
             let _ = h.join();
         }
         self.inner.prefault.stop();
