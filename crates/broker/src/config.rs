@@ -318,5 +318,19 @@ mod tests {
         );
         let bad = parse_properties("flushDiskType=SOMETIMES");
         assert!(BrokerConfig::default().apply(&bad).is_err());
+        let more = parse_properties(
+            "messageDelayLevel=1s 2m 1h\nrocketmq.broker.rebalance.lockMaxLiveTime=5000",
+        );
+        c.apply(&more).unwrap();
+        assert_eq!(c.delay_levels.max_level(), 3);
+        assert_eq!(c.delay_levels.delay_ms(2), Some(120_000));
+        assert_eq!(c.rebalance_lock_max_live_time, 5000);
+        assert_eq!(
+            c.store_config(([127, 0, 0, 1], 1).into()).delay_levels,
+            c.delay_levels
+        );
+        let bad = parse_properties("messageDelayLevel=1s 2x");
+        let e = BrokerConfig::default().apply(&bad).unwrap_err().to_string();
+        assert!(e.contains("messageDelayLevel"), "{e}");
     }
 }
