@@ -600,7 +600,8 @@ group_parity() {
 
 TX_CELLS=(transactions/java-client-java-broker transactions/rust-client-java-broker
           transactions/java-client-rocklet transactions/rust-client-rocklet)
-DELAY_CELLS=(delay/java-client-java-broker delay/java-client-rocklet)
+DELAY_CELLS=(delay/java-client-java-broker delay/java-client-rocklet
+             orderly/java-client-java-broker orderly/java-client-rocklet)
 # Brokers check unresolved half messages every second, once they are a second old; delay level 1
 # is 1 s and level 3 (a consumer's first retry) 2 s.
 TX_PROPS=(transactionCheckInterval=1000 transactionTimeOut=1000
@@ -652,6 +653,17 @@ delay_cell() {
     "level 1 after 1 s with DELAY/REAL_TOPIC/REAL_QID, consumer retry after level 3"
 }
 
+# orderly_cell CELL NAMESRV_ADDR WORKDIR : Orderly.java (MessageListenerOrderly, two consumers).
+orderly_cell() {
+  local cell="$1" ns="$2" wd="$3" t0=$SECONDS rc name topic
+  selected "$cell" || return 0
+  name="${cell#orderly/}"
+  topic="RockletOrderly_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')_$(date +%s)"
+  java_prog "$wd/orderly-$name" 90s Orderly -n "$ns" -t "$topic" --wait-ms 40000; rc=$?
+  record_checks "$cell" orderly "$wd/orderly-$name" "$rc" "$t0" \
+    "orderly push consumers (queue locks): every step consumed, in order per consumer, both consumed"
+}
+
 # Matrix cell 6: transactional messages, the 4.9.3 TransactionMQProducer (Transactions.java) and
 # Rocklet's (interop_driver tx) against the Java broker and against `rocklet serve`, both run with
 # TX_PROPS so that the check-back of UNKNOW transactions happens within seconds.
@@ -659,9 +671,10 @@ group_transactions() {
   group_selected "${TX_CELLS[@]}" "${DELAY_CELLS[@]}" || return 0
   local c cj=transactions/java-client-java-broker cr=transactions/rust-client-java-broker
   local dj=delay/java-client-java-broker dr=delay/java-client-rocklet
+  local oj=orderly/java-client-java-broker or=orderly/java-client-rocklet
   local rj=transactions/java-client-rocklet rr=transactions/rust-client-rocklet
   local wd ns_port br_port t0 ok
-  if group_selected "$cj" "$cr" "$dj"; then
+  if group_selected "$cj" "$cr" "$dj" "$oj"; then
     wd="$WORK/transactions-java"; ns_port=$((PORT_BASE + 61)); br_port=$((PORT_BASE + 66)); t0=$SECONDS
     mkdir -p "$wd"; SERVER_DIRS+=("$wd")
     echo "== transactions/*-java-broker: Java namesrv :$ns_port + Java broker :$br_port (${TX_PROPS[*]})"
@@ -674,14 +687,15 @@ group_transactions() {
       tx_cell "$cj" java "127.0.0.1:$ns_port" "$wd"
       tx_cell "$cr" rust "127.0.0.1:$ns_port" "$wd"
       delay_cell "$dj" "127.0.0.1:$ns_port" "$wd"
+      orderly_cell "$oj" "127.0.0.1:$ns_port" "$wd"
     else
-      for c in "$cj" "$cr" "$dj"; do selected "$c" && record "$c" FAIL "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0)); done
+      for c in "$cj" "$cr" "$dj" "$oj"; do selected "$c" && record "$c" FAIL "Java servers did not start (see ${wd#"$HERE"/}/logs)" $((SECONDS - t0)); done
     fi
     rmq_stop "$wd" >/dev/null
   fi
-  if group_selected "$rj" "$rr" "$dr"; then
+  if group_selected "$rj" "$rr" "$dr" "$or"; then
     if [[ ! -x "$ROCKLET_BIN" ]]; then
-      for c in "$rj" "$rr" "$dr"; do selected "$c" && record "$c" SKIP "rocklet binary missing ($ROCKLET_BIN)" 0; done
+      for c in "$rj" "$rr" "$dr" "$or"; do selected "$c" && record "$c" SKIP "rocklet binary missing ($ROCKLET_BIN)" 0; done
       return 0
     fi
     wd="$WORK/transactions-rocklet"; ns_port=$((PORT_BASE + 86)); br_port=$((PORT_BASE + 91)); t0=$SECONDS
@@ -695,8 +709,9 @@ group_transactions() {
       tx_cell "$rj" java "127.0.0.1:$ns_port" "$wd"
       tx_cell "$rr" rust "127.0.0.1:$ns_port" "$wd"
       delay_cell "$dr" "127.0.0.1:$ns_port" "$wd"
+      orderly_cell "$or" "127.0.0.1:$ns_port" "$wd"
     else
-      for c in "$rj" "$rr" "$dr"; do selected "$c" && record "$c" FAIL "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); done
+      for c in "$rj" "$rr" "$dr" "$or"; do selected "$c" && record "$c" FAIL "rocklet serve did not start (see ${wd#"$HERE"/}/rocklet.log)" $((SECONDS - t0)); done
     fi
     stop_rocklet "$wd" rocklet
   fi

@@ -111,6 +111,7 @@ TX = {"java-java": "java-client-java-broker", "java-rocklet": "java-client-rockl
       "rust-java": "rust-client-java-broker", "rust-rocklet": "rust-client-rocklet"}
 rows.append(("transactions ⁸", per_col(lambda ps, k: status([f"transactions/{TX[ps[0]]}"]))))
 rows.append(("delay levels, consumer retry ⁹", per_col(lambda ps, k: status([f"delay/{TX[ps[0]]}"]) if k == "java" else "n/a")))
+rows.append(("orderly consumers, queue locks ¹⁰", per_col(lambda ps, k: status([f"orderly/{TX[ps[0]]}"]) if k == "java" else "n/a")))
 
 
 def fmt(s):
@@ -173,6 +174,10 @@ L.append("9. `Delay` (the 4.9.3 producer and push consumer) against the same bro
          " REAL_TOPIC, REAL_QID, keys, tags and msgId as sent; a message answered RECONSUME_LATER comes back"
          " through %RETRY% after level 3 (2 s) with reconsumeTimes 1 and DELAY=3. The Rust client's delay level"
          " is covered by `cargo test` (`tests/producer.rs`) against Rocklet.")
+L.append("10. `Orderly`: 4 orders x 5 steps sent by a queue selector; two 4.9.3 push consumers with"
+         " MessageListenerOrderly (which consume only queues the broker locked for them with LOCK_BATCH_MQ) join"
+         " one after the other, so queues change hands; every step is consumed, each consumer sees each order's"
+         " steps in send order, and both consumers consumed.")
 L.append("")
 L.append("## Cells")
 L.append("")
