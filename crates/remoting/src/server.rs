@@ -20,8 +20,10 @@ pub struct ConnCtx {
     pub peer: SocketAddr,
     pub local: SocketAddr,
     tx: mpsc::Sender<Bytes>,
-    /// Dropped by the server when the connection's read loop ends.
+    /// Its sender is dropped by the server when the connection's read loop ends.
     open: watch::Receiver<()>,
+    /// Test contexts hold their own sender, so they never report closed.
+    _test_open: Option<Arc<watch::Sender<()>>>,
     state: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
 }
 
@@ -60,14 +62,16 @@ impl ConnCtx {
             local,
             tx,
             open,
+            _test_open: None,
             state: Arc::new(OnceLock::new()),
         };
         (ctx, open_tx)
     }
     /// A context not bound to a socket, for unit tests of processors (it never reports closed).
     pub fn for_test(tx: mpsc::Sender<Bytes>) -> Self {
-        let (ctx, open_tx) = Self::new(([127, 0, 0, 1], 1).into(), ([127, 0, 0, 1], 2).into(), tx);
-        std::mem::forget(open_tx);
+        let (mut ctx, open_tx) =
+            Self::new(([127, 0, 0, 1], 1).into(), ([127, 0, 0, 1], 2).into(), tx);
+        ctx._test_open = Some(Arc::new(open_tx));
         ctx
     }
     /// A channel to this connection's writer, for pushing frames.
