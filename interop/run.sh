@@ -641,26 +641,24 @@ record_checks() {
   fi
 }
 
-# delay_cell CELL NAMESRV_ADDR WORKDIR : Delay.java (delay level 1 and a consumer retry) on a fresh
-# topic; PASS needs exit 0, no FAIL line and at least one PASS line.
-delay_cell() {
-  local cell="$1" ns="$2" wd="$3" t0=$SECONDS rc name topic
+# java_checks_cell CELL NAMESRV_ADDR WORKDIR CLASS TIMEOUT WAIT_MS WHAT : a Java program printing
+# "PASS <prefix>/<case>" lines (prefix = the cell's group), on a fresh topic.
+java_checks_cell() {
+  local cell="$1" ns="$2" wd="$3" cls="$4" to="$5" wait_ms="$6" what="$7" t0=$SECONDS rc
   selected "$cell" || return 0
-  name="${cell#delay/}"
-  topic="RockletDelay_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')_$(date +%s)"
-  java_prog "$wd/delay-$name" 60s Delay -n "$ns" -t "$topic" --wait-ms 20000; rc=$?
-  record_checks "$cell" delay "$wd/delay-$name" "$rc" "$t0" \
+  local pfx="${cell%%/*}" name="${cell#*/}" topic
+  topic="Rocklet${cls}_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')_$(date +%s)"
+  java_prog "$wd/$pfx-$name" "$to" "$cls" -n "$ns" -t "$topic" --wait-ms "$wait_ms"; rc=$?
+  record_checks "$cell" "$pfx" "$wd/$pfx-$name" "$rc" "$t0" "$what"
+}
+# Delay.java: delay level 1 and a consumer retry (broker run with TX_PROPS' messageDelayLevel).
+delay_cell() {
+  java_checks_cell "$1" "$2" "$3" Delay 60s 20000 \
     "level 1 after 1 s with DELAY/REAL_TOPIC/REAL_QID, consumer retry after level 3"
 }
-
-# orderly_cell CELL NAMESRV_ADDR WORKDIR : Orderly.java (MessageListenerOrderly, two consumers).
+# Orderly.java: two MessageListenerOrderly consumers (queue locks).
 orderly_cell() {
-  local cell="$1" ns="$2" wd="$3" t0=$SECONDS rc name topic
-  selected "$cell" || return 0
-  name="${cell#orderly/}"
-  topic="RockletOrderly_$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')_$(date +%s)"
-  java_prog "$wd/orderly-$name" 90s Orderly -n "$ns" -t "$topic" --wait-ms 40000; rc=$?
-  record_checks "$cell" orderly "$wd/orderly-$name" "$rc" "$t0" \
+  java_checks_cell "$1" "$2" "$3" Orderly 90s 40000 \
     "orderly push consumers (queue locks): every step consumed, in order per consumer, both consumed"
 }
 
