@@ -8,13 +8,14 @@
 //! * One append lock: the record is encoded straight into the mmap, queue offsets are
 //!   assigned and the 20-byte consume-queue entry written under it, so a message is
 //!   readable via `get_message` when `put_message` returns. No syscall per message in
-//!   AsyncFlush (only at file rollover).
-//! * One flush thread (std, stopped by `shutdown`/drop): AsyncFlush msyncs dirty ranges
-//!   every `flush_interval_commit_log_ms`; SyncFlush is group commit (puts register the end
-//!   offset they need, the thread msyncs everything written so far and publishes the flushed
-//!   offset on a watch channel; waiters time out into `PutStatus::FlushDiskTimeout`).
-//!   Consume queues are flushed and the checkpoint written every
-//!   `flush_interval_consume_queue_ms`.
+//!   AsyncFlush.
+//! * Std threads, stopped by `shutdown`/drop: `rocklet-flush` msyncs dirty ranges every
+//!   `flush_interval_commit_log_ms` (AsyncFlush) and flushes consume queues and the checkpoint
+//!   every `flush_interval_consume_queue_ms`; with SyncFlush, `rocklet-commit` does the group
+//!   commit (a put requests its end offset, the thread msyncs everything written so far and
+//!   publishes the flushed offset on a watch channel; waiters time out into
+//!   `PutStatus::FlushDiskTimeout`); `rocklet-prefault` keeps pages ahead of the writer
+//!   faulted in and creates the next commit-log file before rollover (`prefault`).
 //! * Recovery at open scans the whole commit log (magic, sizes, body CRC, stored physical
 //!   offset), truncates at the first invalid record (zeroing the torn tail, deleting later
 //!   files), verifies each dispatchable record against its consume-queue entry (rewriting

@@ -167,8 +167,9 @@ struct Inner {
 /// A durable RocketMQ-style message store. `Send + Sync`; share it behind the `Arc`
 /// returned by [`MessageStore::open`].
 ///
-/// Threads: one flush thread and one prefault thread (`prefault`), stopped by
-/// [`MessageStore::shutdown`] (also run on drop).
+/// Threads: the periodic flush thread, the group-commit thread (SyncFlush only) and the
+/// prefault thread (see the crate docs), stopped by [`MessageStore::shutdown`] (also run on
+/// drop).
 /// Consume-queue dispatch happens synchronously inside `put_message`, so a message is
 /// visible to `get_message` as soon as its put returns (and before the
 /// `subscribe_new_messages` notification).
