@@ -279,9 +279,6 @@ pub(crate) struct MappedFileQueue {
     file_size: usize,
     files: RwLock<Vec<Arc<MappedFile>>>,
     flush_lock: Mutex<()>,
-    /// The file that will follow the last one, created ahead of need by
-    /// [`MappedFileQueue::preallocate`] (lock order: `spare`, then `files`).
-    spare: Mutex<Option<MappedFile>>,
     /// fsync new files and their directory entry (see [`MappedFile::create`]).
     durable_create: bool,
     access: QueueAccess,
@@ -336,7 +333,6 @@ impl MappedFileQueue {
             file_size,
             files: RwLock::new(files),
             flush_lock: Mutex::new(()),
-            spare: Mutex::new(None),
             durable_create,
             access,
         })
@@ -368,7 +364,6 @@ impl MappedFileQueue {
 
     /// Creates and appends the file starting at `from` (must continue the sequence).
     pub fn create(&self, from: u64) -> io::Result<Arc<MappedFile>> {
-        let mut spare = self.spare.lock();
         let mut files = self.files.write();
         if let Some(last) = files.last() {
             if from != last.from() + self.file_size as u64 {
@@ -379,17 +374,8 @@ impl MappedFileQueue {
                 )));
             }
         }
-        let f = match spare.take() {
-            Some(f) if f.from() == from => f,
-            stale => {
-                if let Some(s) = stale {
-                    let _ = fs::remove_file(s.path());
-                }
-                let f = MappedFile::create(&self.dir, from, self.file_size, self.durable_create)?;
-                f.advise(Access::Random);
-                f
-            }
-        };
+        let f = MappedFile::create(&self.dir, from, self.file_size, self.durable_create)?;
+        f.advise(Access::Random);
         if self.access == QueueAccess::RandomTail {
             if let Some(full) = files.last() {
                 full.advise(Access::Normal);
@@ -398,33 +384,6 @@ impl MappedFileQueue {
         let f = Arc::new(f);
         files.push(f.clone());
         Ok(f)
-    }
-
-    /// Creates (and, for a durable queue, fsyncs) the file starting at `from`, if it is the one
-    /// that will follow the last file, without adding it yet: [`MappedFileQueue::create`] takes
-    /// it when the last file fills, so the append path does not wait for file creation and its
-    /// fsyncs at every rollover (Java's `AllocateMappedFileService`). An unused spare is an
-    /// all-zero file after the log's end, which recovery truncates away like any other.
-    pub fn preallocate(&self, from: u64) -> io::Result<()> {
-        let mut spare = self.spare.lock();
-        if spare.as_ref().is_some_and(|f| f.from() == from) {
-            return Ok(());
-        }
-        let next = self
-            .files
-            .read()
-            .last()
-            .map_or(0, |l| l.from() + self.file_size as u64);
-        if next != from {
-            return Ok(());
-        }
-        if let Some(stale) = spare.take() {
-            let _ = fs::remove_file(stale.path());
-        }
-        let f = MappedFile::create(&self.dir, from, self.file_size, self.durable_create)?;
-        f.advise(Access::Random);
-        *spare = Some(f);
-        Ok(())
     }
 
     /// Offset after the last written byte (or `empty_default` if there are no files).

@@ -13,10 +13,6 @@
 //! them and raised p99). Java's counterpart is the optional `warmMapedFileEnable`, which writes
 //! zeros into the whole file at creation.
 //!
-//! When the rest of the current file is populated, the thread also creates the next file
-//! ([`MappedFileQueue::preallocate`]), so rollover does not stall every send behind a file
-//! creation and its fsyncs.
-//!
 //! Measured with `rocklet bench` (64 senders, 1 KiB, one connection) on 2 cores: 125-128k ->
 //! 170-172k msg/s, p99 1.6-1.9 -> 1.2-1.4 ms.
 
@@ -108,13 +104,8 @@ impl Prefault {
             }
             state = Some((file.from(), pop));
             let next = if pop >= file.size() {
-                // The rest of this file is populated: create the next file now, off the append
-                // path, and wake up when the writer is in it.
-                let next_from = file.from() + file.size() as u64;
-                if let Err(e) = log.preallocate(next_from) {
-                    tracing::warn!(error = %e, "preallocating the next commit-log file failed");
-                }
-                next_from
+                // The rest of this file is populated: wake up when the writer is in the next.
+                file.from() + file.size() as u64
             } else {
                 file.from() + pop.saturating_sub(LOW_WATER) as u64
             };
@@ -184,46 +175,6 @@ mod tests {
             .unwrap()
             .iter()
             .all(|&b| b == 0));
-        p.stop();
-        t.join().unwrap();
-    }
-
-    #[test]
-    fn the_next_file_is_created_ahead_and_taken_at_rollover() {
-        let dir = tempfile::tempdir().unwrap();
-        let size = 1024 * 1024; // smaller than AHEAD: populated to its end at once
-        let log = Arc::new(
-            MappedFileQueue::load_with(
-                dir.path().to_path_buf(),
-                size,
-                true,
-                QueueAccess::RandomTail,
-            )
-            .unwrap(),
-        );
-        let file = log.create(0).unwrap();
-        let p = Arc::new(Prefault::new());
-        let t = {
-            let (p, log) = (p.clone(), log.clone());
-            std::thread::spawn(move || p.run(&log))
-        };
-        file.set_wrote(10);
-        p.written(10);
-        let next = dir.path().join(crate::layout::file_name(size as u64));
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !next.exists() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(next.exists(), "the next file was not preallocated");
-        assert_eq!(
-            log.files().len(),
-            1,
-            "a spare is not part of the log until rollover"
-        );
-        let second = log.create(size as u64).unwrap();
-        assert_eq!(second.from(), size as u64);
-        assert_eq!(log.files().len(), 2);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
         p.stop();
         t.join().unwrap();
     }
