@@ -15,7 +15,7 @@
 //!   commit (a put requests its end offset, the thread msyncs everything written so far and
 //!   publishes the flushed offset on a watch channel; waiters time out into
 //!   `PutStatus::FlushDiskTimeout`); `rocklet-prefault` keeps pages ahead of the writer
-//!   faulted in and creates the next commit-log file before rollover (`prefault`).
+//!   faulted in (`prefault`).
 //! * Recovery at open scans the whole commit log (magic, sizes, body CRC, stored physical
 //!   offset), truncates at the first invalid record (zeroing the torn tail, deleting later
 //!   files), verifies each dispatchable record against its consume-queue entry (rewriting
