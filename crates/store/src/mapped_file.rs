@@ -308,6 +308,19 @@ impl MappedFileQueue {
             }
         }
         starts.sort_unstable();
+        // A file is created with `create_new` and sized with one `set_len` before anything is
+        // written to it, so a crash between the two leaves an empty last file holding no data.
+        // Remove it (it is created again when needed) instead of refusing to start; any other
+        // length mismatch is still refused by `MappedFile::open`.
+        if let Some(&s) = starts.last() {
+            let path = dir.join(layout::file_name(s));
+            if fs::metadata(&path)?.len() == 0 {
+                tracing::warn!(path = %path.display(), "removing an empty file left by an interrupted file creation");
+                fs::remove_file(&path)?;
+                sync_dir(&dir);
+                starts.pop();
+            }
+        }
         let mut files = Vec::with_capacity(starts.len());
         for (i, &s) in starts.iter().enumerate() {
             if s % file_size as u64 != 0 || (i > 0 && s != starts[i - 1] + file_size as u64) {

@@ -304,3 +304,55 @@ fn reopen_with_different_file_size_is_refused() {
     let err = e.err().expect("must refuse").to_string();
     assert!(err.contains("does not match"), "{err}");
 }
+
+/// A crash between creating a file and sizing it leaves an empty last file (commit log or
+/// consume queue); the store must start, keep every message and append again.
+#[test]
+fn empty_last_file_from_an_interrupted_creation_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), FlushDiskType::SyncFlush);
+    let expected = fill(&s, 60, 3);
+    let max = s.commit_log_max_offset();
+    drop(s);
+    let file_size = cfg(dir.path(), FlushDiskType::SyncFlush).mapped_file_size_commit_log;
+    let next = (max as u64 / file_size + 1) * file_size;
+    let cl = dir.path().join("commitlog").join(format!("{next:020}"));
+    std::fs::File::create(&cl).unwrap();
+    let cq_dir = dir.path().join("consumequeue").join("Topic0").join("0");
+    let cq_next = std::fs::read_dir(&cq_dir).unwrap().count() as u64 * 100 * 20;
+    let cq = cq_dir.join(format!("{cq_next:020}"));
+    std::fs::File::create(&cq).unwrap();
+
+    let s = open(dir.path(), FlushDiskType::SyncFlush);
+    assert!(!cl.exists(), "the empty commit-log file is removed");
+    assert!(!cq.exists(), "the empty consume-queue file is removed");
+    assert_eq!(s.commit_log_max_offset(), max);
+    verify(&s, &expected);
+    let r = rt()
+        .block_on(s.put_message(msg("Topic0", 0, "after", String::new())))
+        .unwrap();
+    assert_eq!(r.wrote_offset, max);
+}
+
+/// Only an empty *last* file is an interrupted creation; an empty file in the middle of the
+/// sequence is damage and is refused.
+#[test]
+fn empty_file_inside_the_sequence_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    fill(&s, 300, 4);
+    s.shutdown();
+    drop(s);
+    let cl = dir.path().join("commitlog");
+    let first = std::fs::read_dir(&cl)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    std::fs::File::create(&first).unwrap(); // truncates it to 0
+    let err = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush))
+        .err()
+        .expect("must refuse")
+        .to_string();
+    assert!(err.contains("does not match"), "{err}");
+}
