@@ -1,7 +1,9 @@
 //! The `checkpoint` file. The first 24 bytes follow Java `StoreCheckpoint`
 //! (physicMsgTimestamp, logicsMsgTimestamp, indexMsgTimestamp); Rocklet adds the flushed
-//! commit-log offset at 24 and a clean-shutdown marker at 32. The file is 4 KiB, written
-//! in place and fsynced.
+//! commit-log offset at 24, a clean-shutdown marker at 32 and, at 36, the commit-log offset
+//! below which every record's consume-queue entry was flushed (recovery re-dispatches only
+//! from there; 0 in files written before it existed, which means "scan everything"). The file
+//! is 4 KiB, written in place and fsynced.
 
 use std::fs::OpenOptions;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -19,6 +21,8 @@ pub struct Checkpoint {
     pub physic_flushed_offset: i64,
     /// Written by a clean shutdown.
     pub clean_shutdown: bool,
+    /// Every commit-log record below this offset had its consume-queue entry flushed.
+    pub logics_consistent_offset: i64,
 }
 
 impl Checkpoint {
@@ -30,11 +34,12 @@ impl Checkpoint {
         b[24..32].copy_from_slice(&self.physic_flushed_offset.to_be_bytes());
         let clean = if self.clean_shutdown { CLEAN_MAGIC } else { 0 };
         b[32..36].copy_from_slice(&clean.to_be_bytes());
+        b[36..44].copy_from_slice(&self.logics_consistent_offset.to_be_bytes());
         b
     }
 
     pub fn decode(b: &[u8]) -> Option<Checkpoint> {
-        if b.len() < 36 {
+        if b.len() < 44 {
             return None;
         }
         let l = |i: usize| {
@@ -48,6 +53,7 @@ impl Checkpoint {
             index_msg_timestamp: l(16),
             physic_flushed_offset: l(24),
             clean_shutdown: i32::from_be_bytes([b[32], b[33], b[34], b[35]]) == CLEAN_MAGIC,
+            logics_consistent_offset: l(36),
         })
     }
 
@@ -87,6 +93,7 @@ mod tests {
             index_msg_timestamp: 3,
             physic_flushed_offset: 4,
             clean_shutdown: true,
+            logics_consistent_offset: 5,
         };
         assert_eq!(Checkpoint::decode(&c.encode()), Some(c));
         let d = tempfile::tempdir().unwrap();

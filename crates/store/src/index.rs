@@ -1,7 +1,7 @@
 //! In-memory key index: `hash(topic#key)` -> commit-log offsets.
 //!
-//! The index is not persisted: it is rebuilt from the commit log while the store opens
-//! (recovery scans every commit-log record anyway), so it survives restarts. Only 64-bit
+//! The index is not persisted: after a restart it is rebuilt from the commit log (the tail by
+//! recovery, older files by a background thread), so it survives restarts. Only 64-bit
 //! hashes and offsets are kept (about 24 bytes per key); lookups verify topic and key
 //! against the stored record, so hash collisions are harmless.
 //!

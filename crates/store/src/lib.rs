@@ -15,12 +15,18 @@
 //!   commit (a put requests its end offset, the thread msyncs everything written so far and
 //!   publishes the flushed offset on a watch channel; waiters time out into
 //!   `PutStatus::FlushDiskTimeout`); `rocklet-prefault` keeps pages ahead of the writer
-//!   faulted in (`prefault`).
-//! * Recovery at open scans the whole commit log (magic, sizes, body CRC, stored physical
-//!   offset), truncates at the first invalid record (zeroing the torn tail, deleting later
-//!   files), verifies each dispatchable record against its consume-queue entry (rewriting
-//!   missing or wrong entries, dropping entries past the end) and rebuilds the in-memory key
-//!   index. Open time is therefore proportional to the commit-log size.
+//!   faulted in (`prefault`); `rocklet-index` indexes older files after a restart.
+//! * Recovery at open starts at the commit-log file holding the checkpoint's
+//!   logics-consistent offset (every record below it had its consume-queue entry flushed when
+//!   the checkpoint was written; consume-queue directories are fsynced before that): it checks
+//!   records from there (magic, sizes, body CRC, stored physical offset), truncates at the first
+//!   invalid one (zeroing the torn tail, deleting later files), dispatches the records from the
+//!   consistent offset on again (rewriting missing or wrong consume-queue entries) and drops
+//!   consume-queue entries past the end. Open time is bounded by one file, not the log (dev VM:
+//!   162 ms
+//!   for a 1.7 GB log with 1 GiB files (it was 1.8-3.7 s with a whole-log scan). Keys of the
+//!   records before the consistent offset go into the in-memory key index on `rocklet-index` in
+//!   the background ([`MessageStore::key_index_ready`]); scanned pages are dropped from the RSS.
 //!
 //! Pure, I/O-free modules: [`record`] (record codec), [`cq`] (consume-queue entries),
 //! [`layout`] (file arithmetic), [`properties`], [`search`].

@@ -66,6 +66,28 @@ impl MappedFile {
         }
     }
 
+    /// Unmap the pages of `[pos, pos+len)` from this process (`MADV_DONTNEED`), so a one-off
+    /// read (recovery's scan, the background key indexing) does not stay in the broker's RSS.
+    /// The file's pages stay in the page cache and later reads fault the same bytes back in.
+    pub fn release_pages(&self, pos: usize, len: usize) {
+        let page = 4096;
+        let start = pos.div_ceil(page) * page;
+        let end = ((pos + len).min(self.size) / page) * page;
+        if end <= start {
+            return;
+        }
+        // SAFETY: a shared file mapping keeps its contents across MADV_DONTNEED (only private
+        // and anonymous mappings lose them), so readers holding slices into this range see the
+        // same bytes after the kernel faults the page-cache pages back in.
+        let r = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+        };
+        if let Err(e) = r {
+            tracing::debug!(path = %self.path.display(), error = %e, "madvise(DONTNEED) failed");
+        }
+    }
+
     /// How many of the pages of `[pos, pos+len)` are resident (`mincore`), for tests.
     #[cfg(all(test, target_os = "linux"))]
     pub fn resident_pages(&self, pos: usize, len: usize) -> usize {
@@ -174,14 +196,23 @@ impl MappedFile {
         let mut p = pos;
         let mut zeroed_any = false;
         while p < self.size {
-            let n = CHUNK.min(self.size - p);
-            // SAFETY: recovery has exclusive access; in bounds.
-            let region = unsafe { self.write_region(p, n) };
-            if region.iter().any(|&b| b != 0) {
-                region.fill(0);
-                zeroed_any = true;
+            // Holes read as zeros: check only the data extents (reading a gigabyte of holes
+            // after a short tail cost ~0.3 s of start-up and mapped it all into the RSS).
+            let (data, data_end) = self.next_data(p);
+            if data >= self.size {
+                break;
             }
-            p += n;
+            p = data;
+            while p < data_end {
+                let n = CHUNK.min(data_end - p);
+                // SAFETY: recovery has exclusive access; in bounds.
+                let region = unsafe { self.write_region(p, n) };
+                if region.iter().any(|&b| b != 0) {
+                    region.fill(0);
+                    zeroed_any = true;
+                }
+                p += n;
+            }
         }
         if zeroed_any {
             self.map.flush_range(pos, self.size - pos)?;
@@ -189,6 +220,38 @@ impl MappedFile {
         self.wrote.store(pos, Ordering::Release);
         self.flushed.store(pos, Ordering::Release);
         Ok(())
+    }
+
+    /// The next range `[start, end)` at or after `pos` that may hold data (`SEEK_DATA` /
+    /// `SEEK_HOLE`); `start == size` when only holes follow. Where the file system cannot tell,
+    /// the whole rest of the file.
+    fn next_data(&self, pos: usize) -> (usize, usize) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let fd = self._file.as_raw_fd();
+            // SAFETY: lseek on a descriptor this struct owns; no memory is passed.
+            let start = unsafe { libc::lseek(fd, pos as libc::off_t, libc::SEEK_DATA) };
+            if start < 0 {
+                return match io::Error::last_os_error().raw_os_error() {
+                    Some(libc::ENXIO) => (self.size, self.size),
+                    _ => (pos, self.size),
+                };
+            }
+            // SAFETY: as above.
+            let end = unsafe { libc::lseek(fd, start, libc::SEEK_HOLE) };
+            let start = (start as usize).min(self.size);
+            let end = if end < 0 {
+                self.size
+            } else {
+                (end as usize).min(self.size)
+            };
+            (start, end.max(start))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            (pos, self.size)
+        }
     }
 
     /// msync the dirty range; returns the flushed position.
@@ -281,6 +344,10 @@ pub(crate) struct MappedFileQueue {
     flush_lock: Mutex<()>,
     /// fsync new files and their directory entry (see [`MappedFile::create`]).
     durable_create: bool,
+    /// A file was created without syncing the directory (`durable_create == false`); the next
+    /// [`flush`](Self::flush) syncs the directory and its two parents (a consume queue's
+    /// `consumequeue/<topic>/<queueId>`), so a flushed file cannot vanish in a power loss.
+    dir_dirty: std::sync::atomic::AtomicBool,
     access: QueueAccess,
 }
 
@@ -347,6 +414,7 @@ impl MappedFileQueue {
             files: RwLock::new(files),
             flush_lock: Mutex::new(()),
             durable_create,
+            dir_dirty: std::sync::atomic::AtomicBool::new(false),
             access,
         })
     }
@@ -388,6 +456,9 @@ impl MappedFileQueue {
             }
         }
         let f = MappedFile::create(&self.dir, from, self.file_size, self.durable_create)?;
+        if !self.durable_create {
+            self.dir_dirty.store(true, Ordering::Release);
+        }
         f.advise(Access::Random);
         if self.access == QueueAccess::RandomTail {
             if let Some(full) = files.last() {
@@ -456,6 +527,14 @@ impl MappedFileQueue {
     /// Flushes every dirty file; returns the end offset of flushed data.
     pub fn flush(&self) -> io::Result<u64> {
         let _g = self.flush_lock.lock();
+        if self.dir_dirty.swap(false, Ordering::AcqRel) {
+            let mut d = Some(self.dir.as_path());
+            for _ in 0..3 {
+                let Some(dir) = d else { break };
+                sync_dir(dir);
+                d = dir.parent();
+            }
+        }
         let files = self.files();
         let Some(last) = files.last() else {
             return Ok(0);

@@ -158,6 +158,8 @@ struct Inner {
     /// Wakes the group-commit threads (SYNC_FLUSH).
     commit_cv: Condvar,
     closed: AtomicBool,
+    /// The key index covers the whole commit log (see `index_older_files`).
+    index_ready: AtomicBool,
     last_store_ts: AtomicI64,
     cl_file_size: usize,
     cq_file_size: usize,
@@ -438,6 +440,10 @@ impl Inner {
     /// Flushes consume queues (after the commit log) and writes the checkpoint.
     fn flush_logics(&self, clean: bool) {
         let ts = self.last_store_ts.load(Ordering::Acquire);
+        // Read before the queues are listed and flushed: `max_offset_tx` moves only after an
+        // append has put its consume-queue entries (and created any new queue), so every record
+        // below this offset has its entry in a queue flushed below.
+        let dispatched = *self.max_offset_tx.borrow();
         self.flush_commit_log();
         let queues: Vec<Arc<ConsumeQueue>> = self
             .queues
@@ -456,6 +462,7 @@ impl Inner {
             index_msg_timestamp: ts,
             physic_flushed_offset: self.flush_ctl.lock().flushed,
             clean_shutdown: clean,
+            logics_consistent_offset: dispatched,
         };
         if let Err(e) = cp.write(&self.checkpoint_path()) {
             tracing::error!(error = %e, "checkpoint write failed");
@@ -599,12 +606,18 @@ impl MessageStore {
             flush_cv: Condvar::new(),
             commit_cv: Condvar::new(),
             closed: AtomicBool::new(false),
+            index_ready: AtomicBool::new(false),
             last_store_ts: AtomicI64::new(0),
             cl_file_size: cl_file_size as usize,
             cq_file_size: cq_file_size as usize,
             prefault: Prefault::new(),
         };
-        recover(&inner)?;
+        let scan_start = recover(&inner)?;
+        let older_files = inner
+            .commit_log
+            .first()
+            .is_some_and(|f| f.from() < scan_start);
+        inner.index_ready.store(!older_files, Ordering::Release);
         let max = inner.commit_log.max_offset().unwrap_or(0) as i64;
         inner.max_offset_tx.send_replace(max);
         let inner = Arc::new(inner);
@@ -614,6 +627,15 @@ impl MessageStore {
             .name("rocklet-flush".into())
             .spawn(move || flush_loop(t))
             .map_err(|e| StoreError::io(&root, e))?];
+        if older_files {
+            let t = inner.clone();
+            flushers.push(
+                std::thread::Builder::new()
+                    .name("rocklet-index".into())
+                    .spawn(move || index_older_files(t, scan_start))
+                    .map_err(|e| StoreError::io(&root, e))?,
+            );
+        }
         if inner.cfg.flush_disk_type == FlushDiskType::SyncFlush {
             let t = inner.clone();
             flushers.push(
@@ -921,6 +943,13 @@ impl MessageStore {
         self.inner.look(commit_log_offset)
     }
 
+    /// Whether the key index covers every commit-log file. After a restart the files older
+    /// than the recovery checkpoint are indexed in the background; until then
+    /// [`MessageStore::query_message`] may miss their messages.
+    pub fn key_index_ready(&self) -> bool {
+        self.inner.index_ready.load(Ordering::Acquire)
+    }
+
     /// Messages of `topic` having `key` among their space-separated KEYS or as UNIQ_KEY,
     /// stored within `[begin_ts, end_ts]`, newest first, at most `max_num`.
     pub fn query_message(
@@ -1053,21 +1082,36 @@ impl Drop for MessageStore {
 }
 
 /// Recovery (see [`MessageStore::open`]). Runs before the store is shared.
-fn recover(inner: &Inner) -> Result<(), StoreError> {
+/// Returns the commit-log offset dispatching started at (records below it were neither
+/// dispatched nor indexed).
+fn recover(inner: &Inner) -> Result<u64, StoreError> {
     let root = inner.cfg.root_dir.clone();
     let checkpoint = Checkpoint::read(&inner.checkpoint_path())
         .map_err(|e| StoreError::io(inner.checkpoint_path(), e))?;
     let mut st = inner.append.lock();
     load_consume_queues(inner, &mut st, &root.join("consumequeue"))?;
 
-    let files = inner.commit_log.files();
+    let all_files = inner.commit_log.files();
     let size = inner.cl_file_size;
-    let mut valid_end: u64 = files.first().map(|f| f.from()).unwrap_or(0);
+    // Records below the checkpoint's logics-consistent offset have flushed consume-queue
+    // entries. The scan (framing and CRC validation, torn-tail detection) starts at the file
+    // holding that offset instead of at the first file, so start-up does not grow with the
+    // log (Java scans from the checkpoint's file too); only records from that offset on are
+    // dispatched again. Keys of the records before it go into the key index in the background
+    // (`index_older_files`).
+    let consistent = checkpoint.map_or(0, |c| c.logics_consistent_offset.max(0) as u64);
+    let first_scanned = all_files
+        .iter()
+        .rposition(|f| f.from() <= consistent)
+        .unwrap_or(0);
+    let files = &all_files[first_scanned..];
+    let scan_start: u64 = files.first().map(|f| f.from()).unwrap_or(0);
+    let mut valid_end: u64 = scan_start;
     let mut seen: HashMap<String, HashMap<i32, i64>> = HashMap::new();
     let mut index = KeyIndex::default();
     let mut records = 0u64;
     let mut last_ts = 0i64;
-    'files: for f in &files {
+    'files: for f in files {
         if f.from() != valid_end {
             break;
         }
@@ -1083,10 +1127,12 @@ fn recover(inner: &Inner) -> Result<(), StoreError> {
                 }
                 Ok(Peek::Message(n)) => match record::decode_ref(here, true) {
                     Ok(r) if r.physical_offset == phy as i64 => {
-                        dispatch_recovered(inner, &mut st, &mut seen, &mut index, &r, phy, n)?;
+                        if phy >= consistent {
+                            dispatch_recovered(inner, &mut st, &mut seen, &mut index, &r, phy, n)?;
+                            records += 1;
+                        }
                         pos += n;
                         valid_end = phy + n as u64;
-                        records += 1;
                         last_ts = r.store_timestamp;
                     }
                     Ok(r) => {
@@ -1120,9 +1166,17 @@ fn recover(inner: &Inner) -> Result<(), StoreError> {
         .commit_log
         .truncate(valid_end)
         .map_err(|e| inner.cl_io(e))?;
-    let cl_min = inner.commit_log.first().map(|f| f.from()).unwrap_or(0) as i64;
-
-    // Drop consume-queue entries not confirmed by the commit log.
+    // The scan and `truncate` (which reads the tail of the last file to zero it) touched every
+    // page of these files: drop them from the RSS; the prefault thread maps the next pages to
+    // be written again.
+    for f in files {
+        f.release_pages(0, size);
+    }
+    // Drop consume-queue entries not confirmed by the commit log: after the last record of
+    // their queue seen by the scan, or — for queues without records in the scanned range — any
+    // pointing into or past it.
+    let dispatch_from = consistent.max(scan_start).min(valid_end);
+    let scan_start_i = dispatch_from as i64;
     for (topic, m) in &st.queues {
         for (qid, cq) in m {
             let target = seen
@@ -1134,7 +1188,9 @@ fn recover(inner: &Inner) -> Result<(), StoreError> {
             while n > target {
                 match cq.entry(n - 1) {
                     Some(e)
-                        if e.is_valid() && !e.is_pre_blank() && e.commit_log_offset < cl_min =>
+                        if e.is_valid()
+                            && !e.is_pre_blank()
+                            && e.commit_log_offset < scan_start_i =>
                     {
                         break
                     }
@@ -1149,6 +1205,9 @@ fn recover(inner: &Inner) -> Result<(), StoreError> {
         }
     }
     *inner.index.write() = index;
+    if records == 0 {
+        last_ts = checkpoint.map_or(0, |c| c.physic_msg_timestamp);
+    }
     inner.last_store_ts.store(last_ts, Ordering::Release);
     if let Some(cp) = checkpoint {
         if cp.physic_flushed_offset > valid_end as i64 {
@@ -1161,11 +1220,75 @@ fn recover(inner: &Inner) -> Result<(), StoreError> {
         tracing::info!(
             clean = cp.clean_shutdown,
             records,
+            scanned_from = scan_start,
+            dispatched_from = dispatch_from,
             end = valid_end,
             "store recovered"
         );
     }
-    Ok(())
+    Ok(dispatch_from)
+}
+
+/// Puts the keys of the commit-log records below `end` (the files recovery did not scan) into
+/// the key index, in the background while the store serves. Until it finishes
+/// ([`MessageStore::key_index_ready`]), a query by key may miss messages of those files.
+fn index_older_files(inner: Arc<Inner>, end: u64) {
+    let t0 = std::time::Instant::now();
+    let mut batch: Vec<(u64, i64)> = Vec::with_capacity(4096);
+    let mut keys = 0usize;
+    let flush = |batch: &mut Vec<(u64, i64)>| {
+        if !batch.is_empty() {
+            let mut index = inner.index.write();
+            for (h, off) in batch.drain(..) {
+                index.insert(h, off);
+            }
+        }
+    };
+    'files: for f in inner.commit_log.files() {
+        if f.from() >= end {
+            break;
+        }
+        let len = (end - f.from()).min(f.size() as u64) as usize;
+        let Some(data) = f.slice(0, len) else {
+            break; // beyond the recovered end: cannot happen, `end` is at most that
+        };
+        let mut pos = 0usize;
+        while pos < data.len() {
+            if inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            let here = &data[pos..];
+            let n = match record::peek(here) {
+                Ok(Peek::Message(n)) => n,
+                _ => break, // the blank at the end of the file (or damage: stop this file)
+            };
+            if let Ok(r) = record::decode_ref(here, false) {
+                if record::transaction_type(r.sys_flag) != record::TRANSACTION_ROLLBACK_TYPE {
+                    let phy = (f.from() + pos as u64) as i64;
+                    properties::index_keys(r.properties, |k| {
+                        batch.push((key_hash(r.topic, k), phy));
+                    });
+                }
+            }
+            pos += n;
+            if batch.len() >= 4096 {
+                keys += batch.len();
+                flush(&mut batch);
+            }
+        }
+        f.release_pages(0, len);
+        if inner.closed.load(Ordering::Acquire) {
+            break 'files;
+        }
+    }
+    keys += batch.len();
+    flush(&mut batch);
+    inner.index_ready.store(true, Ordering::Release);
+    tracing::info!(
+        keys,
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "key index of older commit-log files built"
+    );
 }
 
 fn load_consume_queues(inner: &Inner, st: &mut AppendState, dir: &Path) -> Result<(), StoreError> {

@@ -102,6 +102,7 @@ fn restart_after_clean_shutdown_keeps_everything() {
         .collect();
     assert_eq!(raw_before, raw_after);
     assert_eq!(s.topic_queues().len(), 12);
+    wait_key_index(&s);
     assert_eq!(
         s.query_message("Topic1", "key-1-4", 4, 0, i64::MAX).len(),
         1
@@ -355,4 +356,75 @@ fn empty_file_inside_the_sequence_is_refused() {
         .expect("must refuse")
         .to_string();
     assert!(err.contains("does not match"), "{err}");
+}
+
+/// Recovery scans from the file holding the checkpoint's logics-consistent offset: a damaged
+/// record in an older file is not re-validated at start-up, so it no longer truncates the log
+/// (and deletes every later file) there; keys of older files are indexed in the background.
+#[test]
+fn recovery_starts_at_the_checkpoint_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    let expected = fill(&s, 300, 5);
+    let max = s.commit_log_max_offset();
+    s.shutdown();
+    drop(s);
+    let files = commitlog_files(dir.path());
+    assert!(files >= 4);
+    // Flip body bytes of the first record (CRC mismatch) in the first file.
+    let first = dir.path().join("commitlog").join(format!("{:020}", 0));
+    corrupt(&first, 200, b"damaged");
+
+    let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    assert_eq!(s.commit_log_max_offset(), max, "nothing truncated");
+    assert_eq!(commitlog_files(dir.path()), files);
+    let later: Expected = expected
+        .iter()
+        .filter(|(_, (_, r))| r.wrote_offset >= 64 * 1024)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    verify_exact(&s, &later, false);
+    wait_key_index(&s);
+    // key-5-1 is in the first file (the second message written).
+    assert_eq!(
+        s.query_message("Topic1", "key-5-1", 4, 0, i64::MAX).len(),
+        1
+    );
+}
+
+/// After a crash, records after the checkpoint's logics-consistent offset are dispatched
+/// again even when their consume-queue files are gone; queues before it are kept as they are.
+#[test]
+fn crash_redispatches_records_after_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = MessageStore::open(rocklet_store::StoreConfig {
+        flush_interval_consume_queue_ms: 3_600_000,
+        ..cfg(dir.path(), FlushDiskType::AsyncFlush)
+    })
+    .unwrap();
+    let expected = fill(&s, 200, 6);
+    s.flush(); // checkpoint: everything so far is consistent (no periodic one: see cfg)
+    let late: Vec<PutResult> = rt().block_on(async {
+        let mut v = Vec::new();
+        for i in 0..20 {
+            v.push(
+                s.put_message(msg("Late", 1, format!("late-{i}"), String::new()))
+                    .await
+                    .unwrap(),
+            );
+        }
+        v
+    });
+    s.halt_without_flush();
+    drop(s);
+    std::fs::remove_dir_all(dir.path().join("consumequeue").join("Late")).unwrap();
+
+    let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    verify(&s, &expected);
+    assert_eq!(s.max_offset_in_queue("Late", 1), 20);
+    for (i, r) in late.iter().enumerate() {
+        let g = s.get_message("Late", 1, r.queue_offset, 1, None);
+        assert_eq!(g.status, GetStatus::Found);
+        assert_eq!(body_of(&g.messages[0]), format!("late-{i}").as_bytes());
+    }
 }

@@ -176,6 +176,7 @@ fn query_by_key_and_uniq_key_with_time_range() {
     // Survives a restart (index rebuilt from the commit log).
     drop(s);
     let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    wait_key_index(&s);
     assert_eq!(s.query_message("T", "order-1", 10, 0, i64::MAX).len(), 2);
     assert_eq!(s.query_message("T", "U1", 10, 0, i64::MAX).len(), 1);
 }

@@ -61,3 +61,15 @@ pub fn rt() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// Waits (bounded) for the background indexing of the files recovery did not dispatch.
+pub fn wait_key_index(s: &MessageStore) {
+    let t0 = std::time::Instant::now();
+    while !s.key_index_ready() {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(10),
+            "key index not built in 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
