@@ -22,9 +22,8 @@
 //!   records from there (magic, sizes, body CRC, stored physical offset), truncates at the first
 //!   invalid one (zeroing the torn tail, deleting later files), dispatches the records from the
 //!   consistent offset on again (rewriting missing or wrong consume-queue entries) and drops
-//!   consume-queue entries past the end. Open time is bounded by one file, not the log (dev VM:
-//!   162 ms
-//!   for a 1.7 GB log with 1 GiB files (it was 1.8-3.7 s with a whole-log scan). Keys of the
+//!   consume-queue entries past the end. Open time is bounded by one file, not the log (dev
+//!   VM: 162 ms for a 1.7 GB log with 1 GiB files; 1.8-3.7 s with a whole-log scan). Keys of the
 //!   records before the consistent offset go into the in-memory key index on `rocklet-index` in
 //!   the background ([`MessageStore::key_index_ready`]); scanned pages are dropped from the RSS.
 //!
