@@ -22,9 +22,16 @@ pub struct ExtFields(pub Vec<(String, String)>);
 
 impl ExtFields {
     pub fn get(&self, key: &str) -> Option<&str> {
+        let kb = key.as_bytes();
         self.0
             .iter()
-            .find(|(k, _)| k == key)
+            // Length and first byte inline before the full comparison: the V2 send header's
+            // keys are single letters, and a memcmp call per candidate key was ~4% of the
+            // broker's send path (perf, 128 B sends).
+            .find(|(k, _)| {
+                let b = k.as_bytes();
+                b.len() == kb.len() && b.first() == kb.first() && b == kb
+            })
             .map(|(_, v)| v.as_str())
     }
     /// Insert or replace.
@@ -381,7 +388,7 @@ impl RemotingCommand {
             let b = r
                 .take(remark_len as usize)
                 .ok_or(ProtocolError::BadBinaryHeader("remark length past header"))?;
-            Some(String::from_utf8_lossy(b).into_owned())
+            Some(utf8_owned(b))
         } else {
             None
         };
@@ -409,10 +416,7 @@ impl RemotingCommand {
                 let v = er
                     .take(vl.max(0) as usize)
                     .ok_or(ProtocolError::BadBinaryHeader("value past extFields"))?;
-                ext.push((
-                    String::from_utf8_lossy(k).into_owned(),
-                    String::from_utf8_lossy(v).into_owned(),
-                ));
+                ext.push((utf8_owned(k), utf8_owned(v)));
             }
         }
         Ok(RemotingCommand {
@@ -426,6 +430,16 @@ impl RemotingCommand {
             body: None,
             serialize_type: SerializeType::RocketMq,
         })
+    }
+}
+
+/// An owned string of `b`, replacing invalid UTF-8 like Java's decoder would. `from_utf8`
+/// validates ASCII in wide chunks; `from_utf8_lossy` walks `Utf8Chunks` even for valid input
+/// (~1.5% of the broker's send path, perf).
+fn utf8_owned(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
     }
 }
 
