@@ -112,6 +112,7 @@ TX = {"java-java": "java-client-java-broker", "java-rocklet": "java-client-rockl
 rows.append(("transactions ⁸", per_col(lambda ps, k: status([f"transactions/{TX[ps[0]]}"]))))
 rows.append(("delay levels, consumer retry ⁹", per_col(lambda ps, k: status([f"delay/{TX[ps[0]]}"]) if k == "java" else "n/a")))
 rows.append(("orderly consumers, queue locks ¹⁰", per_col(lambda ps, k: status([f"orderly/{TX[ps[0]]}"]) if k == "java" else "n/a")))
+rows.append(("broker SIGKILL + restart ¹¹", ["n/a", status(["restart/java-client-rocklet"]), "n/a", "n/a"]))
 
 
 def fmt(s):
@@ -178,6 +179,11 @@ L.append("10. `Orderly`: 4 orders x 5 steps sent by a queue selector; two 4.9.3 
          " MessageListenerOrderly (which consume only queues the broker locked for them with LOCK_BATCH_MQ) join"
          " one after the other, so queues change hands; every step is consumed, each consumer sees each order's"
          " steps in send order, and both consumers consumed.")
+L.append("11. The 4.9.3 producer sends its corpus to `rocklet broker` with 16 KiB commit-log files (3 files); the"
+         " broker is SIGKILLed 2 s later and restarted on the same store. Recovery must take the bounded path"
+         " (dispatching resumes after the first file, keys of older files indexed in the background), then the"
+         " Java litepull consumer reads every message back identical and the `Admin` checks (query by key, view by"
+         " unique key and offset msgId) pass.")
 L.append("")
 L.append("## Cells")
 L.append("")
