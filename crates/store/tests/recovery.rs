@@ -428,3 +428,23 @@ fn crash_redispatches_records_after_the_checkpoint() {
         assert_eq!(body_of(&g.messages[0]), format!("late-{i}").as_bytes());
     }
 }
+
+/// The documented way to rebuild every consume queue: delete `consumequeue/` and `checkpoint`;
+/// recovery then dispatches the whole commit log again.
+#[test]
+fn deleting_queues_and_checkpoint_rebuilds_every_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    let expected = fill(&s, 300, 7);
+    s.shutdown();
+    drop(s);
+    assert!(commitlog_files(dir.path()) >= 4);
+    std::fs::remove_dir_all(dir.path().join("consumequeue")).unwrap();
+    std::fs::remove_file(dir.path().join("checkpoint")).unwrap();
+    let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    verify(&s, &expected);
+    assert!(
+        s.key_index_ready(),
+        "a full scan indexes everything before open returns"
+    );
+}
