@@ -17,20 +17,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10}" SIZES="${SIZES:-128 1024}" W="${W:-64}"
 OUT="$ROOT/bench/out"; WORK="$(mktemp -d /tmp/rocklet-bench.XXXXXX)"
 mkdir -p "$OUT"; : > "$OUT/raw.tsv"
-BIN="$ROOT/target/release/rocklet"
 TOPIC=BenchTopic
-
-(cd "$ROOT" && cargo build --release --bins -q)
-"$ROOT/interop/setup.sh" >/dev/null
-# shellcheck source=../interop/servers.sh
-source "$ROOT/interop/servers.sh"
-# A fair JVM for the benchmark: server compiler, G1, 1 GiB heap (servers.sh defaults to a small,
-# quick-starting JVM for the functional tests).
-RMQ_SERVER_JVM=(-Xms1g -Xmx1g -XX:MaxDirectMemorySize=1g -XX:+UseG1GC -Dfile.encoding=UTF-8
-  -Djava.net.preferIPv4Stack=true
-  --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED)
+# shellcheck source=common.sh
+source "$ROOT/bench/common.sh"
 JAVA_CLIENT=(java -Xms512m -Xmx512m -XX:+UseG1GC -cp "$ROOT/interop/target/classes:$ROOT/interop/target/lib/*")
 
 PIDS=()
@@ -41,10 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now_ms() { date +%s%3N; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { local d=$(( $(now_ms) + 30000 )); until port_open "$1"; do (( $(now_ms) < d )) || return 1; sleep 0.002; done; }
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 anon_kib() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

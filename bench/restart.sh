@@ -13,19 +13,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 MSGS="${MSGS:-600000}" SIZE="${SIZE:-1024}"
 OUT="$ROOT/bench/out"; WORK="$(mktemp -d /tmp/rocklet-restart.XXXXXX)"
 mkdir -p "$OUT"; : > "$OUT/restart.tsv"
-BIN="$ROOT/target/release/rocklet"
 TOPIC=RestartTopic
-
-(cd "$ROOT" && cargo build --release --bins -q)
-"$ROOT/interop/setup.sh" >/dev/null
-# shellcheck source=../interop/servers.sh
-source "$ROOT/interop/servers.sh"
-# The same JVM as bench/compare.sh.
-RMQ_SERVER_JVM=(-Xms1g -Xmx1g -XX:MaxDirectMemorySize=1g -XX:+UseG1GC -Dfile.encoding=UTF-8
-  -Djava.net.preferIPv4Stack=true
-  --add-exports java.base/jdk.internal.ref=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.util=ALL-UNNAMED)
+# shellcheck source=common.sh
+source "$ROOT/bench/common.sh"
 # servers.sh writes 64 MiB commit-log files for quick tests; use the default on both sides.
 export RMQ_BROKER_EXTRA_PROPS="mappedFileSizeCommitLog=1073741824"
 
@@ -37,10 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now_ms() { date +%s%3N; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { local d=$(( $(now_ms) + 30000 )); until port_open "$1"; do (( $(now_ms) < d )) || return 1; sleep 0.002; done; }
-rss_mib() { echo $(( $(awk '/^VmRSS/ {print $2}' "/proc/$1/status") / 1024 )); }
+rss_mib() { echo $(( $(rss_kib "$1") / 1024 )); }
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" | tee -a "$OUT/restart.tsv"; }  # system metric value
 # Polls until the name server at $1 serves the topic's route; prints the time it did.
 wait_route() {
