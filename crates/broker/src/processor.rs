@@ -73,6 +73,15 @@ fn fail(req: &RemotingCommand, code: ResponseCode, remark: impl Into<String>) ->
     RemotingCommand::response_to(req, code, Some(remark.into()))
 }
 
+/// [`fail`], boxed for `Result` errors (the rare path; a `RemotingCommand` is 128 bytes).
+fn boxed_fail(
+    req: &RemotingCommand,
+    code: ResponseCode,
+    remark: impl Into<String>,
+) -> Box<RemotingCommand> {
+    Box::new(fail(req, code, remark))
+}
+
 impl Processor for BrokerProcessor {
     async fn process(&self, ctx: &ConnCtx, req: RemotingCommand) -> Option<RemotingCommand> {
         let code = RequestCode::from_i32(req.code);
@@ -223,7 +232,7 @@ impl BrokerProcessor {
         };
         let tc = match self.msg_check(ctx, req, &h) {
             Ok(tc) => tc,
-            Err(resp) => return (resp, None),
+            Err(resp) => return (*resp, None),
         };
         let mut queue_id = h.queue_id;
         if queue_id < 0 {
@@ -349,17 +358,17 @@ impl BrokerProcessor {
         ctx: &ConnCtx,
         req: &RemotingCommand,
         h: &SendMessageRequestHeader,
-    ) -> Result<TopicConfig, RemotingCommand> {
+    ) -> Result<TopicConfig, Box<RemotingCommand>> {
         // Java `TopicValidator.validateTopic` answers SYSTEM_ERROR with the reason.
         if let Some(why) = validate_topic(&h.topic) {
-            return Err(fail(req, ResponseCode::SYSTEM_ERROR, why));
+            return Err(boxed_fail(req, ResponseCode::SYSTEM_ERROR, why));
         }
         // Java forbids only SCHEDULE_TOPIC_XXXX here (`isNotAllowedSendTopic`); Rocklet also
         // refuses TBW102, which Java clients refuse before sending.
         if h.topic == rocklet_protocol::body::AUTO_CREATE_TOPIC_KEY_TOPIC
             || h.topic == crate::topic::SCHEDULE_TOPIC
         {
-            return Err(fail(
+            return Err(boxed_fail(
                 req,
                 ResponseCode::NO_PERMISSION,
                 format!("Sending message to topic[{}] is forbidden.", h.topic),
@@ -390,7 +399,7 @@ impl BrokerProcessor {
                         tc
                     }
                     None => {
-                        return Err(fail(
+                        return Err(boxed_fail(
                             req,
                             ResponseCode::TOPIC_NOT_EXIST,
                             format!(
@@ -403,7 +412,7 @@ impl BrokerProcessor {
             }
         };
         if !perm::is_writeable(tc.perm) {
-            return Err(fail(
+            return Err(boxed_fail(
                 req,
                 ResponseCode::NO_PERMISSION,
                 format!("the topic[{}] sending message is forbidden", h.topic),
@@ -411,7 +420,7 @@ impl BrokerProcessor {
         }
         let valid = tc.write_queue_nums.max(tc.read_queue_nums);
         if h.queue_id >= valid {
-            return Err(fail(
+            return Err(boxed_fail(
                 req,
                 ResponseCode::SYSTEM_ERROR,
                 format!(

@@ -671,7 +671,7 @@ async fn bad_input_is_answered_not_panicked() {
     assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
     // Missing and malformed header fields.
     let mut cmd = send_v1("HdrTopic", 0, "", b"x");
-    cmd.ext_fields.0.retain(|(k, _)| k != "queueId");
+    cmd.ext_fields.remove("queueId");
     let r = e.call(cmd).await;
     assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.as_i32());
     assert!(r.remark.unwrap().contains("queueId"));

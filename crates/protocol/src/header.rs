@@ -63,7 +63,7 @@ impl Scalar for bool {
 
 impl<T: Scalar> HeaderValue for T {
     fn put(&self, ext: &mut ExtFields, key: &'static str) {
-        ext.0.push((key.to_owned(), self.render()));
+        ext.push(key, &self.render());
     }
     fn take(ext: &ExtFields, key: &'static str) -> Result<Self, ProtocolError> {
         match ext.get(key) {
@@ -76,7 +76,7 @@ impl<T: Scalar> HeaderValue for T {
 impl<T: Scalar> HeaderValue for Option<T> {
     fn put(&self, ext: &mut ExtFields, key: &'static str) {
         if let Some(v) = self {
-            ext.0.push((key.to_owned(), v.render()));
+            ext.push(key, &v.render());
         }
     }
     fn take(ext: &ExtFields, key: &'static str) -> Result<Self, ProtocolError> {

@@ -5,7 +5,8 @@
 //! output; writers that must match Java byte for byte (route data) emit the unquoted form themselves.
 //! A hand-written pass is used because no maintained crate parses this fastjson dialect.
 
-use serde::de::{Deserializer, MapAccess, Visitor};
+use crate::command::ExtFields;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use std::borrow::Cow;
 use std::io::Write;
 
@@ -78,69 +79,103 @@ pub fn from_fastjson<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&norm).map_err(|e| crate::ProtocolError::BadBody(e.to_string()))
 }
 
-/// A JSON value read as text: strings as they are, numbers and booleans as their JSON text,
-/// null as None. Avoids building a `serde_json::Value` per field (the header hot path).
-struct LenientText(Option<String>);
+/// Appends a JSON string to an `ExtFields` text buffer (no `String` per key).
+struct AppendStr<'a>(&'a mut String);
 
-impl<'de> serde::Deserialize<'de> for LenientText {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = LenientText;
+impl<'de> DeserializeSeed<'de> for AppendStr<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        struct V<'a>(&'a mut String);
+        impl<'de> Visitor<'de> for V<'_> {
+            type Value = ();
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string, number, boolean or null")
+                f.write_str("a string")
             }
-            fn visit_str<E>(self, v: &str) -> Result<LenientText, E> {
-                Ok(LenientText(Some(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<LenientText, E> {
-                Ok(LenientText(Some(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<LenientText, E> {
-                Ok(LenientText(Some(v.to_string())))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<LenientText, E> {
-                Ok(LenientText(Some(v.to_string())))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<LenientText, E> {
-                Ok(LenientText(Some(v.to_string())))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<LenientText, E> {
-                Ok(LenientText(Some(v.to_string())))
-            }
-            fn visit_unit<E>(self) -> Result<LenientText, E> {
-                Ok(LenientText(None))
-            }
-            fn visit_none<E>(self) -> Result<LenientText, E> {
-                Ok(LenientText(None))
+            fn visit_str<E>(self, v: &str) -> Result<(), E> {
+                self.0.push_str(v);
+                Ok(())
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_str(V(self.0))
     }
 }
 
-/// Deserialize a JSON object whose values should be strings; numbers and booleans (sent by some
-/// non-Java clients) are kept as their text, null values are dropped.
-pub fn lenient_string_map<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<(String, String)>, D::Error> {
+/// Appends a JSON value as text: strings as they are, numbers and booleans as their JSON text;
+/// `false` for null (nothing appended). Avoids a `serde_json::Value` or a `String` per field.
+struct AppendLenient<'a>(&'a mut String);
+
+impl<'de> DeserializeSeed<'de> for AppendLenient<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        struct V<'a>(&'a mut String);
+        impl V<'_> {
+            fn text(self, v: impl std::fmt::Display) -> bool {
+                use std::fmt::Write as _;
+                let _ = write!(self.0, "{v}");
+                true
+            }
+        }
+        impl<'de> Visitor<'de> for V<'_> {
+            type Value = bool;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+                self.0.push_str(v);
+                Ok(true)
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
+                Ok(self.text(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
+                Ok(self.text(v))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<bool, E> {
+                Ok(self.text(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
+                Ok(self.text(v))
+            }
+            fn visit_unit<E>(self) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_none<E>(self) -> Result<bool, E> {
+                Ok(false)
+            }
+        }
+        d.deserialize_any(V(self.0))
+    }
+}
+
+/// Deserialize a JSON object whose values should be strings into [`ExtFields`]; numbers and
+/// booleans (sent by some non-Java clients) are kept as their text, null values are dropped.
+pub fn lenient_ext_fields<'de, D: Deserializer<'de>>(d: D) -> Result<ExtFields, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
-        type Value = Vec<(String, String)>;
+        type Value = ExtFields;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("an object of strings")
         }
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
+            Ok(ExtFields::default())
         }
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::with_capacity(m.size_hint().unwrap_or(16));
-            while let Some((k, v)) = m.next_entry::<String, LenientText>()? {
-                if let Some(v) = v.0 {
-                    out.push((k, v));
+            let n = m.size_hint().unwrap_or(16);
+            let mut text = String::with_capacity(n * 16);
+            let mut spans = Vec::with_capacity(n);
+            loop {
+                let k0 = text.len();
+                if m.next_key_seed(AppendStr(&mut text))?.is_none() {
+                    break;
+                }
+                let v0 = text.len();
+                if m.next_value_seed(AppendLenient(&mut text))? {
+                    spans.push((k0, v0, text.len()));
+                } else {
+                    text.truncate(k0); // null: drop the key too
                 }
             }
-            Ok(out)
+            Ok(ExtFields::from_text(text, &spans))
         }
     }
     d.deserialize_any(V)
