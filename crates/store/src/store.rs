@@ -1205,7 +1205,8 @@ fn recover(inner: &Inner) -> Result<u64, StoreError> {
         }
     }
     *inner.index.write() = index;
-    if records == 0 {
+    if last_ts == 0 {
+        // nothing scanned (the checkpoint is at the start of an empty last file)
         last_ts = checkpoint.map_or(0, |c| c.physic_msg_timestamp);
     }
     inner.last_store_ts.store(last_ts, Ordering::Release);
