@@ -18,7 +18,7 @@ pub const FLAG_ONEWAY: i32 = 1 << 1;
 /// The `extFields` map. Java keeps a `HashMap<String, String>`; here every key and value of a
 /// command sits back to back in one string, indexed by a small vector of spans, in insertion
 /// order (deterministic encoding). Decoding a send header used to allocate two `String`s per
-/// field (~30 per request; malloc/free were ~8% of the broker's send path).
+/// field (~30 per request; all malloc/free together were ~9% of the broker's send path in perf).
 #[derive(Clone, Default)]
 pub struct ExtFields {
     text: String,
