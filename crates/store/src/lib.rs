@@ -23,7 +23,7 @@
 //!   invalid one (zeroing the torn tail, deleting later files), dispatches the records from the
 //!   consistent offset on again (rewriting missing or wrong consume-queue entries) and drops
 //!   consume-queue entries past the end. Open time is bounded by one file, not the log (dev
-//!   VM: 162 ms for a 1.7 GB log with 1 GiB files; 1.8-3.7 s with a whole-log scan). Keys of the
+//!   VM: 0.16-0.4 s for a 1.7 GB log with 1 GiB files; 1.8-3.7 s with a whole-log scan). Keys of the
 //!   records before the consistent offset go into the in-memory key index on `rocklet-index` in
 //!   the background ([`MessageStore::key_index_ready`]); scanned pages are dropped from the RSS.
 //!

@@ -1166,9 +1166,9 @@ fn recover(inner: &Inner) -> Result<u64, StoreError> {
         .commit_log
         .truncate(valid_end)
         .map_err(|e| inner.cl_io(e))?;
-    // The scan and `truncate` (which reads the tail of the last file to zero it) touched every
-    // page of these files: drop them from the RSS; the prefault thread maps the next pages to
-    // be written again.
+    // The scan touched every page up to the recovered end (and `truncate` the data extents
+    // after it): drop them from the RSS; the prefault thread maps the next pages to be written
+    // again.
     for f in files {
         f.release_pages(0, size);
     }
