@@ -14,7 +14,7 @@ pub mod topic;
 pub mod transaction;
 
 pub use config::{BrokerConfig, ConfigError};
-pub use processor::HANDLED_CODES;
+pub use processor::handled_codes;
 
 use rocklet_remoting::client::ClientOptions;
 use rocklet_remoting::{serve, RemotingClient, ServerConfig};

@@ -4,7 +4,7 @@
 //! input, malformed frames, sync flush, registration with a name server, and the dispatch table.
 
 use bytes::BytesMut;
-use rocklet_broker::{Broker, BrokerConfig, HANDLED_CODES};
+use rocklet_broker::{handled_codes, Broker, BrokerConfig};
 use rocklet_protocol::body::{
     decode_json, encode_json, ConsumerData, ConsumerIdList, HeartbeatData, LockBatchRequestBody,
     LockBatchResponseBody, MessageQueueData, ProducerData, SubscriptionData,
@@ -1225,8 +1225,8 @@ async fn broker_registers_with_namesrv_and_unregisters_on_shutdown() {
 async fn every_handled_code_is_dispatched() {
     let dir = tempfile::tempdir().unwrap();
     let e = start(config(dir.path())).await;
-    for code in HANDLED_CODES {
-        let r = e.call(RemotingCommand::request_bare(*code)).await;
+    for code in handled_codes() {
+        let r = e.call(RemotingCommand::request_bare(code)).await;
         assert_ne!(
             r.code,
             ResponseCode::REQUEST_CODE_NOT_SUPPORTED.as_i32(),

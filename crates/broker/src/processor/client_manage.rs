@@ -1,0 +1,45 @@
+//! `ClientManageProcessor`: HEART_BEAT and UNREGISTER_CLIENT.
+
+use rocklet_protocol::body::{decode_json, HeartbeatData};
+use rocklet_protocol::header::*;
+use rocklet_protocol::route::perm;
+use rocklet_protocol::RemotingCommand;
+use rocklet_remoting::ConnCtx;
+
+use super::{ok, Res, B};
+use crate::topic::RETRY_GROUP_TOPIC_PREFIX;
+
+pub(super) fn heartbeat(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
+    let hb: HeartbeatData = decode_json(req.body_bytes())?;
+    for p in &hb.producer_data_set {
+        b.clients
+            .register_producer(&p.group_name, &hb.client_id, ctx.peer, ctx.sender());
+    }
+    for c in &hb.consumer_data_set {
+        let retry = format!("{RETRY_GROUP_TOPIC_PREFIX}{}", c.group_name);
+        let (_, created) = b.topics.create_system(&retry, 1, perm::READ | perm::WRITE);
+        if created {
+            b.register_now.notify_one();
+        }
+        if b.clients
+            .register_consumer(c, &hb.client_id, ctx.peer, ctx.sender())
+        {
+            b.clients.notify_consumer_ids_changed(&c.group_name);
+        }
+    }
+    Ok(ok(req))
+}
+
+pub(super) fn unregister_client(b: &B, _ctx: &ConnCtx, req: &RemotingCommand) -> Res {
+    let h: UnregisterClientRequestHeader = req.header()?;
+    if b.clients.unregister(
+        &h.client_id,
+        h.producer_group.as_deref(),
+        h.consumer_group.as_deref(),
+    ) {
+        if let Some(g) = &h.consumer_group {
+            b.clients.notify_consumer_ids_changed(g);
+        }
+    }
+    Ok(ok(req))
+}

@@ -1,0 +1,380 @@
+//! `SendMessageProcessor`: SEND_MESSAGE(_V2), SEND_BATCH_MESSAGE and CONSUMER_SEND_MSG_BACK.
+
+use rocklet_protocol::body::TopicConfig;
+use rocklet_protocol::header::*;
+use rocklet_protocol::message::{decode_batch, property, sys_flag, MessageExt};
+use rocklet_protocol::route::perm;
+use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
+use rocklet_remoting::ConnCtx;
+use rocklet_store::{PutMessage, PutResult, PutStatus, StoreError};
+use std::time::Duration;
+
+use super::{boxed_fail, fail, ok, BoxFuture, Res, B};
+use crate::topic::{validate_topic, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX};
+
+/// The send codes' handler: with SYNC_FLUSH the answer waits for the connection's group commit.
+pub(super) fn send_message(b: &B, ctx: &ConnCtx, req: RemotingCommand) -> Option<RemotingCommand> {
+    let (resp, flush_to) = append(b, ctx, &req);
+    match flush_to {
+        Some(end) if !req.is_oneway() => {
+            let timeout = Duration::from_millis(b.store.config().sync_flush_timeout_ms);
+            crate::group_commit::reply_after_flush(ctx, &b.store, end, timeout, resp);
+            None
+        }
+        _ => Some(resp),
+    }
+}
+
+pub(super) fn send_msg_back<'a>(
+    b: &'a B,
+    ctx: &'a ConnCtx,
+    req: &'a RemotingCommand,
+) -> BoxFuture<'a, Option<Res>> {
+    Box::pin(async move { Some(msg_back(b, ctx, req).await) })
+}
+
+/// Appends a SEND_MESSAGE(_V2) / SEND_BATCH_MESSAGE. Returns the response and, with
+/// SYNC_FLUSH, the commit-log offset that must be flushed before it may be sent.
+fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Option<i64>) {
+    let code = RequestCode::from_i32(req.code);
+    let header = match code {
+        RequestCode::SEND_MESSAGE => req.header::<SendMessageRequestHeader>(),
+        _ => req
+            .header::<SendMessageRequestHeaderV2>()
+            .map(SendMessageRequestHeaderV2::into_v1),
+    };
+    let mut h = match header {
+        Ok(h) => h,
+        Err(e) => {
+            return (
+                fail(
+                    req,
+                    ResponseCode::MESSAGE_ILLEGAL,
+                    format!("malformed send header: {e}"),
+                ),
+                None,
+            )
+        }
+    };
+    let tc = match msg_check(b, ctx, req, &h) {
+        Ok(tc) => tc,
+        Err(resp) => return (*resp, None),
+    };
+    let mut queue_id = h.queue_id;
+    if queue_id < 0 {
+        queue_id = (rand_u32() % tc.write_queue_nums.max(1) as u32) as i32;
+    }
+    let mut sys = h.sys_flag;
+    if ctx.peer.is_ipv6() {
+        sys |= sys_flag::BORNHOST_V6;
+    }
+    if b.store_host.is_ipv6() {
+        sys |= sys_flag::STOREHOST_V6;
+    }
+    let is_batch = code == RequestCode::SEND_BATCH_MESSAGE || h.batch == Some(true);
+    let props = h.properties.take().unwrap_or_default();
+    // `Boolean.parseBoolean(TRAN_MSG)`: a half message goes to the half topic.
+    let half = !is_batch
+        && rocklet_store::properties::get(&props, property::TRANSACTION_PREPARED)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let reconsume_times = h.reconsume_times.unwrap_or(0);
+    // Java `CommitLog.asyncPutMessages`: a batch cannot carry a delay level.
+    if is_batch && rocklet_store::schedule::delay_level(&props).map_or(true, |l| l > 0) {
+        return (
+            fail(
+                req,
+                ResponseCode::MESSAGE_ILLEGAL,
+                "a batch message cannot have a delay level (DELAY property)",
+            ),
+            None,
+        );
+    }
+    let result = if is_batch {
+        let items = match decode_batch(req.body_bytes()) {
+            Ok(i) if !i.is_empty() => i,
+            Ok(_) => {
+                return (
+                    fail(
+                        req,
+                        ResponseCode::MESSAGE_ILLEGAL,
+                        "the batch message body is empty",
+                    ),
+                    None,
+                )
+            }
+            Err(e) => {
+                return (
+                    fail(
+                        req,
+                        ResponseCode::MESSAGE_ILLEGAL,
+                        format!("malformed batch body: {e}"),
+                    ),
+                    None,
+                )
+            }
+        };
+        let batch: Vec<PutMessage> = items
+            .into_iter()
+            .map(|it| {
+                let p = it.properties.encode();
+                PutMessage {
+                    topic: h.topic.clone(),
+                    queue_id,
+                    flag: it.flag,
+                    body: it.body,
+                    properties: p,
+                    sys_flag: sys,
+                    born_timestamp: h.born_timestamp,
+                    born_host: ctx.peer,
+                    reconsume_times,
+                    prepared_transaction_offset: 0,
+                }
+            })
+            .collect();
+        b.store.put_messages_nowait(batch)
+    } else {
+        if req.body_bytes().is_empty() {
+            return (
+                fail(
+                    req,
+                    ResponseCode::MESSAGE_ILLEGAL,
+                    "the message body is empty",
+                ),
+                None,
+            );
+        }
+        let mut p = props;
+        if !p.contains("CLUSTER\u{1}") {
+            if !p.is_empty() && !p.ends_with('\u{2}') {
+                p.push('\u{2}');
+            }
+            p.push_str(&b.cluster_prop);
+        }
+        let m = PutMessage {
+            topic: std::mem::take(&mut h.topic),
+            queue_id,
+            flag: h.flag,
+            body: req.body.clone().unwrap_or_default(),
+            properties: p,
+            sys_flag: sys,
+            born_timestamp: h.born_timestamp,
+            born_host: ctx.peer,
+            reconsume_times,
+            prepared_transaction_offset: 0,
+        };
+        let mut m = m;
+        if half {
+            crate::transaction::to_half(b, &mut m);
+        } else if let Err(why) =
+            rocklet_store::schedule::redirect_delayed(&mut m, &b.cfg.delay_levels)
+        {
+            return (fail(req, ResponseCode::MESSAGE_ILLEGAL, why), None);
+        }
+        b.store.put_message_nowait(m)
+    };
+    match result {
+        Ok((r, flush_to)) => (put_response(b, req, queue_id, Ok(r)), flush_to),
+        Err(e) => (put_response(b, req, queue_id, Err(e)), None),
+    }
+}
+
+/// `AbstractSendMessageProcessor.msgCheck`: topic rules and auto-creation.
+fn msg_check(
+    b: &B,
+    ctx: &ConnCtx,
+    req: &RemotingCommand,
+    h: &SendMessageRequestHeader,
+) -> Result<TopicConfig, Box<RemotingCommand>> {
+    // Java `TopicValidator.validateTopic` answers SYSTEM_ERROR with the reason.
+    if let Some(why) = validate_topic(&h.topic) {
+        return Err(boxed_fail(req, ResponseCode::SYSTEM_ERROR, why));
+    }
+    // Java forbids only SCHEDULE_TOPIC_XXXX here (`isNotAllowedSendTopic`); Rocklet also
+    // refuses TBW102, which Java clients refuse before sending.
+    if h.topic == rocklet_protocol::body::AUTO_CREATE_TOPIC_KEY_TOPIC
+        || h.topic == crate::topic::SCHEDULE_TOPIC
+    {
+        return Err(boxed_fail(
+            req,
+            ResponseCode::NO_PERMISSION,
+            format!("Sending message to topic[{}] is forbidden.", h.topic),
+        ));
+    }
+    let tc = match b.topics.select(&h.topic) {
+        Some(tc) => tc,
+        None => {
+            let created = if h.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
+                Some(
+                    b.topics
+                        .create_system(&h.topic, 1, perm::READ | perm::WRITE),
+                )
+            } else {
+                b.topics
+                    .create_in_send(&h.topic, &h.default_topic, h.default_topic_queue_nums, 0)
+            };
+            match created {
+                Some((tc, new)) => {
+                    if new {
+                        b.register_now.notify_one();
+                    }
+                    tc
+                }
+                None => {
+                    return Err(boxed_fail(
+                        req,
+                        ResponseCode::TOPIC_NOT_EXIST,
+                        format!(
+                            "topic[{}] not exist, apply first please!\nSee http://rocketmq.apache.org/docs/faq/ for further details.",
+                            h.topic
+                        ),
+                    ))
+                }
+            }
+        }
+    };
+    if !perm::is_writeable(tc.perm) {
+        return Err(boxed_fail(
+            req,
+            ResponseCode::NO_PERMISSION,
+            format!("the topic[{}] sending message is forbidden", h.topic),
+        ));
+    }
+    let valid = tc.write_queue_nums.max(tc.read_queue_nums);
+    if h.queue_id >= valid {
+        return Err(boxed_fail(
+            req,
+            ResponseCode::SYSTEM_ERROR,
+            format!(
+                "request queueId[{}] is illegal, topic {} has {} queues. Producer: {}",
+                h.queue_id, h.topic, valid, ctx.peer
+            ),
+        ));
+    }
+    Ok(tc)
+}
+
+/// `handlePutMessageResult`: store outcome to response code, header and remark.
+fn put_response(
+    b: &B,
+    req: &RemotingCommand,
+    queue_id: i32,
+    result: Result<PutResult, StoreError>,
+) -> RemotingCommand {
+    match result {
+        Ok(r) => {
+            let code = match r.status {
+                PutStatus::PutOk => ResponseCode::SUCCESS,
+                PutStatus::FlushDiskTimeout => ResponseCode::FLUSH_DISK_TIMEOUT,
+            };
+            let header = SendMessageResponseHeader {
+                msg_id: r.msg_ids.join(","),
+                queue_id,
+                queue_offset: r.queue_offset,
+                transaction_id: None,
+                msg_region: Some(b.cfg.region_id.clone()),
+                trace_on: Some(b.cfg.trace_on.to_string()),
+            };
+            let remark = (code != ResponseCode::SUCCESS).then(|| "flush disk timeout".to_owned());
+            RemotingCommand::response_to(req, code, remark).with_header(&header)
+        }
+        Err(e) => {
+            let code = store_error_code(&e);
+            fail(req, code, e.to_string())
+        }
+    }
+}
+
+/// CONSUMER_SEND_MSG_BACK: a consumer failed a message; put it to the group's retry topic
+/// after its delay level (level 0: 3 + reconsumeTimes), or to its DLQ after
+/// `maxReconsumeTimes`.
+async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
+    let h: ConsumerSendMsgBackRequestHeader = req.header()?;
+    let Some(rec) = b.store.look_message_by_offset(h.offset) else {
+        return Ok(fail(
+            req,
+            ResponseCode::SYSTEM_ERROR,
+            format!("look message by offset failed, {}", h.offset),
+        ));
+    };
+    let (m, _) = MessageExt::decode(&rec)?;
+    let max = h.max_reconsume_times.unwrap_or(16);
+    let reconsume = m.reconsume_times + 1;
+    let dlq = reconsume > max || h.delay_level < 0;
+    let (topic, queues, p) = if dlq {
+        (
+            format!("{DLQ_GROUP_TOPIC_PREFIX}{}", h.group),
+            1,
+            perm::WRITE | perm::READ,
+        )
+    } else {
+        (
+            format!("{RETRY_GROUP_TOPIC_PREFIX}{}", h.group),
+            1,
+            perm::WRITE | perm::READ,
+        )
+    };
+    let (_, created) = b.topics.create_system(&topic, queues, p);
+    if created {
+        b.register_now.notify_one();
+    }
+    let mut props = m.properties.clone();
+    if props.get(property::RETRY_TOPIC).is_none() {
+        props.insert(property::RETRY_TOPIC, m.topic.clone());
+    }
+    if props.get(property::ORIGIN_MESSAGE_ID).is_none() {
+        props.insert(
+            property::ORIGIN_MESSAGE_ID,
+            h.origin_msg_id.clone().unwrap_or_else(|| m.msg_id()),
+        );
+    }
+    if !dlq {
+        // Java: level 0 means "3 + reconsumeTimes"; the retry waits in SCHEDULE_TOPIC_XXXX.
+        let level = if h.delay_level == 0 {
+            3 + m.reconsume_times
+        } else {
+            h.delay_level
+        };
+        props.insert(property::DELAY_TIME_LEVEL, level.to_string());
+    }
+    let mut put = PutMessage {
+        topic,
+        queue_id: 0,
+        flag: m.flag,
+        body: m.raw_body.clone(),
+        properties: props.encode(),
+        sys_flag: m.sys_flag,
+        born_timestamp: m.born_timestamp,
+        born_host: ctx.peer,
+        reconsume_times: reconsume,
+        prepared_transaction_offset: 0,
+    };
+    if let Err(why) = rocklet_store::schedule::redirect_delayed(&mut put, &b.cfg.delay_levels) {
+        return Ok(fail(req, ResponseCode::MESSAGE_ILLEGAL, why));
+    }
+    Ok(match b.store.put_message(put).await {
+        Ok(_) => ok(req),
+        Err(e) => fail(req, store_error_code(&e), e.to_string()),
+    })
+}
+
+/// Java `handlePutMessageResult`: size and format problems are MESSAGE_ILLEGAL, a stopped store
+/// SERVICE_NOT_AVAILABLE, anything else SYSTEM_ERROR; the remark is the store's reason.
+pub(crate) fn store_error_code(e: &StoreError) -> ResponseCode {
+    match e {
+        StoreError::MessageTooLarge { .. }
+        | StoreError::BatchTooLarge { .. }
+        | StoreError::PropertiesTooLong(_)
+        | StoreError::TopicTooLong(_)
+        | StoreError::InvalidTopic(_)
+        | StoreError::InvalidBatch(_)
+        | StoreError::Encode(_) => ResponseCode::MESSAGE_ILLEGAL,
+        StoreError::ShutDown => ResponseCode::SERVICE_NOT_AVAILABLE,
+        _ => ResponseCode::SYSTEM_ERROR,
+    }
+}
+fn rand_u32() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static S: AtomicU32 = AtomicU32::new(0x9E37_79B9);
+    let x = S.fetch_add(0x9E37_79B9, Ordering::Relaxed);
+    x ^ (x >> 16)
+}
