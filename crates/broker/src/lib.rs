@@ -10,6 +10,7 @@ pub mod offsets;
 mod processor;
 mod register;
 mod schedule;
+pub mod subscription;
 pub mod topic;
 pub mod transaction;
 
@@ -49,6 +50,7 @@ pub(crate) struct BrokerInner {
     pub store: Arc<MessageStore>,
     pub topics: topic::TopicConfigManager,
     pub offsets: offsets::ConsumerOffsetManager,
+    pub subscriptions: subscription::SubscriptionGroupManager,
     pub clients: clients::ClientManager,
     pub namesrv: RemotingClient,
     /// Wakes the registration loop (a topic was created).
@@ -97,6 +99,10 @@ impl Broker {
             store_host,
             topics: topic::TopicConfigManager::load(&cfg),
             offsets: offsets::ConsumerOffsetManager::load(&cfg.store_path_root_dir),
+            subscriptions: subscription::SubscriptionGroupManager::load(
+                &cfg.store_path_root_dir,
+                cfg.auto_create_subscription_group,
+            ),
             clients: clients::ClientManager::default(),
             namesrv: RemotingClient::new(ClientOptions {
                 connect_timeout: Duration::from_secs(3),
@@ -186,6 +192,7 @@ impl Broker {
         }
         self.inner.offsets.persist();
         self.inner.topics.persist();
+        self.inner.subscriptions.persist();
         self.inner.store.shutdown();
         self.inner.namesrv.shutdown();
         tracing::info!(broker = %self.inner.cfg.broker_name, "broker shut down");

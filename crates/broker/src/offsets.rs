@@ -53,6 +53,12 @@ impl ConsumerOffsetManager {
             .unwrap_or(-1)
     }
 
+    /// Forget every offset of `group` (`removeOffset` of DELETE_SUBSCRIPTIONGROUP).
+    pub fn remove_group(&self, group: &str) {
+        let suffix = format!("@{group}");
+        self.table.write().retain(|k, _| !k.ends_with(&suffix));
+    }
+
     pub fn persist(&self) {
         let file = OffsetFile {
             offset_table: self

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::error::ProtocolError;
-use crate::json::from_fastjson;
+use crate::json::{from_fastjson, lenient};
 use crate::route::perm;
 
 /// The topic new topics inherit their settings from (`TopicValidator.AUTO_CREATE_TOPIC_KEY_TOPIC`).
@@ -253,6 +253,66 @@ pub struct LockBatchRequestBody {
 #[serde(rename_all = "camelCase", default)]
 pub struct LockBatchResponseBody {
     pub lock_ok_m_q_set: Vec<MessageQueueData>,
+}
+
+/// `SubscriptionGroupConfig` (a consumer group's settings on a broker). Fields in fastjson's
+/// (alphabetical) order; every field read leniently, as fastjson would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SubscriptionGroupConfig {
+    #[serde(deserialize_with = "lenient::int")]
+    pub broker_id: i64,
+    #[serde(deserialize_with = "lenient::boolean")]
+    pub consume_broadcast_enable: bool,
+    #[serde(deserialize_with = "lenient::boolean")]
+    pub consume_enable: bool,
+    #[serde(deserialize_with = "lenient::boolean")]
+    pub consume_from_min_enable: bool,
+    #[serde(deserialize_with = "lenient::string")]
+    pub group_name: String,
+    #[serde(deserialize_with = "lenient::boolean")]
+    pub notify_consumer_ids_changed_enable: bool,
+    #[serde(deserialize_with = "lenient::int")]
+    pub retry_max_times: i32,
+    #[serde(deserialize_with = "lenient::int")]
+    pub retry_queue_nums: i32,
+    #[serde(deserialize_with = "lenient::int")]
+    pub which_broker_when_consume_slowly: i64,
+}
+
+impl Default for SubscriptionGroupConfig {
+    /// Java's field defaults.
+    fn default() -> Self {
+        SubscriptionGroupConfig {
+            broker_id: 0,
+            consume_broadcast_enable: true,
+            consume_enable: true,
+            consume_from_min_enable: true,
+            group_name: String::new(),
+            notify_consumer_ids_changed_enable: true,
+            retry_max_times: 16,
+            retry_queue_nums: 1,
+            which_broker_when_consume_slowly: 1,
+        }
+    }
+}
+
+impl SubscriptionGroupConfig {
+    pub fn new(group: impl Into<String>) -> Self {
+        SubscriptionGroupConfig {
+            group_name: group.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// `SubscriptionGroupWrapper` (GET_ALL_SUBSCRIPTIONGROUP_CONFIG) and the layout of
+/// `config/subscriptionGroup.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SubscriptionGroupWrapper {
+    pub data_version: DataVersion,
+    pub subscription_group_table: BTreeMap<String, SubscriptionGroupConfig>,
 }
 
 /// Parse a JSON body written by fastjson.

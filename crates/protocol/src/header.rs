@@ -105,6 +105,9 @@ macro_rules! command_header {
     };
 }
 
+mod admin;
+pub use admin::*;
+
 command_header! {
     /// `SendMessageRequestHeader` (SEND_MESSAGE, SEND_BATCH_MESSAGE with the full names).
     pub struct SendMessageRequestHeader {

@@ -181,6 +181,161 @@ pub fn lenient_ext_fields<'de, D: Deserializer<'de>>(d: D) -> Result<ExtFields, 
     d.deserialize_any(V)
 }
 
+/// Field deserializers that accept what fastjson accepts for a typed field: numbers written as
+/// strings (`"queueId":"3"`), strings that hold numbers, booleans as `"true"`/`1`, and `null` as
+/// the type's default. Other 4.x clients (C++, Go, Python) send these forms; use with
+/// `#[serde(deserialize_with = "lenient::int")]`.
+pub mod lenient {
+    use serde::de::{Deserializer, Error, Visitor};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    struct Int<T>(PhantomData<T>);
+
+    impl<T: TryFrom<i64> + Default> Visitor<'_> for Int<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an integer, or a string holding one")
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<T, E> {
+            T::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<T, E> {
+            let v = i64::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))?;
+            self.visit_i64(v)
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<T, E> {
+            // fastjson truncates a decimal into an integer field.
+            self.visit_i64(v.trunc() as i64)
+        }
+        fn visit_bool<E: Error>(self, v: bool) -> Result<T, E> {
+            self.visit_i64(i64::from(v))
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<T, E> {
+            let t = v.trim();
+            if t.is_empty() {
+                return Ok(T::default());
+            }
+            match t.parse::<i64>() {
+                Ok(n) => self.visit_i64(n),
+                Err(_) => t
+                    .parse::<f64>()
+                    .map_err(|_| E::custom(format!("'{v}' is not a number")))
+                    .and_then(|f| self.visit_f64(f)),
+            }
+        }
+        fn visit_unit<E: Error>(self) -> Result<T, E> {
+            Ok(T::default())
+        }
+        fn visit_none<E: Error>(self) -> Result<T, E> {
+            Ok(T::default())
+        }
+    }
+
+    /// An integer field (`i32`, `i64`, ...).
+    pub fn int<'de, D: Deserializer<'de>, T: TryFrom<i64> + Default>(d: D) -> Result<T, D::Error> {
+        d.deserialize_any(Int(PhantomData))
+    }
+
+    struct Bool;
+
+    impl Visitor<'_> for Bool {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a boolean, 0/1, or \"true\"/\"false\"")
+        }
+        fn visit_bool<E: Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<bool, E> {
+            match v.trim() {
+                t if t.eq_ignore_ascii_case("true") || t == "1" || t.eq_ignore_ascii_case("y") => {
+                    Ok(true)
+                }
+                t if t.eq_ignore_ascii_case("false")
+                    || t == "0"
+                    || t.eq_ignore_ascii_case("n")
+                    || t.is_empty() =>
+                {
+                    Ok(false)
+                }
+                _ => Err(E::custom(format!("'{v}' is not a boolean"))),
+            }
+        }
+        fn visit_unit<E: Error>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_none<E: Error>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+    }
+
+    /// A boolean field.
+    pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(Bool)
+    }
+
+    struct Text;
+
+    impl Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string, number or boolean")
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+        fn visit_string<E: Error>(self, v: String) -> Result<String, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_bool<E: Error>(self, v: bool) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_unit<E: Error>(self) -> Result<String, E> {
+            Ok(String::new())
+        }
+        fn visit_none<E: Error>(self) -> Result<String, E> {
+            Ok(String::new())
+        }
+    }
+
+    /// A string field that may arrive as a number or boolean (fastjson coerces), or null.
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        d.deserialize_any(Text)
+    }
+
+    /// An enum field written as its name or as its ordinal (fastjson reads both): the name of
+    /// `names[ordinal]` for a number; the text itself otherwise.
+    pub fn enum_name<'de, D: Deserializer<'de>>(
+        d: D,
+        names: &'static [&'static str],
+    ) -> Result<String, D::Error> {
+        let s = string(d)?;
+        match s.parse::<usize>() {
+            Ok(i) => names
+                .get(i)
+                .map(|n| (*n).to_owned())
+                .ok_or_else(|| D::Error::custom(format!("ordinal {i} out of range"))),
+            Err(_) => Ok(s),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +352,70 @@ mod tests {
         assert_eq!(v["brokerAddrs"]["1"], "x");
         let plain = br#"{"a":1}"#;
         assert!(matches!(normalize_fastjson(plain), Cow::Borrowed(_)));
+    }
+
+    #[derive(serde::Deserialize, Debug, PartialEq, Default)]
+    #[serde(default)]
+    struct Lenient {
+        #[serde(deserialize_with = "lenient::int")]
+        n: i32,
+        #[serde(deserialize_with = "lenient::int")]
+        big: i64,
+        #[serde(deserialize_with = "lenient::boolean")]
+        b: bool,
+        #[serde(deserialize_with = "lenient::string")]
+        s: String,
+    }
+
+    #[test]
+    fn lenient_fields_take_what_fastjson_takes() {
+        let table: &[(&str, Lenient)] = &[
+            (
+                r#"{"n":3,"big":5,"b":true,"s":"x"}"#,
+                Lenient {
+                    n: 3,
+                    big: 5,
+                    b: true,
+                    s: "x".into(),
+                },
+            ),
+            (
+                r#"{"n":"3","big":"5","b":"true","s":7}"#,
+                Lenient {
+                    n: 3,
+                    big: 5,
+                    b: true,
+                    s: "7".into(),
+                },
+            ),
+            (
+                r#"{"n":null,"big":null,"b":null,"s":null}"#,
+                Lenient::default(),
+            ),
+            (
+                r#"{"n":3.9,"b":1,"s":false,"unknown":{"a":[1]}}"#,
+                Lenient {
+                    n: 3,
+                    b: true,
+                    s: "false".into(),
+                    ..Default::default()
+                },
+            ),
+            (
+                r#"{"n":" 4 ","b":"FALSE"}"#,
+                Lenient {
+                    n: 4,
+                    ..Default::default()
+                },
+            ),
+            (r#"{}"#, Lenient::default()),
+        ];
+        for (json, want) in table {
+            let got: Lenient = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(&got, want, "{json}");
+        }
+        for bad in [r#"{"n":"x"}"#, r#"{"n":4294967296}"#, r#"{"b":"maybe"}"#] {
+            assert!(serde_json::from_str::<Lenient>(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -16,13 +16,23 @@ pub(super) fn heartbeat(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
             .register_producer(&p.group_name, &hb.client_id, ctx.peer, ctx.sender());
     }
     for c in &hb.consumer_data_set {
-        let retry = format!("{RETRY_GROUP_TOPIC_PREFIX}{}", c.group_name);
-        let (_, created) = b.topics.create_system(&retry, 1, perm::READ | perm::WRITE);
-        if created {
-            b.register_now.notify_one();
+        // Java: the group's settings (auto-created with `autoCreateSubscriptionGroup`) give the
+        // retry topic's queue count and whether members hear of each other's changes.
+        let mut notify = true;
+        if let Some(sg) = b.subscriptions.find_or_create(&c.group_name) {
+            notify = sg.notify_consumer_ids_changed_enable;
+            let retry = format!("{RETRY_GROUP_TOPIC_PREFIX}{}", c.group_name);
+            let queues = sg.retry_queue_nums.max(1);
+            let (_, created) = b
+                .topics
+                .create_system(&retry, queues, perm::READ | perm::WRITE);
+            if created {
+                b.register_now.notify_one();
+            }
         }
         if b.clients
             .register_consumer(c, &hb.client_id, ctx.peer, ctx.sender())
+            && notify
         {
             b.clients.notify_consumer_ids_changed(&c.group_name);
         }

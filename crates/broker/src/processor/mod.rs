@@ -134,6 +134,18 @@ pub(crate) static TABLE: &[(RequestCode, Handler)] = &[
         RequestCode::SEARCH_OFFSET_BY_TIMESTAMP,
         Handler::Sync(admin::search_offset_by_timestamp),
     ),
+    (
+        RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+        Handler::Sync(admin::groups::update),
+    ),
+    (
+        RequestCode::GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
+        Handler::Sync(admin::groups::all),
+    ),
+    (
+        RequestCode::DELETE_SUBSCRIPTIONGROUP,
+        Handler::Sync(admin::groups::delete),
+    ),
     (RequestCode::LOCK_BATCH_MQ, Handler::Sync(admin::lock_batch)),
     (
         RequestCode::UNLOCK_BATCH_MQ,

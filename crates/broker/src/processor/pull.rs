@@ -30,6 +30,24 @@ fn pull(
         Ok(h) => h,
         Err(e) => return Some(fail(&req, ResponseCode::SYSTEM_ERROR, e.to_string())),
     };
+    // Java checks the group before the topic.
+    let Some(consume_enable) = b.subscriptions.consume_enable(&h.consumer_group) else {
+        return Some(fail(
+            &req,
+            ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!(
+                "subscription group [{}] does not exist, \nSee http://rocketmq.apache.org/docs/faq/ for further details.",
+                h.consumer_group
+            ),
+        ));
+    };
+    if !consume_enable {
+        return Some(fail(
+            &req,
+            ResponseCode::NO_PERMISSION,
+            format!("subscription group no permission, {}", h.consumer_group),
+        ));
+    }
     let Some(tc) = b.topics.select(&h.topic) else {
         return Some(fail(
             &req,

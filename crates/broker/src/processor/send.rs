@@ -289,6 +289,20 @@ fn put_response(
 /// `maxReconsumeTimes`.
 async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
     let h: ConsumerSendMsgBackRequestHeader = req.header()?;
+    let Some(sg) = b.subscriptions.find_or_create(&h.group) else {
+        return Ok(fail(
+            req,
+            ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!(
+                "subscription group not exist, {} \nSee http://rocketmq.apache.org/docs/faq/ for further details.",
+                h.group
+            ),
+        ));
+    };
+    if sg.retry_queue_nums <= 0 {
+        // Java: a group without retry queues drops failed messages.
+        return Ok(ok(req));
+    }
     let Some(rec) = b.store.look_message_by_offset(h.offset) else {
         return Ok(fail(
             req,
@@ -297,7 +311,8 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
         ));
     };
     let (m, _) = MessageExt::decode(&rec)?;
-    let max = h.max_reconsume_times.unwrap_or(16);
+    // Clients since 3.4.9 send their own limit; the group's `retryMaxTimes` is the fallback.
+    let max = h.max_reconsume_times.unwrap_or(sg.retry_max_times);
     let reconsume = m.reconsume_times + 1;
     let dlq = reconsume > max || h.delay_level < 0;
     let (topic, queues, p) = if dlq {
@@ -309,7 +324,7 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
     } else {
         (
             format!("{RETRY_GROUP_TOPIC_PREFIX}{}", h.group),
-            1,
+            sg.retry_queue_nums,
             perm::WRITE | perm::READ,
         )
     };
@@ -338,7 +353,7 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
     }
     let mut put = PutMessage {
         topic,
-        queue_id: 0,
+        queue_id: (rand_u32() % queues.max(1) as u32) as i32,
         flag: m.flag,
         body: m.raw_body.clone(),
         properties: props.encode(),

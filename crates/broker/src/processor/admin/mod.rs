@@ -8,6 +8,8 @@ use rocklet_protocol::header::*;
 use rocklet_protocol::{RemotingCommand, ResponseCode};
 use rocklet_remoting::ConnCtx;
 
+pub(super) mod groups;
+
 use super::{fail, now_ms, ok, BoxFuture, Res, B};
 use crate::topic::validate_topic;
 
