@@ -2,9 +2,12 @@
 
 use bytes::Bytes;
 use parking_lot::RwLock;
-use rocklet_protocol::body::{ConsumerData, SubscriptionData};
+use rocklet_protocol::body::{
+    Connection, ConsumerConnection, ConsumerData, ProducerConnection, SubscriptionData,
+};
 use rocklet_protocol::header::CommandHeader;
-use rocklet_protocol::{RemotingCommand, RequestCode};
+use rocklet_protocol::{LanguageCode, RemotingCommand, RequestCode};
+use rocklet_remoting::ConnCtx;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -13,8 +16,33 @@ use tokio::sync::mpsc;
 pub struct ClientChannel {
     pub client_id: String,
     pub peer: SocketAddr,
-    pub tx: mpsc::Sender<Bytes>,
+    /// The client's connection: to push to it, or to ask it something and await the answer.
+    pub ctx: ConnCtx,
+    /// `language` and `version` of its last heartbeat (shown in connection lists).
+    pub language: LanguageCode,
+    pub version: i32,
     pub last_update: Instant,
+}
+
+/// Who sent a heartbeat, and on which connection.
+pub struct ClientHello<'a> {
+    pub client_id: &'a str,
+    pub ctx: &'a ConnCtx,
+    pub language: LanguageCode,
+    pub version: i32,
+}
+
+impl ClientHello<'_> {
+    fn channel(&self) -> ClientChannel {
+        ClientChannel {
+            client_id: self.client_id.to_owned(),
+            peer: self.ctx.peer,
+            ctx: self.ctx.clone(),
+            language: self.language,
+            version: self.version,
+            last_update: Instant::now(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -45,35 +73,26 @@ impl CommandHeader for NotifyHeader<'_> {
     }
 }
 
+fn connection(c: &ClientChannel) -> Connection {
+    Connection {
+        client_addr: c.peer.to_string(),
+        client_id: c.client_id.clone(),
+        language: c.language.name().to_owned(),
+        version: c.version,
+    }
+}
+
 impl ClientManager {
-    pub fn register_producer(
-        &self,
-        group: &str,
-        client_id: &str,
-        peer: SocketAddr,
-        tx: mpsc::Sender<Bytes>,
-    ) {
-        let ch = ClientChannel {
-            client_id: client_id.to_owned(),
-            peer,
-            tx,
-            last_update: Instant::now(),
-        };
+    pub fn register_producer(&self, group: &str, hello: &ClientHello<'_>) {
         self.producers
             .write()
             .entry(group.to_owned())
             .or_default()
-            .insert(client_id.to_owned(), ch);
+            .insert(hello.client_id.to_owned(), hello.channel());
     }
 
     /// Register a consumer; returns true when the group's membership changed.
-    pub fn register_consumer(
-        &self,
-        data: &ConsumerData,
-        client_id: &str,
-        peer: SocketAddr,
-        tx: mpsc::Sender<Bytes>,
-    ) -> bool {
+    pub fn register_consumer(&self, data: &ConsumerData, hello: &ClientHello<'_>) -> bool {
         let mut c = self.consumers.write();
         let g = c.entry(data.group_name.clone()).or_default();
         g.consume_type = data.consume_type.clone();
@@ -84,13 +103,9 @@ impl ClientManager {
         }
         g.subscriptions
             .retain(|t, _| data.subscription_data_set.iter().any(|s| &s.topic == t));
-        let ch = ClientChannel {
-            client_id: client_id.to_owned(),
-            peer,
-            tx,
-            last_update: Instant::now(),
-        };
-        g.clients.insert(client_id.to_owned(), ch).is_none()
+        g.clients
+            .insert(hello.client_id.to_owned(), hello.channel())
+            .is_none()
     }
 
     pub fn unregister(
@@ -129,6 +144,69 @@ impl ClientManager {
         changed
     }
 
+    /// GET_CONSUMER_CONNECTION_LIST: the group's live members and what they subscribe;
+    /// `None` when the group is not online.
+    pub fn consumer_connection(&self, group: &str) -> Option<ConsumerConnection> {
+        let c = self.consumers.read();
+        let g = c.get(group)?;
+        Some(ConsumerConnection {
+            connection_set: g.clients.values().map(connection).collect(),
+            consume_from_where: g.consume_from_where.clone(),
+            consume_type: g.consume_type.clone(),
+            message_model: g.message_model.clone(),
+            subscription_table: g.subscriptions.clone().into_iter().collect(),
+        })
+    }
+
+    /// GET_PRODUCER_CONNECTION_LIST; `None` when no producer of the group ever connected.
+    pub fn producer_connection(&self, group: &str) -> Option<ProducerConnection> {
+        let p = self.producers.read();
+        let g = p.get(group)?;
+        Some(ProducerConnection {
+            connection_set: g.values().map(connection).collect(),
+        })
+    }
+
+    /// Online groups whose subscriptions include `topic` (`queryTopicConsumeByWho`).
+    pub fn groups_consuming(&self, topic: &str) -> Vec<String> {
+        self.consumers
+            .read()
+            .iter()
+            .filter(|(_, g)| g.subscriptions.contains_key(topic))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// Java's consume-stats rule: a group that is online with subscriptions, none of them to
+    /// `topic`, is not reported for it.
+    pub fn online_elsewhere(&self, group: &str, topic: &str) -> bool {
+        self.consumers
+            .read()
+            .get(group)
+            .is_some_and(|g| !g.subscriptions.is_empty() && !g.subscriptions.contains_key(topic))
+    }
+
+    /// A live member of `group` by client id: its connection and client version.
+    pub fn consumer_channel(&self, group: &str, client_id: &str) -> Option<(ConnCtx, i32)> {
+        self.consumers
+            .read()
+            .get(group)?
+            .clients
+            .get(client_id)
+            .map(|c| (c.ctx.clone(), c.version))
+    }
+
+    /// Every live member of `group`: (client id, connection, version); `None` when the group is
+    /// not online.
+    pub fn consumer_channels(&self, group: &str) -> Option<Vec<(String, ConnCtx, i32)>> {
+        self.consumers.read().get(group).map(|g| {
+            g.clients
+                .values()
+                .map(|c| (c.client_id.clone(), c.ctx.clone(), c.version))
+                .collect()
+        })
+    }
+
     pub fn consumer_ids(&self, group: &str) -> Vec<String> {
         self.consumers
             .read()
@@ -146,10 +224,11 @@ impl ClientManager {
 
     /// A live producer channel of `group`, for transaction check-backs.
     pub fn producer_channel(&self, group: &str) -> Option<mpsc::Sender<Bytes>> {
-        self.producers
-            .read()
-            .get(group)
-            .and_then(|m| m.values().find(|c| !c.tx.is_closed()).map(|c| c.tx.clone()))
+        self.producers.read().get(group).and_then(|m| {
+            m.values()
+                .find(|c| !c.ctx.is_closed())
+                .map(|c| c.ctx.sender())
+        })
     }
 
     /// Tell every consumer of `group` that membership changed (NOTIFY_CONSUMER_IDS_CHANGED, oneway).
@@ -158,7 +237,7 @@ impl ClientManager {
             .consumers
             .read()
             .get(group)
-            .map(|g| g.clients.values().map(|c| c.tx.clone()).collect())
+            .map(|g| g.clients.values().map(|c| c.ctx.sender()).collect())
             .unwrap_or_default();
         if txs.is_empty() {
             return;

@@ -9,7 +9,8 @@ pub mod locks;
 pub mod offsets;
 mod processor;
 mod register;
-mod schedule;
+pub mod schedule;
+pub mod stats;
 pub mod subscription;
 pub mod topic;
 pub mod transaction;
@@ -51,6 +52,7 @@ pub(crate) struct BrokerInner {
     pub topics: topic::TopicConfigManager,
     pub offsets: offsets::ConsumerOffsetManager,
     pub subscriptions: subscription::SubscriptionGroupManager,
+    pub stats: stats::BrokerStats,
     pub clients: clients::ClientManager,
     pub namesrv: RemotingClient,
     /// Wakes the registration loop (a topic was created).
@@ -115,6 +117,7 @@ impl Broker {
             locks: locks::RebalanceLocks::new(Duration::from_millis(
                 cfg.rebalance_lock_max_live_time,
             )),
+            stats: stats::BrokerStats::new(&cfg.broker_cluster_name),
             store,
             cfg,
         };
@@ -140,6 +143,7 @@ impl Broker {
             inner.clone(),
             rx.clone(),
         )));
+        tasks.push(tokio::spawn(stats::sample_loop(inner.clone(), rx.clone())));
         tasks.push(tokio::spawn(offset_flush_loop(inner.clone(), rx)));
         tracing::info!(
             listen = %local,

@@ -53,6 +53,59 @@ impl ConsumerOffsetManager {
             .unwrap_or(-1)
     }
 
+    /// Topics `group` committed offsets for (`whichTopicByConsumer`).
+    pub fn topics_of_group(&self, group: &str) -> Vec<String> {
+        self.table
+            .read()
+            .keys()
+            .filter_map(|k| k.rsplit_once('@'))
+            .filter(|(_, g)| *g == group)
+            .map(|(t, _)| t.to_owned())
+            .collect()
+    }
+
+    /// Groups that committed offsets for `topic` (`whichGroupByTopic`).
+    pub fn groups_of_topic(&self, topic: &str) -> Vec<String> {
+        self.table
+            .read()
+            .keys()
+            .filter_map(|k| k.split_once('@'))
+            .filter(|(t, _)| *t == topic)
+            .map(|(_, g)| g.to_owned())
+            .collect()
+    }
+
+    /// Copy `topic@src`'s offsets to `topic@dest`, replacing them (CLONE_GROUP_OFFSET).
+    pub fn clone_offsets(&self, src: &str, dest: &str, topic: &str) {
+        let mut t = self.table.write();
+        if let Some(m) = t.get(&key(topic, src)).cloned() {
+            t.insert(key(topic, dest), m);
+        }
+    }
+
+    /// The table as Java's `ConsumerOffsetManager.encode()` writes it (queue ids unquoted, as
+    /// fastjson writes integer keys): GET_ALL_CONSUMER_OFFSET.
+    pub fn encode_fastjson(&self) -> Vec<u8> {
+        let t = self.table.read();
+        let mut out = b"{\"offsetTable\":{".to_vec();
+        for (i, (k, m)) in t.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            rocklet_protocol::json::write_str(&mut out, k);
+            out.extend_from_slice(b":{");
+            for (j, (q, o)) in m.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(format!("{q}:{o}").as_bytes());
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"}}");
+        out
+    }
+
     /// Forget every offset of `group` (`removeOffset` of DELETE_SUBSCRIPTIONGROUP).
     pub fn remove_group(&self, group: &str) {
         let suffix = format!("@{group}");

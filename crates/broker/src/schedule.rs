@@ -62,6 +62,22 @@ impl DelayOffsets {
         self.table.lock().get(&level).copied().unwrap_or(0)
     }
 
+    /// Every level with progress, as (level, next offset to deliver).
+    pub fn all(&self) -> Vec<(i32, i64)> {
+        self.table.lock().iter().map(|(l, o)| (*l, *o)).collect()
+    }
+
+    /// The table as Java's `ScheduleMessageService.encode()` writes it (level keys unquoted):
+    /// GET_ALL_DELAY_OFFSET.
+    pub fn encode_fastjson(&self) -> Vec<u8> {
+        let parts: Vec<String> = self
+            .all()
+            .into_iter()
+            .map(|(l, o)| format!("{l}:{o}"))
+            .collect();
+        format!("{{\"offsetTable\":{{{}}}}}", parts.join(",")).into_bytes()
+    }
+
     fn set(&self, level: i32, offset: i64) {
         self.table.lock().insert(level, offset);
     }

@@ -22,6 +22,16 @@ pub const REPLY_TOPIC_POSTFIX: &str = "REPLY_TOPIC";
 pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
 pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
 
+/// Every system topic of this broker, as GET_SYSTEM_TOPIC_LIST_FROM_BROKER lists them:
+/// `TopicValidator`'s set plus the cluster, broker and reply topic names the broker adds.
+pub fn system_topics(cfg: &BrokerConfig) -> Vec<String> {
+    let mut v: Vec<String> = SYSTEM_TOPICS.iter().map(|t| (*t).to_owned()).collect();
+    v.push(cfg.broker_cluster_name.clone());
+    v.push(cfg.broker_name.clone());
+    v.push(format!("{}_{REPLY_TOPIC_POSTFIX}", cfg.broker_cluster_name));
+    v
+}
+
 /// `TopicValidator`: the topic name rules.
 pub const TOPIC_MAX_LENGTH: usize = 127;
 

@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod admin;
+pub use admin::*;
+
 use crate::error::ProtocolError;
 use crate::json::{from_fastjson, lenient};
 use crate::route::perm;

@@ -4,11 +4,14 @@
 use bytes::Bytes;
 use rocklet_protocol::{RemotingCommand, ResponseCode};
 use std::any::Any;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::conn::{spawn_writer, FrameReader, ReadError};
@@ -25,9 +28,58 @@ pub struct ConnCtx {
     /// Test contexts hold their own sender, so they never report closed.
     _test_open: Option<Arc<watch::Sender<()>>>,
     state: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
+    /// Requests this server sent to the peer, waiting for its response (by opaque).
+    pending: Arc<parking_lot::Mutex<HashMap<i32, oneshot::Sender<RemotingCommand>>>>,
+}
+
+/// Opaques of server-initiated requests, apart from any the peer uses for its own.
+static NEXT_SERVER_OPAQUE: AtomicI32 = AtomicI32::new(1);
+
+/// Removes a request's waiter when the caller stops waiting (timeout or cancellation).
+struct PendingGuard<'a> {
+    ctx: &'a ConnCtx,
+    opaque: i32,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        self.ctx.pending.lock().remove(&self.opaque);
+    }
 }
 
 impl ConnCtx {
+    /// Send a request to the peer (a client that connected to this server) and wait for its
+    /// response: how a broker asks a consumer for its running info or to consume a message
+    /// directly. `None` when the connection is gone or the peer did not answer in `timeout`.
+    ///
+    /// # Cancellation
+    /// Dropping the future forgets the request; a late response is then ignored.
+    pub async fn invoke(
+        &self,
+        mut cmd: RemotingCommand,
+        timeout: Duration,
+    ) -> Option<RemotingCommand> {
+        cmd.opaque = NEXT_SERVER_OPAQUE.fetch_add(1, Ordering::Relaxed) & i32::MAX;
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().insert(cmd.opaque, tx);
+        let _guard = PendingGuard {
+            ctx: self,
+            opaque: cmd.opaque,
+        };
+        if !self.send(&cmd).await {
+            return None;
+        }
+        tokio::time::timeout(timeout, rx).await.ok()?.ok()
+    }
+
+    /// Hand a response from the peer to the request waiting for it; false when none is.
+    fn complete(&self, resp: RemotingCommand) -> bool {
+        match self.pending.lock().remove(&resp.opaque) {
+            Some(tx) => tx.send(resp).is_ok(),
+            None => false,
+        }
+    }
+
     /// Queue a command for this connection. Returns false when the connection is gone.
     pub async fn send(&self, cmd: &RemotingCommand) -> bool {
         self.tx.send(cmd.encode_to_bytes()).await.is_ok()
@@ -64,6 +116,7 @@ impl ConnCtx {
             open,
             _test_open: None,
             state: Arc::new(OnceLock::new()),
+            pending: Default::default(),
         };
         (ctx, open_tx)
     }
@@ -156,8 +209,11 @@ pub async fn serve<P: Processor>(
                 };
                 match next {
                     Ok(Some(cmd)) if cmd.is_response() => {
-                        // Responses to server-pushed requests are not awaited by anyone here.
-                        tracing::trace!(opaque = cmd.opaque, "response from client ignored");
+                        let opaque = cmd.opaque;
+                        if !ctx.complete(cmd) {
+                            // A oneway push's answer, or one that came after its timeout.
+                            tracing::trace!(opaque, "response from client with no waiter");
+                        }
                     }
                     Ok(Some(cmd)) => {
                         let oneway = cmd.is_oneway();

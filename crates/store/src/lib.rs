@@ -43,6 +43,7 @@ pub mod properties;
 pub mod record;
 pub mod schedule;
 pub mod search;
+pub mod stats;
 mod store;
 
 pub use config::{FlushDiskType, StoreConfig};

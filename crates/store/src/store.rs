@@ -164,6 +164,7 @@ struct Inner {
     cl_file_size: usize,
     cq_file_size: usize,
     prefault: Prefault,
+    stats: crate::stats::StoreStats,
 }
 
 /// A durable RocketMQ-style message store. `Send + Sync`; share it behind the `Arc`
@@ -380,6 +381,7 @@ impl Inner {
         }
         self.last_store_ts.store(store_ts, Ordering::Release);
         drop(st);
+        self.stats.put(msgs.len() as u64, total as u64);
         Ok(Appended {
             wrote_offset: base,
             wrote_bytes: total,
@@ -611,6 +613,7 @@ impl MessageStore {
             cl_file_size: cl_file_size as usize,
             cq_file_size: cq_file_size as usize,
             prefault: Prefault::new(),
+            stats: Default::default(),
         };
         let scan_start = recover(&inner)?;
         let older_files = inner
@@ -804,6 +807,24 @@ impl MessageStore {
     /// (Java `DefaultMessageStore.getMessage`, as a master). A queue that was never written
     /// behaves as an empty queue (`NoMessageInQueue`), like Java which creates it on demand.
     pub fn get_message(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msg_nums: i32,
+        tag_filter: Option<&dyn Fn(i64) -> bool>,
+    ) -> GetResult {
+        let res = self.read_queue(topic, queue_id, offset, max_msg_nums, tag_filter);
+        self.inner.stats.got(res.messages.len() as u64);
+        res
+    }
+
+    /// Totals since the store opened: messages and bytes put, reads and messages read.
+    pub fn stats(&self) -> crate::stats::StoreTotals {
+        self.inner.stats.totals()
+    }
+
+    fn read_queue(
         &self,
         topic: &str,
         queue_id: i32,
@@ -1010,6 +1031,89 @@ impl MessageStore {
     }
 
     /// All (topic, queueId) pairs with a consume queue, sorted.
+    /// Consume-queue entries `[index, index + count)` of a queue with its min and max offsets
+    /// (QUERY_CONSUME_QUEUE); `None` when the queue does not exist.
+    pub fn consume_queue_entries(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        index: i64,
+        count: usize,
+    ) -> Option<(i64, i64, Vec<crate::cq::CqEntry>)> {
+        let cq = self.inner.find_cq(topic, queue_id)?;
+        let entries = (index.max(0)..cq.max_offset())
+            .take(count)
+            .map_while(|qo| cq.entry(qo))
+            .collect();
+        Some((cq.min_offset(), cq.max_offset(), entries))
+    }
+
+    /// Destroy every consume queue of a topic `keep` refuses (Java `cleanUnusedTopic`; the
+    /// commit log is untouched). Returns how many queues went.
+    pub fn clean_unused_topics(&self, keep: impl Fn(&str) -> bool) -> usize {
+        self.destroy_consume_queues(|topic, _, _| !keep(topic))
+            .len()
+    }
+
+    /// Destroy the consume queues `doomed` picks: forgotten by readers and the appender, their
+    /// files deleted. The commit log is untouched. Returns the queues removed.
+    fn destroy_consume_queues(
+        &self,
+        doomed: impl Fn(&str, i32, &ConsumeQueue) -> bool,
+    ) -> Vec<(String, i32)> {
+        let inner = &self.inner;
+        let mut removed = Vec::new();
+        {
+            // Both maps under their locks: no append can touch a queue while it goes.
+            let mut st = inner.append.lock();
+            let mut queues = inner.queues.write();
+            for (topic, m) in queues.iter_mut() {
+                m.retain(|q, cq| {
+                    let kill = doomed(topic, *q, cq);
+                    if kill {
+                        removed.push((topic.clone(), *q));
+                    }
+                    !kill
+                });
+            }
+            queues.retain(|_, m| !m.is_empty());
+            for (topic, q) in &removed {
+                if let Some(m) = st.queues.get_mut(topic) {
+                    m.remove(q);
+                    if m.is_empty() {
+                        st.queues.remove(topic);
+                    }
+                }
+            }
+        }
+        for (topic, q) in &removed {
+            let dir = inner.cq_dir(topic, *q);
+            if let Err(e) = std::fs::remove_dir_all(&dir) {
+                tracing::warn!(dir = %dir.display(), error = %e, "removing a consume queue failed");
+            }
+            if let Some(parent) = dir.parent() {
+                // Only succeeds once the topic has no queue directory left.
+                let _ = std::fs::remove_dir(parent);
+            }
+            tracing::info!(topic, queue = q, "consume queue destroyed");
+        }
+        removed
+    }
+
+    /// Queues whose every entry points below the commit log's first offset (their messages
+    /// were deleted), as Java's `cleanExpiredConsumerQueue` judges them.
+    pub fn clean_expired_consume_queues(&self, keep_topic: impl Fn(&str) -> bool) -> usize {
+        let min = self.commit_log_min_offset();
+        self.destroy_consume_queues(|topic, _, cq| {
+            if keep_topic(topic) || cq.max_offset() == 0 {
+                return false;
+            }
+            cq.entry(cq.max_offset() - 1)
+                .is_some_and(|e| e.commit_log_offset < min)
+        })
+        .len()
+    }
+
     pub fn topic_queues(&self) -> Vec<(String, i32)> {
         let mut v: Vec<(String, i32)> = self
             .inner

@@ -7,13 +7,19 @@ use rocklet_protocol::RemotingCommand;
 use rocklet_remoting::ConnCtx;
 
 use super::{ok, Res, B};
+use crate::clients::ClientHello;
 use crate::topic::RETRY_GROUP_TOPIC_PREFIX;
 
 pub(super) fn heartbeat(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
     let hb: HeartbeatData = decode_json(req.body_bytes())?;
+    let hello = ClientHello {
+        client_id: &hb.client_id,
+        ctx,
+        language: req.language,
+        version: req.version,
+    };
     for p in &hb.producer_data_set {
-        b.clients
-            .register_producer(&p.group_name, &hb.client_id, ctx.peer, ctx.sender());
+        b.clients.register_producer(&p.group_name, &hello);
     }
     for c in &hb.consumer_data_set {
         // Java: the group's settings (auto-created with `autoCreateSubscriptionGroup`) give the
@@ -30,10 +36,7 @@ pub(super) fn heartbeat(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
                 b.register_now.notify_one();
             }
         }
-        if b.clients
-            .register_consumer(c, &hb.client_id, ctx.peer, ctx.sender())
-            && notify
-        {
+        if b.clients.register_consumer(c, &hello) && notify {
             b.clients.notify_consumer_ids_changed(&c.group_name);
         }
     }

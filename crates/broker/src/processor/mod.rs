@@ -101,23 +101,44 @@ pub(crate) static TABLE: &[(RequestCode, Handler)] = &[
         RequestCode::END_TRANSACTION,
         Handler::Async(end_transaction::end_transaction),
     ),
-    // AdminBrokerProcessor
+    // AdminBrokerProcessor: topics
     (
         RequestCode::UPDATE_AND_CREATE_TOPIC,
-        Handler::Async(admin::create_topic),
+        Handler::Async(admin::topics::create),
     ),
     (
         RequestCode::DELETE_TOPIC_IN_BROKER,
-        Handler::Sync(admin::delete_topic),
+        Handler::Sync(admin::topics::delete),
     ),
     (
         RequestCode::GET_ALL_TOPIC_CONFIG,
-        Handler::Sync(admin::all_topic_config),
+        Handler::Sync(admin::topics::all_config),
     ),
     (
-        RequestCode::GET_BROKER_RUNTIME_INFO,
-        Handler::Sync(admin::runtime_info),
+        RequestCode::GET_TOPIC_CONFIG,
+        Handler::Sync(admin::topics::config),
     ),
+    (
+        RequestCode::GET_TOPIC_STATS_INFO,
+        Handler::Sync(admin::topics::stats),
+    ),
+    (
+        RequestCode::GET_SYSTEM_TOPIC_LIST_FROM_BROKER,
+        Handler::Sync(admin::topics::system_topics),
+    ),
+    (
+        RequestCode::CLEAN_EXPIRED_CONSUMEQUEUE,
+        Handler::Sync(admin::topics::clean_expired_cq),
+    ),
+    (
+        RequestCode::CLEAN_UNUSED_TOPIC,
+        Handler::Sync(admin::topics::clean_unused_topic),
+    ),
+    (
+        RequestCode::QUERY_CONSUME_QUEUE,
+        Handler::Sync(admin::topics::query_consume_queue),
+    ),
+    // AdminBrokerProcessor: queue offsets and times, locks
     (
         RequestCode::GET_MAX_OFFSET,
         Handler::Sync(admin::max_offset),
@@ -134,6 +155,12 @@ pub(crate) static TABLE: &[(RequestCode, Handler)] = &[
         RequestCode::SEARCH_OFFSET_BY_TIMESTAMP,
         Handler::Sync(admin::search_offset_by_timestamp),
     ),
+    (RequestCode::LOCK_BATCH_MQ, Handler::Sync(admin::lock_batch)),
+    (
+        RequestCode::UNLOCK_BATCH_MQ,
+        Handler::Sync(admin::unlock_batch),
+    ),
+    // AdminBrokerProcessor: subscription groups
     (
         RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
         Handler::Sync(admin::groups::update),
@@ -146,10 +173,51 @@ pub(crate) static TABLE: &[(RequestCode, Handler)] = &[
         RequestCode::DELETE_SUBSCRIPTIONGROUP,
         Handler::Sync(admin::groups::delete),
     ),
-    (RequestCode::LOCK_BATCH_MQ, Handler::Sync(admin::lock_batch)),
+    // AdminBrokerProcessor: consumers and producers
     (
-        RequestCode::UNLOCK_BATCH_MQ,
-        Handler::Sync(admin::unlock_batch),
+        RequestCode::GET_CONSUMER_CONNECTION_LIST,
+        Handler::Sync(admin::consumers::consumer_connection),
+    ),
+    (
+        RequestCode::GET_PRODUCER_CONNECTION_LIST,
+        Handler::Sync(admin::consumers::producer_connection),
+    ),
+    (
+        RequestCode::GET_CONSUME_STATS,
+        Handler::Sync(admin::consumers::consume_stats_of_group),
+    ),
+    (
+        RequestCode::GET_BROKER_CONSUME_STATS,
+        Handler::Sync(admin::consumers::broker_consume_stats),
+    ),
+    (
+        RequestCode::QUERY_TOPIC_CONSUME_BY_WHO,
+        Handler::Sync(admin::consumers::consumed_by_who),
+    ),
+    (
+        RequestCode::QUERY_CONSUME_TIME_SPAN,
+        Handler::Sync(admin::consumers::consume_time_span),
+    ),
+    (
+        RequestCode::CLONE_GROUP_OFFSET,
+        Handler::Sync(admin::consumers::clone_group_offset),
+    ),
+    // AdminBrokerProcessor: runtime information and statistics
+    (
+        RequestCode::GET_BROKER_RUNTIME_INFO,
+        Handler::Sync(admin::runtime::runtime_info),
+    ),
+    (
+        RequestCode::VIEW_BROKER_STATS_DATA,
+        Handler::Sync(admin::runtime::view_stats),
+    ),
+    (
+        RequestCode::GET_ALL_CONSUMER_OFFSET,
+        Handler::Sync(admin::runtime::all_consumer_offsets),
+    ),
+    (
+        RequestCode::GET_ALL_DELAY_OFFSET,
+        Handler::Sync(admin::runtime::all_delay_offsets),
     ),
 ];
 

@@ -179,6 +179,13 @@ fn pull(
     }
     let mut resp = RemotingCommand::response_to(&req, code, None).with_header(&header);
     if code == ResponseCode::SUCCESS {
+        let bytes: usize = got.messages.iter().map(|m| m.len()).sum();
+        b.stats.got(
+            &h.consumer_group,
+            &h.topic,
+            got.messages.len() as u64,
+            bytes as u64,
+        );
         resp = resp.with_body(concat(&got.messages));
     }
     Some(resp)

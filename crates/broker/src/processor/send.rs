@@ -173,7 +173,14 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
         b.store.put_message_nowait(m)
     };
     match result {
-        Ok((r, flush_to)) => (put_response(b, req, queue_id, Ok(r)), flush_to),
+        Ok((r, flush_to)) => {
+            b.stats.put(
+                &tc.topic_name,
+                r.msg_num.max(0) as u64,
+                r.wrote_bytes.max(0) as u64,
+            );
+            (put_response(b, req, queue_id, Ok(r)), flush_to)
+        }
         Err(e) => (put_response(b, req, queue_id, Err(e)), None),
     }
 }
@@ -367,7 +374,10 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
         return Ok(fail(req, ResponseCode::MESSAGE_ILLEGAL, why));
     }
     Ok(match b.store.put_message(put).await {
-        Ok(_) => ok(req),
+        Ok(_) => {
+            b.stats.sent_back(&h.group, &m.topic);
+            ok(req)
+        }
         Err(e) => fail(req, store_error_code(&e), e.to_string()),
     })
 }

@@ -1,0 +1,91 @@
+//! Running totals of the store (the counters of Java's `StoreStatsService`): puts and gets
+//! since start. Relaxed atomics, bumped where the work is already done (inside the append lock,
+//! at the end of a read); the broker samples them for its TPS windows.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct StoreStats {
+    put_times: AtomicU64,
+    put_size: AtomicU64,
+    get_found: AtomicU64,
+    get_miss: AtomicU64,
+    transferred: AtomicU64,
+}
+
+/// One reading of every counter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreTotals {
+    /// Messages stored (`putMessageTimesTotal`: every message of a batch counts).
+    pub put_times: u64,
+    /// Bytes of stored records (`putMessageSizeTotal`).
+    pub put_size: u64,
+    /// Reads that found messages (`getMessageTimesTotalFound`).
+    pub get_found: u64,
+    /// Reads that found none (`getMessageTimesTotalMiss`).
+    pub get_miss: u64,
+    /// Messages handed out by reads (`getMessageTransferedMsgCount`).
+    pub transferred: u64,
+}
+
+impl StoreStats {
+    pub(crate) fn put(&self, msgs: u64, bytes: u64) {
+        self.put_times.fetch_add(msgs, Ordering::Relaxed);
+        self.put_size.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn got(&self, msgs: u64) {
+        if msgs > 0 {
+            self.get_found.fetch_add(1, Ordering::Relaxed);
+            self.transferred.fetch_add(msgs, Ordering::Relaxed);
+        } else {
+            self.get_miss.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn totals(&self) -> StoreTotals {
+        StoreTotals {
+            put_times: self.put_times.load(Ordering::Relaxed),
+            put_size: self.put_size.load(Ordering::Relaxed),
+            get_found: self.get_found.load(Ordering::Relaxed),
+            get_miss: self.get_miss.load(Ordering::Relaxed),
+            transferred: self.transferred.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Size, free and usable (free to unprivileged users) space of the file system holding `path`
+/// (Java `File.getTotalSpace` / `getFreeSpace` / `getUsableSpace`); `None` when the path does
+/// not exist.
+pub fn disk_space(path: &std::path::Path) -> Option<(u64, u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `c` is a NUL-terminated path; `st` is a plain C struct the call fills in and is
+    // read only when the call succeeded.
+    let st = unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c.as_ptr(), &mut st) != 0 {
+            return None;
+        }
+        st
+    };
+    let frsize = st.f_frsize as u64;
+    Some((
+        st.f_blocks as u64 * frsize,
+        st.f_bfree as u64 * frsize,
+        st.f_bavail as u64 * frsize,
+    ))
+}
+
+/// Java `UtilAll.getDiskPartitionSpaceUsedPercent`: used / total rounded up to two decimals,
+/// -1 when the path does not exist.
+pub fn disk_used_ratio(path: &std::path::Path) -> f64 {
+    match disk_space(path) {
+        Some((total, free, _)) if total > 0 => {
+            let used = total.saturating_sub(free) as f64 / total as f64;
+            (used * 100.0).ceil() / 100.0
+        }
+        Some(_) => 0.0,
+        None => -1.0,
+    }
+}
