@@ -206,16 +206,13 @@ mod tests {
 
     #[test]
     fn atomic_write_keeps_a_backup() {
-        let dir = std::env::temp_dir().join(format!("rocklet-kv-{}", std::process::id()));
-        let path = dir.join("sub/kvConfig.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/kvConfig.json");
         write_file_atomic(&path, b"one").unwrap();
         write_file_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(
-            std::fs::read(dir.join("sub/kvConfig.json.bak")).unwrap(),
-            b"one"
-        );
-        assert!(!dir.join("sub/kvConfig.json.tmp").exists());
-        std::fs::remove_dir_all(&dir).unwrap();
+        let bak = dir.path().join("sub/kvConfig.json.bak");
+        assert_eq!(std::fs::read(bak).unwrap(), b"one");
+        assert!(!dir.path().join("sub/kvConfig.json.tmp").exists());
     }
 }
