@@ -142,9 +142,19 @@ pub async fn broker(a: BrokerArgs) -> anyhow::Result<()> {
 
 pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     let bind = a.broker.bind.unwrap_or_else(|| [0, 0, 0, 0].into());
+    let cfg = a.broker.clone().to_config()?;
+    // Java keeps `~/namesrv` beside `~/store`; `serve` keeps the name server's files beside
+    // the broker's store the same way, so each store directory is a whole installation.
+    let ns_dir = cfg
+        .store_path_root_dir
+        .parent()
+        .map(|p| p.join("namesrv"))
+        .unwrap_or_else(|| "namesrv".into());
     let ns = Namesrv::start(NamesrvConfig {
         listen_port: a.namesrv_port,
         bind_addr: bind,
+        kv_config_path: Some(ns_dir.join("kvConfig.json")),
+        config_store_path: Some(ns_dir.join("namesrv.properties")),
         ..Default::default()
     })
     .await

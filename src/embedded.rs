@@ -62,6 +62,8 @@ impl EmbeddedCluster {
         let ns = Namesrv::start(NamesrvConfig {
             listen_port: 0,
             bind_addr: [127, 0, 0, 1].into(),
+            kv_config_path: Some(dir.path().join("namesrv").join("kvConfig.json")),
+            config_store_path: Some(dir.path().join("namesrv").join("namesrv.properties")),
             ..Default::default()
         })
         .await?;

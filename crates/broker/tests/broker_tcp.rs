@@ -966,15 +966,17 @@ async fn orderly_queue_locks_have_one_holder() {
 
 #[tokio::test]
 async fn broker_registers_with_namesrv_and_unregisters_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
     let ns = rocklet_namesrv::Namesrv::start(rocklet_namesrv::NamesrvConfig {
         listen_port: 0,
         bind_addr: [127, 0, 0, 1].into(),
+        kv_config_path: Some(dir.path().join("kvConfig.json")),
+        config_store_path: Some(dir.path().join("namesrv.properties")),
         ..Default::default()
     })
     .await
     .unwrap();
     let ns_addr = ns.local_addr().to_string();
-    let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path());
     cfg.namesrv_addr = Some(ns_addr.clone());
     let e = start(cfg).await;

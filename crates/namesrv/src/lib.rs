@@ -1,24 +1,31 @@
 //! Rocklet's name server: the route table brokers register into and clients read routes from
-//! (Java `NamesrvController`, `RouteInfoManager`, `DefaultRequestProcessor`).
+//! (Java `NamesrvController`, `RouteInfoManager`, `DefaultRequestProcessor`), the KV config
+//! (`KVConfigManager`) and the settings admin tools read and change.
 
+mod kvconfig;
 mod processor;
 mod routes;
+mod settings;
 
+pub use kvconfig::NAMESPACE_ORDER_TOPIC_CONFIG;
 pub use processor::{NamesrvProcessor, HANDLED_CODES};
 pub use routes::RouteInfoManager;
 
 use rocklet_remoting::{serve, ServerConfig};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// `NamesrvConfig` + the server part of `NettyServerConfig`.
+/// `NamesrvConfig` + the server part of `NettyServerConfig`. GET_NAMESRV_CONFIG reports these
+/// under their Java names; which of them UPDATE_NAMESRV_CONFIG can change at run time is said in
+/// the `settings` module.
 #[derive(Debug, Clone)]
 pub struct NamesrvConfig {
-    /// `listenPort`, default 9876.
+    /// `listenPort`, default 9876 (0: any free port, reported as the port bound).
     pub listen_port: u16,
     /// Bind address; 127.0.0.1 in tests.
     pub bind_addr: std::net::IpAddr,
@@ -26,6 +33,21 @@ pub struct NamesrvConfig {
     pub broker_channel_expired: Duration,
     /// How often expired brokers are looked for (Java: every 10 s).
     pub scan_interval: Duration,
+    /// `rocketmqHome`: only reported. Default: the `ROCKETMQ_HOME` environment variable.
+    pub rocketmq_home: Option<PathBuf>,
+    /// `kvConfigPath`: the KV config file, loaded at start and rewritten on every change.
+    /// `None`: Java's default, `${HOME}/namesrv/kvConfig.json`.
+    pub kv_config_path: Option<PathBuf>,
+    /// `configStorePath`: where UPDATE_NAMESRV_CONFIG writes all settings (never read back at
+    /// start, as in Java). `None`: Java's default, `${HOME}/namesrv/namesrv.properties`.
+    pub config_store_path: Option<PathBuf>,
+    /// `productEnvName`, default "center": only reported (Java's cluster-test mode asks that
+    /// environment's name server for routes it lacks; Rocklet does not).
+    pub product_env_name: String,
+    /// `clusterTest`: routes always carry `orderTopicConf` (Java `ClusterTestRequestProcessor`).
+    pub cluster_test: bool,
+    /// `orderMessageEnable`: routes carry `orderTopicConf` from the `ORDER_TOPIC_CONFIG` namespace.
+    pub order_message_enable: bool,
 }
 
 impl Default for NamesrvConfig {
@@ -35,7 +57,32 @@ impl Default for NamesrvConfig {
             bind_addr: [0, 0, 0, 0].into(),
             broker_channel_expired: Duration::from_secs(120),
             scan_interval: Duration::from_secs(10),
+            rocketmq_home: std::env::var_os("ROCKETMQ_HOME").map(PathBuf::from),
+            kv_config_path: None,
+            config_store_path: None,
+            product_env_name: "center".into(),
+            cluster_test: false,
+            order_message_enable: false,
         }
+    }
+}
+
+impl NamesrvConfig {
+    /// Java's `System.getProperty("user.home")`.
+    fn user_home() -> PathBuf {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+    pub fn kv_config_path(&self) -> PathBuf {
+        self.kv_config_path
+            .clone()
+            .unwrap_or_else(|| Self::user_home().join("namesrv").join("kvConfig.json"))
+    }
+    pub fn config_store_path(&self) -> PathBuf {
+        self.config_store_path
+            .clone()
+            .unwrap_or_else(|| Self::user_home().join("namesrv").join("namesrv.properties"))
     }
 }
 
@@ -43,6 +90,7 @@ impl Default for NamesrvConfig {
 pub struct Namesrv {
     addr: SocketAddr,
     routes: Arc<RouteInfoManager>,
+    processor: Arc<NamesrvProcessor>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -50,14 +98,36 @@ pub struct Namesrv {
 impl Namesrv {
     /// Bind and start serving.
     pub async fn start(config: NamesrvConfig) -> std::io::Result<Namesrv> {
+        let kv_path = config.kv_config_path();
+        let kv = tokio::task::spawn_blocking(move || kvconfig::KvConfigManager::load(&kv_path))
+            .await
+            .map_err(std::io::Error::other)??;
         let listener = TcpListener::bind((config.bind_addr, config.listen_port)).await?;
         let addr = listener.local_addr()?;
         let routes = Arc::new(RouteInfoManager::new());
-        let processor = Arc::new(NamesrvProcessor::new(routes.clone()));
+        let path_text = |p: PathBuf| p.to_string_lossy().into_owned();
+        let home = config.rocketmq_home.clone().map(path_text);
+        let kv_path = path_text(config.kv_config_path());
+        let store_path = path_text(config.config_store_path());
+        let settings = settings::Settings::new(settings::Initial {
+            listen_port: addr.port(),
+            rocketmq_home: home.as_deref(),
+            kv_config_path: &kv_path,
+            config_store_path: &store_path,
+            product_env_name: &config.product_env_name,
+            cluster_test: config.cluster_test,
+            order_message_enable: config.order_message_enable,
+        });
+        let processor = Arc::new(NamesrvProcessor::new(
+            routes.clone(),
+            kv,
+            settings,
+            config.cluster_test,
+        ));
         let (tx, rx) = watch::channel(false);
         let server = tokio::spawn(serve(
             listener,
-            processor,
+            processor.clone(),
             ServerConfig::default(),
             rx.clone(),
         ));
@@ -77,6 +147,7 @@ impl Namesrv {
         Ok(Namesrv {
             addr,
             routes,
+            processor,
             shutdown: tx,
             tasks: vec![server, scanner],
         })
@@ -87,6 +158,10 @@ impl Namesrv {
     }
     pub fn routes(&self) -> &Arc<RouteInfoManager> {
         &self.routes
+    }
+    /// The request handler (its settings as UPDATE_NAMESRV_CONFIG left them).
+    pub fn processor(&self) -> &Arc<NamesrvProcessor> {
+        &self.processor
     }
 
     /// Stop accepting, close connections and wait for the tasks to end.

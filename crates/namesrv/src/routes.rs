@@ -313,15 +313,17 @@ impl RouteInfoManager {
         self.t.write().topic_queue.remove(topic);
     }
 
-    /// Clear (wipe) or restore (add) the write permission of every queue of a broker; returns
-    /// the number of topics changed.
+    /// WIPE_WRITE_PERM_OF_BROKER (`writable` false) clears the write bit of every queue of
+    /// `broker_name`; ADD_WRITE_PERM_OF_BROKER sets the permission to read+write (Java sets it
+    /// outright, so an inherit or priority bit is dropped too). Returns the number of topics
+    /// touched, changed or not, as Java counts.
     pub fn set_write_perm(&self, broker_name: &str, writable: bool) -> i32 {
         let mut t = self.t.write();
         let mut n = 0;
         for qs in t.topic_queue.values_mut() {
             if let Some(qd) = qs.get_mut(broker_name) {
                 qd.perm = if writable {
-                    qd.perm | perm::WRITE
+                    perm::READ | perm::WRITE
                 } else {
                     qd.perm & !perm::WRITE
                 };
@@ -329,5 +331,46 @@ impl RouteInfoManager {
             }
         }
         n
+    }
+
+    /// GET_SYSTEM_TOPIC_LIST_FROM_NS: every cluster name and broker name (Java lists them as
+    /// "system topics"), and the address of one broker to ask for more. Java takes the first
+    /// broker its hash map yields; here it is the first by name, and its lowest broker id.
+    pub fn system_topics(&self) -> (BTreeSet<String>, Option<String>) {
+        let t = self.t.read();
+        let mut names = BTreeSet::new();
+        for (cluster, brokers) in &t.cluster_addr {
+            names.insert(cluster.clone());
+            names.extend(brokers.iter().cloned());
+        }
+        let addr = t
+            .broker_addr
+            .values()
+            .find_map(|bd| bd.broker_addrs.values().next().cloned());
+        (names, addr)
+    }
+
+    /// Topics whose first queue entry's `topicSysFlag` satisfies `pred` (Java `getUnitTopics`
+    /// and its two siblings look at the first `QueueData` only; the first here is the broker
+    /// first by name, in Java the one registered first).
+    pub fn topics_by_sys_flag(&self, pred: impl Fn(i32) -> bool) -> Vec<String> {
+        let t = self.t.read();
+        t.topic_queue
+            .iter()
+            .filter(|(_, qs)| qs.values().next().is_some_and(|q| pred(q.topic_syn_flag)))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
+/// `TopicSysFlag`: bits of `topicSysFlag`.
+pub mod sys_flag {
+    pub const UNIT: i32 = 0x1;
+    pub const UNIT_SUB: i32 = 0x1 << 1;
+    pub fn has_unit(f: i32) -> bool {
+        f & UNIT == UNIT
+    }
+    pub fn has_unit_sub(f: i32) -> bool {
+        f & UNIT_SUB == UNIT_SUB
     }
 }

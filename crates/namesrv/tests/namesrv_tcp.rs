@@ -16,20 +16,26 @@ use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(5);
 
-async fn start(expired: Duration, scan: Duration) -> (Namesrv, String) {
+/// A name server on 127.0.0.1:0 with its KV config in a fresh directory (kept while the
+/// returned `TempDir` lives).
+async fn start(expired: Duration, scan: Duration) -> (Namesrv, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
     let ns = Namesrv::start(NamesrvConfig {
         listen_port: 0,
         bind_addr: [127, 0, 0, 1].into(),
         broker_channel_expired: expired,
         scan_interval: scan,
+        kv_config_path: Some(dir.path().join("kvConfig.json")),
+        config_store_path: Some(dir.path().join("namesrv.properties")),
+        ..Default::default()
     })
     .await
     .expect("namesrv starts");
     let addr = ns.local_addr().to_string();
-    (ns, addr)
+    (ns, addr, dir)
 }
 
-async fn start_default() -> (Namesrv, String) {
+async fn start_default() -> (Namesrv, String, tempfile::TempDir) {
     start(Duration::from_secs(120), Duration::from_secs(10)).await
 }
 
@@ -109,7 +115,7 @@ fn ok(r: &RemotingCommand) {
 
 #[tokio::test]
 async fn register_json_and_compressed_and_query_routes() {
-    let (ns, addr) = start_default().await;
+    let (ns, addr, _dir) = start_default().await;
     let c = RemotingClient::default();
     // JSON body.
     let w_a = wrapper(&[("TopicA", 4), ("Shared", 2)], 1);
@@ -244,7 +250,7 @@ async fn register_json_and_compressed_and_query_routes() {
 
 #[tokio::test]
 async fn old_broker_version_sends_bare_wrapper() {
-    let (ns, addr) = start_default().await;
+    let (ns, addr, _dir) = start_default().await;
     let c = RemotingClient::default();
     let w = wrapper(&[("OldTopic", 2)], 1);
     let body = encode_json(&w);
@@ -270,7 +276,7 @@ async fn old_broker_version_sends_bare_wrapper() {
 
 #[tokio::test]
 async fn query_data_version() {
-    let (ns, addr) = start_default().await;
+    let (ns, addr, _dir) = start_default().await;
     let c = RemotingClient::default();
     let w = wrapper(&[("T1", 1)], 7);
     ok(&c
@@ -327,7 +333,7 @@ async fn query_data_version() {
 
 #[tokio::test]
 async fn silent_broker_expires() {
-    let (ns, addr) = start(Duration::from_millis(400), Duration::from_millis(100)).await;
+    let (ns, addr, _dir) = start(Duration::from_millis(400), Duration::from_millis(100)).await;
     let c = RemotingClient::default();
     let w = wrapper(&[("Ephemeral", 1)], 1);
     ok(&c
@@ -360,7 +366,7 @@ async fn silent_broker_expires() {
 
 #[tokio::test]
 async fn broker_removed_when_its_connection_closes() {
-    let (ns, addr) = start_default().await;
+    let (ns, addr, _dir) = start_default().await;
     let reg = RemotingClient::default();
     let w = wrapper(&[("ConnTopic", 1)], 1);
     ok(&reg
@@ -387,7 +393,7 @@ async fn broker_removed_when_its_connection_closes() {
 
 #[tokio::test]
 async fn every_handled_code_is_dispatched_and_others_are_not_supported() {
-    let (ns, addr) = start_default().await;
+    let (ns, addr, _dir) = start_default().await;
     let c = RemotingClient::default();
     for code in HANDLED_CODES {
         let r = c

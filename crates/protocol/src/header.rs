@@ -495,6 +495,38 @@ command_header! {
 }
 
 command_header! {
+    /// `WipeWritePermOfBrokerResponseHeader`: how many topics lost the write permission.
+    pub struct WipeWritePermOfBrokerResponseHeader { wipe_topic_count: i32 = "wipeTopicCount" }
+}
+
+command_header! {
+    /// `AddWritePermOfBrokerResponseHeader`: how many topics got read and write back.
+    pub struct AddWritePermOfBrokerResponseHeader { add_topic_count: i32 = "addTopicCount" }
+}
+
+command_header! {
     /// `GetKVListByNamespaceRequestHeader`.
     pub struct NamespaceRequestHeader { namespace: String = "namespace" }
+}
+
+command_header! {
+    /// `PutKVConfigRequestHeader` (PUT_KV_CONFIG).
+    pub struct PutKvConfigRequestHeader {
+        namespace: String = "namespace",
+        key: String = "key",
+        value: String = "value",
+    }
+}
+
+command_header! {
+    /// `GetKVConfigRequestHeader` / `DeleteKVConfigRequestHeader` (GET_KV_CONFIG, DELETE_KV_CONFIG).
+    pub struct KvConfigRequestHeader {
+        namespace: String = "namespace",
+        key: String = "key",
+    }
+}
+
+command_header! {
+    /// `GetKVConfigResponseHeader`.
+    pub struct GetKvConfigResponseHeader { value: Option<String> = "value" }
 }
