@@ -81,6 +81,9 @@ pub enum AdminCmd {
         #[arg(short = 't', long)]
         topic: String,
     },
+    /// The request codes Rocklet's broker and name server answer (`server<TAB>code<TAB>name`),
+    /// for the coverage table in interop/.
+    HandledCodes,
 }
 
 #[derive(Args, Debug)]
@@ -182,6 +185,17 @@ fn print_msg(m: &MessageExt) {
 }
 
 pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
+    if let AdminCmd::HandledCodes = a.cmd {
+        for (server, codes) in [
+            ("broker", rocklet_broker::handled_codes()),
+            ("namesrv", rocklet_namesrv::HANDLED_CODES.to_vec()),
+        ] {
+            for c in codes {
+                out!("{server}\t{}\t{}", c.as_i32(), c.name());
+            }
+        }
+        return Ok(());
+    }
     let mut cfg = ClientConfig::default();
     if let Some(n) = a.namesrv {
         cfg.namesrv_addr = Some(n);
@@ -299,6 +313,8 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        // Answered above, before connecting.
+        AdminCmd::HandledCodes => {}
     }
     admin.instance().shutdown();
     Ok(())

@@ -222,6 +222,17 @@ impl ClientManager {
             .map(|g| g.subscriptions.get(topic).cloned())
     }
 
+    /// The connection of the producer whose heartbeat named `client_id` (a request-reply
+    /// requester), in any group.
+    pub fn producer_by_client_id(&self, client_id: &str) -> Option<ConnCtx> {
+        self.producers
+            .read()
+            .values()
+            .filter_map(|m| m.get(client_id))
+            .find(|c| !c.ctx.is_closed())
+            .map(|c| c.ctx.clone())
+    }
+
     /// A live producer channel of `group`, for transaction check-backs.
     pub fn producer_channel(&self, group: &str) -> Option<mpsc::Sender<Bytes>> {
         self.producers.read().get(group).and_then(|m| {

@@ -74,6 +74,11 @@ pub struct BrokerConfig {
     pub transaction_time_out: u64,
     /// `transactionCheckMax`: checks before a half message is discarded, default 15.
     pub transaction_check_max: i32,
+    /// The properties file the config was read from (`-c`): UPDATE_BROKER_CONFIG rewrites it,
+    /// as Java does.
+    pub config_file: Option<PathBuf>,
+    /// Every key of that file as written, known to Rocklet or not (GET_BROKER_CONFIG shows them).
+    pub file_properties: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for BrokerConfig {
@@ -111,6 +116,8 @@ impl Default for BrokerConfig {
             transaction_check_interval: 60_000,
             transaction_time_out: 6_000,
             transaction_check_max: 15,
+            config_file: None,
+            file_properties: Default::default(),
         }
     }
 }
@@ -162,8 +169,11 @@ impl BrokerConfig {
             path: path.into(),
             source: e,
         })?;
+        let props = parse_properties(&text);
         let mut c = BrokerConfig::default();
-        c.apply(&parse_properties(&text))?;
+        c.apply(&props)?;
+        c.config_file = Some(path.to_path_buf());
+        c.file_properties = props.into_iter().collect();
         Ok(c)
     }
 
@@ -260,6 +270,87 @@ impl BrokerConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The settings Rocklet reads, under Java's names and in Java's text (GET_BROKER_CONFIG).
+    pub fn to_properties(&self) -> Vec<(&'static str, String)> {
+        let flush = match self.flush_disk_type {
+            FlushDiskType::SyncFlush => "SYNC_FLUSH",
+            FlushDiskType::AsyncFlush => "ASYNC_FLUSH",
+        };
+        vec![
+            ("brokerClusterName", self.broker_cluster_name.clone()),
+            ("brokerName", self.broker_name.clone()),
+            ("brokerId", self.broker_id.to_string()),
+            ("namesrvAddr", self.namesrv_addr.clone().unwrap_or_default()),
+            ("listenPort", self.listen_port.to_string()),
+            ("brokerIP1", self.broker_ip1.to_string()),
+            (
+                "storePathRootDir",
+                self.store_path_root_dir.display().to_string(),
+            ),
+            ("flushDiskType", flush.to_owned()),
+            (
+                "autoCreateTopicEnable",
+                self.auto_create_topic_enable.to_string(),
+            ),
+            (
+                "autoCreateSubscriptionGroup",
+                self.auto_create_subscription_group.to_string(),
+            ),
+            (
+                "defaultTopicQueueNums",
+                self.default_topic_queue_nums.to_string(),
+            ),
+            (
+                "mappedFileSizeCommitLog",
+                self.mapped_file_size_commit_log.to_string(),
+            ),
+            (
+                "mappedFileSizeConsumeQueue",
+                self.mapped_file_size_consume_queue.to_string(),
+            ),
+            ("maxMessageSize", self.max_message_size.to_string()),
+            (
+                "flushIntervalCommitLog",
+                self.flush_interval_commit_log.to_string(),
+            ),
+            ("syncFlushTimeout", self.sync_flush_timeout.to_string()),
+            ("messageDelayLevel", self.delay_levels.to_text()),
+            (
+                "registerNameServerPeriod",
+                self.register_name_server_period.to_string(),
+            ),
+            (
+                "registerBrokerTimeoutMills",
+                self.register_broker_timeout_mills.to_string(),
+            ),
+            ("longPollingEnable", self.long_polling_enable.to_string()),
+            (
+                "shortPollingTimeMills",
+                self.short_polling_time_mills.to_string(),
+            ),
+            (
+                "flushConsumerOffsetInterval",
+                self.flush_consumer_offset_interval.to_string(),
+            ),
+            ("regionId", self.region_id.clone()),
+            ("traceOn", self.trace_on.to_string()),
+            (
+                "maxTransferCountOnMessageInMemory",
+                self.max_transfer_count.to_string(),
+            ),
+            ("defaultQueryMaxNum", self.default_query_max_num.to_string()),
+            (
+                "transactionCheckInterval",
+                self.transaction_check_interval.to_string(),
+            ),
+            ("transactionTimeOut", self.transaction_time_out.to_string()),
+            (
+                "transactionCheckMax",
+                self.transaction_check_max.to_string(),
+            ),
+        ]
     }
 
     /// The name server addresses, split on `;`.

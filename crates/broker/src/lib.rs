@@ -10,6 +10,7 @@ pub mod offsets;
 mod processor;
 mod register;
 pub mod schedule;
+pub mod settings;
 pub mod stats;
 pub mod subscription;
 pub mod topic;
@@ -53,6 +54,7 @@ pub(crate) struct BrokerInner {
     pub offsets: offsets::ConsumerOffsetManager,
     pub subscriptions: subscription::SubscriptionGroupManager,
     pub stats: stats::BrokerStats,
+    pub settings: settings::BrokerSettings,
     pub clients: clients::ClientManager,
     pub namesrv: RemotingClient,
     /// Wakes the registration loop (a topic was created).
@@ -118,6 +120,7 @@ impl Broker {
                 cfg.rebalance_lock_max_live_time,
             )),
             stats: stats::BrokerStats::new(&cfg.broker_cluster_name),
+            settings: settings::BrokerSettings::new(&cfg),
             store,
             cfg,
         };

@@ -153,3 +153,382 @@ fn pull_cmd(topic: &str, group: &str) -> RemotingCommand {
     h.consumer_group = group.into();
     RemotingCommand::request(RequestCode::PULL_MESSAGE, &h)
 }
+
+fn bare(code: RequestCode) -> RemotingCommand {
+    RemotingCommand::request_bare(code)
+}
+
+async fn kv(e: &Env, code: RequestCode) -> std::collections::BTreeMap<String, String> {
+    let r = e.call(bare(code)).await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    decode_json::<rocklet_protocol::body::KvTable>(r.body_bytes())
+        .unwrap()
+        .table
+}
+
+#[tokio::test]
+async fn runtime_info_has_javas_keys_and_counts_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    for i in 0..5 {
+        send_ok(&e, send_v1("StatTopic", i % 2, "", b"payload")).await;
+    }
+    pull(&e, &pull_header("StatTopic", 0, 0, "*")).await;
+    let t = kv(&e, RequestCode::GET_BROKER_RUNTIME_INFO).await;
+    // The keys `clusterList` and `brokerStatus` read (a missing one prints `null`).
+    for k in [
+        "brokerVersionDesc",
+        "putTps",
+        "getTransferedTps",
+        "sendThreadPoolQueueSize",
+        "pullThreadPoolQueueSize",
+        "sendThreadPoolQueueHeadWaitTimeMills",
+        "pageCacheLockTimeMills",
+        "earliestMessageTimeStamp",
+        "commitLogDiskRatio",
+        "msgPutTotalTodayMorning",
+        "msgGetTotalYesterdayMorning",
+        "commitLogDirCapacity",
+        "remainHowManyDataToFlush",
+        "dispatchBehindBytes",
+        "bootTimestamp",
+        "runtime",
+    ] {
+        assert!(t.contains_key(k), "{k} missing from {t:?}");
+    }
+    assert!(t.len() >= 40, "{} keys", t.len());
+    assert_eq!(t["msgPutTotalTodayNow"], "5");
+    assert_eq!(t["putMessageTimesTotal"], "5");
+    assert_eq!(t["msgGetTotalTodayNow"], "3", "queue 0 got 3 of the 5");
+    assert_eq!(t["putTps"].split(' ').count(), 3);
+    assert!(
+        t["runtime"].starts_with("[ 0 days, 0 hours, 0 minutes, "),
+        "{}",
+        t["runtime"]
+    );
+    let earliest: i64 = t["earliestMessageTimeStamp"].parse().unwrap();
+    assert!(earliest > 0);
+
+    // Topic stats: both write queues of the auto-created topic, offsets counted.
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_TOPIC_STATS_INFO,
+            &TopicOnlyHeader {
+                topic: "StatTopic".into(),
+            },
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let body = String::from_utf8(r.body_bytes().to_vec()).unwrap();
+    assert!(
+        body.contains(
+            r#"{"brokerName":"broker-t","queueId":0,"topic":"StatTopic"}:{"lastUpdateTimestamp":"#
+        ),
+        "{body}"
+    );
+    assert!(body.contains(r#""maxOffset":3,"minOffset":0"#), "{body}");
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_TOPIC_STATS_INFO,
+            &TopicOnlyHeader {
+                topic: "NoSuchTopic".into(),
+            },
+        ))
+        .await;
+    assert_eq!(r.code, ResponseCode::TOPIC_NOT_EXIST.as_i32());
+    assert_eq!(r.remark.as_deref(), Some("topic[NoSuchTopic] not exist"));
+
+    // Stats view: a key that was counted answers, an unknown one is Java's error.
+    let view = |name: &str, key: &str| {
+        RemotingCommand::request(
+            RequestCode::VIEW_BROKER_STATS_DATA,
+            &ViewBrokerStatsDataRequestHeader {
+                stats_name: name.into(),
+                stats_key: key.into(),
+            },
+        )
+    };
+    let r = e.call(view("TOPIC_PUT_NUMS", "StatTopic")).await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    assert!(String::from_utf8_lossy(r.body_bytes()).contains("\"statsMinute\""));
+    let r = e.call(view("TOPIC_PUT_NUMS", "Nope")).await;
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("The stats <TOPIC_PUT_NUMS> <Nope> not exist")
+    );
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_consume_stats_and_who_consumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    for _ in 0..4 {
+        send_ok(&e, send_v1("CsTopic", 0, "", b"x")).await;
+    }
+    assert_eq!(
+        e.call(heartbeat("client-1", "cg", "CsTopic", "*"))
+            .await
+            .code,
+        0
+    );
+    let commit = UpdateConsumerOffsetRequestHeader {
+        consumer_group: "cg".into(),
+        topic: "CsTopic".into(),
+        queue_id: 0,
+        commit_offset: 3,
+    };
+    e.call(RemotingCommand::request(
+        RequestCode::UPDATE_CONSUMER_OFFSET,
+        &commit,
+    ))
+    .await;
+
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_CONSUMER_CONNECTION_LIST,
+            &ConsumerGroupHeader {
+                consumer_group: "cg".into(),
+            },
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let cc: rocklet_protocol::body::ConsumerConnection = decode_json(r.body_bytes()).unwrap();
+    assert_eq!(cc.connection_set.len(), 1);
+    assert_eq!(cc.connection_set[0].client_id, "client-1");
+    // The request's language (the test client says OTHER, as Rocklet's client does).
+    assert_eq!(cc.connection_set[0].language, "OTHER");
+    assert_eq!(cc.message_model.as_deref(), Some("CLUSTERING"));
+    assert!(cc.subscription_table.contains_key("CsTopic"));
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_CONSUMER_CONNECTION_LIST,
+            &ConsumerGroupHeader {
+                consumer_group: "offline".into(),
+            },
+        ))
+        .await;
+    assert_eq!(r.code, ResponseCode::CONSUMER_NOT_ONLINE.as_i32());
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_PRODUCER_CONNECTION_LIST,
+            &ProducerGroupHeader {
+                producer_group: "pg".into(),
+            },
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    assert!(String::from_utf8_lossy(r.body_bytes()).contains("\"clientId\":\"client-1\""));
+
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_CONSUME_STATS,
+            &GetConsumeStatsRequestHeader {
+                consumer_group: "cg".into(),
+                topic: None,
+            },
+        ))
+        .await;
+    assert_eq!(r.code, 0);
+    let body = String::from_utf8(r.body_bytes().to_vec()).unwrap();
+    assert!(body.starts_with("{\"consumeTps\":"), "{body}");
+    assert!(
+        body.contains(r#"{"brokerName":"broker-t","queueId":0,"topic":"CsTopic"}:{"brokerOffset":4,"consumerOffset":3,"lastTimestamp":"#),
+        "{body}"
+    );
+
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_BROKER_CONSUME_STATS,
+            &GetConsumeStatsInBrokerHeader {
+                is_order: Some(false),
+            },
+        ))
+        .await;
+    let body = String::from_utf8(r.body_bytes().to_vec()).unwrap();
+    assert!(body.contains("{\"cg\":[{\"consumeTps\""), "{body}");
+    assert!(body.contains("\"totalDiff\":1}"), "{body}");
+
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::QUERY_TOPIC_CONSUME_BY_WHO,
+            &TopicOnlyHeader {
+                topic: "CsTopic".into(),
+            },
+        ))
+        .await;
+    let gl: rocklet_protocol::body::GroupList = decode_json(r.body_bytes()).unwrap();
+    assert_eq!(gl.group_list, ["cg"]);
+
+    let r = e.call(bare(RequestCode::GET_ALL_CONSUMER_OFFSET)).await;
+    assert_eq!(
+        String::from_utf8_lossy(r.body_bytes()),
+        r#"{"offsetTable":{"CsTopic@cg":{0:3}}}"#
+    );
+    e.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn broker_config_get_and_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let r = e.call(bare(RequestCode::GET_BROKER_CONFIG)).await;
+    assert_eq!(r.code, 0);
+    let text = String::from_utf8(r.body_bytes().to_vec()).unwrap();
+    assert!(text.contains("\nbrokerName=broker-t\n"), "{text}");
+    assert!(text.contains("\nbrokerClusterName=TestCluster\n"));
+    assert!(text.lines().count() >= 170);
+    let v = r
+        .header::<GetBrokerConfigResponseHeader>()
+        .unwrap()
+        .version
+        .unwrap();
+    assert!(v.contains("\"counter\":0"), "{v}");
+    let r = e
+        .call(
+            bare(RequestCode::UPDATE_BROKER_CONFIG)
+                .with_body(b"fileReservedTime=24\nnotAKey=1\n".to_vec()),
+        )
+        .await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let r = e.call(bare(RequestCode::GET_BROKER_CONFIG)).await;
+    let text = String::from_utf8(r.body_bytes().to_vec()).unwrap();
+    assert!(text.contains("\nfileReservedTime=24\n"));
+    assert!(!text.contains("notAKey"));
+    let v = r
+        .header::<GetBrokerConfigResponseHeader>()
+        .unwrap()
+        .version
+        .unwrap();
+    assert!(v.contains("\"counter\":1"), "{v}");
+    let saved = std::fs::read_to_string(dir.path().join("config/broker.properties")).unwrap();
+    assert!(saved.contains("fileReservedTime=24\n"));
+    let r = e
+        .call(bare(RequestCode::UPDATE_BROKER_CONFIG).with_body(b"a=\\u12".to_vec()))
+        .await;
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.as_i32());
+    e.broker.shutdown().await;
+}
+
+/// A consumer that answers what the broker sends it: records RESET_CONSUMER_CLIENT_OFFSET
+/// pushes and answers GET_CONSUMER_RUNNING_INFO.
+fn consumer_client(
+    seen: std::sync::Arc<parking_lot::Mutex<Vec<RemotingCommand>>>,
+) -> rocklet_remoting::RemotingClient {
+    let c = rocklet_remoting::RemotingClient::default();
+    c.set_request_handler(std::sync::Arc::new(move |cmd: RemotingCommand, tx| {
+        let answer = (cmd.code == RequestCode::GET_CONSUMER_RUNNING_INFO.as_i32()).then(|| {
+            RemotingCommand::response_to(&cmd, ResponseCode::SUCCESS, None)
+                .with_body(br#"{"properties":{"PROP_CLIENT_VERSION":"V4_9_3"}}"#.to_vec())
+        });
+        seen.lock().push(cmd);
+        if let Some(a) = answer {
+            let _ = tx.try_send(a.encode_to_bytes());
+        }
+    }));
+    c
+}
+
+#[tokio::test]
+async fn reset_offset_reaches_live_consumers_and_running_info_is_forwarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    // One queue: Java's reset needs a committed offset on every write queue.
+    assert_eq!(e.call(create_topic("RsTopic", 1)).await.code, 0);
+    for _ in 0..3 {
+        send_ok(&e, send_v1("RsTopic", 0, "", b"x")).await;
+    }
+    let commit = UpdateConsumerOffsetRequestHeader {
+        consumer_group: "rg".into(),
+        topic: "RsTopic".into(),
+        queue_id: 0,
+        commit_offset: 1,
+    };
+    e.call(RemotingCommand::request(
+        RequestCode::UPDATE_CONSUMER_OFFSET,
+        &commit,
+    ))
+    .await;
+    let reset = |ts: i64| {
+        RemotingCommand::request(
+            RequestCode::INVOKE_BROKER_TO_RESET_OFFSET,
+            &ResetOffsetRequestHeader {
+                topic: "RsTopic".into(),
+                group: "rg".into(),
+                timestamp: ts,
+                is_force: true,
+            },
+        )
+    };
+    // No member online: Java's code, so the tool falls back to committing offsets itself.
+    let r = e.call(reset(-1)).await;
+    assert_eq!(
+        r.code,
+        ResponseCode::CONSUMER_NOT_ONLINE.as_i32(),
+        "{:?}",
+        r.remark
+    );
+
+    let seen = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let consumer = consumer_client(seen.clone());
+    let mut hb = heartbeat("live-1", "rg", "RsTopic", "*");
+    hb.version = 399;
+    let r = consumer.invoke(&e.addr, hb, T).await.unwrap();
+    assert_eq!(r.code, 0);
+    let r = e.call(reset(-1)).await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let body = String::from_utf8(r.body_bytes().to_vec()).unwrap();
+    assert!(
+        body.ends_with(r#""queueId":0,"topic":"RsTopic"}:3}}"#),
+        "{body}"
+    );
+    let deadline = std::time::Instant::now() + T;
+    while !seen
+        .lock()
+        .iter()
+        .any(|c| c.code == RequestCode::RESET_CONSUMER_CLIENT_OFFSET.as_i32())
+    {
+        assert!(std::time::Instant::now() < deadline, "no reset push");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let push = seen
+        .lock()
+        .iter()
+        .find(|c| c.code == RequestCode::RESET_CONSUMER_CLIENT_OFFSET.as_i32())
+        .cloned()
+        .unwrap();
+    let ph: ResetOffsetRequestHeader = push.header().unwrap();
+    assert_eq!((ph.group.as_str(), ph.is_force), ("rg", false));
+    assert_eq!(push.body_bytes(), r.body_bytes());
+
+    // Running info: asked of the named member, its answer returned as it came.
+    let ri = GetConsumerRunningInfoRequestHeader {
+        consumer_group: "rg".into(),
+        client_id: "live-1".into(),
+        jstack_enable: Some(false),
+    };
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_CONSUMER_RUNNING_INFO,
+            &ri,
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    assert!(String::from_utf8_lossy(r.body_bytes()).contains("PROP_CLIENT_VERSION"));
+    let ri = GetConsumerRunningInfoRequestHeader {
+        client_id: "gone".into(),
+        ..ri
+    };
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_CONSUMER_RUNNING_INFO,
+            &ri,
+        ))
+        .await;
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("The Consumer <rg> <gone> not online")
+    );
+    consumer.shutdown();
+    e.broker.shutdown().await;
+}

@@ -31,6 +31,13 @@ pub mod property {
     pub const TRANSACTION_CHECK_TIMES: &str = "TRANSACTION_CHECK_TIMES";
     pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CHECK_IMMUNITY_TIME_IN_SECONDS";
     pub const CLUSTER: &str = "CLUSTER";
+    /// Request-reply: the requester's client id, the request's correlation id, the message
+    /// type (`reply`), when the broker pushed the reply.
+    pub const REPLY_TO_CLIENT: &str = "REPLY_TO_CLIENT";
+    pub const CORRELATION_ID: &str = "CORRELATION_ID";
+    pub const MESSAGE_TYPE: &str = "MSG_TYPE";
+    pub const MESSAGE_TTL: &str = "TTL";
+    pub const PUSH_REPLY_TIME: &str = "PUSH_REPLY_TIME";
     pub const KEY_SEPARATOR: &str = " ";
 }
 

@@ -49,6 +49,24 @@ impl DelayLevels {
         Ok(DelayLevels { delays })
     }
 
+    /// Java's text for these levels (`1s 5s ... 2h`), each in the largest unit that divides it;
+    /// `parse` of the text gives the same levels.
+    pub fn to_text(&self) -> String {
+        let item = |ms: i64| {
+            for (unit, len) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)] {
+                if ms != 0 && ms % len == 0 {
+                    return format!("{}{unit}", ms / len);
+                }
+            }
+            format!("{}s", ms / 1000)
+        };
+        self.delays
+            .iter()
+            .map(|d| item(*d))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// The highest level (`maxDelayLevel`).
     pub fn max_level(&self) -> i32 {
         self.delays.len() as i32

@@ -56,3 +56,27 @@ pub(super) fn unregister_client(b: &B, _ctx: &ConnCtx, req: &RemotingCommand) ->
     }
     Ok(ok(req))
 }
+
+/// CHECK_CLIENT_CONFIG: whether the broker can filter the way a consumer subscribes. TAG is
+/// always fine; other expression types need property filtering, which Rocklet does not have
+/// (Java's `enablePropertyFilter`, off by default, answers the same way).
+pub(super) fn check_client_config(_b: &B, _ctx: &ConnCtx, req: &RemotingCommand) -> Res {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    struct CheckClientRequestBody {
+        subscription_data: Option<rocklet_protocol::body::SubscriptionData>,
+    }
+    let body: CheckClientRequestBody = decode_json(req.body_bytes())?;
+    let kind = body
+        .subscription_data
+        .and_then(|s| s.expression_type)
+        .unwrap_or_default();
+    if kind.is_empty() || kind == "TAG" {
+        return Ok(ok(req));
+    }
+    Ok(super::fail(
+        req,
+        rocklet_protocol::ResponseCode::SYSTEM_ERROR,
+        format!("The broker does not support consumer to filter message by {kind}"),
+    ))
+}

@@ -19,6 +19,7 @@ mod consumer_manage;
 mod end_transaction;
 mod pull;
 mod query;
+mod reply;
 mod send;
 
 pub(crate) use send::store_error_code;
@@ -42,183 +43,72 @@ pub(crate) enum Handler {
 
 /// Every request code the broker answers, and its handler. The codes Java's 4.9.3 broker
 /// registers but Rocklet does not answer are listed, with the reason, in `docs/differences.md`.
+#[rustfmt::skip]
 pub(crate) static TABLE: &[(RequestCode, Handler)] = &[
     // SendMessageProcessor
-    (
-        RequestCode::SEND_MESSAGE,
-        Handler::Owned(send::send_message),
-    ),
-    (
-        RequestCode::SEND_MESSAGE_V2,
-        Handler::Owned(send::send_message),
-    ),
-    (
-        RequestCode::SEND_BATCH_MESSAGE,
-        Handler::Owned(send::send_message),
-    ),
-    (
-        RequestCode::CONSUMER_SEND_MSG_BACK,
-        Handler::Async(send::send_msg_back),
-    ),
+    (RequestCode::SEND_MESSAGE, Handler::Owned(send::send_message)),
+    (RequestCode::SEND_MESSAGE_V2, Handler::Owned(send::send_message)),
+    (RequestCode::SEND_BATCH_MESSAGE, Handler::Owned(send::send_message)),
+    (RequestCode::CONSUMER_SEND_MSG_BACK, Handler::Async(send::send_msg_back)),
+    // ReplyMessageProcessor
+    (RequestCode::SEND_REPLY_MESSAGE, Handler::Async(reply::send_reply)),
+    (RequestCode::SEND_REPLY_MESSAGE_V2, Handler::Async(reply::send_reply)),
     // PullMessageProcessor
-    (
-        RequestCode::PULL_MESSAGE,
-        Handler::Owned(pull::pull_message),
-    ),
+    (RequestCode::PULL_MESSAGE, Handler::Owned(pull::pull_message)),
     // QueryMessageProcessor
-    (
-        RequestCode::QUERY_MESSAGE,
-        Handler::Sync(query::query_message),
-    ),
-    (
-        RequestCode::VIEW_MESSAGE_BY_ID,
-        Handler::Sync(query::view_message_by_id),
-    ),
+    (RequestCode::QUERY_MESSAGE, Handler::Sync(query::query_message)),
+    (RequestCode::VIEW_MESSAGE_BY_ID, Handler::Sync(query::view_message_by_id)),
     // ClientManageProcessor
-    (
-        RequestCode::HEART_BEAT,
-        Handler::Sync(client_manage::heartbeat),
-    ),
-    (
-        RequestCode::UNREGISTER_CLIENT,
-        Handler::Sync(client_manage::unregister_client),
-    ),
+    (RequestCode::HEART_BEAT, Handler::Sync(client_manage::heartbeat)),
+    (RequestCode::UNREGISTER_CLIENT, Handler::Sync(client_manage::unregister_client)),
+    (RequestCode::CHECK_CLIENT_CONFIG, Handler::Sync(client_manage::check_client_config)),
     // ConsumerManageProcessor
-    (
-        RequestCode::GET_CONSUMER_LIST_BY_GROUP,
-        Handler::Sync(consumer_manage::consumer_list),
-    ),
-    (
-        RequestCode::QUERY_CONSUMER_OFFSET,
-        Handler::Sync(consumer_manage::query_consumer_offset),
-    ),
-    (
-        RequestCode::UPDATE_CONSUMER_OFFSET,
-        Handler::Sync(consumer_manage::update_consumer_offset),
-    ),
+    (RequestCode::GET_CONSUMER_LIST_BY_GROUP, Handler::Sync(consumer_manage::consumer_list)),
+    (RequestCode::QUERY_CONSUMER_OFFSET, Handler::Sync(consumer_manage::query_consumer_offset)),
+    (RequestCode::UPDATE_CONSUMER_OFFSET, Handler::Sync(consumer_manage::update_consumer_offset)),
     // EndTransactionProcessor
-    (
-        RequestCode::END_TRANSACTION,
-        Handler::Async(end_transaction::end_transaction),
-    ),
+    (RequestCode::END_TRANSACTION, Handler::Async(end_transaction::end_transaction)),
     // AdminBrokerProcessor: topics
-    (
-        RequestCode::UPDATE_AND_CREATE_TOPIC,
-        Handler::Async(admin::topics::create),
-    ),
-    (
-        RequestCode::DELETE_TOPIC_IN_BROKER,
-        Handler::Sync(admin::topics::delete),
-    ),
-    (
-        RequestCode::GET_ALL_TOPIC_CONFIG,
-        Handler::Sync(admin::topics::all_config),
-    ),
-    (
-        RequestCode::GET_TOPIC_CONFIG,
-        Handler::Sync(admin::topics::config),
-    ),
-    (
-        RequestCode::GET_TOPIC_STATS_INFO,
-        Handler::Sync(admin::topics::stats),
-    ),
-    (
-        RequestCode::GET_SYSTEM_TOPIC_LIST_FROM_BROKER,
-        Handler::Sync(admin::topics::system_topics),
-    ),
-    (
-        RequestCode::CLEAN_EXPIRED_CONSUMEQUEUE,
-        Handler::Sync(admin::topics::clean_expired_cq),
-    ),
-    (
-        RequestCode::CLEAN_UNUSED_TOPIC,
-        Handler::Sync(admin::topics::clean_unused_topic),
-    ),
-    (
-        RequestCode::QUERY_CONSUME_QUEUE,
-        Handler::Sync(admin::topics::query_consume_queue),
-    ),
+    (RequestCode::UPDATE_AND_CREATE_TOPIC, Handler::Async(admin::topics::create)),
+    (RequestCode::DELETE_TOPIC_IN_BROKER, Handler::Sync(admin::topics::delete)),
+    (RequestCode::GET_ALL_TOPIC_CONFIG, Handler::Sync(admin::topics::all_config)),
+    (RequestCode::GET_TOPIC_CONFIG, Handler::Sync(admin::topics::config)),
+    (RequestCode::GET_TOPIC_STATS_INFO, Handler::Sync(admin::topics::stats)),
+    (RequestCode::GET_SYSTEM_TOPIC_LIST_FROM_BROKER, Handler::Sync(admin::topics::system_topics)),
+    (RequestCode::CLEAN_EXPIRED_CONSUMEQUEUE, Handler::Sync(admin::topics::clean_expired_cq)),
+    (RequestCode::CLEAN_UNUSED_TOPIC, Handler::Sync(admin::topics::clean_unused_topic)),
+    (RequestCode::QUERY_CONSUME_QUEUE, Handler::Sync(admin::topics::query_consume_queue)),
     // AdminBrokerProcessor: queue offsets and times, locks
-    (
-        RequestCode::GET_MAX_OFFSET,
-        Handler::Sync(admin::max_offset),
-    ),
-    (
-        RequestCode::GET_MIN_OFFSET,
-        Handler::Sync(admin::min_offset),
-    ),
-    (
-        RequestCode::GET_EARLIEST_MSG_STORETIME,
-        Handler::Sync(admin::earliest_msg_store_time),
-    ),
-    (
-        RequestCode::SEARCH_OFFSET_BY_TIMESTAMP,
-        Handler::Sync(admin::search_offset_by_timestamp),
-    ),
+    (RequestCode::GET_MAX_OFFSET, Handler::Sync(admin::max_offset)),
+    (RequestCode::GET_MIN_OFFSET, Handler::Sync(admin::min_offset)),
+    (RequestCode::GET_EARLIEST_MSG_STORETIME, Handler::Sync(admin::earliest_msg_store_time)),
+    (RequestCode::SEARCH_OFFSET_BY_TIMESTAMP, Handler::Sync(admin::search_offset_by_timestamp)),
     (RequestCode::LOCK_BATCH_MQ, Handler::Sync(admin::lock_batch)),
-    (
-        RequestCode::UNLOCK_BATCH_MQ,
-        Handler::Sync(admin::unlock_batch),
-    ),
+    (RequestCode::UNLOCK_BATCH_MQ, Handler::Sync(admin::unlock_batch)),
     // AdminBrokerProcessor: subscription groups
-    (
-        RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
-        Handler::Sync(admin::groups::update),
-    ),
-    (
-        RequestCode::GET_ALL_SUBSCRIPTIONGROUP_CONFIG,
-        Handler::Sync(admin::groups::all),
-    ),
-    (
-        RequestCode::DELETE_SUBSCRIPTIONGROUP,
-        Handler::Sync(admin::groups::delete),
-    ),
+    (RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, Handler::Sync(admin::groups::update)),
+    (RequestCode::GET_ALL_SUBSCRIPTIONGROUP_CONFIG, Handler::Sync(admin::groups::all)),
+    (RequestCode::DELETE_SUBSCRIPTIONGROUP, Handler::Sync(admin::groups::delete)),
     // AdminBrokerProcessor: consumers and producers
-    (
-        RequestCode::GET_CONSUMER_CONNECTION_LIST,
-        Handler::Sync(admin::consumers::consumer_connection),
-    ),
-    (
-        RequestCode::GET_PRODUCER_CONNECTION_LIST,
-        Handler::Sync(admin::consumers::producer_connection),
-    ),
-    (
-        RequestCode::GET_CONSUME_STATS,
-        Handler::Sync(admin::consumers::consume_stats_of_group),
-    ),
-    (
-        RequestCode::GET_BROKER_CONSUME_STATS,
-        Handler::Sync(admin::consumers::broker_consume_stats),
-    ),
-    (
-        RequestCode::QUERY_TOPIC_CONSUME_BY_WHO,
-        Handler::Sync(admin::consumers::consumed_by_who),
-    ),
-    (
-        RequestCode::QUERY_CONSUME_TIME_SPAN,
-        Handler::Sync(admin::consumers::consume_time_span),
-    ),
-    (
-        RequestCode::CLONE_GROUP_OFFSET,
-        Handler::Sync(admin::consumers::clone_group_offset),
-    ),
-    // AdminBrokerProcessor: runtime information and statistics
-    (
-        RequestCode::GET_BROKER_RUNTIME_INFO,
-        Handler::Sync(admin::runtime::runtime_info),
-    ),
-    (
-        RequestCode::VIEW_BROKER_STATS_DATA,
-        Handler::Sync(admin::runtime::view_stats),
-    ),
-    (
-        RequestCode::GET_ALL_CONSUMER_OFFSET,
-        Handler::Sync(admin::runtime::all_consumer_offsets),
-    ),
-    (
-        RequestCode::GET_ALL_DELAY_OFFSET,
-        Handler::Sync(admin::runtime::all_delay_offsets),
-    ),
+    (RequestCode::GET_CONSUMER_CONNECTION_LIST, Handler::Sync(admin::consumers::consumer_connection)),
+    (RequestCode::GET_PRODUCER_CONNECTION_LIST, Handler::Sync(admin::consumers::producer_connection)),
+    (RequestCode::GET_CONSUME_STATS, Handler::Sync(admin::consumers::consume_stats_of_group)),
+    (RequestCode::GET_BROKER_CONSUME_STATS, Handler::Sync(admin::consumers::broker_consume_stats)),
+    (RequestCode::QUERY_TOPIC_CONSUME_BY_WHO, Handler::Sync(admin::consumers::consumed_by_who)),
+    (RequestCode::QUERY_CONSUME_TIME_SPAN, Handler::Sync(admin::consumers::consume_time_span)),
+    (RequestCode::CLONE_GROUP_OFFSET, Handler::Sync(admin::consumers::clone_group_offset)),
+    // AdminBrokerProcessor: requests carried to clients
+    (RequestCode::INVOKE_BROKER_TO_RESET_OFFSET, Handler::Async(admin::clients::reset_offset)),
+    (RequestCode::INVOKE_BROKER_TO_GET_CONSUMER_STATUS, Handler::Async(admin::clients::consumer_status)),
+    (RequestCode::GET_CONSUMER_RUNNING_INFO, Handler::Async(admin::clients::running_info)),
+    (RequestCode::CONSUME_MESSAGE_DIRECTLY, Handler::Async(admin::clients::consume_directly)),
+    // AdminBrokerProcessor: configuration, runtime information and statistics
+    (RequestCode::GET_BROKER_CONFIG, Handler::Sync(admin::config::get)),
+    (RequestCode::UPDATE_BROKER_CONFIG, Handler::Sync(admin::config::update)),
+    (RequestCode::GET_BROKER_RUNTIME_INFO, Handler::Sync(admin::runtime::runtime_info)),
+    (RequestCode::VIEW_BROKER_STATS_DATA, Handler::Sync(admin::runtime::view_stats)),
+    (RequestCode::GET_ALL_CONSUMER_OFFSET, Handler::Sync(admin::runtime::all_consumer_offsets)),
+    (RequestCode::GET_ALL_DELAY_OFFSET, Handler::Sync(admin::runtime::all_delay_offsets)),
 ];
 
 /// The codes in [`TABLE`], in table order.

@@ -186,7 +186,7 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
 }
 
 /// `AbstractSendMessageProcessor.msgCheck`: topic rules and auto-creation.
-fn msg_check(
+pub(super) fn msg_check(
     b: &B,
     ctx: &ConnCtx,
     req: &RemotingCommand,
@@ -397,7 +397,7 @@ pub(crate) fn store_error_code(e: &StoreError) -> ResponseCode {
         _ => ResponseCode::SYSTEM_ERROR,
     }
 }
-fn rand_u32() -> u32 {
+pub(super) fn rand_u32() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static S: AtomicU32 = AtomicU32::new(0x9E37_79B9);
     let x = S.fetch_add(0x9E37_79B9, Ordering::Relaxed);

@@ -137,3 +137,23 @@ command_header! {
     /// `NotifyConsumerIdsChangedRequestHeader` (broker -> consumer).
     pub struct NotifyConsumerIdsChangedRequestHeader { consumer_group: String = "consumerGroup" }
 }
+
+command_header! {
+    /// `ReplyMessageRequestHeader` (PUSH_REPLY_MESSAGE_TO_CLIENT, broker -> requester).
+    pub struct ReplyMessageRequestHeader {
+        producer_group: String = "producerGroup",
+        topic: String = "topic",
+        default_topic: String = "defaultTopic",
+        default_topic_queue_nums: i32 = "defaultTopicQueueNums",
+        queue_id: i32 = "queueId",
+        sys_flag: i32 = "sysFlag",
+        born_timestamp: i64 = "bornTimestamp",
+        flag: i32 = "flag",
+        properties: Option<String> = "properties",
+        reconsume_times: Option<i32> = "reconsumeTimes",
+        unit_mode: Option<bool> = "unitMode",
+        born_host: String = "bornHost",
+        store_host: String = "storeHost",
+        store_timestamp: i64 = "storeTimestamp",
+    }
+}

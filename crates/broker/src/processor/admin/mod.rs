@@ -8,6 +8,8 @@ use rocklet_protocol::header::*;
 use rocklet_protocol::{RemotingCommand, ResponseCode};
 use rocklet_remoting::ConnCtx;
 
+pub(super) mod clients;
+pub(super) mod config;
 pub(super) mod consumers;
 pub(super) mod groups;
 pub(super) mod runtime;
