@@ -20,12 +20,11 @@ pub use config::{BrokerConfig, ConfigError};
 pub use processor::handled_codes;
 
 use rocklet_remoting::client::ClientOptions;
-use rocklet_remoting::{serve, RemotingClient, ServerConfig};
+use rocklet_remoting::{bind_listener, serve, RemotingClient, ServerConfig};
 use rocklet_store::MessageStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -71,6 +70,7 @@ pub(crate) struct BrokerInner {
 pub struct Broker {
     inner: Arc<BrokerInner>,
     local: SocketAddr,
+    fast_local: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -80,12 +80,26 @@ impl Broker {
     pub async fn start(mut cfg: BrokerConfig) -> Result<Broker, BrokerError> {
         cfg.validate()?;
         let t0 = Instant::now();
-        let listener = TcpListener::bind((cfg.bind_addr, cfg.listen_port))
-            .await
-            .map_err(|e| BrokerError::Bind {
+        let listener = bind_listener((cfg.bind_addr, cfg.listen_port).into()).map_err(|e| {
+            BrokerError::Bind {
                 port: cfg.listen_port,
                 source: e,
-            })?;
+            }
+        })?;
+        // Java's fast (VIP) channel on listenPort - 2, where 4.9.3 clients and tools with
+        // `vipChannelEnabled` connect. With an ephemeral main port the fast one is ephemeral too.
+        let fast_port = if cfg.listen_port == 0 {
+            0
+        } else {
+            cfg.listen_port.saturating_sub(2)
+        };
+        let fast_listener = match bind_listener((cfg.bind_addr, fast_port).into()) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::warn!(port = fast_port, error = %e, "fast (VIP) port not bound; clients with vipChannelEnabled will fail to connect");
+                None
+            }
+        };
         let local = listener.local_addr().map_err(|e| BrokerError::Bind {
             port: cfg.listen_port,
             source: e,
@@ -127,13 +141,23 @@ impl Broker {
         inner.transactions = transaction::Transactions::load(&inner);
         let inner = Arc::new(inner);
         let (tx, rx) = watch::channel(false);
-        let processor = Arc::new(processor::BrokerProcessor::new(inner.clone()));
+        let processor = Arc::new(processor::BrokerProcessor::new(inner.clone(), false));
         let mut tasks = vec![tokio::spawn(serve(
             listener,
             processor,
             ServerConfig::default(),
             rx.clone(),
         ))];
+        let fast_local = fast_listener.as_ref().and_then(|l| l.local_addr().ok());
+        if let Some(l) = fast_listener {
+            let fast = Arc::new(processor::BrokerProcessor::new(inner.clone(), true));
+            tasks.push(tokio::spawn(serve(
+                l,
+                fast,
+                ServerConfig::default(),
+                rx.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(register::registration_loop(
             inner.clone(),
             rx.clone(),
@@ -160,6 +184,7 @@ impl Broker {
         Ok(Broker {
             inner,
             local,
+            fast_local,
             shutdown: tx,
             tasks,
         })
@@ -168,6 +193,10 @@ impl Broker {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+    /// The fast (VIP) channel's address (listenPort - 2), when it could be bound.
+    pub fn fast_addr(&self) -> Option<SocketAddr> {
+        self.fast_local
     }
     /// `brokerIP1:port`.
     pub fn advertised_addr(&self) -> &str {

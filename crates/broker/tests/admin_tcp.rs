@@ -532,3 +532,27 @@ async fn reset_offset_reaches_live_consumers_and_running_info_is_forwarded() {
     consumer.shutdown();
     e.broker.shutdown().await;
 }
+
+#[tokio::test]
+async fn fast_port_serves_everything_but_pulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let fast = e.broker.fast_addr().expect("fast port bound").to_string();
+    assert_ne!(fast, e.addr);
+    let r =
+        e.c.invoke(&fast, send_v1("FastTopic", 0, "", b"via vip"), T)
+            .await
+            .unwrap();
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let pull_req = RemotingCommand::request(
+        RequestCode::PULL_MESSAGE,
+        &pull_header("FastTopic", 0, 0, "*"),
+    );
+    let r = e.c.invoke(&fast, pull_req.clone(), T).await.unwrap();
+    assert_eq!(r.code, ResponseCode::REQUEST_CODE_NOT_SUPPORTED.as_i32());
+    assert_eq!(r.remark.as_deref(), Some(" request type 11 not supported"));
+    // The main port still pulls what the fast one stored.
+    let r = e.call(pull_req).await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    e.broker.shutdown().await;
+}

@@ -16,7 +16,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -102,7 +101,8 @@ impl Namesrv {
         let kv = tokio::task::spawn_blocking(move || kvconfig::KvConfigManager::load(&kv_path))
             .await
             .map_err(std::io::Error::other)??;
-        let listener = TcpListener::bind((config.bind_addr, config.listen_port)).await?;
+        let listener =
+            rocklet_remoting::bind_listener((config.bind_addr, config.listen_port).into())?;
         let addr = listener.local_addr()?;
         let routes = Arc::new(RouteInfoManager::new());
         let path_text = |p: PathBuf| p.to_string_lossy().into_owned();

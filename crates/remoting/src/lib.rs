@@ -13,7 +13,7 @@ pub mod server;
 
 pub use client::RemotingClient;
 pub use error::RemotingError;
-pub use server::{not_supported, serve, ConnCtx, Processor, ServerConfig};
+pub use server::{bind_listener, not_supported, serve, ConnCtx, Processor, ServerConfig};
 
 /// Split a `host:port;host:port` address list (Java's `namesrvAddr` format), dropping blanks.
 pub fn split_addr_list(list: &str) -> Vec<String> {

@@ -161,6 +161,21 @@ impl Default for ServerConfig {
     }
 }
 
+/// Java's `serverSocketBacklog` default; `std`/tokio `bind` would use 128.
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+/// Bind a listening socket as Java's Netty server does: address reuse, a backlog of 1024.
+pub fn bind_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serve `listener` until `shutdown` turns true, then wait for connection handlers to end.
 pub async fn serve<P: Processor>(
     listener: TcpListener,

@@ -142,17 +142,21 @@ fn handler_of(code: i32) -> Option<&'static Handler> {
 
 pub(crate) struct BrokerProcessor {
     b: B,
+    /// The fast (VIP) port: everything but PULL_MESSAGE, as Java registers it.
+    fast: bool,
 }
 
 impl BrokerProcessor {
-    pub(crate) fn new(b: B) -> Self {
-        BrokerProcessor { b }
+    pub(crate) fn new(b: B, fast: bool) -> Self {
+        BrokerProcessor { b, fast }
     }
 }
 
 impl Processor for BrokerProcessor {
     async fn process(&self, ctx: &ConnCtx, req: RemotingCommand) -> Option<RemotingCommand> {
-        let Some(handler) = handler_of(req.code) else {
+        let handler = handler_of(req.code)
+            .filter(|_| !(self.fast && req.code == RequestCode::PULL_MESSAGE.as_i32()));
+        let Some(handler) = handler else {
             tracing::warn!(code = req.code, peer = %ctx.peer, "request code not supported");
             return Some(not_supported(&req));
         };
