@@ -78,6 +78,10 @@ VOLATILE_COL = re.compile(
     r"PCWait|^Hour$|^SPACE$|InHour|SendTime|CostTimes|Count$", re.I)
 # columns that hold a count the harness controls (kept although they match VOLATILE_COL)
 KEEP_COL = re.compile(r"^(successCount|failCount|Count)$")
+# cumulative counters that the live traffic makes positive on both sides: only 0 vs >0 is kept
+POSITIVE_COL = re.compile(r"^(In|Out)Total(Today|Yest)$|^(In|Out)Msg24Hour$")
+POSITIVE_STATUS = {"msgPutTotalTodayNow", "msgGetTotalTodayNow", "putMessageTimesTotal",
+                   "putMessageSizeTotal", "commitLogMaxOffset"}
 # key=value (MessageExt, ProcessQueueInfo, SendResult, ...) and "Key: value" pairs with volatile numbers
 VOLATILE_KEYS = (
     "queueOffset|commitLogOffset|bornTimestamp|storeTimestamp|MIN_OFFSET|MAX_OFFSET|offset|"
@@ -208,8 +212,15 @@ def table_cells(row, header_line, cols):
     return cells
 
 
+def positive(text):
+    """numbers -> 'N' when > 0, '0' when zero (a counter that should move, but by how much varies)"""
+    return NUM.sub(lambda m: N if float(m.group(0)) > 0 else "0", text)
+
+
 def norm_table_cell(col, cell):
     name = col.lstrip("#").strip()
+    if POSITIVE_COL.match(name):
+        return positive(cell)
     if KEEP_COL.match(name) or not VOLATILE_COL.search(name):
         return cell
     return NUM.sub(N, cell)
@@ -277,7 +288,8 @@ def normalise(text, vars_, sub):
                 vol.add("#QID")                      # the producer picks the queue
             if sub == "skipAccumulatedMessage":
                 vol.add("#offset")                   # the max offsets at that moment
-            cells = [NUM.sub(N, c) if col in vol else norm_table_cell(col, c)
+            keep = {"#offset"} if sub == "resetOffsetByTime" else set()   # 0: before any message
+            cells = [NUM.sub(N, c) if col in vol else c if col in keep else norm_table_cell(col, c)
                      for col, c in zip(cols, cells)]
             out.append(" | ".join(cells))
             continue
@@ -330,7 +342,19 @@ def post_process(lines, sub):
             m = re.match(r"^(\S+) ?: ?(.*)$", l)
             if m and not l.startswith("###"):
                 k = m.group(1)
-                v = m.group(2) if k in KEEP_STATUS else NUM.sub(N, m.group(2))
+                if k in KEEP_STATUS:
+                    v = m.group(2)
+                elif k in POSITIVE_STATUS:
+                    v = positive(m.group(2))
+                elif k.endswith("Tps"):
+                    # "10s 1min 10min" averages; Java leaves a window blank until it has samples
+                    v = "<tps>"
+                elif k == "earliestMessageTimeStamp":
+                    v = "<ts>"     # Java says -1 until 2 x maxMessageSize of commit log is written
+                else:
+                    v = NUM.sub(N, m.group(2))
+                    # byte counts are printed as "812 B" below 1 KiB and "3.0 KiB" above
+                    v = re.sub(r"\bN [KMGTPE]?i?B\b", "N <bytes>", v)
                 out.append(f"{k} : {v}")
             else:
                 out.append(l)
@@ -440,11 +464,41 @@ def main():
             hint = "; rocklet log: " + "; ".join(rl)[:200]
     minus = [l[1:] for l in diff if l.startswith("-") and not l.startswith("---")]
     plus = [l[1:] for l in diff if l.startswith("+") and not l.startswith("+++")]
-    ndiff = max(len(minus), len(plus))
-    a = minus[0] if minus else "(nothing)"
-    b = plus[0] if plus else "(nothing)"
-    print(f"{ndiff} line(s) differ, first: java `{a[:140]}` vs rocklet `{b[:140]}`{hint}")
+    print(explain(minus, plus) + hint)
     return 1
+
+
+def explain(minus, plus):
+    """One line: what differs between the java (minus) and rocklet (plus) normalised lines."""
+    kv = re.compile(r"^([^\s#|][^\s|]*) [:=] (.*)$")
+    km = {m.group(1): m.group(2) for m in map(kv.match, minus) if m}
+    kp = {m.group(1): m.group(2) for m in map(kv.match, plus) if m}
+    if len(km) + len(kp) >= 3 and len(km) >= len(minus) - 1 and len(kp) >= len(plus) - 1:
+        only_j = [k for k in km if k not in kp]
+        only_r = [k for k in kp if k not in km]
+        vals = [f"{k}: java `{km[k]}` rocklet `{kp[k]}`" for k in km if k in kp]
+        parts = []
+        if only_j:
+            parts.append(f"{len(only_j)} key(s) missing in rocklet: " + ", ".join(only_j[:12])
+                         + (", ..." if len(only_j) > 12 else ""))
+        if only_r:
+            parts.append(f"{len(only_r)} extra in rocklet: " + ", ".join(only_r[:8]))
+        if vals:
+            parts.append(f"{len(vals)} value(s) differ: " + "; ".join(vals[:4]))
+        return "; ".join(parts)
+    ndiff = max(len(minus), len(plus))
+    if not minus or not plus:
+        side, lines = ("java only", minus) if minus else ("rocklet only", plus)
+        return f"{ndiff} line(s) {side}, first: `{lines[0][:160]}`"
+    a, b = minus[0], plus[0]
+    tok = re.compile(r"[^\s,{}\[\]|]+")
+    ta, tb = tok.findall(a), tok.findall(b)
+    ops = [op for op in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes() if op[0] != "equal"]
+    fields = []
+    for tag, i1, i2, j1, j2 in ops[:3]:
+        fields.append(f"java `{' '.join(ta[i1:i2]) or '-'}` vs rocklet `{' '.join(tb[j1:j2]) or '-'}`")
+    where = a[:60] + ("..." if len(a) > 60 else "")
+    return f"{ndiff} line(s) differ; first in `{where}`: " + "; ".join(fields)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,8 @@ impl ClientManager {
             .is_none()
     }
 
+    /// UNREGISTER_CLIENT; true when a consumer group's membership changed. A group left with
+    /// no client is forgotten, as Java's managers forget it.
     pub fn unregister(
         &self,
         client_id: &str,
@@ -115,32 +117,47 @@ impl ClientManager {
         consumer_group: Option<&str>,
     ) -> bool {
         if let Some(g) = producer_group {
-            if let Some(m) = self.producers.write().get_mut(g) {
+            let mut p = self.producers.write();
+            if let Some(m) = p.get_mut(g) {
                 m.remove(client_id);
+                if m.is_empty() {
+                    p.remove(g);
+                }
             }
         }
         let mut changed = false;
         if let Some(g) = consumer_group {
-            if let Some(info) = self.consumers.write().get_mut(g) {
+            let mut c = self.consumers.write();
+            if let Some(info) = c.get_mut(g) {
                 changed = info.clients.remove(client_id).is_some();
+                if info.clients.is_empty() {
+                    c.remove(g);
+                }
             }
         }
         changed
     }
 
-    /// Forget every client on a closed connection; returns the consumer groups that changed.
+    /// Forget every client on a closed connection (and every group left empty); returns the
+    /// consumer groups that changed.
     pub fn connection_closed(&self, peer: SocketAddr) -> Vec<String> {
-        for m in self.producers.write().values_mut() {
-            m.retain(|_, c| c.peer != peer);
+        {
+            let mut p = self.producers.write();
+            for m in p.values_mut() {
+                m.retain(|_, c| c.peer != peer);
+            }
+            p.retain(|_, m| !m.is_empty());
         }
         let mut changed = Vec::new();
-        for (g, info) in self.consumers.write().iter_mut() {
+        let mut c = self.consumers.write();
+        for (g, info) in c.iter_mut() {
             let before = info.clients.len();
             info.clients.retain(|_, c| c.peer != peer);
             if info.clients.len() != before {
                 changed.push(g.clone());
             }
         }
+        c.retain(|_, info| !info.clients.is_empty());
         changed
     }
 

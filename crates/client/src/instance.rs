@@ -2,6 +2,7 @@
 //! clientId in the process, holding connections, the route cache and the broker table for every
 //! producer that uses it, and running the scheduled tasks (route refresh, heartbeats, cleanup).
 
+use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use rocklet_protocol::body::{encode_json, HeartbeatData, ProducerData};
 use rocklet_protocol::header::{GetRouteInfoRequestHeader, UnregisterClientRequestHeader};
@@ -13,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::{ClientConfig, CLIENT_INNER_PRODUCER_GROUP};
 use crate::error::{client_error_code, faq, ClientError, FAQ_NAME_SERVER_ADDR_NOT_EXIST};
@@ -114,6 +115,17 @@ impl TopicPublishInfo {
     }
 }
 
+/// Requests brokers send to this client (`ClientRemotingProcessor`).
+fn server_request(client_id: &str, cmd: RemotingCommand, reply: mpsc::Sender<Bytes>) {
+    match RequestCode::from_i32(cmd.code) {
+        RequestCode::CHECK_TRANSACTION_STATE => {
+            crate::transaction::check_transaction_state(client_id, cmd, reply)
+        }
+        RequestCode::PUSH_REPLY_MESSAGE_TO_CLIENT => crate::request::receive_reply(cmd, reply),
+        _ => tracing::debug!(code = cmd.code, "server request ignored"),
+    }
+}
+
 /// The process-wide registry (`MQClientManager.factoryTable`).
 fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
     static R: OnceLock<Mutex<HashMap<String, Weak<ClientInstance>>>> = OnceLock::new();
@@ -134,6 +146,8 @@ pub struct ClientInstance {
     namesrv_index: AtomicUsize,
     namesrv_lock: tokio::sync::Mutex<()>,
     heartbeat_lock: tokio::sync::Mutex<()>,
+    /// Brokers that accepted a heartbeat from this instance.
+    heartbeated: Mutex<HashSet<String>>,
     shutdown_tx: watch::Sender<bool>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -166,9 +180,15 @@ impl ClientInstance {
             namesrv_index: AtomicUsize::new(rand::random::<u32>() as usize),
             namesrv_lock: tokio::sync::Mutex::new(()),
             heartbeat_lock: tokio::sync::Mutex::new(()),
+            heartbeated: Mutex::new(HashSet::new()),
             shutdown_tx: tx,
             tasks: Mutex::new(Vec::new()),
         });
+        let client_id = id.clone();
+        inst.remoting
+            .set_request_handler(Arc::new(move |cmd, reply| {
+                server_request(&client_id, cmd, reply)
+            }));
         tracing::info!(client_id = %id, "created new client instance");
         r.insert(id, Arc::downgrade(&inst));
         inst
@@ -487,6 +507,17 @@ impl ClientInstance {
     }
 
     /// HEART_BEAT to every master broker (producers only need masters).
+    /// Whether some known master broker has not accepted a heartbeat from this instance yet
+    /// (a request's reply is pushed to the client only by brokers that know it).
+    pub(crate) fn heartbeat_missing(&self) -> bool {
+        let done = self.heartbeated.lock();
+        self.broker_addrs
+            .read()
+            .values()
+            .filter_map(|m| m.get(&MASTER_ID))
+            .any(|a| !done.contains(a))
+    }
+
     pub async fn send_heartbeat_to_all_brokers(&self) {
         let Ok(_g) = tokio::time::timeout(Duration::from_secs(3), self.heartbeat_lock.lock()).await
         else {
@@ -521,7 +552,9 @@ impl ClientInstance {
                 .invoke(&addr, cmd, Duration::from_secs(3))
                 .await
             {
-                Ok(r) if r.code == 0 => {}
+                Ok(r) if r.code == 0 => {
+                    self.heartbeated.lock().insert(addr);
+                }
                 Ok(r) => tracing::warn!(broker = %addr, code = r.code, "heartbeat refused"),
                 Err(e) => tracing::debug!(broker = %addr, error = %e, "heartbeat failed"),
             }

@@ -20,6 +20,7 @@ pub mod fault;
 pub mod instance;
 pub mod message;
 pub mod producer;
+pub mod request;
 pub mod selector;
 pub mod transaction;
 pub mod validators;
@@ -32,6 +33,7 @@ pub use message::{
     Message, MessageExt, MessageQueue, PullResult, PullStatus, QueryResult, SendResult, SendStatus,
 };
 pub use producer::{set_uniq_id, DefaultMQProducer};
+pub use request::create_reply_message;
 pub use selector::{MessageQueueSelector, SelectByHash, SelectByRandom, SelectByRoundRobin};
 pub use transaction::{
     LocalTransactionState, TransactionListener, TransactionMQProducer, TransactionSendResult, TxArg,

@@ -297,6 +297,104 @@ impl DefaultMQProducer {
             .and_then(expect_result)
     }
 
+    /// Send a request and wait for its reply (`request(msg, timeout)`): the responder answers
+    /// with [`crate::create_reply_message`], which the broker pushes back to this client.
+    ///
+    /// # Errors
+    /// The send's errors, or a client error when no reply came within `timeout` (the send and
+    /// the wait share it, as in Java).
+    ///
+    /// # Cancellation
+    /// Dropping the future forgets the request; a reply arriving later is dropped.
+    pub async fn request(&self, msg: Message, timeout: Duration) -> Result<Message, ClientError> {
+        self.request_inner(msg, timeout, RequestTarget::Default)
+            .await
+    }
+
+    /// [`Self::request`] to a chosen queue.
+    pub async fn request_to_queue(
+        &self,
+        msg: Message,
+        mq: &MessageQueue,
+        timeout: Duration,
+    ) -> Result<Message, ClientError> {
+        self.request_inner(msg, timeout, RequestTarget::Queue(mq))
+            .await
+    }
+
+    /// [`Self::request`] to the queue a selector picks.
+    pub async fn request_with_selector<A: ?Sized + Sync>(
+        &self,
+        msg: Message,
+        selector: &dyn MessageQueueSelector<A>,
+        arg: &A,
+        timeout: Duration,
+    ) -> Result<Message, ClientError> {
+        let inst = self.running_instance()?;
+        let topic = self.inner.cfg.client.with_namespace(&msg.topic);
+        let info = self
+            .find_publish(&inst, &topic)
+            .await
+            .filter(|p| p.ok())
+            .ok_or_else(|| no_route(&topic))?;
+        let mq = selector
+            .select(&info.message_queue_list, &msg, arg)
+            .ok_or_else(|| ClientError::client(-1, "select message queue return null."))?;
+        self.request_inner(msg, timeout, RequestTarget::Queue(&mq))
+            .await
+    }
+
+    /// Java's `request(msg, RequestCallback, timeout)`: the reply (or the failure) goes to
+    /// `callback` on a spawned task; this returns once the request is on its way.
+    ///
+    /// # Errors
+    /// When the producer is not running; send and reply failures go to the callback.
+    pub fn request_with_callback<F>(
+        &self,
+        msg: Message,
+        timeout: Duration,
+        callback: F,
+    ) -> Result<(), ClientError>
+    where
+        F: FnOnce(Result<Message, ClientError>) + Send + 'static,
+    {
+        self.running_instance()?;
+        let me = self.clone();
+        tokio::spawn(async move { callback(me.request(msg, timeout).await) });
+        Ok(())
+    }
+
+    async fn request_inner(
+        &self,
+        mut msg: Message,
+        timeout: Duration,
+        target: RequestTarget<'_>,
+    ) -> Result<Message, ClientError> {
+        let inst = self.running_instance()?;
+        let start = Instant::now();
+        let pending = crate::request::prepare(&mut msg, inst.client_id(), timeout);
+        let topic = msg.topic.clone();
+        // Java `prepareSendRequest`: fetch the topic's route and tell the brokers who this
+        // client is, so the reply can find its way back. Java does it on a topic's first
+        // request only; Rocklet whenever a known broker has not heard from this client yet.
+        let namespaced = self.inner.cfg.client.with_namespace(&topic);
+        self.find_publish(&inst, &namespaced).await;
+        if inst.heartbeat_missing() {
+            inst.send_heartbeat_to_all_brokers().await;
+        }
+        match target {
+            RequestTarget::Default => {
+                self.send_with_timeout(msg, timeout).await?;
+            }
+            RequestTarget::Queue(mq) => {
+                self.send_to_queue(msg, mq).await?;
+            }
+        }
+        pending
+            .reply(&topic, timeout.saturating_sub(start.elapsed()))
+            .await
+    }
+
     /// A batch: same topic, no delay level, not a retry topic (`MessageBatch.generateFromList`).
     pub async fn send_batch(&self, msgs: Vec<Message>) -> Result<SendResult, ClientError> {
         let inst = self.running_instance()?;
@@ -685,7 +783,7 @@ impl DefaultMQProducer {
         })
     }
 
-    fn request(&self, p: &Prepared, mq: &MessageQueue) -> RemotingCommand {
+    fn send_command(&self, p: &Prepared, mq: &MessageQueue) -> RemotingCommand {
         let h = SendMessageRequestHeader {
             producer_group: self.inner.cfg.producer_group.clone(),
             topic: p.topic.clone(),
@@ -703,6 +801,8 @@ impl DefaultMQProducer {
         };
         let code = if p.batch {
             RequestCode::SEND_BATCH_MESSAGE
+        } else if crate::request::is_reply(&p.properties) {
+            RequestCode::SEND_REPLY_MESSAGE_V2
         } else {
             RequestCode::SEND_MESSAGE_V2
         };
@@ -742,7 +842,7 @@ impl DefaultMQProducer {
                 "sendKernelImpl call timeout".into(),
             ));
         }
-        let req = self.request(p, mq);
+        let req = self.send_command(p, mq);
         if mode == Mode::Oneway {
             inst.remoting
                 .invoke_oneway(&addr, req, timeout - cost)
@@ -776,7 +876,7 @@ impl DefaultMQProducer {
             }
             let attempt = Instant::now();
             let addr = self.broker_addr(inst, &mq).await?;
-            let req = self.request(p, &mq);
+            let req = self.send_command(p, &mq);
             match inst.remoting.invoke(&addr, req, timeout - cost).await {
                 Ok(resp) => {
                     self.inner.fault.update(
@@ -854,6 +954,12 @@ fn no_route(topic: &str) -> ClientError {
 }
 
 /// Milliseconds since the epoch, as the client stamps `bornTimestamp` (exposed for tests).
+/// Where a request goes.
+enum RequestTarget<'a> {
+    Default,
+    Queue(&'a MessageQueue),
+}
+
 pub fn now_ms_for_tests() -> i64 {
     now_ms()
 }

@@ -162,11 +162,7 @@ impl TransactionMQProducer {
             .entry(client_id.clone())
             .or_default()
             .insert(group, tx);
-        *self.registered.lock() = Some(client_id.clone());
-        inst.remoting
-            .set_request_handler(Arc::new(move |cmd, reply| {
-                handle_server_request(&client_id, cmd, reply)
-            }));
+        *self.registered.lock() = Some(client_id);
         Ok(())
     }
 
@@ -305,13 +301,13 @@ fn panic_text(p: &Box<dyn Any + Send>) -> String {
         .unwrap_or_else(|| "panic".into())
 }
 
-/// The instance's handler for server requests (`ClientRemotingProcessor`): CHECK_TRANSACTION_STATE
-/// is decoded and queued to the producer of the message's PGROUP; anything else is ignored.
-fn handle_server_request(client_id: &str, cmd: RemotingCommand, reply: mpsc::Sender<Bytes>) {
-    if cmd.code != RequestCode::CHECK_TRANSACTION_STATE.as_i32() {
-        tracing::debug!(code = cmd.code, "server request ignored");
-        return;
-    }
+/// CHECK_TRANSACTION_STATE (`ClientRemotingProcessor.checkTransactionState`): decoded and
+/// queued to the transactional producer of the message's PGROUP in this instance.
+pub(crate) fn check_transaction_state(
+    client_id: &str,
+    cmd: RemotingCommand,
+    reply: mpsc::Sender<Bytes>,
+) {
     let header: CheckTransactionStateRequestHeader = match cmd.header() {
         Ok(h) => h,
         Err(e) => {

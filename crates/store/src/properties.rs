@@ -60,6 +60,47 @@ pub fn set(props: &str, name: &str, value: &str) -> String {
     out
 }
 
+/// The pairs of `props` as Java's `HashMap` holds them after `string2messageProperties`: a key
+/// seen twice keeps its first place and its last value.
+pub fn to_java_map(props: &str) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for (k, v) in iter(props) {
+        match out.iter_mut().find(|(ok, _)| *ok == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    out
+}
+
+/// Encode `pairs` (in insertion order) as Java's broker does, `messageProperties2String` over a
+/// `java.util.HashMap`: iteration goes bucket by bucket (bucket = spread `String.hashCode` masked
+/// by the table size, which starts at 16 and doubles past 3/4 full, `max_size` being the most
+/// entries the map ever held), insertion order within a bucket; no separator after the last.
+/// This makes a stored record byte-for-byte the one Java stores.
+pub fn encode_java_map(pairs: &[(&str, &str)], max_size: usize) -> String {
+    let mut table = 16usize;
+    while max_size > table * 3 / 4 {
+        table *= 2;
+    }
+    let bucket = |k: &str| {
+        let h = java_string_hash(k) as i32 as u32;
+        ((h ^ (h >> 16)) as usize) & (table - 1)
+    };
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_by_key(|&i| bucket(pairs[i].0));
+    let mut out = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (n, i) in order.into_iter().enumerate() {
+        if n > 0 {
+            out.push(PROPERTY_SEPARATOR);
+        }
+        out.push_str(pairs[i].0);
+        out.push(NAME_VALUE_SEPARATOR);
+        out.push_str(pairs[i].1);
+    }
+    out
+}
+
 /// Java `String.hashCode()` (over UTF-16 code units), widened to i64 like
 /// `MessageExtBrokerInner.tagsString2tagsCode`.
 pub fn java_string_hash(s: &str) -> i64 {
@@ -143,5 +184,55 @@ mod tests {
         assert_eq!(tags_code("TAGS\u{1}\u{2}"), 0);
         assert_eq!(get("a\u{1}b\u{1}c\u{2}a\u{1}d", "a"), Some("d"));
         assert_eq!(get("x\u{1}1\u{1}\u{2}", "x"), Some("1"));
+    }
+}
+
+#[cfg(test)]
+mod java_map_tests {
+    use super::*;
+
+    /// Orders printed by `java.util.HashMap` (Java 17) for these keys inserted in this order,
+    /// then `remove("WAIT")` (the second set grows the table to 32).
+    #[test]
+    fn hash_map_iteration_order_matches_java() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["KEYS", "TAGS", "WAIT", "UNIQ_KEY", "CLUSTER"],
+                "KEYS,UNIQ_KEY,CLUSTER,TAGS",
+            ),
+            (
+                &[
+                    "a",
+                    "b",
+                    "c",
+                    "KEYS",
+                    "TAGS",
+                    "UNIQ_KEY",
+                    "WAIT",
+                    "MIN_OFFSET",
+                    "MAX_OFFSET",
+                    "x1",
+                    "x2",
+                    "x3",
+                    "x4",
+                    "CLUSTER",
+                ],
+                "a,b,c,MIN_OFFSET,MAX_OFFSET,KEYS,x1,x2,x3,UNIQ_KEY,x4,CLUSTER,TAGS",
+            ),
+        ];
+        for (keys, java) in cases {
+            let pairs: Vec<(&str, &str)> = keys
+                .iter()
+                .filter(|k| **k != "WAIT")
+                .map(|k| (*k, "v"))
+                .collect();
+            let enc = encode_java_map(&pairs, keys.len());
+            let order: Vec<&str> = iter(&enc).map(|(k, _)| k).collect();
+            assert_eq!(order.join(","), *java);
+        }
+        assert_eq!(
+            to_java_map("a\u{1}1\u{2}b\u{1}2\u{2}a\u{1}3"),
+            [("a", "3"), ("b", "2")]
+        );
     }
 }

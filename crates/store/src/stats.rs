@@ -77,13 +77,18 @@ pub fn disk_space(path: &std::path::Path) -> Option<(u64, u64, u64)> {
     ))
 }
 
-/// Java `UtilAll.getDiskPartitionSpaceUsedPercent`: used / total rounded up to two decimals,
-/// -1 when the path does not exist.
+/// Java `UtilAll.getDiskPartitionSpaceUsedPercent`: used / (used + usable) as `df` reports it,
+/// in whole percent rounded up, as a ratio; -1 when the path does not exist.
 pub fn disk_used_ratio(path: &std::path::Path) -> f64 {
     match disk_space(path) {
-        Some((total, free, _)) if total > 0 => {
-            let used = total.saturating_sub(free) as f64 / total as f64;
-            (used * 100.0).ceil() / 100.0
+        Some((total, free, usable)) if total > 0 => {
+            let used = total.saturating_sub(free);
+            let entire = used + usable;
+            if entire == 0 {
+                return 0.0;
+            }
+            let percent = (used * 100).div_ceil(entire);
+            percent as f64 / 100.0
         }
         Some(_) => 0.0,
         None => -1.0,

@@ -143,13 +143,7 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
                 None,
             );
         }
-        let mut p = props;
-        if !p.contains("CLUSTER\u{1}") {
-            if !p.is_empty() && !p.ends_with('\u{2}') {
-                p.push('\u{2}');
-            }
-            p.push_str(&b.cluster_prop);
-        }
+        let p = stored_properties(&props, &b.cfg.broker_cluster_name, half);
         let m = PutMessage {
             topic: std::mem::take(&mut h.topic),
             queue_id,
@@ -169,6 +163,11 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
             rocklet_store::schedule::redirect_delayed(&mut m, &b.cfg.delay_levels)
         {
             return (fail(req, ResponseCode::MESSAGE_ILLEGAL, why), None);
+        }
+        if half || m.topic != tc.topic_name {
+            // Java re-encodes its map after adding REAL_TOPIC / REAL_QID (WAIT back in it).
+            let pairs = rocklet_store::properties::to_java_map(&m.properties);
+            m.properties = rocklet_store::properties::encode_java_map(&pairs, pairs.len());
         }
         b.store.put_message_nowait(m)
     };
@@ -380,6 +379,26 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
         }
         Err(e) => fail(req, store_error_code(&e), e.to_string()),
     })
+}
+
+/// The properties string Java's `sendMessage` stores: the client's pairs in a `HashMap` with
+/// `CLUSTER` added, `WAIT` left out (Java drops it "to save 9 bytes") unless the message goes
+/// on to a half or delay topic, where Java's later re-encoding puts it back.
+fn stored_properties(client: &str, cluster: &str, keeps_wait: bool) -> String {
+    use rocklet_protocol::message::property::{CLUSTER, WAIT_STORE_MSG_OK};
+    let mut pairs = rocklet_store::properties::to_java_map(client);
+    if !pairs.iter().any(|(k, _)| *k == CLUSTER) {
+        pairs.push((CLUSTER, cluster));
+    }
+    let max = pairs.len();
+    let delayed = rocklet_store::schedule::delay_level(client).is_ok_and(|l| l > 0);
+    if let Some(i) = pairs.iter().position(|(k, _)| *k == WAIT_STORE_MSG_OK) {
+        let wait = pairs.remove(i);
+        if keeps_wait || delayed {
+            pairs.push(wait);
+        }
+    }
+    rocklet_store::properties::encode_java_map(&pairs, max)
 }
 
 /// Java `handlePutMessageResult`: size and format problems are MESSAGE_ILLEGAL, a stopped store

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A live producer + push consumer pair for the mqadmin interop group (mqadmin.sh): the producer
- * sends to TOPIC at RATE msg/s (fixed-width keys and bodies, tag TagLive), the push consumer
+ * sends to TOPIC at RATE msg/s (fixed-width keys and bodies, tag TagLive, message i to queue i % queues), the push consumer
  * (clustering, from the first offset) consumes it, for at most SECONDS or until STOP_FILE exists.
  *
  * Once the first send succeeded, the first message was consumed and (with --trace) the trace topic has
@@ -97,7 +97,9 @@ public final class Live {
             Message m = new Message(topic, "TagLive", key,
                 String.format("live-body-%06d", i).getBytes(StandardCharsets.UTF_8));
             try {
-                SendResult r = p.send(m);
+                // message i goes to queue i % n: the same queue and offset on every server
+                final long idx = i;
+                SendResult r = p.send(m, (mqs, msg, arg) -> mqs.get((int) (idx % mqs.size())), null);
                 if (r.getSendStatus() == SendStatus.SEND_OK) {
                     ok++;
                     if (first == null) {
