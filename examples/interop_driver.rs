@@ -119,6 +119,16 @@ enum Cmd {
         #[arg(long = "wait-ms", default_value_t = 20000)]
         wait_ms: u64,
     },
+    /// Request-reply against a responder that answers "re:<body>" (RequestReply.java
+    /// --serve-seconds): request, to a queue, with a selector, with a callback; N of each.
+    Request {
+        #[command(flatten)]
+        c: Common,
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        #[arg(long = "timeout-ms", default_value_t = 5000)]
+        timeout_ms: u64,
+    },
 }
 
 // ------------------------------------------------------------------------------------------
@@ -1429,6 +1439,64 @@ async fn tx_cmd(c: Common, wait_ms: u64) -> anyhow::Result<bool> {
     Ok(run.failures == 0)
 }
 
+/// Rocklet's `request` family against a Java responder; PASS/FAIL lines per mode.
+async fn request_cmd(c: Common, count: usize, timeout_ms: u64) -> anyhow::Result<bool> {
+    let mut cfg = ProducerConfig::new("rocklet_interop_rr_rust");
+    cfg.client = client_config(&c.namesrv, "rust-rr");
+    let p = DefaultMQProducer::new(cfg);
+    p.start().await.context("producer start")?;
+    let timeout = Duration::from_millis(timeout_ms);
+    let topic = c.topic.clone();
+    let queues = p
+        .fetch_publish_message_queues(&topic)
+        .await
+        .context("route of the request topic")?;
+    let mut failures = 0;
+    for mode in ["sync", "queue", "selector", "callback"] {
+        let mut ok = 0;
+        let mut why = String::new();
+        for i in 0..count {
+            let body = format!("rust-{mode}-{i}");
+            let msg = Message::new(&topic, body.clone());
+            let r = match mode {
+                "sync" => p.request(msg, timeout).await,
+                "queue" => {
+                    p.request_to_queue(msg, &queues[i % queues.len()], timeout)
+                        .await
+                }
+                "selector" => {
+                    let pick = |mqs: &[MessageQueue], _: &Message, n: &usize| {
+                        mqs.get(n % mqs.len().max(1)).cloned()
+                    };
+                    p.request_with_selector(msg, &pick, &i, timeout).await
+                }
+                _ => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    p.request_with_callback(msg, timeout, move |r| {
+                        let _ = tx.send(r);
+                    })?;
+                    rx.await.map_err(|_| anyhow!("callback dropped"))?
+                }
+            };
+            match r {
+                Ok(reply) if reply.body[..] == *format!("re:{body}").as_bytes() => ok += 1,
+                Ok(reply) => {
+                    why = format!("reply {:?} for {body}", String::from_utf8_lossy(&reply.body))
+                }
+                Err(e) => why = format!("{body}: {e}"),
+            }
+        }
+        if ok == count {
+            println!("PASS reqreply/rust-{mode} - {ok}/{count} replies");
+        } else {
+            failures += 1;
+            println!("FAIL reqreply/rust-{mode}: {ok}/{count} replies; {why}");
+        }
+    }
+    p.shutdown().await;
+    Ok(failures == 0)
+}
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -1469,6 +1537,11 @@ fn main() {
                 group,
             } => send_loop(c, seconds, rate, out, stop_file, group).await,
             Cmd::Tx { c, wait_ms } => tx_cmd(c, wait_ms).await,
+            Cmd::Request {
+                c,
+                count,
+                timeout_ms,
+            } => request_cmd(c, count, timeout_ms).await,
         }
     });
     let code = match r {

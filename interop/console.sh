@@ -63,7 +63,8 @@ CHECKS=(
   resetOffsetByTimestamp.online resetOffsetByTimestamp.offline resetOffsetByTimestampOld.offline
   wipeWritePermOfBroker addWritePermOfBroker
 )
-RR_CELLS=(reqreply/java-java reqreply/java-rocklet)
+RR_CELLS=(reqreply/java-java reqreply/java-rocklet reqreply/rust-java reqreply/rust-rocklet)
+DRIVER="${INTEROP_DRIVER_BIN:-$REPO/target/release/examples/interop_driver}"
 
 ROCKLET_PID=""
 CLIENT_PIDS=()
@@ -105,10 +106,12 @@ finish() {
 # what is selected
 SEL_CHECKS=()
 for c in "${CHECKS[@]}"; do selected "console/$c" && SEL_CHECKS+=("$c"); done
-RR_JJ=0; RR_JR=0
+RR_JJ=0; RR_JR=0; RR_RJ=0; RR_RR=0
 selected reqreply/java-java && RR_JJ=1
 selected reqreply/java-rocklet && RR_JR=1
-if (( ${#SEL_CHECKS[@]} == 0 && RR_JJ == 0 && RR_JR == 0 )); then
+selected reqreply/rust-java && RR_RJ=1
+selected reqreply/rust-rocklet && RR_RR=1
+if (( ${#SEL_CHECKS[@]} == 0 && RR_JJ == 0 && RR_JR == 0 && RR_RJ == 0 && RR_RR == 0 )); then
   echo "console: 0 passed, 0 failed (nothing matches '$FILTER')"; exit 0
 fi
 
@@ -277,6 +280,40 @@ if (( RR_JJ || RR_JR )); then
   done
   CLIENT_PIDS=()
 fi
+
+# The Rust requester (Rocklet's DefaultMQProducer::request family, examples/interop_driver.rs)
+# against a Java responder (RequestReply --serve-seconds), on each side.
+for s in java rocklet; do
+  cell=reqreply/rust-$s
+  if [[ $s == java ]]; then (( RR_RJ )) || continue; else (( RR_RR )) || continue; fi
+  if [[ ! -x "$DRIVER" ]]; then
+    record "$cell" SKIP "Rust driver missing ($DRIVER; cargo build --release --examples)" 0; continue
+  fi
+  t1=$SECONDS
+  out="$WORK/reqreply-rust-$s"
+  java_client "$s" rr-responder "$out.responder" 90s rocklet.interop.RequestReply \
+    -n "${NS[$s]}" -t RustRequestTopic --serve-seconds 60 &
+  rpid=$!; CLIENT_PIDS+=("$rpid")
+  for _ in $(seq 1 300); do
+    grep -q '^READY' "$out.responder" 2>/dev/null && break
+    kill -0 "$rpid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! grep -q '^READY' "$out.responder" 2>/dev/null; then
+    record "$cell" FAIL "the Java responder did not start; see ${out#"$HERE"/}.responder" $((SECONDS - t1))
+  else
+    RUST_LOG=warn timeout --kill-after=5 60s "$DRIVER" request -n "${NS[$s]}" -t RustRequestTopic \
+      --count "$RR_COUNT" >"$out.out" 2>"$out.err"
+    rc=$?
+    if (( rc == 0 )); then
+      record "$cell" PASS "$(rr_summary "$out.out") (Rust requester, Java responder)" $((SECONDS - t1))
+    else
+      record "$cell" FAIL "$(rr_reason "$out.out"); see ${out#"$HERE"/}.out" $((SECONDS - t1))
+    fi
+  fi
+  kill -TERM "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null
+  CLIENT_PIDS=()
+done
 
 if [[ -n "$ROCKLET_PID" ]] && ! kill -0 "$ROCKLET_PID" 2>/dev/null; then
   echo "console.sh: rocklet serve exited during the run (see work/console/servers-rocklet/rocklet.log)" >&2

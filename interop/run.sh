@@ -783,6 +783,42 @@ group_restart() {
   stop_rocklet "$wd" broker; stop_rocklet "$wd" namesrv
 }
 
+# External groups with their own servers and ports (mqadmin.sh, console.sh): run the script
+# and take every PASS / FAIL / SKIP / XFAIL line it prints as a cell of this run.
+# group_external SCRIPT CELL_PREFIX...
+group_external() {
+  local script="$1"; shift
+  local p any=0
+  for p in "$@"; do
+    [[ -z "$FILTER" || "$p" == *"$FILTER"* || "$FILTER" == "$p"* ]] && any=1
+  done
+  (( any )) || return 0
+  local name; name="$(basename "$script" .sh)"
+  local out="$WORK/$name.out" t0=$SECONDS
+  echo "== $name: $script${FILTER:+ $FILTER}"
+  ROCKLET_BIN="$ROCKLET_BIN" bash "$HERE/$script" ${FILTER:+"$FILTER"} >"$out" 2>&1
+  local rc=$? line cell det secs n=0
+  local re='^(PASS|FAIL|SKIP|XFAIL) ([^ :]+)(:? ?)(.*)$'
+  while IFS= read -r line; do
+    [[ "$line" =~ $re ]] || continue
+    local res="${BASH_REMATCH[1]}" rest="${BASH_REMATCH[4]}"
+    cell="${BASH_REMATCH[2]}"
+    secs=0
+    [[ "$rest" =~ \(([0-9]+)s\) ]] && secs="${BASH_REMATCH[1]}"
+    det="$(sed -E 's/^\([0-9]+s\)( - )?//; s/ \([0-9]+s\)$//' <<<"$rest")"
+    # A known gap (XFAIL) is reported but counts as neither pass nor failure.
+    [[ "$res" == XFAIL ]] && res=SKIP && det="known gap: $det"
+    CELLS+=("$cell"); RESULT[$cell]="$res"; DETAIL[$cell]="$det"; SECS[$cell]="$secs"
+    n=$((n + 1))
+  done <"$out"
+  grep -E '^(PASS|FAIL|SKIP|XFAIL) ' "$out" | sed 's/^/    /'
+  if (( n == 0 )); then
+    record "$name/run" FAIL "$script printed no cell (exit $rc); see ${out#"$HERE"/}" $((SECONDS - t0))
+  elif (( rc != 0 )) && ! grep -q '^FAIL ' "$out"; then
+    record "$name/run" FAIL "$script exited $rc without a failing cell; see ${out#"$HERE"/}" $((SECONDS - t0))
+  fi
+}
+
 ################################ main ################################
 
 echo "== setup"
@@ -802,6 +838,8 @@ group_mixed rocklet
 group_bench
 group_transactions
 group_restart
+group_external mqadmin.sh mqadmin/
+group_external console.sh console/ reqreply/
 
 # results.md
 {

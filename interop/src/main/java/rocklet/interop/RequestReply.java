@@ -46,7 +46,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * usage: RequestReply -n NAMESRV_ADDR [-t RequestReplyTopic] [--count 5] [--timeout-ms 5000]
  */
 public final class RequestReply {
-    static final String USAGE = "RequestReply -n NAMESRV_ADDR [-t RequestReplyTopic] [--count 5] [--timeout-ms 5000]";
+    static final String USAGE = "RequestReply -n NAMESRV_ADDR [-t RequestReplyTopic] [--count 5] [--timeout-ms 5000] [--serve-seconds N]";
     static final int QUEUES = 4;
 
     /** request body -> queue id the responder received it on */
@@ -159,6 +159,16 @@ public final class RequestReply {
             return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
         });
         responder.start();
+        // --serve-seconds: only answer (another client, e.g. Rocklet's Rust requester, asks).
+        if (a.containsKey("serve-seconds")) {
+            System.out.println("READY responder on " + topic);
+            System.out.flush();
+            Thread.sleep(Long.parseLong(a.get("serve-seconds")) * 1000L);
+            System.out.println("responder: replied " + replied.get()
+                + (responderError.get() != null ? "; error: " + responderError.get() : ""));
+            System.out.flush();
+            Runtime.getRuntime().halt(responderError.get() == null ? 0 : 1);
+        }
 
         // requester
         final DefaultMQProducer requester = new DefaultMQProducer("rr_requester_pg");
