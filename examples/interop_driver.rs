@@ -1481,7 +1481,10 @@ async fn request_cmd(c: Common, count: usize, timeout_ms: u64) -> anyhow::Result
             match r {
                 Ok(reply) if reply.body[..] == *format!("re:{body}").as_bytes() => ok += 1,
                 Ok(reply) => {
-                    why = format!("reply {:?} for {body}", String::from_utf8_lossy(&reply.body))
+                    why = format!(
+                        "reply {:?} for {body}",
+                        String::from_utf8_lossy(&reply.body)
+                    )
                 }
                 Err(e) => why = format!("{body}: {e}"),
             }

@@ -156,7 +156,7 @@ fn for_each_op(b: &BrokerInner, from: i64, to: i64, mut f: impl FnMut(MessageExt
 }
 
 /// Make sure the half and op topics exist (`createTopicInSendMessageBackMethod`, 1 queue).
-fn ensure_topic(b: &BrokerInner, topic: &str) {
+pub(crate) fn ensure_topic(b: &BrokerInner, topic: &str) {
     let (_, created) = b.topics.create_system(topic, 1, perm::READ | perm::WRITE);
     if created {
         b.register_now.notify_one();

@@ -556,3 +556,30 @@ async fn fast_port_serves_everything_but_pulls() {
     assert_eq!(r.code, 0, "{:?}", r.remark);
     e.broker.shutdown().await;
 }
+
+#[tokio::test]
+async fn resume_check_half_message_puts_a_copy_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let sent = send_ok(&e, send_v1("ResumeTopic", 0, "", b"half?")).await;
+    let resume = |id: &str| {
+        RemotingCommand::request(
+            RequestCode::RESUME_CHECK_HALF_MESSAGE,
+            &ResumeCheckHalfMessageRequestHeader {
+                msg_id: Some(id.into()),
+            },
+        )
+    };
+    let r = e.call(resume(&sent.msg_id)).await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let (_, msgs) = pull(&e, &pull_header("RMQ_SYS_TRANS_HALF_TOPIC", 0, 0, "*")).await;
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].body().unwrap(), &b"half?"[..]);
+    assert_eq!(msgs[0].properties.get("TRANSACTION_CHECK_TIMES"), Some("0"));
+    let r = e.call(resume("not-an-id")).await;
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC.")
+    );
+    e.broker.shutdown().await;
+}

@@ -85,6 +85,7 @@ pub(crate) static TABLE: &[(RequestCode, Handler)] = &[
     (RequestCode::SEARCH_OFFSET_BY_TIMESTAMP, Handler::Sync(admin::search_offset_by_timestamp)),
     (RequestCode::LOCK_BATCH_MQ, Handler::Sync(admin::lock_batch)),
     (RequestCode::UNLOCK_BATCH_MQ, Handler::Sync(admin::unlock_batch)),
+    (RequestCode::RESUME_CHECK_HALF_MESSAGE, Handler::Async(admin::resume_check_half_message)),
     // AdminBrokerProcessor: subscription groups
     (RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, Handler::Sync(admin::groups::update)),
     (RequestCode::GET_ALL_SUBSCRIPTIONGROUP_CONFIG, Handler::Sync(admin::groups::all)),

@@ -157,3 +157,8 @@ command_header! {
         store_timestamp: i64 = "storeTimestamp",
     }
 }
+
+command_header! {
+    /// `ResumeCheckHalfMessageRequestHeader`.
+    pub struct ResumeCheckHalfMessageRequestHeader { msg_id: Option<String> = "msgId" }
+}

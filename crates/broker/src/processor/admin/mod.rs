@@ -78,3 +78,58 @@ pub(super) fn unlock_batch(b: &B, _ctx: &ConnCtx, req: &RemotingCommand) -> Res 
     b.locks.unlock_batch(group, &body.mq_set, client);
     Ok(ok(req))
 }
+
+/// RESUME_CHECK_HALF_MESSAGE: put a copy of the message named by its offset msgId back into
+/// the half topic with its check count reset, so the transaction check asks about it again.
+pub(super) fn resume_check_half_message<'a>(
+    b: &'a B,
+    _ctx: &'a ConnCtx,
+    req: &'a RemotingCommand,
+) -> super::BoxFuture<'a, Option<Res>> {
+    Box::pin(async move {
+        let h: ResumeCheckHalfMessageRequestHeader = match req.header() {
+            Ok(h) => h,
+            Err(e) => return Some(Err(e)),
+        };
+        const THROWN: &str =
+            "Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC.";
+        let found = h
+            .msg_id
+            .as_deref()
+            .and_then(rocklet_protocol::msgid::decode_offset_msg_id)
+            .and_then(|(_, off)| b.store.look_message_by_offset(off))
+            .and_then(|rec| rocklet_protocol::message::MessageExt::decode(&rec).ok());
+        let Some((m, _)) = found else {
+            return Some(Ok(fail(req, ResponseCode::SYSTEM_ERROR, THROWN)));
+        };
+        let mut props = m.properties.clone();
+        props.insert(
+            rocklet_protocol::message::property::TRANSACTION_CHECK_TIMES,
+            "0",
+        );
+        crate::transaction::ensure_topic(b, crate::transaction::HALF_TOPIC);
+        let put = rocklet_store::PutMessage {
+            topic: crate::transaction::HALF_TOPIC.to_owned(),
+            queue_id: 0,
+            flag: m.flag,
+            body: m.raw_body.clone(),
+            properties: props.encode(),
+            sys_flag: m.sys_flag,
+            born_timestamp: m.born_timestamp,
+            born_host: m.born_host,
+            reconsume_times: m.reconsume_times,
+            prepared_transaction_offset: 0,
+        };
+        Some(Ok(match b.store.put_message(put).await {
+            Ok(_) => ok(req),
+            Err(e) => {
+                tracing::warn!(error = %e, "resume check half message failed");
+                fail(
+                    req,
+                    ResponseCode::SYSTEM_ERROR,
+                    "Put message back to RMQ_SYS_TRANS_HALF_TOPIC failed.",
+                )
+            }
+        }))
+    })
+}
