@@ -783,6 +783,19 @@ group_restart() {
   stop_rocklet "$wd" broker; stop_rocklet "$wd" namesrv
 }
 
+# codes/coverage: the request-code table (interop/REQUEST_CODES.md) and its coverage rule.
+group_codes() {
+  local cell=codes/coverage
+  selected "$cell" || return 0
+  if [[ ! -x "$ROCKLET_BIN" ]]; then record "$cell" SKIP "rocklet binary missing ($ROCKLET_BIN)" 0; return 0; fi
+  local line t0=$SECONDS
+  line="$(python3 "$HERE/codes.py" "$ROCKLET_BIN" 2>&1 | tail -1)"
+  case "$line" in
+    "PASS $cell - "*) record "$cell" PASS "${line#"PASS $cell - "}" $((SECONDS - t0)) ;;
+    *) record "$cell" FAIL "${line#"FAIL $cell: "}" $((SECONDS - t0)) ;;
+  esac
+}
+
 # External groups with their own servers and ports (mqadmin.sh, console.sh): run the script
 # and take every PASS / FAIL / SKIP / XFAIL line it prints as a cell of this run.
 # group_external SCRIPT CELL_PREFIX...
@@ -839,6 +852,7 @@ group_bench
 group_transactions
 group_restart
 group_external mqadmin.sh mqadmin/
+group_codes
 group_external console.sh console/ reqreply/
 
 # results.md

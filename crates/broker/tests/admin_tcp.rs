@@ -583,3 +583,80 @@ async fn resume_check_half_message_puts_a_copy_back() {
     );
     e.broker.shutdown().await;
 }
+
+#[tokio::test]
+async fn small_management_codes_answer_as_java() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    send_ok(&e, send_v1("SmallTopic", 0, "", b"x")).await;
+    // GET_ALL_DELAY_OFFSET before any delayed message: Java's empty table.
+    let r = e.call(bare(RequestCode::GET_ALL_DELAY_OFFSET)).await;
+    assert_eq!(r.body_bytes(), br#"{"offsetTable":{}}"#);
+    // CHECK_CLIENT_CONFIG: TAG is fine, SQL92 needs property filtering.
+    let check = |kind: &str| {
+        bare(RequestCode::CHECK_CLIENT_CONFIG).with_body(
+            format!(r#"{{"clientId":"c","group":"g","subscriptionData":{{"topic":"T","subString":"a > 1","expressionType":"{kind}"}}}}"#)
+                .into_bytes(),
+        )
+    };
+    assert_eq!(e.call(check("TAG")).await.code, 0);
+    let r = e.call(check("SQL92")).await;
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("The broker does not support consumer to filter message by SQL92")
+    );
+    // GET_SYSTEM_TOPIC_LIST_FROM_BROKER: TopicValidator's set plus the broker's own names.
+    let r = e
+        .call(bare(RequestCode::GET_SYSTEM_TOPIC_LIST_FROM_BROKER))
+        .await;
+    let list: rocklet_protocol::body::TopicList = decode_json(r.body_bytes()).unwrap();
+    for t in [
+        "TBW102",
+        "SCHEDULE_TOPIC_XXXX",
+        "TestCluster",
+        "broker-t",
+        "TestCluster_REPLY_TOPIC",
+    ] {
+        assert!(list.topic_list.iter().any(|x| x == t), "{t} missing");
+    }
+    // QUERY_CONSUME_TIME_SPAN: one span per write queue, Java's date text.
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::QUERY_CONSUME_TIME_SPAN,
+            &QueryConsumeTimeSpanRequestHeader {
+                topic: "SmallTopic".into(),
+                group: "nobody".into(),
+            },
+        ))
+        .await;
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let spans: rocklet_protocol::body::QueryConsumeTimeSpanBody =
+        decode_json(r.body_bytes()).unwrap();
+    let q0 = &spans.consume_time_span_set[0];
+    assert!(q0.max_time_stamp > 0);
+    assert_eq!(q0.max_time_stamp_str.len(), "2026-11-30#06:21:06:536".len());
+    // GET_TOPIC_CONFIG (5.x admin library).
+    let r = e
+        .call(RemotingCommand::request(
+            RequestCode::GET_TOPIC_CONFIG,
+            &TopicOnlyHeader {
+                topic: "SmallTopic".into(),
+            },
+        ))
+        .await;
+    assert!(String::from_utf8_lossy(r.body_bytes()).contains("\"topicName\":\"SmallTopic\""));
+    // SEND_REPLY_MESSAGE (v1 header) without a requester: stored, and Java's remark.
+    let mut h = send_header("SmallTopic", 0, String::new());
+    h.properties = Some("CLUSTER\u{1}TestCluster".into());
+    let r = e
+        .call(
+            RemotingCommand::request(RequestCode::SEND_REPLY_MESSAGE, &h).with_body(b"re".to_vec()),
+        )
+        .await;
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("reply message properties[REPLY_TO_CLIENT] is null")
+    );
+    assert_ne!(r.header::<SendMessageResponseHeader>().unwrap().msg_id, "0");
+    e.broker.shutdown().await;
+}
