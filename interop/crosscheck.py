@@ -179,6 +179,18 @@ def cmd_servers(java_path, rocklet_path):
         for f in ("storeHost", "bornHost"):
             if hostport(a.get(f)) != hostport(b.get(f)):
                 by_field.setdefault(f, []).append(f"{k}: java {a.get(f)} rocklet {b.get(f)}")
+        # Every stored property (values that differ per run or per queue masked), and the stored
+        # record's size less its topic name (the two runs use different topics).
+        if "allProps" in a and "allProps" in b:
+            per_run = {"UNIQ_KEY", "MIN_OFFSET", "MAX_OFFSET", "CONSUME_START_TIME"}
+            mask = lambda p: {key: ("*" if key in per_run else v) for key, v in p.items()}
+            if mask(a["allProps"]) != mask(b["allProps"]):
+                by_field.setdefault("allProps", []).append(
+                    f"{k}: java {short(mask(a['allProps']))} rocklet {short(mask(b['allProps']))}")
+            size = lambda r: r.get("storeSize", 0) - len(r.get("topic", "").encode())
+            if size(a) != size(b):
+                by_field.setdefault("storeSize", []).append(
+                    f"{k}: java {a.get('storeSize')} rocklet {b.get('storeSize')} (topics {a.get('topic')}, {b.get('topic')})")
     for f, ds in sorted(by_field.items()):
         problems.append(f"{f} differs in {len(ds)} message(s), e.g. {ds[0]}")
     print(f"crosscheck servers: {len(set(j) & set(r))} messages matched by mode/index (Java broker {len(j)}, Rocklet {len(r)})")

@@ -585,7 +585,7 @@ parity_cell() {
   python3 "$HERE/crosscheck.py" servers "$jg" "$rg" >"$out" 2>&1; rc=$?
   sed 's/^/    /' "$out"
   if (( rc == 0 )); then
-    record "$cell" PASS "$(grep -c . "$rg") msgs: same tags/keys/props/body/sysFlag/reconsumeTimes as from the Java broker" 0
+    record "$cell" PASS "$(grep -c . "$rg") msgs: same tags/keys/props/body/sysFlag/reconsumeTimes, every stored property and the stored size as from the Java broker" 0
   else
     record "$cell" FAIL "$(grep -m1 '^FAIL' "$out" | sed 's/^FAIL crosscheck servers: //' | cut -c1-220)" 0
   fi

@@ -18,14 +18,63 @@ pub const DEFAULT_TOPIC_QUEUE_NUMS: i32 = 4;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TopicConfig {
+    #[serde(deserialize_with = "lenient::boolean")]
     pub order: bool,
+    #[serde(deserialize_with = "lenient::int")]
     pub perm: i32,
+    #[serde(deserialize_with = "lenient::int")]
     pub read_queue_nums: i32,
+    #[serde(deserialize_with = "topic_filter_type")]
     pub topic_filter_type: String,
+    #[serde(deserialize_with = "lenient::string")]
     pub topic_name: String,
+    #[serde(deserialize_with = "lenient::int")]
     pub topic_sys_flag: i32,
+    #[serde(deserialize_with = "lenient::int")]
     pub write_queue_nums: i32,
 }
+
+/// Java enums in JSON bodies: fastjson reads a name or an ordinal. Each reader turns an ordinal
+/// into the name (`None` / empty for null).
+macro_rules! enum_reader {
+    ($name:ident, $opt:ident, [$($v:literal),* $(,)?]) => {
+        fn $name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+            lenient::enum_name(d, &[$($v),*])
+        }
+        #[allow(dead_code)]
+        fn $opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+            Ok(Some($name(d)?).filter(|s| !s.is_empty()))
+        }
+    };
+}
+enum_reader!(
+    topic_filter_type,
+    _opt_topic_filter_type,
+    ["SINGLE_TAG", "MULTI_TAG"]
+);
+enum_reader!(
+    _consume_type,
+    consume_type,
+    ["CONSUME_ACTIVELY", "CONSUME_PASSIVELY"]
+);
+enum_reader!(
+    _message_model,
+    message_model,
+    ["BROADCASTING", "CLUSTERING"]
+);
+enum_reader!(
+    _consume_from_where,
+    consume_from_where,
+    [
+        "CONSUME_FROM_LAST_OFFSET",
+        "CONSUME_FROM_LAST_OFFSET_AND_FROM_MIN_WHEN_BOOT_FIRST",
+        "CONSUME_FROM_MIN_OFFSET",
+        "CONSUME_FROM_MAX_OFFSET",
+        "CONSUME_FROM_FIRST_OFFSET",
+        "CONSUME_FROM_TIMESTAMP",
+    ]
+);
+enum_reader!(_expression_type, expression_type, ["TAG", "SQL92"]);
 
 impl Default for TopicConfig {
     fn default() -> Self {
@@ -82,7 +131,9 @@ impl TopicConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DataVersion {
+    #[serde(deserialize_with = "lenient::int")]
     pub counter: i64,
+    #[serde(deserialize_with = "lenient::int")]
     pub timestamp: i64,
 }
 
@@ -91,6 +142,7 @@ pub struct DataVersion {
 #[serde(rename_all = "camelCase", default)]
 pub struct TopicConfigSerializeWrapper {
     pub data_version: DataVersion,
+    #[serde(deserialize_with = "lenient::or_default")]
     pub topic_config_table: BTreeMap<String, TopicConfig>,
 }
 
@@ -169,24 +221,62 @@ impl RegisterBrokerBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SubscriptionData {
+    #[serde(deserialize_with = "lenient::boolean")]
     pub class_filter_mode: bool,
+    #[serde(deserialize_with = "lenient_vec_int")]
     pub code_set: Vec<i32>,
+    #[serde(
+        deserialize_with = "expression_type",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expression_type: Option<String>,
+    #[serde(deserialize_with = "lenient::string")]
     pub sub_string: String,
+    #[serde(deserialize_with = "lenient::int")]
     pub sub_version: i64,
+    #[serde(deserialize_with = "lenient_vec_string")]
     pub tags_set: Vec<String>,
+    #[serde(deserialize_with = "lenient::string")]
     pub topic: String,
+}
+
+/// A list of numbers (or numbers as strings); null is empty.
+fn lenient_vec_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
+    #[derive(Deserialize)]
+    struct N(#[serde(deserialize_with = "lenient::int")] i32);
+    Ok(Option::<Vec<N>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.0)
+        .collect())
+}
+
+/// A list of strings; null is empty.
+fn lenient_vec_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct S(#[serde(deserialize_with = "lenient::string")] String);
+    Ok(Option::<Vec<S>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.0)
+        .collect())
 }
 
 /// `ConsumerData`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ConsumerData {
+    #[serde(deserialize_with = "consume_from_where")]
     pub consume_from_where: Option<String>,
+    #[serde(deserialize_with = "consume_type")]
     pub consume_type: Option<String>,
+    #[serde(deserialize_with = "lenient::string")]
     pub group_name: String,
+    #[serde(deserialize_with = "message_model")]
     pub message_model: Option<String>,
+    #[serde(deserialize_with = "lenient::or_default")]
     pub subscription_data_set: Vec<SubscriptionData>,
+    #[serde(deserialize_with = "lenient::boolean")]
     pub unit_mode: bool,
 }
 
@@ -194,6 +284,7 @@ pub struct ConsumerData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ProducerData {
+    #[serde(deserialize_with = "lenient::string")]
     pub group_name: String,
 }
 
@@ -201,11 +292,11 @@ pub struct ProducerData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct HeartbeatData {
-    #[serde(rename = "clientID")]
+    #[serde(rename = "clientID", deserialize_with = "lenient::string")]
     pub client_id: String,
-    #[serde(rename = "consumerDataSet")]
+    #[serde(rename = "consumerDataSet", deserialize_with = "lenient::or_default")]
     pub consumer_data_set: Vec<ConsumerData>,
-    #[serde(rename = "producerDataSet")]
+    #[serde(rename = "producerDataSet", deserialize_with = "lenient::or_default")]
     pub producer_data_set: Vec<ProducerData>,
 }
 
@@ -236,8 +327,11 @@ pub struct KvTable {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct MessageQueueData {
+    #[serde(deserialize_with = "lenient::string")]
     pub broker_name: String,
+    #[serde(deserialize_with = "lenient::int")]
     pub queue_id: i32,
+    #[serde(deserialize_with = "lenient::string")]
     pub topic: String,
 }
 
@@ -247,7 +341,9 @@ pub struct MessageQueueData {
 pub struct LockBatchRequestBody {
     pub client_id: Option<String>,
     pub consumer_group: Option<String>,
+    #[serde(deserialize_with = "lenient::or_default")]
     pub mq_set: Vec<MessageQueueData>,
+    #[serde(deserialize_with = "lenient::boolean")]
     pub only_this_broker: bool,
 }
 
@@ -315,6 +411,7 @@ impl SubscriptionGroupConfig {
 #[serde(rename_all = "camelCase", default)]
 pub struct SubscriptionGroupWrapper {
     pub data_version: DataVersion,
+    #[serde(deserialize_with = "lenient::or_default")]
     pub subscription_group_table: BTreeMap<String, SubscriptionGroupConfig>,
 }
 
@@ -475,6 +572,57 @@ mod tests {
         assert!(parse_properties_text("a=\\u12").is_err());
         assert!(parse_properties_text("a=\\uZZZZ").is_err());
         assert!(parse_properties_text("").unwrap().is_empty());
+    }
+
+    /// Each body Rocklet reads, in the forms fastjson accepts: enums as names or ordinals,
+    /// numbers as strings, booleans as strings or numbers, unknown fields, nulls.
+    #[test]
+    fn bodies_read_what_fastjson_reads() {
+        let hb = |json: &str| -> HeartbeatData {
+            decode_json(json.as_bytes()).unwrap_or_else(|e| panic!("{json}: {e}"))
+        };
+        let forms = [
+            r#"{"clientID":"c1","consumerDataSet":[{"groupName":"g","consumeType":"CONSUME_PASSIVELY","messageModel":"CLUSTERING","consumeFromWhere":"CONSUME_FROM_FIRST_OFFSET","unitMode":false,"subscriptionDataSet":[{"topic":"T","subString":"*","subVersion":5,"classFilterMode":false,"tagsSet":[],"codeSet":[1],"expressionType":"TAG"}]}],"producerDataSet":[{"groupName":"p"}]}"#,
+            r#"{"clientID":"c1","consumerDataSet":[{"groupName":"g","consumeType":1,"messageModel":1,"consumeFromWhere":4,"unitMode":"false","subscriptionDataSet":[{"topic":"T","subString":"*","subVersion":"5","classFilterMode":0,"tagsSet":null,"codeSet":["1"],"expressionType":0,"extra":{"x":[1]}}]}],"producerDataSet":[{"groupName":"p","future":true}],"unknown":null}"#,
+            r#"{"clientID":"c1","consumerDataSet":[{"groupName":"g","consumeType":"1","messageModel":"1","consumeFromWhere":"4","subscriptionDataSet":[{"topic":"T","subString":"*","subVersion":5.0,"codeSet":[1],"expressionType":"0"}]}],"producerDataSet":[{"groupName":"p"}]}"#,
+        ];
+        let want = hb(forms[0]);
+        for f in &forms[1..] {
+            assert_eq!(hb(f), want, "{f}");
+        }
+        assert_eq!(
+            want.consumer_data_set[0].consume_type.as_deref(),
+            Some("CONSUME_PASSIVELY")
+        );
+        let nulls = hb(r#"{"clientID":"c","consumerDataSet":null,"producerDataSet":null}"#);
+        assert!(nulls.consumer_data_set.is_empty() && nulls.producer_data_set.is_empty());
+
+        let tc = |json: &str| -> TopicConfig { decode_json(json.as_bytes()).unwrap() };
+        let a = tc(
+            r#"{"topicName":"T","readQueueNums":4,"writeQueueNums":4,"perm":6,"topicFilterType":"SINGLE_TAG","topicSysFlag":0,"order":false}"#,
+        );
+        let b = tc(
+            r#"{"topicName":"T","readQueueNums":"4","writeQueueNums":"4","perm":"6","topicFilterType":0,"topicSysFlag":null,"order":"false","attributes":{}}"#,
+        );
+        assert_eq!(a, b);
+        let w: TopicConfigSerializeWrapper = decode_json(
+            br#"{"dataVersion":{"counter":"3","timestamp":null},"topicConfigTable":null}"#,
+        )
+        .unwrap();
+        assert_eq!(w.data_version.counter, 3);
+        let l: LockBatchRequestBody = decode_json(
+            br#"{"clientId":"c","consumerGroup":"g","onlyThisBroker":"true","mqSet":[{"topic":"T","brokerName":"b","queueId":"2"}]}"#,
+        )
+        .unwrap();
+        assert_eq!((l.mq_set[0].queue_id, l.only_this_broker), (2, true));
+        let g: SubscriptionGroupWrapper = decode_json(
+            br#"{"subscriptionGroupTable":null,"dataVersion":{"counter":1,"timestamp":2}}"#,
+        )
+        .unwrap();
+        assert!(g.subscription_group_table.is_empty());
+        // Still refused: a number that is not one, an ordinal past the enum.
+        assert!(decode_json::<TopicConfig>(br#"{"perm":"rw"}"#).is_err());
+        assert!(decode_json::<ConsumerData>(br#"{"messageModel":7}"#).is_err());
     }
 
     #[test]

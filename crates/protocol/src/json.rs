@@ -187,6 +187,7 @@ pub fn lenient_ext_fields<'de, D: Deserializer<'de>>(d: D) -> Result<ExtFields, 
 /// `#[serde(deserialize_with = "lenient::int")]`.
 pub mod lenient {
     use serde::de::{Deserializer, Error, Visitor};
+    use serde::Deserialize as _;
     use std::fmt;
     use std::marker::PhantomData;
 
@@ -274,6 +275,13 @@ pub mod lenient {
         fn visit_none<E: Error>(self) -> Result<bool, E> {
             Ok(false)
         }
+    }
+
+    /// A collection (or any field with a default) that may arrive as `null`.
+    pub fn or_default<'de, D: Deserializer<'de>, T: serde::Deserialize<'de> + Default>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
     }
 
     /// A boolean field.

@@ -111,6 +111,11 @@ final class Common {
         o.put("storeTimestamp", m.getStoreTimestamp());
         o.put("sysFlag", m.getSysFlag());
         o.put("reconsumeTimes", m.getReconsumeTimes());
+        // Every property as the broker stored it (plus the consumer's MIN/MAX_OFFSET), and the
+        // stored record's size: two brokers storing the same message must agree on both.
+        o.put("allProps", new JSONObject(new TreeMap<String, Object>(
+            m.getProperties() == null ? new TreeMap<String, String>() : m.getProperties())));
+        o.put("storeSize", m.getStoreSize());
         return o;
     }
 
