@@ -109,33 +109,41 @@ impl StatsItem {
     }
 }
 
-/// Counters by key (topic, `topic@group`, cluster name) for one stats name.
+/// A message count and a byte count kept together, so a put or a pull costs one lookup
+/// (Java keeps them as two sets: `*_NUMS` and `*_SIZE`).
 #[derive(Default)]
-pub struct StatsItemSet {
-    items: RwLock<HashMap<String, Arc<StatsItem>>>,
+pub struct NumsAndSize {
+    pub nums: StatsItem,
+    pub size: StatsItem,
 }
 
-impl StatsItemSet {
-    pub fn add(&self, key: &str, value: u64, times: u64) {
+/// Counters by key (topic, `topic@group`) for one stats name (or a nums/size pair).
+pub struct StatsItemSet<T = StatsItem> {
+    items: RwLock<HashMap<String, Arc<T>>>,
+}
+
+impl<T> Default for StatsItemSet<T> {
+    fn default() -> Self {
+        StatsItemSet {
+            items: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Default> StatsItemSet<T> {
+    /// The counters of `key`, created on first use (a read lock on the usual path).
+    pub fn with(&self, key: &str, f: impl FnOnce(&T)) {
         if let Some(item) = self.items.read().get(key) {
-            item.add(value, times);
+            f(item);
             return;
         }
-        self.items
-            .write()
-            .entry(key.to_owned())
-            .or_default()
-            .add(value, times);
+        f(&self.items.write().entry(key.to_owned()).or_default());
     }
-    pub fn get(&self, key: &str) -> Option<Arc<StatsItem>> {
+    pub fn get(&self, key: &str) -> Option<Arc<T>> {
         self.items.read().get(key).cloned()
     }
-    fn items(&self) -> Vec<Arc<StatsItem>> {
+    fn items(&self) -> Vec<Arc<T>> {
         self.items.read().values().cloned().collect()
-    }
-    /// Forget keys for which `drop` says so (a deleted topic's counters).
-    pub fn retain(&self, mut keep: impl FnMut(&str) -> bool) {
-        self.items.write().retain(|k, _| keep(k));
     }
 }
 
@@ -144,14 +152,17 @@ const STORE_SAMPLES: usize = 601;
 
 /// Everything the broker counts.
 pub struct BrokerStats {
+    /// The key of the broker-wide sets (Java keys them by cluster name).
     cluster: String,
-    pub topic_put_nums: StatsItemSet,
-    pub topic_put_size: StatsItemSet,
-    pub group_get_nums: StatsItemSet,
-    pub group_get_size: StatsItemSet,
+    /// TOPIC_PUT_NUMS / TOPIC_PUT_SIZE by topic.
+    pub topic_put: StatsItemSet<NumsAndSize>,
+    /// GROUP_GET_NUMS / GROUP_GET_SIZE by `topic@group`.
+    pub group_get: StatsItemSet<NumsAndSize>,
+    /// SNDBCK_PUT_NUMS by `topic@group`.
     pub sndbck_put_nums: StatsItemSet,
-    pub broker_put_nums: StatsItemSet,
-    pub broker_get_nums: StatsItemSet,
+    /// BROKER_PUT_NUMS / BROKER_GET_NUMS (one key each: the cluster name).
+    pub broker_put_nums: StatsItem,
+    pub broker_get_nums: StatsItem,
     store_samples: Mutex<VecDeque<(i64, StoreTotals)>>,
     /// (put, get) totals at the last two midnights: `msgPutTotalTodayMorning` /
     /// `...YesterdayMorning`; zero until the first midnight, as in Java.
@@ -172,10 +183,8 @@ impl BrokerStats {
     pub fn new(cluster: &str) -> Self {
         BrokerStats {
             cluster: cluster.to_owned(),
-            topic_put_nums: Default::default(),
-            topic_put_size: Default::default(),
-            group_get_nums: Default::default(),
-            group_get_size: Default::default(),
+            topic_put: Default::default(),
+            group_get: Default::default(),
             sndbck_put_nums: Default::default(),
             broker_put_nums: Default::default(),
             broker_get_nums: Default::default(),
@@ -189,43 +198,49 @@ impl BrokerStats {
 
     /// A send stored `msgs` messages of `bytes` bytes into `topic`.
     pub fn put(&self, topic: &str, msgs: u64, bytes: u64) {
-        self.topic_put_nums.add(topic, msgs, 1);
-        self.topic_put_size.add(topic, bytes, 1);
-        self.broker_put_nums.add(&self.cluster, msgs, 1);
+        self.topic_put.with(topic, |t| {
+            t.nums.add(msgs, 1);
+            t.size.add(bytes, 1);
+        });
+        self.broker_put_nums.add(msgs, 1);
     }
 
     /// A pull handed `msgs` messages of `bytes` bytes of `topic` to `group`.
     pub fn got(&self, group: &str, topic: &str, msgs: u64, bytes: u64) {
-        let key = stats_key(topic, group);
-        self.group_get_nums.add(&key, msgs, 1);
-        self.group_get_size.add(&key, bytes, 1);
-        self.broker_get_nums.add(&self.cluster, msgs, 1);
+        self.group_get.with(&stats_key(topic, group), |g| {
+            g.nums.add(msgs, 1);
+            g.size.add(bytes, 1);
+        });
+        self.broker_get_nums.add(msgs, 1);
     }
 
     /// A consumer sent a message back to `group`'s retry topic.
     pub fn sent_back(&self, group: &str, topic: &str) {
-        self.sndbck_put_nums.add(&stats_key(topic, group), 1, 1);
+        self.sndbck_put_nums
+            .with(&stats_key(topic, group), |i| i.add(1, 1));
     }
 
-    /// The set Java names `name` (`VIEW_BROKER_STATS_DATA`).
-    pub fn set(&self, name: &str) -> Option<&StatsItemSet> {
-        Some(match name {
-            TOPIC_PUT_NUMS => &self.topic_put_nums,
-            TOPIC_PUT_SIZE => &self.topic_put_size,
-            GROUP_GET_NUMS => &self.group_get_nums,
-            GROUP_GET_SIZE => &self.group_get_size,
-            SNDBCK_PUT_NUMS => &self.sndbck_put_nums,
-            BROKER_PUT_NUMS => &self.broker_put_nums,
-            BROKER_GET_NUMS => &self.broker_get_nums,
-            _ => return None,
-        })
+    /// The minute, hour and day windows of Java's stats item `name` / `key`
+    /// (`VIEW_BROKER_STATS_DATA`); `None` for a name Rocklet does not keep or a key never counted.
+    pub fn windows(&self, name: &str, key: &str) -> Option<[StatsSnapshot; 3]> {
+        let w = |i: &StatsItem| [i.minute(), i.hour(), i.day()];
+        match name {
+            TOPIC_PUT_NUMS => self.topic_put.get(key).map(|t| w(&t.nums)),
+            TOPIC_PUT_SIZE => self.topic_put.get(key).map(|t| w(&t.size)),
+            GROUP_GET_NUMS => self.group_get.get(key).map(|g| w(&g.nums)),
+            GROUP_GET_SIZE => self.group_get.get(key).map(|g| w(&g.size)),
+            SNDBCK_PUT_NUMS => self.sndbck_put_nums.get(key).map(|i| w(&i)),
+            BROKER_PUT_NUMS if key == self.cluster => Some(w(&self.broker_put_nums)),
+            BROKER_GET_NUMS if key == self.cluster => Some(w(&self.broker_get_nums)),
+            _ => None,
+        }
     }
 
     /// `tpsGroupGetNums`: messages per second `group` pulled from `topic` over the last minute.
     pub fn group_get_tps(&self, group: &str, topic: &str) -> f64 {
-        self.group_get_nums
+        self.group_get
             .get(&stats_key(topic, group))
-            .map_or(0.0, |i| i.minute().tps)
+            .map_or(0.0, |g| g.nums.minute().tps)
     }
 
     /// One second passed: sample the store; every 10 s / 10 min / 1 h the per-key windows;
@@ -238,36 +253,34 @@ impl BrokerStats {
                 s.pop_front();
             }
         }
-        let sets = [
-            &self.topic_put_nums,
-            &self.topic_put_size,
-            &self.group_get_nums,
-            &self.group_get_size,
-            &self.sndbck_put_nums,
-            &self.broker_put_nums,
-            &self.broker_get_nums,
-        ];
         let (minute, hour, day) = (
             second.is_multiple_of(10),
             second.is_multiple_of(600),
             second.is_multiple_of(3600),
         );
         if minute || hour || day {
-            for set in sets {
-                for item in set.items() {
-                    let s = item.now(now_ms);
-                    let mut w = item.windows.lock();
-                    if minute {
-                        push(&mut w.minute, s, 7);
-                    }
-                    if hour {
-                        push(&mut w.hour, s, 7);
-                    }
-                    if day {
-                        push(&mut w.day, s, 25);
-                    }
+            let sample = |item: &StatsItem| {
+                let s = item.now(now_ms);
+                let mut w = item.windows.lock();
+                if minute {
+                    push(&mut w.minute, s, 7);
                 }
+                if hour {
+                    push(&mut w.hour, s, 7);
+                }
+                if day {
+                    push(&mut w.day, s, 25);
+                }
+            };
+            for pair in self.topic_put.items().iter().chain(&self.group_get.items()) {
+                sample(&pair.nums);
+                sample(&pair.size);
             }
+            for item in self.sndbck_put_nums.items() {
+                sample(&item);
+            }
+            sample(&self.broker_put_nums);
+            sample(&self.broker_get_nums);
         }
         let today = now_ms / 86_400_000;
         let mut m = self.mornings.lock();
@@ -359,15 +372,18 @@ mod tests {
             s.tick(sec as i64 * 1000, totals(sec * 10), sec);
         }
         // Samples at 0 s, 10 s, 20 s: 200 messages in 20 s.
-        let m = s.topic_put_nums.get("T").unwrap().minute();
+        let m = s.topic_put.get("T").unwrap().nums.minute();
         assert_eq!(m.sum, 200);
         assert!((m.tps - 10.0).abs() < 1e-9, "{m:?}");
         assert!((m.avgpt - 10.0).abs() < 1e-9);
         assert!((s.store_tps(10, |t| t.put_times) - 10.0).abs() < 1e-9);
         assert_eq!(s.store_tps(60, |t| t.put_times), 0.0, "no 60 s history yet");
         assert_eq!(s.store_tps_line(|t| t.put_times), "10.0 0.0 0.0");
-        assert_eq!(s.broker_put_nums.get("C").unwrap().value(), 210);
-        assert!(s.set("NOPE").is_none());
+        assert_eq!(s.broker_put_nums.value(), 210);
+        assert_eq!(s.windows(BROKER_PUT_NUMS, "C").unwrap()[0].sum, 200);
+        assert!(s.windows(BROKER_PUT_NUMS, "other").is_none());
+        assert!(s.windows("NOPE", "T").is_none());
+        assert_eq!(s.windows(TOPIC_PUT_SIZE, "T").unwrap()[0].sum, 20_000);
     }
 
     #[test]

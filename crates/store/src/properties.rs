@@ -105,6 +105,13 @@ pub fn encode_java_map(pairs: &[(&str, &str)], max_size: usize) -> String {
 /// `MessageExtBrokerInner.tagsString2tagsCode`.
 pub fn java_string_hash(s: &str) -> i64 {
     let mut h: i32 = 0;
+    if s.is_ascii() {
+        // Property names and tags are ASCII: one UTF-16 unit per byte.
+        for b in s.bytes() {
+            h = h.wrapping_mul(31).wrapping_add(i32::from(b));
+        }
+        return h as i64;
+    }
     for c in s.encode_utf16() {
         h = h.wrapping_mul(31).wrapping_add(c as i32);
     }

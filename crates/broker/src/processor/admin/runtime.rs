@@ -172,7 +172,7 @@ fn item(s: StatsSnapshot) -> BrokerStatsItem {
 /// VIEW_BROKER_STATS_DATA: one counter's minute, hour and day windows.
 pub(in crate::processor) fn view_stats(b: &B, _ctx: &ConnCtx, req: &RemotingCommand) -> Res {
     let h: ViewBrokerStatsDataRequestHeader = req.header()?;
-    let Some(it) = b.stats.set(&h.stats_name).and_then(|s| s.get(&h.stats_key)) else {
+    let Some([minute, hour, day]) = b.stats.windows(&h.stats_name, &h.stats_key) else {
         return Ok(fail(
             req,
             ResponseCode::SYSTEM_ERROR,
@@ -180,9 +180,9 @@ pub(in crate::processor) fn view_stats(b: &B, _ctx: &ConnCtx, req: &RemotingComm
         ));
     };
     Ok(ok(req).with_body(encode_json(&BrokerStatsData {
-        stats_day: item(it.day()),
-        stats_hour: item(it.hour()),
-        stats_minute: item(it.minute()),
+        stats_day: item(day),
+        stats_hour: item(hour),
+        stats_minute: item(minute),
     })))
 }
 
