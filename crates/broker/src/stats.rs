@@ -137,7 +137,7 @@ impl<T: Default> StatsItemSet<T> {
             f(item);
             return;
         }
-        f(&self.items.write().entry(key.to_owned()).or_default());
+        f(self.items.write().entry(key.to_owned()).or_default());
     }
     pub fn get(&self, key: &str) -> Option<Arc<T>> {
         self.items.read().get(key).cloned()
