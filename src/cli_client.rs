@@ -81,6 +81,99 @@ pub enum AdminCmd {
         #[arg(short = 't', long)]
         topic: String,
     },
+    /// Runtime figures of one broker, or of every master (mqadmin `brokerStatus`).
+    BrokerStatus {
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+    },
+    /// Min and max offset and last store time of every queue of a topic (`topicStatus`).
+    TopicStatus {
+        #[arg(short = 't', long)]
+        topic: String,
+    },
+    /// Offsets and lag of a consumer group on every broker (`consumerProgress -g`).
+    ConsumerProgress {
+        #[arg(short = 'g', long = "group")]
+        group: String,
+        #[arg(short = 't', long)]
+        topic: Option<String>,
+    },
+    /// Live members of a consumer group and what they subscribe (`consumerConnection`).
+    ConsumerConnection {
+        #[arg(short = 'g', long = "group")]
+        group: String,
+    },
+    /// Live producers of a group (`producerConnection`).
+    ProducerConnection {
+        #[arg(short = 'g', long = "group")]
+        group: String,
+    },
+    /// A broker's configuration (`getBrokerConfig`).
+    GetBrokerConfig {
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+    },
+    /// Change one broker setting (`updateBrokerConfig`; acts when the broker next starts).
+    UpdateBrokerConfig {
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+        #[arg(short = 'k', long)]
+        key: String,
+        #[arg(short = 'v', long)]
+        value: String,
+    },
+    /// Create or update a subscription group on every master (`updateSubGroup`).
+    UpdateSubGroup {
+        #[arg(short = 'g', long = "group")]
+        group: String,
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+        /// retryMaxTimes
+        #[arg(short = 'r', long = "retry-max-times", default_value_t = 16)]
+        retry_max_times: i32,
+        /// consumeEnable
+        #[arg(short = 's', long = "consume-enable", default_value_t = true)]
+        consume_enable: bool,
+    },
+    /// Delete a subscription group (and its offsets with -r) (`deleteSubGroup`).
+    DeleteSubGroup {
+        #[arg(short = 'g', long = "group")]
+        group: String,
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+        #[arg(short = 'r', long = "remove-offset")]
+        remove_offset: bool,
+    },
+    /// Set a KV config entry on every name server (`updateKvConfig`).
+    UpdateKvConfig {
+        #[arg(short = 's', long)]
+        namespace: String,
+        #[arg(short = 'k', long)]
+        key: String,
+        #[arg(short = 'v', long)]
+        value: String,
+    },
+    /// Delete a KV config entry (`deleteKvConfig`).
+    DeleteKvConfig {
+        #[arg(short = 's', long)]
+        namespace: String,
+        #[arg(short = 'k', long)]
+        key: String,
+    },
+    /// Every name server's configuration (`getNamesrvConfig`).
+    GetNamesrvConfig,
+    /// Move a group's offsets to a time: millis, `yyyy-MM-dd#HH:mm:ss:SSS`, or `now`
+    /// (`resetOffsetByTime`; the group's live consumers apply it).
+    ResetOffsetByTime {
+        #[arg(short = 'g', long = "group")]
+        group: String,
+        #[arg(short = 't', long)]
+        topic: String,
+        #[arg(short = 's', long = "timestamp")]
+        timestamp: String,
+        #[arg(short = 'f', long = "force", default_value_t = true)]
+        force: bool,
+    },
     /// The request codes Rocklet's broker and name server answer (`server<TAB>code<TAB>name`),
     /// for the coverage table in interop/.
     HandledCodes,
@@ -315,6 +408,7 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         // Answered above, before connecting.
         AdminCmd::HandledCodes => {}
+        other => crate::cli_admin_ext::run(&admin, other).await?,
     }
     admin.instance().shutdown();
     Ok(())

@@ -14,6 +14,7 @@ macro_rules! out {
 }
 
 mod bench;
+mod cli_admin_ext;
 mod cli_client;
 mod cli_serve;
 mod null_server;

@@ -166,6 +166,53 @@ fn serve_send_and_admin() {
         "{s}"
     );
 
+    // The management subcommands, with mqadmin's tables.
+    let admin = |args: &[&str]| {
+        let mut v = vec!["admin", "-n", ns.as_str()];
+        v.extend_from_slice(args);
+        stdout(&run(&v))
+    };
+    let s = admin(&["broker-status"]);
+    assert!(s.contains("msgPutTotalTodayNow             : 3"), "{s}");
+    assert!(
+        s.contains("brokerVersionDesc               : V4_9_3"),
+        "{s}"
+    );
+    let s = admin(&["topic-status", "-t", "CliTopic"]);
+    assert!(s.starts_with("#Broker Name"), "{s}");
+    let maxes: i64 = s
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(3)?.parse::<i64>().ok())
+        .sum();
+    assert_eq!(maxes, 3, "{s}");
+    let s = admin(&["get-broker-config"]);
+    assert!(
+        s.contains("brokerClusterName                                 =  DefaultCluster"),
+        "{s}"
+    );
+    admin(&["update-broker-config", "-k", "fileReservedTime", "-v", "24"]);
+    assert!(admin(&["get-broker-config"])
+        .contains("fileReservedTime                                  =  24"));
+    assert!(admin(&["update-sub-group", "-g", "cli_group", "-r", "3"]).contains("success"));
+    assert!(admin(&["delete-sub-group", "-g", "cli_group"]).contains("success"));
+    assert!(admin(&["update-kv-config", "-s", "NS1", "-k", "k", "-v", "v"]).contains("success"));
+    assert!(admin(&["delete-kv-config", "-s", "NS1", "-k", "k"]).contains("success"));
+    assert!(admin(&["get-namesrv-config"]).contains("listenPort"));
+    let s = admin(&["consumer-progress", "-g", "nobody"]);
+    assert!(s.contains("Diff Total: 0"), "{s}");
+    // A group nobody runs: the broker's refusal, as a non-zero exit.
+    let o = Command::new(BIN)
+        .args(["admin", "-n", &ns, "consumer-connection", "-g", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not online"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
     // Errors are reported with a non-zero exit, not a panic.
     let o = Command::new(BIN)
         .args(["send", "-n", &ns, "-t", "bad topic", "-b", "x"])

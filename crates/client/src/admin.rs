@@ -62,7 +62,11 @@ impl MQAdmin {
         &self.inst
     }
 
-    async fn call(&self, addr: &str, cmd: RemotingCommand) -> Result<RemotingCommand, ClientError> {
+    pub(crate) async fn call(
+        &self,
+        addr: &str,
+        cmd: RemotingCommand,
+    ) -> Result<RemotingCommand, ClientError> {
         Ok(self.inst.remoting.invoke(addr, cmd, self.timeout).await?)
     }
 

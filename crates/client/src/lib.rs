@@ -14,6 +14,7 @@
 //! ```
 
 pub mod admin;
+pub mod admin_ext;
 pub mod config;
 pub mod error;
 pub mod fault;

@@ -14,6 +14,7 @@ pub mod json;
 pub mod message;
 pub mod msgid;
 pub mod route;
+pub mod time;
 
 pub use code::{LanguageCode, RequestCode, ResponseCode, SerializeType};
 pub use command::{Decoded, ExtFields, RemotingCommand};

@@ -29,6 +29,106 @@ pub fn write_mq_map<'a, V: Serialize + 'a>(
     out.push(b'}');
 }
 
+/// Read a map fastjson wrote with `MessageQueue` keys (`{{"brokerName":..}:<value>,...}`, see
+/// [`write_mq_map`]): the value of `field` in `body`, each key and value parsed as JSON.
+pub fn read_mq_map<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    field: &str,
+) -> Result<Vec<(MessageQueueData, T)>, crate::ProtocolError> {
+    let bad = |why: &str| crate::ProtocolError::BadBody(format!("{field}: {why}"));
+    let key = format!("\"{field}\":");
+    let start = body
+        .windows(key.len())
+        .position(|w| w == key.as_bytes())
+        .ok_or_else(|| bad("missing"))?
+        + key.len();
+    let mut i = skip_ws(body, start);
+    if body.get(i) != Some(&b'{') {
+        return Err(bad("not a map"));
+    }
+    i += 1;
+    let mut out = Vec::new();
+    loop {
+        i = skip_ws(body, i);
+        match body.get(i) {
+            Some(b'}') => return Ok(out),
+            Some(b',') => i = skip_ws(body, i + 1),
+            Some(_) => {}
+            None => return Err(bad("truncated")),
+        }
+        let k_end = value_end(body, i).ok_or_else(|| bad("bad key"))?;
+        let mq: MessageQueueData =
+            serde_json::from_slice(&body[i..k_end]).map_err(|e| bad(&e.to_string()))?;
+        i = skip_ws(body, k_end);
+        if body.get(i) != Some(&b':') {
+            return Err(bad("expected ':'"));
+        }
+        i = skip_ws(body, i + 1);
+        let v_end = value_end(body, i).ok_or_else(|| bad("bad value"))?;
+        let v: T = serde_json::from_slice(&body[i..v_end]).map_err(|e| bad(&e.to_string()))?;
+        out.push((mq, v));
+        i = v_end;
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// End (exclusive) of the JSON value starting at `i`: a bracketed value by bracket matching
+/// (strings skipped), a scalar up to the next `,` `}` or `]`.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'{' | b'[' => {
+            let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+            for (j, &c) in b[i..].iter().enumerate() {
+                if in_str {
+                    match c {
+                        _ if esc => esc = false,
+                        b'\\' => esc = true,
+                        b'"' => in_str = false,
+                        _ => {}
+                    }
+                    continue;
+                }
+                match c {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            None
+        }
+        b'"' => {
+            let mut esc = false;
+            for (j, &c) in b[i + 1..].iter().enumerate() {
+                match c {
+                    _ if esc => esc = false,
+                    b'\\' => esc = true,
+                    b'"' => return Some(i + j + 2),
+                    _ => {}
+                }
+            }
+            None
+        }
+        _ => Some(
+            b[i..]
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']'))
+                .map_or(b.len(), |p| i + p),
+        ),
+    }
+}
+
 /// `Connection` (one client in a connection list).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
@@ -275,6 +375,24 @@ mod tests {
             std::str::from_utf8(&l).unwrap(),
             r#"{"brokerAddr":"127.0.0.1:10911","consumeStatsList":[{"g":[]},{"h":[{"consumeTps":0.0,"offsetTable":{}}]}],"totalDiff":4}"#
         );
+        let back: Vec<(MessageQueueData, TopicOffset)> = read_mq_map(&t, "offsetTable").unwrap();
+        assert_eq!((back[0].0.queue_id, back[0].1.max_offset), (0, 5));
+        let java = br#"{"consumeTps":1.5,"offsetTable":{{"brokerName":"b}","queueId":1,"topic":"T"}:{"brokerOffset":4,"consumerOffset":3,"lastTimestamp":0},{"brokerName":"b","queueId":0,"topic":"T"}:{"brokerOffset":2,"consumerOffset":2,"lastTimestamp":9}}}"#;
+        let rows: Vec<(MessageQueueData, OffsetWrapper)> =
+            read_mq_map(java, "offsetTable").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0.broker_name, "b}");
+        assert_eq!(rows[1].1.last_timestamp, 9);
+        let offsets: Vec<(MessageQueueData, i64)> =
+            read_mq_map(&encode_reset_offset_body(&[(mq(1), 9)]), "offsetTable").unwrap();
+        assert_eq!(offsets[0].1, 9);
+        for bad in [
+            &b"{}"[..],
+            b"{\"offsetTable\":{{\"q\":1",
+            b"{\"offsetTable\":[1]}",
+        ] {
+            assert!(read_mq_map::<i64>(bad, "offsetTable").is_err());
+        }
         assert_eq!(
             encode_reset_offset_body(&[(mq(1), 9)]),
             br#"{"offsetTable":{{"brokerName":"broker-a","queueId":1,"topic":"TopicA"}:9}}"#

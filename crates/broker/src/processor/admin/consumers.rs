@@ -157,28 +157,9 @@ pub(in crate::processor) fn consumed_by_who(b: &B, _ctx: &ConnCtx, req: &Remotin
     })))
 }
 
-/// `UtilAll.formatDate(ts, "yyyy-MM-dd#HH:mm:ss:SSS")` in UTC (Java uses the JVM's zone).
-pub(in crate::processor) fn format_java_date(ts: i64) -> String {
-    let secs = ts.div_euclid(1000);
-    let ms = ts.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}#{:02}:{:02}:{:02}:{ms:03}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
+/// `UtilAll.formatDate(ts, "yyyy-MM-dd#HH:mm:ss:SSS")` (UTC).
+fn format_java_date(ts: i64) -> String {
+    rocklet_protocol::time::format_millis(ts, '#', ':')
 }
 
 /// QUERY_CONSUME_TIME_SPAN: per write queue, the first, last and last consumed store times.
@@ -251,17 +232,4 @@ pub(in crate::processor) fn clone_group_offset(
         b.offsets.clone_offsets(&h.src_group, &h.dest_group, &topic);
     }
     Ok(ok(req))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn java_dates() {
-        assert_eq!(super::format_java_date(-1), "1969-12-31#23:59:59:999");
-        assert_eq!(super::format_java_date(0), "1970-01-01#00:00:00:000");
-        assert_eq!(
-            super::format_java_date(1_796_019_666_536),
-            "2026-11-30#06:21:06:536"
-        );
-    }
 }

@@ -1,0 +1,275 @@
+//! Management calls (the part of Java's `DefaultMQAdminExt` that `rocklet admin` uses): broker
+//! runtime info and config, topic and consume stats, connections, subscription groups, KV and
+//! name-server config, reset offsets by time. Each answers what the broker answered, or the
+//! broker's code and remark as the error.
+
+use rocklet_protocol::body::{
+    decode_json, encode_json, read_mq_map, ConsumerConnection, KvTable, MessageQueueData,
+    OffsetWrapper, ProducerConnection, SubscriptionGroupConfig, TopicOffset,
+};
+use rocklet_protocol::header::*;
+use rocklet_protocol::{RemotingCommand, RequestCode};
+
+use crate::admin::MQAdmin;
+use crate::error::ClientError;
+
+/// A group's offsets on one broker (`ConsumeStats`).
+#[derive(Debug, Clone, Default)]
+pub struct ConsumeStats {
+    pub consume_tps: f64,
+    pub offsets: Vec<(MessageQueueData, OffsetWrapper)>,
+}
+
+impl MQAdmin {
+    /// A request to one broker (or name server) that must answer SUCCESS.
+    async fn ok_call(
+        &self,
+        addr: &str,
+        cmd: RemotingCommand,
+    ) -> Result<RemotingCommand, ClientError> {
+        let r = self.call(addr, cmd).await?;
+        if r.code != 0 {
+            return Err(ClientError::Broker {
+                code: r.code,
+                remark: r.remark.unwrap_or_default(),
+                addr: addr.to_owned(),
+            });
+        }
+        Ok(r)
+    }
+
+    /// Every master broker's (name, address), from the name server's cluster info.
+    pub async fn master_addrs(&self) -> Result<Vec<(String, String)>, ClientError> {
+        let ci = self.cluster_info().await?;
+        Ok(ci
+            .broker_addr_table
+            .values()
+            .filter_map(|b| {
+                b.master_addr()
+                    .map(|a| (b.broker_name.clone(), a.to_owned()))
+            })
+            .collect())
+    }
+
+    /// GET_BROKER_RUNTIME_INFO (`fetchBrokerRuntimeStats`).
+    pub async fn broker_runtime_info(
+        &self,
+        addr: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, ClientError> {
+        let r = self
+            .ok_call(
+                addr,
+                RemotingCommand::request_bare(RequestCode::GET_BROKER_RUNTIME_INFO),
+            )
+            .await?;
+        Ok(decode_json::<KvTable>(r.body_bytes())?.table)
+    }
+
+    /// GET_BROKER_CONFIG: the `key=value` lines.
+    pub async fn broker_config(&self, addr: &str) -> Result<Vec<(String, String)>, ClientError> {
+        let r = self
+            .ok_call(
+                addr,
+                RemotingCommand::request_bare(RequestCode::GET_BROKER_CONFIG),
+            )
+            .await?;
+        let text = String::from_utf8_lossy(r.body_bytes()).into_owned();
+        Ok(rocklet_protocol::body::parse_properties_text(&text)?)
+    }
+
+    /// UPDATE_BROKER_CONFIG with `key=value` lines.
+    pub async fn update_broker_config(
+        &self,
+        addr: &str,
+        pairs: &[(String, String)],
+    ) -> Result<(), ClientError> {
+        let text: String = pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let cmd = RemotingCommand::request_bare(RequestCode::UPDATE_BROKER_CONFIG)
+            .with_body(text.into_bytes());
+        self.ok_call(addr, cmd).await.map(drop)
+    }
+
+    /// GET_TOPIC_STATS_INFO on one broker.
+    pub async fn topic_stats(
+        &self,
+        addr: &str,
+        topic: &str,
+    ) -> Result<Vec<(MessageQueueData, TopicOffset)>, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::GET_TOPIC_STATS_INFO,
+            &TopicOnlyHeader {
+                topic: topic.to_owned(),
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        Ok(read_mq_map(r.body_bytes(), "offsetTable")?)
+    }
+
+    /// GET_CONSUME_STATS of `group` (one topic, or every topic it has offsets for).
+    pub async fn consume_stats(
+        &self,
+        addr: &str,
+        group: &str,
+        topic: Option<&str>,
+    ) -> Result<ConsumeStats, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::GET_CONSUME_STATS,
+            &GetConsumeStatsRequestHeader {
+                consumer_group: group.to_owned(),
+                topic: topic.map(str::to_owned),
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        #[derive(serde::Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct Tps {
+            consume_tps: Option<f64>,
+        }
+        // The TPS sits before the bean-keyed map; read it from the text before the map.
+        let body = r.body_bytes();
+        let head = body
+            .windows(b",\"offsetTable\"".len())
+            .position(|w| w == b",\"offsetTable\"")
+            .map_or(body, |p| &body[..p]);
+        let tps = serde_json::from_slice::<Tps>(&[head, b"}"].concat())
+            .ok()
+            .and_then(|t| t.consume_tps)
+            .unwrap_or(0.0);
+        Ok(ConsumeStats {
+            consume_tps: tps,
+            offsets: read_mq_map(body, "offsetTable")?,
+        })
+    }
+
+    /// GET_CONSUMER_CONNECTION_LIST.
+    pub async fn consumer_connection(
+        &self,
+        addr: &str,
+        group: &str,
+    ) -> Result<ConsumerConnection, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::GET_CONSUMER_CONNECTION_LIST,
+            &ConsumerGroupHeader {
+                consumer_group: group.to_owned(),
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        Ok(decode_json(r.body_bytes())?)
+    }
+
+    /// GET_PRODUCER_CONNECTION_LIST.
+    pub async fn producer_connection(
+        &self,
+        addr: &str,
+        group: &str,
+    ) -> Result<ProducerConnection, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::GET_PRODUCER_CONNECTION_LIST,
+            &ProducerGroupHeader {
+                producer_group: group.to_owned(),
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        Ok(decode_json(r.body_bytes())?)
+    }
+
+    /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP.
+    pub async fn update_subscription_group(
+        &self,
+        addr: &str,
+        cfg: &SubscriptionGroupConfig,
+    ) -> Result<(), ClientError> {
+        let cmd = RemotingCommand::request_bare(RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP)
+            .with_body(encode_json(cfg));
+        self.ok_call(addr, cmd).await.map(drop)
+    }
+
+    /// DELETE_SUBSCRIPTIONGROUP (with its offsets when `remove_offset`).
+    pub async fn delete_subscription_group(
+        &self,
+        addr: &str,
+        group: &str,
+        remove_offset: bool,
+    ) -> Result<(), ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::DELETE_SUBSCRIPTIONGROUP,
+            &DeleteSubscriptionGroupRequestHeader {
+                group_name: group.to_owned(),
+                remove_offset: Some(remove_offset),
+            },
+        );
+        self.ok_call(addr, cmd).await.map(drop)
+    }
+
+    /// PUT_KV_CONFIG on every name server.
+    pub async fn put_kv_config(&self, ns: &str, key: &str, value: &str) -> Result<(), ClientError> {
+        for addr in self.instance().config().namesrv_addrs() {
+            let cmd = RemotingCommand::request(
+                RequestCode::PUT_KV_CONFIG,
+                &PutKvConfigRequestHeader {
+                    namespace: ns.to_owned(),
+                    key: key.to_owned(),
+                    value: value.to_owned(),
+                },
+            );
+            self.ok_call(&addr, cmd).await?;
+        }
+        Ok(())
+    }
+
+    /// DELETE_KV_CONFIG on every name server.
+    pub async fn delete_kv_config(&self, ns: &str, key: &str) -> Result<(), ClientError> {
+        for addr in self.instance().config().namesrv_addrs() {
+            let cmd = RemotingCommand::request(
+                RequestCode::DELETE_KV_CONFIG,
+                &KvConfigRequestHeader {
+                    namespace: ns.to_owned(),
+                    key: key.to_owned(),
+                },
+            );
+            self.ok_call(&addr, cmd).await?;
+        }
+        Ok(())
+    }
+
+    /// GET_NAMESRV_CONFIG of each name server: (address, `key=value` lines).
+    pub async fn namesrv_config(
+        &self,
+    ) -> Result<Vec<(String, Vec<(String, String)>)>, ClientError> {
+        let mut out = Vec::new();
+        for addr in self.instance().config().namesrv_addrs() {
+            let r = self
+                .ok_call(
+                    &addr,
+                    RemotingCommand::request_bare(RequestCode::GET_NAMESRV_CONFIG),
+                )
+                .await?;
+            let text = String::from_utf8_lossy(r.body_bytes()).into_owned();
+            out.push((addr, rocklet_protocol::body::parse_properties_text(&text)?));
+        }
+        Ok(out)
+    }
+
+    /// INVOKE_BROKER_TO_RESET_OFFSET: the offsets the broker told the group's live members to
+    /// go to (`timestamp` -1: the end of each queue).
+    pub async fn reset_offset_by_time(
+        &self,
+        addr: &str,
+        topic: &str,
+        group: &str,
+        timestamp: i64,
+        force: bool,
+    ) -> Result<Vec<(MessageQueueData, i64)>, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::INVOKE_BROKER_TO_RESET_OFFSET,
+            &ResetOffsetRequestHeader {
+                topic: topic.to_owned(),
+                group: group.to_owned(),
+                timestamp,
+                is_force: force,
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        Ok(read_mq_map(r.body_bytes(), "offsetTable")?)
+    }
+}
