@@ -113,10 +113,24 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
                 )
             }
         };
+        // Java (`MessageExtBatchEncoder`) appends the batch's own properties (the request's, with
+        // CLUSTER added, WAIT kept) to every message of the batch.
+        let batch_props = {
+            use rocklet_protocol::message::property::CLUSTER;
+            let mut pairs = rocklet_store::properties::to_java_map(&props);
+            if !pairs.iter().any(|(k, _)| *k == CLUSTER) {
+                pairs.push((CLUSTER, b.cfg.broker_cluster_name.as_str()));
+            }
+            rocklet_store::properties::encode_java_map(&pairs, pairs.len())
+        };
         let batch: Vec<PutMessage> = items
             .into_iter()
             .map(|it| {
-                let p = it.properties.encode();
+                let mut p = it.properties.encode();
+                if !p.is_empty() && !batch_props.is_empty() && !p.ends_with('\u{2}') {
+                    p.push('\u{2}');
+                }
+                p.push_str(&batch_props);
                 PutMessage {
                     topic: h.topic.clone(),
                     queue_id,
