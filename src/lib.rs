@@ -1,5 +1,6 @@
 //! Rocklet as a library: the embedded cluster (a name server and brokers on free 127.0.0.1
 //! ports with a temporary store) for applications' own tests, plus re-exports of the crates.
+#![forbid(unsafe_code)]
 
 pub mod embedded;
 

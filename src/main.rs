@@ -1,4 +1,5 @@
 //! `rocklet`: run a name server and broker, send messages, administer, benchmark.
+#![forbid(unsafe_code)]
 
 /// `println!` for command output: a closed pipe (`rocklet admin ... | head`) ends the process
 /// quietly instead of panicking.

@@ -1,6 +1,7 @@
 //! Rocklet's broker: request processors over the store, registration with name servers
 //! (Java `BrokerController`, `SendMessageProcessor`, `PullMessageProcessor`, `AdminBrokerProcessor`,
 //! `ClientManageProcessor`, `ConsumerManageProcessor`, `QueryMessageProcessor`).
+#![forbid(unsafe_code)]
 
 pub mod clients;
 pub mod config;

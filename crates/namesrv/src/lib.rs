@@ -1,6 +1,7 @@
 //! Rocklet's name server: the route table brokers register into and clients read routes from
 //! (Java `NamesrvController`, `RouteInfoManager`, `DefaultRequestProcessor`), the KV config
 //! (`KVConfigManager`) and the settings admin tools read and change.
+#![forbid(unsafe_code)]
 
 mod kvconfig;
 mod processor;

@@ -75,11 +75,18 @@ impl ExtFields {
         self.slice(s.value)
     }
 
-    /// Headers are bounded by the 16 MiB frame limit, so offsets fit in u32.
+    /// Headers are bounded by the 16 MiB frame limit, so offsets fit in u32; a caller that
+    /// builds more than 4 GiB of fields stops here instead of recording a truncated span that
+    /// `slice` would then read out of bounds.
     fn append(&mut self, t: &str) -> (u32, u32) {
         let a = self.text.len();
+        let end = a
+            .checked_add(t.len())
+            .and_then(|e| u32::try_from(e).ok())
+            .expect("ExtFields holds at most 4 GiB of text (frames are limited to 16 MiB)");
         self.text.push_str(t);
-        (a as u32, self.text.len() as u32)
+        // `a <= end <= u32::MAX`.
+        (a as u32, end)
     }
 
     fn position(&self, key: &str) -> Option<usize> {

@@ -5,6 +5,7 @@
 //!   a per-request timeout; a framing error fails every pending request and drops the connection.
 //! - [`server::serve`]: an accept loop with a connection limit and graceful shutdown; each
 //!   connection decodes frames and hands requests to a [`server::Processor`].
+#![forbid(unsafe_code)]
 
 pub mod client;
 pub mod conn;
