@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::conn::{spawn_writer, FrameReader};
+use crate::conn::{spawn_writer, FrameReader, ReadError};
 use crate::error::RemotingError;
 
 /// Handles requests a server sends to the client (e.g. CHECK_TRANSACTION_STATE). It gets the
@@ -29,9 +29,17 @@ struct Connection {
     pending: Mutex<HashMap<i32, oneshot::Sender<RemotingCommand>>>,
     closed: AtomicBool,
     reader_task: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Why the connection failed (a malformed frame), reported to the requests it ended.
+    failure: Mutex<Option<RemotingError>>,
 }
 
 impl Connection {
+    /// Record why the connection is failing, then close it: every pending request gets `e`.
+    fn fail(&self, e: RemotingError) {
+        *self.failure.lock() = Some(e);
+        self.close();
+    }
+
     fn close(&self) {
         self.closed.store(true, Ordering::Release);
         if let Some(h) = self.reader_task.lock().take() {
@@ -79,6 +87,16 @@ struct Inner {
     conns: Mutex<HashMap<String, Arc<Connection>>>,
     connecting: tokio::sync::Mutex<()>,
     handler: Mutex<Option<RequestHandler>>,
+}
+
+impl Drop for Inner {
+    /// The last clone of a client is gone: close its connections (each reader task holds its
+    /// connection and would otherwise keep the socket open).
+    fn drop(&mut self) {
+        for c in self.conns.get_mut().values() {
+            c.close();
+        }
+    }
 }
 
 /// A pool of connections keyed by `host:port`, cheap to clone.
@@ -149,6 +167,7 @@ impl RemotingClient {
             pending: Mutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             reader_task: Mutex::new(None),
+            failure: Mutex::new(None),
         });
         self.inner
             .conns
@@ -179,6 +198,12 @@ impl RemotingClient {
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(addr = %c2.addr, error = %e, "connection dropped");
+                        if let ReadError::Protocol(source) = e {
+                            c2.fail(RemotingError::Protocol {
+                                addr: c2.addr.clone(),
+                                source,
+                            });
+                        }
                         break;
                     }
                 }
@@ -253,9 +278,11 @@ impl RemotingClient {
         }
         match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(_)) => Err(RemotingError::ConnectionClosed {
-                addr: addr.to_owned(),
-            }),
+            Ok(Err(_)) => Err(conn.failure.lock().clone().unwrap_or_else(|| {
+                RemotingError::ConnectionClosed {
+                    addr: addr.to_owned(),
+                }
+            })),
             Err(_) => Err(RemotingError::Timeout {
                 addr: addr.to_owned(),
                 timeout,
@@ -284,6 +311,16 @@ impl RemotingClient {
                 "write queue to {addr} full for {timeout:?}"
             ))),
         }
+    }
+
+    /// Requests waiting for a response, over every connection (for tests and diagnostics).
+    pub fn pending_requests(&self) -> usize {
+        self.inner
+            .conns
+            .lock()
+            .values()
+            .map(|c| c.pending.lock().len())
+            .sum()
     }
 
     /// Close the connection to `addr` (pending requests fail with ConnectionClosed).
