@@ -717,7 +717,15 @@ mod tests {
                 f.put_i32(4 + cut as i32);
                 f.put_u32(((ser as u32) << 24) | cut as u32);
                 f.extend_from_slice(&bytes[8..8 + cut]);
-                let _ = RemotingCommand::decode(&f);
+                assert!(
+                    RemotingCommand::decode(&f).is_err(),
+                    "{ser:?} header cut at {cut} of {hl} decoded"
+                );
+                let mut owned = f.clone();
+                assert!(
+                    RemotingCommand::decode_from(&mut owned).is_err(),
+                    "{ser:?} header cut at {cut} of {hl} decoded by decode_from"
+                );
             }
         }
     }
@@ -767,12 +775,33 @@ mod tests {
             let bytes = c.encode_to_bytes();
             let Decoded::Frame(d, n) = RemotingCommand::decode(&bytes).unwrap() else { panic!() };
             prop_assert_eq!(n, bytes.len());
-            prop_assert_eq!(d, c);
+            prop_assert_eq!(&d, &c);
+            // The path connections use: the frame taken from a buffer, a second one behind it.
+            let mut buf = BytesMut::from(&bytes[..]);
+            buf.extend_from_slice(&bytes);
+            let first = RemotingCommand::decode_from(&mut buf).unwrap().unwrap();
+            prop_assert_eq!(&first, &c);
+            prop_assert_eq!(buf.len(), bytes.len());
+            let second = RemotingCommand::decode_from(&mut buf).unwrap().unwrap();
+            prop_assert_eq!(&second, &c);
+            prop_assert!(buf.is_empty());
         }
 
         #[test]
         fn prop_garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..256)) {
-            let _ = RemotingCommand::decode(&data);
+            // Both decoders agree on arbitrary bytes, and neither panics.
+            let a = RemotingCommand::decode(&data);
+            let mut buf = BytesMut::from(&data[..]);
+            let b = RemotingCommand::decode_from(&mut buf);
+            match (a, b) {
+                (Ok(Decoded::Frame(x, n)), Ok(Some(y))) => {
+                    prop_assert_eq!(x, y);
+                    prop_assert_eq!(buf.len(), data.len() - n);
+                }
+                (Ok(Decoded::Incomplete), Ok(None)) => prop_assert_eq!(buf.len(), data.len()),
+                (Err(e), Err(f)) => prop_assert_eq!(e, f),
+                (a, b) => prop_assert!(false, "decode {:?} vs decode_from {:?}", a, b),
+            }
         }
     }
 }

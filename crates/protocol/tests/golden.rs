@@ -32,13 +32,21 @@ fn desc(name: &str) -> Value {
 
 fn frame(name: &str) -> (Vec<u8>, RemotingCommand) {
     let bytes = hex(name);
-    match RemotingCommand::decode(&bytes).unwrap() {
+    let c = match RemotingCommand::decode(&bytes).unwrap() {
         Decoded::Frame(c, used) => {
             assert_eq!(used, bytes.len(), "{name}: whole frame used");
-            (bytes, c)
+            c
         }
         Decoded::Incomplete => panic!("{name}: incomplete"),
-    }
+    };
+    // Connections decode with `decode_from` (the body shares the read buffer): same command.
+    let mut buf = bytes::BytesMut::from(&bytes[..]);
+    let taken = RemotingCommand::decode_from(&mut buf)
+        .unwrap()
+        .expect("a whole frame");
+    assert!(buf.is_empty(), "{name}: decode_from left bytes");
+    assert_eq!(taken, c, "{name}: decode_from differs from decode");
+    (bytes, c)
 }
 
 fn check_ext(c: &RemotingCommand, d: &Value) {
