@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::config::FlushDiskType;
-use crate::cq::CqEntry;
+use crate::cq_entry::CqEntry;
 use crate::error::StoreError;
 use crate::index::key_hash;
 use crate::layout::{self, Fit};

@@ -270,7 +270,7 @@ impl MessageStore {
         queue_id: i32,
         index: i64,
         count: usize,
-    ) -> Option<(i64, i64, Vec<crate::cq::CqEntry>)> {
+    ) -> Option<(i64, i64, Vec<crate::cq_entry::CqEntry>)> {
         let cq = self.inner.find_cq(topic, queue_id)?;
         let entries = (index.max(0)..cq.max_offset())
             .take(count)

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::checkpoint::Checkpoint;
-use crate::cq::CqEntry;
+use crate::cq_entry::CqEntry;
 use crate::error::StoreError;
 use crate::index::{key_hash, KeyIndex};
 use crate::properties;
