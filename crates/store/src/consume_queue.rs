@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use crate::cq::{CqEntry, CQ_STORE_UNIT_SIZE};
+use crate::cq_entry::{CqEntry, CQ_STORE_UNIT_SIZE};
 use crate::mapped_file::{MappedFile, MappedFileQueue, QueueAccess};
 
 const UNIT: u64 = CQ_STORE_UNIT_SIZE as u64;

@@ -53,7 +53,7 @@ pub fn fit(file_size: usize, wrote_pos: usize, len: usize) -> Fit {
 
 /// Java `getMappedFileSizeConsumeQueue`: round the configured size up to whole entries.
 pub fn consume_queue_file_size(configured: u64) -> u64 {
-    let unit = crate::cq::CQ_STORE_UNIT_SIZE as u64;
+    let unit = crate::cq_entry::CQ_STORE_UNIT_SIZE as u64;
     configured.div_ceil(unit).max(1) * unit
 }
 

@@ -27,13 +27,13 @@
 //!   records before the consistent offset go into the in-memory key index on `rocklet-index` in
 //!   the background ([`MessageStore::key_index_ready`]); scanned pages are dropped from the RSS.
 //!
-//! Pure, I/O-free modules: [`record`] (record codec), [`cq`] (consume-queue entries),
+//! Pure, I/O-free modules: [`record`] (record codec), [`cq_entry`] (consume-queue entry codec),
 //! [`layout`] (file arithmetic), [`properties`], [`search`].
 
 pub mod checkpoint;
 pub mod config;
 mod consume_queue;
-pub mod cq;
+pub mod cq_entry;
 pub mod error;
 mod index;
 pub mod layout;
@@ -47,6 +47,6 @@ pub mod stats;
 mod store;
 
 pub use config::{FlushDiskType, StoreConfig};
-pub use cq::CqEntry;
+pub use cq_entry::CqEntry;
 pub use error::StoreError;
 pub use store::{GetResult, GetStatus, MessageStore, PutMessage, PutResult, PutStatus};

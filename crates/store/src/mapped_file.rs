@@ -19,19 +19,16 @@ use crate::layout;
 pub(crate) struct MappedFile {
     from: u64,
     size: usize,
+    /// `size` bytes. Its base pointer is taken from it at each access (`as_ptr`/`as_mut_ptr`)
+    /// rather than stored, so `MappedFile` is `Send + Sync` through `MmapRaw` (memmap2 declares
+    /// it so) without an `unsafe impl` here; shared access still follows the contract in the
+    /// module docs.
     map: MmapRaw,
-    ptr: *mut u8,
     wrote: AtomicUsize,
     flushed: AtomicUsize,
     path: PathBuf,
     _file: File,
 }
-
-// SAFETY: the raw pointer targets the mapping owned by `map`, which lives as long as the
-// struct; concurrent access follows the contract in the module docs (disjoint regions,
-// publication via `wrote`).
-unsafe impl Send for MappedFile {}
-unsafe impl Sync for MappedFile {}
 
 pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
@@ -42,12 +39,10 @@ pub(crate) fn sync_dir(dir: &Path) {
 impl MappedFile {
     fn map(file: File, path: PathBuf, from: u64, size: usize, wrote: usize) -> io::Result<Self> {
         let map = MmapOptions::new().len(size).map_raw(&file)?;
-        let ptr = map.as_mut_ptr();
         Ok(MappedFile {
             from,
             size,
             map,
-            ptr,
             wrote: AtomicUsize::new(wrote),
             flushed: AtomicUsize::new(wrote),
             path,
@@ -95,8 +90,9 @@ impl MappedFile {
         let start = pos / page * page;
         let n = (pos + len).div_ceil(page) - start / page;
         let mut vec = vec![0u8; n];
+        let base = self.map.as_mut_ptr();
         // SAFETY: the range lies inside this live mapping; `vec` has one byte per page.
-        let rc = unsafe { libc::mincore(self.ptr.add(start).cast(), n * page, vec.as_mut_ptr()) };
+        let rc = unsafe { libc::mincore(base.add(start).cast(), n * page, vec.as_mut_ptr()) };
         assert_eq!(rc, 0, "mincore failed");
         vec.iter().filter(|b| *b & 1 == 1).count()
     }
@@ -171,8 +167,9 @@ impl MappedFile {
         if end > self.wrote() {
             return None;
         }
-        // SAFETY: in bounds (wrote <= size) and published, hence immutable.
-        Some(unsafe { std::slice::from_raw_parts(self.ptr.add(pos), len) })
+        // SAFETY: `map` is a live mapping of `size` bytes borrowed for the slice's lifetime;
+        // the range is in bounds (wrote <= size) and published, hence immutable.
+        Some(unsafe { std::slice::from_raw_parts(self.map.as_ptr().add(pos), len) })
     }
 
     /// Mutable access to unpublished bytes `[pos, pos+len)`.
@@ -182,8 +179,14 @@ impl MappedFile {
     /// access), `pos >= wrote()` unless recovering, and `pos + len <= size`.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn write_region(&self, pos: usize, len: usize) -> &mut [u8] {
-        assert!(pos + len <= self.size, "write beyond mapped file");
-        std::slice::from_raw_parts_mut(self.ptr.add(pos), len)
+        // An overflowing `pos + len` must fail the check, not wrap past it.
+        assert!(
+            pos.checked_add(len).is_some_and(|end| end <= self.size),
+            "write beyond mapped file"
+        );
+        // SAFETY: `map` is a live mapping of `size` bytes borrowed for the region's lifetime;
+        // the range is in bounds (asserted above) and the caller guarantees exclusive access.
+        std::slice::from_raw_parts_mut(self.map.as_mut_ptr().add(pos), len)
     }
 
     pub fn set_wrote(&self, pos: usize) {
@@ -297,8 +300,9 @@ pub(crate) struct MappedSlice {
 
 impl AsRef<[u8]> for MappedSlice {
     fn as_ref(&self) -> &[u8] {
-        // SAFETY: constructed only for published ranges, which never change.
-        unsafe { std::slice::from_raw_parts(self.file.ptr.add(self.pos), self.len) }
+        // SAFETY: constructed only for published ranges, which never change; the `Arc` keeps
+        // the mapping alive as long as this view.
+        unsafe { std::slice::from_raw_parts(self.file.map.as_ptr().add(self.pos), self.len) }
     }
 }
 
@@ -557,5 +561,19 @@ impl MappedFileQueue {
             }
         }
         Ok(flushed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "write beyond mapped file")]
+    fn write_region_rejects_an_overflowing_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = MappedFile::create(dir.path(), 0, 4096, false).unwrap();
+        // SAFETY: exclusive access; the call must panic before any access (pos + len wraps).
+        let _ = unsafe { f.write_region(8, usize::MAX) };
     }
 }

@@ -1,0 +1,176 @@
+//! The message store: commit log + consume queues + key index + checkpoint + recovery.
+//!
+//! One `MessageStore`, its rooms by concern (each holds `impl MessageStore` / `impl Inner`
+//! blocks for its part):
+//! * [`types`]: what callers put and get back (`PutMessage`, `PutResult`, `GetResult`, ...);
+//! * `append`: checking and encoding puts into the commit log, consume-queue dispatch and key
+//!   indexing under the append lock;
+//! * `flush`: the periodic flush thread, the SYNC_FLUSH group commit, the checkpoint write;
+//! * `read`: reads by queue offset, commit-log offset, time and key;
+//! * `lifecycle`: open, shutdown, destroying consume queues;
+//! * `recovery`: the recovery run at open and the background indexing of older files.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Condvar, Mutex, RwLock};
+use tokio::sync::watch;
+
+use crate::config::StoreConfig;
+use crate::consume_queue::ConsumeQueue;
+use crate::error::StoreError;
+use crate::index::KeyIndex;
+use crate::mapped_file::{MappedFile, MappedFileQueue};
+use crate::prefault::Prefault;
+use crate::record;
+
+mod append;
+mod flush;
+mod lifecycle;
+mod read;
+mod recovery;
+mod types;
+
+pub use types::{GetResult, GetStatus, PutMessage, PutResult, PutStatus};
+
+type QueueMap = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
+
+struct AppendState {
+    /// Private mirror of `Inner::queues` so the hot path needs no second lock.
+    queues: QueueMap,
+}
+
+struct FlushCtl {
+    requested: i64,
+    flushed: i64,
+    /// SYNC_FLUSH puts waiting for `flushed` to reach their end offset. The flush thread wakes
+    /// exactly the ones a round covers (a watch channel woke every waiter on every round).
+    waiters: Vec<(i64, tokio::sync::oneshot::Sender<()>)>,
+    stop: bool,
+    /// Test hook: the flush threads do nothing while set.
+    paused: bool,
+}
+
+struct Inner {
+    cfg: StoreConfig,
+    commit_log: MappedFileQueue,
+    append: Mutex<AppendState>,
+    queues: RwLock<QueueMap>,
+    index: RwLock<KeyIndex>,
+    max_offset_tx: watch::Sender<i64>,
+    flushed_tx: watch::Sender<i64>,
+    flush_ctl: Mutex<FlushCtl>,
+    flush_cv: Condvar,
+    /// Wakes the group-commit threads (SYNC_FLUSH).
+    commit_cv: Condvar,
+    closed: AtomicBool,
+    /// The key index covers the whole commit log (see `index_older_files`).
+    index_ready: AtomicBool,
+    last_store_ts: AtomicI64,
+    cl_file_size: usize,
+    cq_file_size: usize,
+    prefault: Prefault,
+    stats: crate::stats::StoreStats,
+}
+
+/// A durable RocketMQ-style message store. `Send + Sync`; share it behind the `Arc`
+/// returned by [`MessageStore::open`].
+///
+/// Threads: the periodic flush thread, the group-commit thread (SyncFlush only) and the
+/// prefault thread (see the crate docs), stopped by [`MessageStore::shutdown`] (also run on
+/// drop).
+/// Consume-queue dispatch happens synchronously inside `put_message`, so a message is
+/// visible to `get_message` as soon as its put returns (and before the
+/// `subscribe_new_messages` notification).
+pub struct MessageStore {
+    inner: Arc<Inner>,
+    flushers: Mutex<Vec<JoinHandle<()>>>,
+    prefaulter: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn validate_topic(topic: &str) -> Result<(), StoreError> {
+    if topic.len() > record::MAX_TOPIC_LEN {
+        return Err(StoreError::TopicTooLong(topic.len()));
+    }
+    if topic.is_empty() || topic == "." || topic == ".." || topic.contains(['/', '\\', '\0']) {
+        return Err(StoreError::InvalidTopic(topic.to_owned()));
+    }
+    Ok(())
+}
+
+impl Inner {
+    fn cq_dir(&self, topic: &str, queue_id: i32) -> PathBuf {
+        self.cfg
+            .root_dir
+            .join("consumequeue")
+            .join(topic)
+            .join(queue_id.to_string())
+    }
+
+    fn checkpoint_path(&self) -> PathBuf {
+        self.cfg.root_dir.join("checkpoint")
+    }
+
+    fn cq_get_or_create(
+        &self,
+        st: &mut AppendState,
+        topic: &str,
+        queue_id: i32,
+    ) -> Result<Arc<ConsumeQueue>, StoreError> {
+        if let Some(c) = st.queues.get(topic).and_then(|m| m.get(&queue_id)) {
+            return Ok(c.clone());
+        }
+        let dir = self.cq_dir(topic, queue_id);
+        let cq = ConsumeQueue::load(dir.clone(), topic.to_owned(), queue_id, self.cq_file_size)
+            .map_err(|e| StoreError::io(dir, e))?;
+        let cq = Arc::new(cq);
+        st.queues
+            .entry(topic.to_owned())
+            .or_default()
+            .insert(queue_id, cq.clone());
+        self.queues
+            .write()
+            .entry(topic.to_owned())
+            .or_default()
+            .insert(queue_id, cq.clone());
+        Ok(cq)
+    }
+
+    fn find_cq(&self, topic: &str, queue_id: i32) -> Option<Arc<ConsumeQueue>> {
+        self.queues.read().get(topic)?.get(&queue_id).cloned()
+    }
+
+    fn cl_io(&self, e: std::io::Error) -> StoreError {
+        StoreError::io(self.cfg.root_dir.join("commitlog"), e)
+    }
+}
+
+impl MessageStore {
+    /// The configuration the store was opened with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.inner.cfg
+    }
+
+    /// Totals since the store opened: messages and bytes put, reads and messages read.
+    pub fn stats(&self) -> crate::stats::StoreTotals {
+        self.inner.stats.totals()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<MessageStore>();
+    is::<MappedFile>();
+}

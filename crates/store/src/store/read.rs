@@ -1,0 +1,294 @@
+//! Reading: messages of a queue from a logical offset (Java `getMessage`), lookups by
+//! commit-log offset, store time and key, and queue/commit-log offsets.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use tokio::sync::watch;
+
+use crate::index::key_hash;
+use crate::mapped_file::bytes_of;
+use crate::properties;
+use crate::record::{self, Peek};
+
+use super::{GetResult, GetStatus, Inner, MessageStore};
+
+impl Inner {
+    fn read_record(&self, phy: i64, size: i32) -> Option<Bytes> {
+        if phy < 0 || size <= 0 {
+            return None;
+        }
+        let f = self.commit_log.find(phy as u64)?;
+        bytes_of(&f, (phy as u64 - f.from()) as usize, size as usize)
+    }
+
+    fn store_time_of(&self, phy: i64, size: i32) -> Option<i64> {
+        if phy < 0 || size <= 0 {
+            return None;
+        }
+        let f = self.commit_log.find(phy as u64)?;
+        let s = f.slice((phy as u64 - f.from()) as usize, size as usize)?;
+        record::pickup_store_timestamp(s)
+    }
+
+    fn look(&self, phy: i64) -> Option<Bytes> {
+        if phy < 0 {
+            return None;
+        }
+        let f = self.commit_log.find(phy as u64)?;
+        let pos = (phy as u64 - f.from()) as usize;
+        match record::peek(f.slice(pos, 8)?) {
+            Ok(Peek::Message(n)) => bytes_of(&f, pos, n),
+            _ => None,
+        }
+    }
+}
+
+impl MessageStore {
+    /// Reads up to `max_msg_nums` messages from a queue starting at logical `offset`
+    /// (Java `DefaultMessageStore.getMessage`, as a master). A queue that was never written
+    /// behaves as an empty queue (`NoMessageInQueue`), like Java which creates it on demand.
+    pub fn get_message(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msg_nums: i32,
+        tag_filter: Option<&dyn Fn(i64) -> bool>,
+    ) -> GetResult {
+        let res = self.read_queue(topic, queue_id, offset, max_msg_nums, tag_filter);
+        self.inner.stats.got(res.messages.len() as u64);
+        res
+    }
+
+    fn read_queue(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msg_nums: i32,
+        tag_filter: Option<&dyn Fn(i64) -> bool>,
+    ) -> GetResult {
+        let inner = &self.inner;
+        let mut res = GetResult {
+            status: GetStatus::NoMessageInQueue,
+            next_begin_offset: 0,
+            min_offset: 0,
+            max_offset: 0,
+            messages: Vec::new(),
+        };
+        let Some(cq) = inner.find_cq(topic, queue_id) else {
+            return res;
+        };
+        let (min, max) = (cq.min_offset(), cq.max_offset());
+        res.min_offset = min;
+        res.max_offset = max;
+        if max == 0 {
+            res.status = GetStatus::NoMessageInQueue;
+            res.next_begin_offset = 0;
+        } else if offset < min {
+            res.status = GetStatus::OffsetTooSmall;
+            res.next_begin_offset = min;
+        } else if offset == max {
+            res.status = GetStatus::OffsetOverflowOne;
+            res.next_begin_offset = offset;
+        } else if offset > max {
+            res.status = GetStatus::OffsetOverflowBadly;
+            res.next_begin_offset = if min == 0 { min } else { max };
+        } else {
+            res.status = GetStatus::NoMatchedMessage;
+            let max_filter = (max_msg_nums.max(0) as i64).max(800);
+            let max_count = inner.cfg.max_transfer_count_on_message;
+            let max_bytes = inner.cfg.max_transfer_bytes_on_message;
+            let mut total_bytes = 0usize;
+            let mut i = offset;
+            while i < max && i - offset < max_filter {
+                let Some(e) = cq.entry(i) else {
+                    if res.messages.is_empty() {
+                        res.status = GetStatus::OffsetFoundNull;
+                    }
+                    break;
+                };
+                let n = res.messages.len();
+                if n > 0
+                    && total_bytes > 0
+                    && (max_msg_nums as usize <= n
+                        || total_bytes + e.size.max(0) as usize > max_bytes
+                        || n >= max_count)
+                {
+                    break;
+                }
+                i += 1;
+                if e.is_pre_blank() || !e.is_valid() {
+                    continue;
+                }
+                if let Some(f) = tag_filter {
+                    if !f(e.tags_code) {
+                        continue;
+                    }
+                }
+                match inner.read_record(e.commit_log_offset, e.size) {
+                    Some(b) => {
+                        total_bytes += b.len();
+                        res.messages.push(b);
+                        res.status = GetStatus::Found;
+                    }
+                    None => {
+                        if res.messages.is_empty() {
+                            res.status = GetStatus::MessageWasRemoving;
+                        }
+                    }
+                }
+            }
+            res.next_begin_offset = i;
+        }
+        res
+    }
+
+    /// Next queue offset to be written (0 for an unknown queue).
+    pub fn max_offset_in_queue(&self, topic: &str, queue_id: i32) -> i64 {
+        self.inner
+            .find_cq(topic, queue_id)
+            .map(|c| c.max_offset())
+            .unwrap_or(0)
+    }
+
+    /// First readable queue offset (0 for an unknown queue, as Java's on-demand queue).
+    pub fn min_offset_in_queue(&self, topic: &str, queue_id: i32) -> i64 {
+        self.inner
+            .find_cq(topic, queue_id)
+            .map(|c| c.min_offset())
+            .unwrap_or(0)
+    }
+
+    /// Store timestamp of the first message of the queue.
+    pub fn earliest_message_time(&self, topic: &str, queue_id: i32) -> Option<i64> {
+        let cq = self.inner.find_cq(topic, queue_id)?;
+        let e = cq.entry(cq.min_offset())?;
+        self.inner.store_time_of(e.commit_log_offset, e.size)
+    }
+
+    /// Store timestamp of the message at a queue offset.
+    pub fn message_store_time(&self, topic: &str, queue_id: i32, offset: i64) -> Option<i64> {
+        let cq = self.inner.find_cq(topic, queue_id)?;
+        let e = cq.entry(offset)?;
+        self.inner.store_time_of(e.commit_log_offset, e.size)
+    }
+
+    /// Java `getOffsetInQueueByTime`: binary search on store timestamps; an exact match, or
+    /// the nearer neighbour (the last entry if `timestamp_ms` is after all, the first if
+    /// before all). 0 for an empty or unknown queue.
+    pub fn offset_in_queue_by_time(&self, topic: &str, queue_id: i32, timestamp_ms: i64) -> i64 {
+        let Some(cq) = self.inner.find_cq(topic, queue_id) else {
+            return 0;
+        };
+        let min_phy = self.commit_log_min_offset();
+        crate::search::offset_by_time(
+            cq.min_offset(),
+            cq.max_offset(),
+            timestamp_ms,
+            min_phy,
+            |i| cq.entry(i).map(|e| e.commit_log_offset),
+            |i| {
+                let e = cq.entry(i)?;
+                self.inner.store_time_of(e.commit_log_offset, e.size)
+            },
+        )
+    }
+
+    /// The raw record at a commit-log offset (None unless a message record starts there).
+    pub fn look_message_by_offset(&self, commit_log_offset: i64) -> Option<Bytes> {
+        self.inner.look(commit_log_offset)
+    }
+
+    /// Whether the key index covers every commit-log file. After a restart the files older
+    /// than the recovery checkpoint are indexed in the background; until then
+    /// [`MessageStore::query_message`] may miss their messages.
+    pub fn key_index_ready(&self) -> bool {
+        self.inner.index_ready.load(Ordering::Acquire)
+    }
+
+    /// Messages of `topic` having `key` among their space-separated KEYS or as UNIQ_KEY,
+    /// stored within `[begin_ts, end_ts]`, newest first, at most `max_num`.
+    pub fn query_message(
+        &self,
+        topic: &str,
+        key: &str,
+        max_num: usize,
+        begin_ts: i64,
+        end_ts: i64,
+    ) -> Vec<Bytes> {
+        let mut cands = self.inner.index.read().lookup(key_hash(topic, key));
+        cands.sort_unstable_by(|a, b| b.cmp(a));
+        cands.dedup();
+        let mut out = Vec::new();
+        for phy in cands {
+            if out.len() >= max_num {
+                break;
+            }
+            let Some(b) = self.inner.look(phy) else {
+                continue;
+            };
+            let Ok(r) = record::decode_ref(&b, false) else {
+                continue;
+            };
+            if r.topic == topic
+                && r.store_timestamp >= begin_ts
+                && r.store_timestamp <= end_ts
+                && properties::has_index_key(r.properties, key)
+            {
+                out.push(b);
+            }
+        }
+        out
+    }
+
+    /// Receiver of the commit-log max offset, bumped after each put.
+    pub fn subscribe_new_messages(&self) -> watch::Receiver<i64> {
+        self.inner.max_offset_tx.subscribe()
+    }
+
+    /// Start offset of the first commit-log file (0 when the log is empty).
+    pub fn commit_log_min_offset(&self) -> i64 {
+        self.inner
+            .commit_log
+            .first()
+            .map(|f| f.from() as i64)
+            .unwrap_or(0)
+    }
+
+    /// Offset after the last written commit-log byte.
+    pub fn commit_log_max_offset(&self) -> i64 {
+        self.inner.commit_log.max_offset().unwrap_or(0) as i64
+    }
+
+    /// Consume-queue entries `[index, index + count)` of a queue with its min and max offsets
+    /// (QUERY_CONSUME_QUEUE); `None` when the queue does not exist.
+    pub fn consume_queue_entries(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        index: i64,
+        count: usize,
+    ) -> Option<(i64, i64, Vec<crate::cq_entry::CqEntry>)> {
+        let cq = self.inner.find_cq(topic, queue_id)?;
+        let entries = (index.max(0)..cq.max_offset())
+            .take(count)
+            .map_while(|qo| cq.entry(qo))
+            .collect();
+        Some((cq.min_offset(), cq.max_offset(), entries))
+    }
+
+    /// All (topic, queueId) pairs with a consume queue, sorted.
+    pub fn topic_queues(&self) -> Vec<(String, i32)> {
+        let mut v: Vec<(String, i32)> = self
+            .inner
+            .queues
+            .read()
+            .iter()
+            .flat_map(|(t, m)| m.keys().map(move |q| (t.clone(), *q)))
+            .collect();
+        v.sort();
+        v
+    }
+}

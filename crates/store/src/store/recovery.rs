@@ -1,0 +1,319 @@
+//! Recovery at open (see the crate docs and [`MessageStore::open`](super::MessageStore::open)):
+//! validate the commit log from the checkpoint's file on, truncate a torn tail, re-dispatch
+//! consume-queue entries; afterwards the keys of the older files are indexed in the background.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::checkpoint::Checkpoint;
+use crate::cq_entry::CqEntry;
+use crate::error::StoreError;
+use crate::index::{key_hash, KeyIndex};
+use crate::properties;
+use crate::record::{self, Peek, RecordRef};
+use crate::schedule;
+
+use super::{validate_topic, AppendState, Inner};
+
+/// Recovery (see [`MessageStore::open`](super::MessageStore::open)). Runs before the store is
+/// shared.
+/// Returns the commit-log offset dispatching started at (records below it were neither
+/// dispatched nor indexed).
+pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
+    let root = inner.cfg.root_dir.clone();
+    let checkpoint = Checkpoint::read(&inner.checkpoint_path())
+        .map_err(|e| StoreError::io(inner.checkpoint_path(), e))?;
+    let mut st = inner.append.lock();
+    load_consume_queues(inner, &mut st, &root.join("consumequeue"))?;
+
+    let all_files = inner.commit_log.files();
+    let size = inner.cl_file_size;
+    // Records below the checkpoint's logics-consistent offset have flushed consume-queue
+    // entries. The scan (framing and CRC validation, torn-tail detection) starts at the file
+    // holding that offset instead of at the first file, so start-up does not grow with the
+    // log (Java scans from the checkpoint's file too); only records from that offset on are
+    // dispatched again. Keys of the records before it go into the key index in the background
+    // (`index_older_files`).
+    let consistent = checkpoint.map_or(0, |c| c.logics_consistent_offset.max(0) as u64);
+    let first_scanned = all_files
+        .iter()
+        .rposition(|f| f.from() <= consistent)
+        .unwrap_or(0);
+    let files = &all_files[first_scanned..];
+    let scan_start: u64 = files.first().map(|f| f.from()).unwrap_or(0);
+    let mut valid_end: u64 = scan_start;
+    let mut seen: HashMap<String, HashMap<i32, i64>> = HashMap::new();
+    let mut index = KeyIndex::default();
+    let mut records = 0u64;
+    let mut last_ts = 0i64;
+    'files: for f in files {
+        if f.from() != valid_end {
+            break;
+        }
+        let data = f.slice(0, size).expect("recovery maps whole files");
+        let mut pos = 0usize;
+        while pos < size {
+            let here = &data[pos..];
+            let phy = f.from() + pos as u64;
+            match record::peek(here) {
+                Ok(Peek::Blank(n)) if n == size - pos => {
+                    valid_end = f.from() + size as u64;
+                    continue 'files;
+                }
+                Ok(Peek::Message(n)) => match record::decode_ref(here, true) {
+                    Ok(r) if r.physical_offset == phy as i64 => {
+                        if phy >= consistent {
+                            dispatch_recovered(inner, &mut st, &mut seen, &mut index, &r, phy, n)?;
+                            records += 1;
+                        }
+                        pos += n;
+                        valid_end = phy + n as u64;
+                        last_ts = r.store_timestamp;
+                    }
+                    Ok(r) => {
+                        tracing::warn!(
+                            offset = phy,
+                            stored = r.physical_offset,
+                            "record physical offset mismatch, truncating here"
+                        );
+                        break 'files;
+                    }
+                    Err(e) => {
+                        tracing::warn!(offset = phy, error = %e, "invalid record, truncating here");
+                        break 'files;
+                    }
+                },
+                Ok(p) => {
+                    tracing::warn!(offset = phy, ?p, "misplaced blank, truncating here");
+                    break 'files;
+                }
+                Err(e) => {
+                    if here.len() >= 8 && here[..8] != [0u8; 8] {
+                        tracing::warn!(offset = phy, error = %e, "garbage in commit log, truncating here");
+                    }
+                    break 'files;
+                }
+            }
+        }
+        valid_end = f.from() + size as u64;
+    }
+    inner
+        .commit_log
+        .truncate(valid_end)
+        .map_err(|e| inner.cl_io(e))?;
+    // The scan touched every page up to the recovered end (and `truncate` the data extents
+    // after it): drop them from the RSS; the prefault thread maps the next pages to be written
+    // again.
+    for f in files {
+        f.release_pages(0, size);
+    }
+    // Drop consume-queue entries not confirmed by the commit log: after the last record of
+    // their queue seen by the scan, or — for queues without records in the scanned range — any
+    // pointing into or past it.
+    let dispatch_from = consistent.max(scan_start).min(valid_end);
+    let scan_start_i = dispatch_from as i64;
+    for (topic, m) in &st.queues {
+        for (qid, cq) in m {
+            let target = seen
+                .get(topic)
+                .and_then(|s| s.get(qid))
+                .map(|q| q + 1)
+                .unwrap_or_else(|| cq.min_offset());
+            let mut n = cq.max_offset();
+            while n > target {
+                match cq.entry(n - 1) {
+                    Some(e)
+                        if e.is_valid()
+                            && !e.is_pre_blank()
+                            && e.commit_log_offset < scan_start_i =>
+                    {
+                        break
+                    }
+                    _ => n -= 1,
+                }
+            }
+            if n < cq.max_offset() {
+                tracing::warn!(topic = %topic, queue_id = qid, from = n, to = cq.max_offset(), "dropping consume queue entries beyond the commit log");
+                cq.truncate_entries(n)
+                    .map_err(|e| StoreError::io(inner.cq_dir(topic, *qid), e))?;
+            }
+        }
+    }
+    *inner.index.write() = index;
+    if last_ts == 0 {
+        // nothing scanned (the checkpoint is at the start of an empty last file)
+        last_ts = checkpoint.map_or(0, |c| c.physic_msg_timestamp);
+    }
+    inner.last_store_ts.store(last_ts, Ordering::Release);
+    if let Some(cp) = checkpoint {
+        if cp.physic_flushed_offset > valid_end as i64 {
+            tracing::error!(
+                flushed = cp.physic_flushed_offset,
+                recovered_end = valid_end,
+                "commit log ends before the checkpointed flushed offset: flushed data was lost or corrupted"
+            );
+        }
+        tracing::info!(
+            clean = cp.clean_shutdown,
+            records,
+            scanned_from = scan_start,
+            dispatched_from = dispatch_from,
+            end = valid_end,
+            "store recovered"
+        );
+    }
+    Ok(dispatch_from)
+}
+
+/// Puts the keys of the commit-log records below `end` (the files recovery did not scan) into
+/// the key index, in the background while the store serves. Until it finishes
+/// ([`MessageStore::key_index_ready`](super::MessageStore::key_index_ready)), a query by key may
+/// miss messages of those files.
+pub(super) fn index_older_files(inner: Arc<Inner>, end: u64) {
+    let t0 = std::time::Instant::now();
+    let mut batch: Vec<(u64, i64)> = Vec::with_capacity(4096);
+    let mut keys = 0usize;
+    let flush = |batch: &mut Vec<(u64, i64)>| {
+        if !batch.is_empty() {
+            let mut index = inner.index.write();
+            for (h, off) in batch.drain(..) {
+                index.insert(h, off);
+            }
+        }
+    };
+    'files: for f in inner.commit_log.files() {
+        if f.from() >= end {
+            break;
+        }
+        let len = (end - f.from()).min(f.size() as u64) as usize;
+        let Some(data) = f.slice(0, len) else {
+            break; // beyond the recovered end: cannot happen, `end` is at most that
+        };
+        let mut pos = 0usize;
+        while pos < data.len() {
+            if inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            let here = &data[pos..];
+            let n = match record::peek(here) {
+                Ok(Peek::Message(n)) => n,
+                _ => break, // the blank at the end of the file (or damage: stop this file)
+            };
+            if let Ok(r) = record::decode_ref(here, false) {
+                if record::transaction_type(r.sys_flag) != record::TRANSACTION_ROLLBACK_TYPE {
+                    let phy = (f.from() + pos as u64) as i64;
+                    properties::index_keys(r.properties, |k| {
+                        batch.push((key_hash(r.topic, k), phy));
+                    });
+                }
+            }
+            pos += n;
+            if batch.len() >= 4096 {
+                keys += batch.len();
+                flush(&mut batch);
+            }
+        }
+        f.release_pages(0, len);
+        if inner.closed.load(Ordering::Acquire) {
+            break 'files;
+        }
+    }
+    keys += batch.len();
+    flush(&mut batch);
+    inner.index_ready.store(true, Ordering::Release);
+    tracing::info!(
+        keys,
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "key index of older commit-log files built"
+    );
+}
+
+fn load_consume_queues(inner: &Inner, st: &mut AppendState, dir: &Path) -> Result<(), StoreError> {
+    let rd = fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))?;
+    for t in rd {
+        let t = t.map_err(|e| StoreError::io(dir, e))?;
+        let Some(topic) = t.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if !t.path().is_dir() || validate_topic(&topic).is_err() {
+            continue;
+        }
+        let qrd = fs::read_dir(t.path()).map_err(|e| StoreError::io(t.path(), e))?;
+        for q in qrd {
+            let q = q.map_err(|e| StoreError::io(t.path(), e))?;
+            let Some(qid) = q.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            inner.cq_get_or_create(st, &topic, qid)?;
+        }
+    }
+    Ok(())
+}
+
+fn dispatch_recovered(
+    inner: &Inner,
+    st: &mut AppendState,
+    seen: &mut HashMap<String, HashMap<i32, i64>>,
+    index: &mut KeyIndex,
+    r: &RecordRef<'_>,
+    phy: u64,
+    len: usize,
+) -> Result<(), StoreError> {
+    let tt = record::transaction_type(r.sys_flag);
+    if (tt == record::TRANSACTION_NOT_TYPE || tt == record::TRANSACTION_COMMIT_TYPE)
+        && validate_topic(r.topic).is_ok()
+    {
+        let cq = inner.cq_get_or_create(st, r.topic, r.queue_id)?;
+        let qo = r.queue_offset;
+        let entry = CqEntry {
+            commit_log_offset: phy as i64,
+            size: len as i32,
+            tags_code: schedule::deliver_tags_code(
+                r.topic,
+                r.properties,
+                r.store_timestamp,
+                &inner.cfg.delay_levels,
+            )
+            .unwrap_or_else(|| properties::tags_code(r.properties)),
+        };
+        let io = |e| StoreError::io(inner.cq_dir(r.topic, r.queue_id), e);
+        if qo >= cq.min_offset() {
+            let mut present = false;
+            if qo < cq.max_offset() {
+                match cq.entry(qo) {
+                    Some(e)
+                        if e.commit_log_offset == entry.commit_log_offset
+                            && e.size == entry.size =>
+                    {
+                        present = true
+                    }
+                    _ => cq.truncate_entries(qo).map_err(io)?,
+                }
+            }
+            if !present {
+                cq.reserve(qo, qo + 1).map_err(io)?;
+                cq.put(qo, entry);
+            }
+        }
+        match seen.get_mut(r.topic) {
+            Some(m) => {
+                let v = m.entry(r.queue_id).or_insert(qo);
+                *v = (*v).max(qo);
+            }
+            None => {
+                seen.entry(r.topic.to_owned())
+                    .or_default()
+                    .insert(r.queue_id, qo);
+            }
+        }
+    }
+    if tt != record::TRANSACTION_ROLLBACK_TYPE {
+        properties::index_keys(r.properties, |k| {
+            index.insert(key_hash(r.topic, k), phy as i64)
+        });
+    }
+    Ok(())
+}
