@@ -10,6 +10,7 @@
 
 use parking_lot::Mutex;
 use rocklet_protocol::message::MessageExt;
+use rocklet_protocol::time::now_ms;
 use rocklet_store::properties;
 use rocklet_store::schedule::{DelayLevels, SCHEDULE_TOPIC};
 use rocklet_store::{GetStatus, PutMessage, StoreError};
@@ -91,13 +92,6 @@ impl DelayOffsets {
             tracing::error!(path = %self.path.display(), error = %e, "persist delayOffset.json failed");
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// What one level's round ended with.

@@ -6,8 +6,8 @@ use rocklet_protocol::body::{
     DataVersion, TopicConfig, TopicConfigSerializeWrapper, AUTO_CREATE_TOPIC_KEY_TOPIC,
 };
 use rocklet_protocol::route::perm;
+use rocklet_protocol::time::now_ms;
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::BrokerConfig;
 
@@ -79,13 +79,6 @@ pub fn is_system_topic(topic: &str, cfg: &BrokerConfig) -> bool {
             .strip_prefix(cfg.broker_cluster_name.as_str())
             .and_then(|t| t.strip_prefix('_'))
             == Some(REPLY_TOPIC_POSTFIX)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 pub struct TopicConfigManager {

@@ -22,6 +22,7 @@ use parking_lot::Mutex;
 use rocklet_protocol::header::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader};
 use rocklet_protocol::message::{property, sys_flag, MessageExt, Properties};
 use rocklet_protocol::route::perm;
+use rocklet_protocol::time::now_ms;
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rocklet_remoting::ConnCtx;
 use rocklet_store::{GetStatus, PutMessage};
@@ -87,13 +88,6 @@ pub(crate) struct Transactions {
     decided: Mutex<Decided>,
     /// One check round at a time.
     check_lock: tokio::sync::Mutex<()>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// `MessageSysFlag.resetTransactionValue`.

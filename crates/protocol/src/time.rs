@@ -44,3 +44,12 @@ mod tests {
         );
     }
 }
+
+/// Milliseconds since the Unix epoch (Java `System.currentTimeMillis`); 0 if the clock is
+/// before 1970.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use crate::BrokerInner;
+pub(crate) use rocklet_protocol::time::now_ms;
 
 mod admin;
 mod client_manage;
@@ -216,13 +217,6 @@ pub(crate) fn boxed_fail(
     remark: impl Into<String>,
 ) -> Box<RemotingCommand> {
     Box::new(fail(req, code, remark))
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// One body from stored records (a pull or query answer).
