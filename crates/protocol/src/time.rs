@@ -27,6 +27,15 @@ pub fn format_millis(ms: i64, sep: char, ms_sep: char) -> String {
     )
 }
 
+/// Milliseconds since the Unix epoch (Java `System.currentTimeMillis`); 0 if the clock is
+/// before 1970.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -43,13 +52,4 @@ mod tests {
             "2000-02-29#00:00:00:000"
         );
     }
-}
-
-/// Milliseconds since the Unix epoch (Java `System.currentTimeMillis`); 0 if the clock is
-/// before 1970.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
