@@ -137,7 +137,7 @@ struct Summary {
 
 fn failure_kind(e: &ClientError) -> String {
     match e {
-        ClientError::Broker { code, .. } => format!("broker code {code}"),
+        ClientError::Broker { code, .. } => format!("broker code {}", code.as_i32()),
         ClientError::Remoting(r) if r.is_timeout() => "timeout".into(),
         ClientError::Remoting(r) if r.is_connect() => "connect".into(),
         ClientError::Remoting(_) => "remoting".into(),

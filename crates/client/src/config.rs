@@ -3,7 +3,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::error::{faq, ClientError, FAQ_GROUP_NAME_DUPLICATE};
+use rocklet_protocol::ResponseCode;
+
+use crate::error::{faq, ClientError, DEFAULT_RETRY_RESPONSE_CODES, FAQ_GROUP_NAME_DUPLICATE};
 
 /// `MixAll.DEFAULT_PRODUCER_GROUP`.
 pub const DEFAULT_PRODUCER_GROUP: &str = "DEFAULT_PRODUCER";
@@ -140,8 +142,9 @@ pub struct ProducerConfig {
     pub retry_another_broker_when_not_store_ok: bool,
     /// `maxMessageSize`, 4 MiB.
     pub max_message_size: usize,
-    /// `retryResponseCodes`: broker codes after which a sync send is retried.
-    pub retry_response_codes: Vec<i32>,
+    /// `retryResponseCodes`: broker codes after which a sync send is retried (see
+    /// [`ClientError::is_retryable_with`]).
+    pub retry_response_codes: Vec<ResponseCode>,
     /// `sendLatencyFaultEnable`, false.
     pub send_latency_fault_enable: bool,
     /// `latencyMax` (ms) of `MQFaultStrategy`.
@@ -169,7 +172,7 @@ impl Default for ProducerConfig {
             retry_times_when_send_async_failed: 2,
             retry_another_broker_when_not_store_ok: false,
             max_message_size: 4 * 1024 * 1024,
-            retry_response_codes: vec![17, 14, 1, 16, 204, 205],
+            retry_response_codes: DEFAULT_RETRY_RESPONSE_CODES.to_vec(),
             send_latency_fault_enable: false,
             latency_max: vec![50, 100, 550, 1000, 2000, 3000, 15000],
             not_available_duration: vec![0, 0, 30000, 60000, 120000, 180000, 600000],

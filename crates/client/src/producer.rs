@@ -730,15 +730,8 @@ impl DefaultMQProducer {
                 Err(e) => {
                     self.inner.fault.update(&mq.broker_name, latency, true);
                     tracing::warn!(attempt = times, broker = %mq.broker_name, rt_ms = latency, error = %e, "send failed");
-                    // Java retries every RemotingException (too-much-request and undecodable
-                    // responses included) and MQClientException; broker errors only for
-                    // `retryResponseCodes`.
-                    let retry = match &e {
-                        ClientError::Broker { code, .. } => {
-                            self.inner.cfg.retry_response_codes.contains(code)
-                        }
-                        _ => true,
-                    };
+                    // Async sends retry in `send_async_kernel` (network errors only).
+                    let retry = e.is_retryable_with(&self.inner.cfg.retry_response_codes);
                     if !retry || mode == Mode::Async {
                         if let Some(r) = result {
                             return Ok(Some(r));
@@ -766,7 +759,7 @@ impl DefaultMQProducer {
             faq(FAQ_SEND_MSG_FAILED)
         );
         let code = match &last_err {
-            Some(ClientError::Broker { code, .. }) => *code,
+            Some(ClientError::Broker { code, .. }) => code.as_i32(),
             Some(ClientError::Remoting(e)) if e.is_connect() => {
                 client_error_code::CONNECT_BROKER_EXCEPTION
             }
@@ -920,7 +913,7 @@ fn process_send_response(
         ResponseCode::SLAVE_NOT_AVAILABLE => SendStatus::SLAVE_NOT_AVAILABLE,
         _ => {
             return Err(ClientError::Broker {
-                code: resp.code,
+                code: ResponseCode::from_i32(resp.code),
                 remark: resp.remark.clone().unwrap_or_default(),
                 addr: addr.to_owned(),
             })
