@@ -141,7 +141,8 @@ fn failure_kind(e: &ClientError) -> String {
         ClientError::Remoting(r) if r.is_timeout() => "timeout".into(),
         ClientError::Remoting(r) if r.is_connect() => "connect".into(),
         ClientError::Remoting(_) => "remoting".into(),
-        ClientError::TooMuchRequest(_) => "too much request".into(),
+        ClientError::Timeout(_) => "send budget spent".into(),
+        ClientError::Backpressure(_) => "backpressure".into(),
         ClientError::Client { code, .. } => format!("client code {code}"),
         _ => "other".into(),
     }

@@ -113,9 +113,9 @@ impl ClientConfig {
 /// What an async send does when the in-flight limit is reached (Rocklet extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AsyncFullPolicy {
-    /// Wait for room (up to the send timeout, then fail with TooMuchRequest).
+    /// Wait for room (up to the send timeout, then fail with [`ClientError::Backpressure`]).
     Wait,
-    /// Fail at once with TooMuchRequest.
+    /// Fail at once with [`ClientError::Backpressure`].
     Fail,
 }
 

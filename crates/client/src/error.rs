@@ -57,9 +57,15 @@ pub enum ClientError {
     /// `RemotingException` and subclasses (connect, timeout, send failed).
     #[error("{0}")]
     Remoting(#[from] RemotingError),
-    /// `RemotingTooMuchRequestException`: the send's time budget was spent, or async back-pressure.
+    /// The send's time budget was spent before an attempt could start (Java's
+    /// `RemotingTooMuchRequestException`, e.g. "sendDefaultImpl call timeout"). A timeout on the
+    /// wire is a [`ClientError::Remoting`] error instead.
     #[error("{0}")]
-    TooMuchRequest(String),
+    Timeout(String),
+    /// Rocklet's async in-flight limit (`max_async_inflight_msgs` / `_bytes`) was full and the
+    /// [`crate::AsyncFullPolicy`] gave up; nothing was sent.
+    #[error("{0}")]
+    Backpressure(String),
     /// A peer answered with bytes we could not decode.
     #[error("{0}")]
     Protocol(#[from] ProtocolError),
@@ -94,9 +100,11 @@ impl ClientError {
     }
     /// Whether a sync send that failed with this error tries again (on another broker when it
     /// can), by Java 4.9.3's rule in `sendDefaultImpl`: broker errors only for the
-    /// [`DEFAULT_RETRY_RESPONSE_CODES`]; every remoting error (time budget and undecodable
-    /// responses included, which Java throws as `RemotingException`s) and every
-    /// `MQClientException` (e.g. a broker missing from the route) always.
+    /// [`DEFAULT_RETRY_RESPONSE_CODES`]; every other error always: remoting errors, a spent
+    /// time budget and undecodable responses (all `RemotingException`s in Java; after a spent
+    /// budget the loop itself stops), and every `MQClientException` (e.g. a broker missing from
+    /// the route). [`ClientError::Backpressure`] is retryable too: it means "not now", and no
+    /// send loop sees it (it is raised before an async send starts).
     pub fn is_retryable(&self) -> bool {
         self.is_retryable_with(DEFAULT_RETRY_RESPONSE_CODES)
     }
@@ -153,5 +161,6 @@ mod tests {
     fn remoting_and_client_errors_are_retried() {
         assert!(ClientError::client(-1, "The broker[b] not exist").is_retryable());
         assert!(ClientError::Remoting(RemotingError::TooMuchRequest("x".into())).is_retryable());
+        assert!(ClientError::Timeout("sendKernelImpl call timeout".into()).is_retryable());
     }
 }

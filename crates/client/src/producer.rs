@@ -287,9 +287,7 @@ impl DefaultMQProducer {
             .ok_or_else(|| ClientError::client(-1, "select message queue return null."))?;
         let timeout = self.inner.cfg.send_msg_timeout;
         if start.elapsed() > timeout {
-            return Err(ClientError::TooMuchRequest(
-                "sendSelectImpl call timeout".into(),
-            ));
+            return Err(ClientError::Timeout("sendSelectImpl call timeout".into()));
         }
         let p = self.prepare(&msg);
         self.send_kernel(&inst, &p, &mq, Mode::Sync, timeout, start)
@@ -505,7 +503,7 @@ impl DefaultMQProducer {
                     .clone()
                     .try_acquire_owned()
                     .map_err(|_| {
-                        ClientError::TooMuchRequest(format!(
+                        ClientError::Backpressure(format!(
                             "too many async sends in flight (max {})",
                             self.inner.cfg.max_async_inflight_msgs
                         ))
@@ -516,7 +514,7 @@ impl DefaultMQProducer {
                     .clone()
                     .try_acquire_many_owned(want)
                     .map_err(|_| {
-                        ClientError::TooMuchRequest(format!(
+                        ClientError::Backpressure(format!(
                             "too many async bytes in flight (max {})",
                             self.inner.cfg.max_async_inflight_bytes
                         ))
@@ -537,7 +535,7 @@ impl DefaultMQProducer {
                 };
                 match tokio::time::timeout(t, fut).await {
                     Ok((Ok(m), Ok(b))) => Ok((m, b)),
-                    _ => Err(ClientError::TooMuchRequest(format!(
+                    _ => Err(ClientError::Backpressure(format!(
                         "async send waited {t:?} for in-flight room"
                     ))),
                 }
@@ -746,9 +744,7 @@ impl DefaultMQProducer {
             return Ok(Some(r));
         }
         if call_timeout {
-            return Err(ClientError::TooMuchRequest(
-                "sendDefaultImpl call timeout".into(),
-            ));
+            return Err(ClientError::Timeout("sendDefaultImpl call timeout".into()));
         }
         let info_msg = format!(
             "Send [{}] times, still failed, cost [{}]ms, Topic: {}, BrokersSent: {:?}{}",
@@ -831,9 +827,7 @@ impl DefaultMQProducer {
         let addr = self.broker_addr(inst, mq).await?;
         let cost = start.elapsed();
         if cost > timeout {
-            return Err(ClientError::TooMuchRequest(
-                "sendKernelImpl call timeout".into(),
-            ));
+            return Err(ClientError::Timeout("sendKernelImpl call timeout".into()));
         }
         let req = self.send_command(p, mq);
         if mode == Mode::Oneway {
@@ -863,7 +857,7 @@ impl DefaultMQProducer {
         loop {
             let cost = begin.elapsed();
             if cost > timeout {
-                return Err(ClientError::TooMuchRequest(
+                return Err(ClientError::Timeout(
                     "DEFAULT ASYNC send call timeout".into(),
                 ));
             }
