@@ -119,6 +119,15 @@ impl DefaultMQProducer {
     }
 
     /// `start`: CREATE_JUST -> RUNNING; any other state is an error, as in Java.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer was started before, the group name is invalid
+    /// or `DEFAULT_PRODUCER`, another producer of this client instance has the same group, or
+    /// the client instance cannot start.
+    ///
+    /// # Cancellation
+    /// The producer is RUNNING before the first await; dropping the future only cuts short the
+    /// first heartbeat, which the periodic heartbeat task sends later.
     pub async fn start(&self) -> Result<(), ClientError> {
         let inst = {
             let mut st = self.inner.state.lock();
@@ -221,11 +230,31 @@ impl DefaultMQProducer {
     // ---- sync -------------------------------------------------------------------------------
 
     /// Synchronous send with the default timeout (`sendMsgTimeout`) and retries.
+    ///
+    /// # Errors
+    /// - [`ClientError::Client`] when the producer is not running, the message is invalid (code
+    ///   MESSAGE_ILLEGAL, 13), the topic has no route (NOT_FOUND_TOPIC_EXCEPTION), or every
+    ///   attempt failed (`Send [n] times, still failed`, with the last error as its
+    ///   [`ClientError::cause`]);
+    /// - [`ClientError::Broker`] for a broker answer that is not retried (see
+    ///   [`ClientError::is_retryable_with`] and `retry_response_codes`);
+    /// - [`ClientError::Timeout`] when the time budget ran out between attempts.
+    ///
+    /// # Cancellation
+    /// Dropping the future stops the retries, but a request already written may still be stored
+    /// by the broker: the message may exist without this caller knowing its result.
     pub async fn send(&self, msg: Message) -> Result<SendResult, ClientError> {
         self.send_with_timeout(msg, self.inner.cfg.send_msg_timeout)
             .await
     }
 
+    /// [`Self::send`] within `timeout` (all attempts together).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    ///
+    /// # Cancellation
+    /// As [`Self::send`].
     pub async fn send_with_timeout(
         &self,
         mut msg: Message,
@@ -242,6 +271,14 @@ impl DefaultMQProducer {
     }
 
     /// Send to a chosen queue (no retries, as in Java).
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer is not running, the message is invalid or its
+    /// topic is not the queue's, or the queue's broker is unknown; the attempt's own error
+    /// ([`ClientError::Broker`], [`ClientError::Remoting`], [`ClientError::Timeout`]) as is.
+    ///
+    /// # Cancellation
+    /// As [`Self::send`].
     pub async fn send_to_queue(
         &self,
         mut msg: Message,
@@ -266,6 +303,14 @@ impl DefaultMQProducer {
     }
 
     /// Send to the queue a selector picks (no retries, as in Java).
+    ///
+    /// # Errors
+    /// As [`Self::send_to_queue`], plus [`ClientError::Client`] when the topic has no route or
+    /// the selector picks no queue, and [`ClientError::Timeout`] when the route lookup used up
+    /// `sendMsgTimeout`.
+    ///
+    /// # Cancellation
+    /// As [`Self::send`].
     pub async fn send_with_selector<A: ?Sized>(
         &self,
         mut msg: Message,
@@ -310,6 +355,12 @@ impl DefaultMQProducer {
     }
 
     /// [`Self::request`] to a chosen queue.
+    ///
+    /// # Errors
+    /// As [`Self::request`], with [`Self::send_to_queue`]'s send errors.
+    ///
+    /// # Cancellation
+    /// As [`Self::request`].
     pub async fn request_to_queue(
         &self,
         msg: Message,
@@ -321,6 +372,13 @@ impl DefaultMQProducer {
     }
 
     /// [`Self::request`] to the queue a selector picks.
+    ///
+    /// # Errors
+    /// As [`Self::request_to_queue`], plus [`ClientError::Client`] when the topic has no route
+    /// or the selector picks no queue.
+    ///
+    /// # Cancellation
+    /// As [`Self::request`].
     pub async fn request_with_selector<A: ?Sized + Sync>(
         &self,
         msg: Message,
@@ -394,6 +452,13 @@ impl DefaultMQProducer {
     }
 
     /// A batch: same topic, no delay level, not a retry topic (`MessageBatch.generateFromList`).
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the batch is empty or breaks one of those rules, or a
+    /// message (or the whole batch) is invalid; otherwise as [`Self::send`].
+    ///
+    /// # Cancellation
+    /// As [`Self::send`]: the batch is stored whole or not at all, but may be stored unseen.
     pub async fn send_batch(&self, msgs: Vec<Message>) -> Result<SendResult, ClientError> {
         let inst = self.running_instance()?;
         let p = self.prepare_batch(msgs)?;
@@ -406,6 +471,15 @@ impl DefaultMQProducer {
 
     /// Fire and forget: returns once the request is queued on the connection. Errors are only
     /// those known before sending (validation, no route, connection refused).
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer is not running, the message is invalid, the
+    /// topic has no route, or the request could not be written (the remoting error as its
+    /// [`ClientError::cause`]); [`ClientError::Timeout`] when the route lookup used up
+    /// `sendMsgTimeout`.
+    ///
+    /// # Cancellation
+    /// Dropping the future before it completes may or may not have written the request.
     pub async fn send_oneway(&self, mut msg: Message) -> Result<(), ClientError> {
         let inst = self.running_instance()?;
         msg.topic = self.inner.cfg.client.with_namespace(&msg.topic);
@@ -417,6 +491,15 @@ impl DefaultMQProducer {
             .map(|_| ())
     }
 
+    /// [`Self::send_oneway`] to a chosen queue.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer is not running, the message is invalid or the
+    /// queue's broker is unknown; [`ClientError::Remoting`] when the request could not be
+    /// written.
+    ///
+    /// # Cancellation
+    /// As [`Self::send_oneway`].
     pub async fn send_oneway_to_queue(
         &self,
         mut msg: Message,
@@ -444,6 +527,17 @@ impl DefaultMQProducer {
     /// nothing is sent); the send, with `retryTimesWhenSendAsyncFailed` retries on network
     /// errors, runs on a task and `callback` gets the result there, off the connection's I/O
     /// task. In-flight async sends are bounded by count and bytes (`max_async_inflight_*`).
+    ///
+    /// # Errors
+    /// Only what is known before the send starts: [`ClientError::Client`] when the producer is
+    /// not running or the message is invalid, and [`ClientError::Backpressure`] when the
+    /// in-flight limit is full (at once with [`AsyncFullPolicy::Fail`], after `sendMsgTimeout`
+    /// with [`AsyncFullPolicy::Wait`]). Everything later goes to `callback`.
+    ///
+    /// # Cancellation
+    /// The future only waits for in-flight room: dropped before it completes, nothing is sent
+    /// and `callback` is never called. Once it has returned `Ok`, the send runs to the end on
+    /// its own task.
     pub async fn send_async<F>(&self, mut msg: Message, callback: F) -> Result<(), ClientError>
     where
         F: FnOnce(Result<SendResult, ClientError>) + Send + 'static,
@@ -468,6 +562,14 @@ impl DefaultMQProducer {
     }
 
     /// Asynchronous send returning a future of the result (the callback form as a future).
+    ///
+    /// # Errors
+    /// The outer result: as [`Self::send_async`]. The inner future yields the send's own
+    /// result, or a [`ClientError::Client`] if the send task ended without one.
+    ///
+    /// # Cancellation
+    /// The outer future as [`Self::send_async`]. Dropping the inner future does not stop the
+    /// send; its result is discarded.
     pub async fn send_async_future(
         &self,
         msg: Message,
