@@ -20,8 +20,10 @@ pub struct ClientConfig {
     /// `namesrvAddr`, `host:port;host:port`; falls back to the `NAMESRV_ADDR` environment variable
     /// (and the `rocketmq.namesrv.addr` notion of Java system properties does not exist here).
     pub namesrv_addr: Option<String>,
-    /// `clientIP`: this host's address, part of the clientId.
-    pub client_ip: String,
+    /// `clientIP`: this host's address, part of the clientId. `None` (the default) resolves it
+    /// with [`local_ip`] when the client id is built, so `ClientConfig::default()` does no
+    /// look-up of its own.
+    pub client_ip: Option<String>,
     /// `instanceName`, default `DEFAULT` (from `rocketmq.client.name` in Java; here the
     /// `ROCKETMQ_CLIENT_NAME` environment variable).
     pub instance_name: String,
@@ -51,7 +53,7 @@ impl Default for ClientConfig {
             namesrv_addr: std::env::var("NAMESRV_ADDR")
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
-            client_ip: local_ip().to_string(),
+            client_ip: None,
             instance_name: std::env::var("ROCKETMQ_CLIENT_NAME")
                 .unwrap_or_else(|_| "DEFAULT".into()),
             namespace: None,
@@ -76,9 +78,16 @@ fn default_serialize_type() -> rocklet_protocol::SerializeType {
 }
 
 impl ClientConfig {
+    /// The configured `clientIP`, else this host's address ([`local_ip`], resolved now).
+    pub fn resolve_client_ip(&self) -> String {
+        match &self.client_ip {
+            Some(ip) => ip.clone(),
+            None => local_ip().to_string(),
+        }
+    }
     /// `buildMQClientId`: `ip@instanceName[@unitName]`.
     pub fn build_client_id(&self) -> String {
-        let mut s = format!("{}@{}", self.client_ip, self.instance_name);
+        let mut s = format!("{}@{}", self.resolve_client_ip(), self.instance_name);
         if let Some(u) = self.unit_name.as_deref().filter(|u| !u.trim().is_empty()) {
             s.push('@');
             s.push_str(u);
@@ -225,4 +234,32 @@ pub fn local_ip() -> IpAddr {
                 .map(|a| a.ip())
         })
         .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ip_is_resolved_when_the_client_id_is_built() {
+        let mut c = ClientConfig {
+            instance_name: "inst".into(),
+            unit_name: Some("u".into()),
+            ..ClientConfig::default()
+        };
+        assert_eq!(c.client_ip, None);
+        assert_eq!(c.build_client_id(), format!("{}@inst@u", local_ip()));
+        c.client_ip = Some("10.0.0.7".into());
+        assert_eq!(c.build_client_id(), "10.0.0.7@inst@u");
+    }
+
+    #[test]
+    fn default_retry_codes_are_java_4_9_3s() {
+        let codes: Vec<i32> = ProducerConfig::default()
+            .retry_response_codes
+            .iter()
+            .map(|c| c.as_i32())
+            .collect();
+        assert_eq!(codes, [17, 14, 1, 16, 204, 205]);
+    }
 }
