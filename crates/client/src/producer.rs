@@ -129,6 +129,10 @@ impl DefaultMQProducer {
     /// The producer is RUNNING before the first await; dropping the future only cuts short the
     /// first heartbeat, which the periodic heartbeat task sends later.
     pub async fn start(&self) -> Result<(), ClientError> {
+        // An unset `client_ip` means a host-name look-up, which can block: do it before taking
+        // the state lock.
+        let mut client_cfg = self.inner.cfg.client.clone();
+        client_cfg.client_ip = Some(client_cfg.resolve_client_ip());
         let inst = {
             let mut st = self.inner.state.lock();
             match *st {
@@ -145,7 +149,7 @@ impl DefaultMQProducer {
             }
             *st = ServiceState::START_FAILED;
             check_producer_group(&self.inner.cfg.producer_group)?;
-            let inst = ClientInstance::get_or_create(&self.inner.cfg.client);
+            let inst = ClientInstance::get_or_create(&client_cfg);
             if !inst.register_producer(&self.inner.cfg.producer_group) {
                 *st = ServiceState::CREATE_JUST;
                 return Err(ClientError::client(
