@@ -144,7 +144,7 @@ fn now_ms() -> i64 {
 fn client_config(namesrv: &str, instance: &str) -> ClientConfig {
     ClientConfig {
         namesrv_addr: Some(namesrv.to_owned()),
-        client_ip: "127.0.0.1".into(),
+        client_ip: Some("127.0.0.1".into()),
         instance_name: format!("{instance}-{}-{}", std::process::id(), now_ms()),
         ..ClientConfig::default()
     }

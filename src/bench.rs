@@ -137,11 +137,12 @@ struct Summary {
 
 fn failure_kind(e: &ClientError) -> String {
     match e {
-        ClientError::Broker { code, .. } => format!("broker code {code}"),
+        ClientError::Broker { code, .. } => format!("broker code {}", code.as_i32()),
         ClientError::Remoting(r) if r.is_timeout() => "timeout".into(),
         ClientError::Remoting(r) if r.is_connect() => "connect".into(),
         ClientError::Remoting(_) => "remoting".into(),
-        ClientError::TooMuchRequest(_) => "too much request".into(),
+        ClientError::Timeout(_) => "send budget spent".into(),
+        ClientError::Backpressure(_) => "backpressure".into(),
         ClientError::Client { code, .. } => format!("client code {code}"),
         _ => "other".into(),
     }

@@ -23,7 +23,7 @@ pub struct MQAdmin {
 
 fn broker_err(r: &RemotingCommand, addr: &str) -> ClientError {
     ClientError::Broker {
-        code: r.code,
+        code: ResponseCode::from_i32(r.code),
         remark: r.remark.clone().unwrap_or_default(),
         addr: addr.to_owned(),
     }

@@ -8,7 +8,7 @@ use rocklet_protocol::body::{
     OffsetWrapper, ProducerConnection, SubscriptionGroupConfig, TopicOffset,
 };
 use rocklet_protocol::header::*;
-use rocklet_protocol::{RemotingCommand, RequestCode};
+use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 
 use crate::admin::MQAdmin;
 use crate::error::ClientError;
@@ -30,7 +30,7 @@ impl MQAdmin {
         let r = self.call(addr, cmd).await?;
         if r.code != 0 {
             return Err(ClientError::Broker {
-                code: r.code,
+                code: ResponseCode::from_i32(r.code),
                 remark: r.remark.unwrap_or_default(),
                 addr: addr.to_owned(),
             });

@@ -3,7 +3,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::error::{faq, ClientError, FAQ_GROUP_NAME_DUPLICATE};
+use rocklet_protocol::ResponseCode;
+
+use crate::error::{faq, ClientError, DEFAULT_RETRY_RESPONSE_CODES, FAQ_GROUP_NAME_DUPLICATE};
 
 /// `MixAll.DEFAULT_PRODUCER_GROUP`.
 pub const DEFAULT_PRODUCER_GROUP: &str = "DEFAULT_PRODUCER";
@@ -18,8 +20,10 @@ pub struct ClientConfig {
     /// `namesrvAddr`, `host:port;host:port`; falls back to the `NAMESRV_ADDR` environment variable
     /// (and the `rocketmq.namesrv.addr` notion of Java system properties does not exist here).
     pub namesrv_addr: Option<String>,
-    /// `clientIP`: this host's address, part of the clientId.
-    pub client_ip: String,
+    /// `clientIP`: this host's address, part of the clientId. `None` (the default) resolves it
+    /// with [`local_ip`] when the client id is built, so `ClientConfig::default()` does no
+    /// look-up of its own.
+    pub client_ip: Option<String>,
     /// `instanceName`, default `DEFAULT` (from `rocketmq.client.name` in Java; here the
     /// `ROCKETMQ_CLIENT_NAME` environment variable).
     pub instance_name: String,
@@ -49,7 +53,7 @@ impl Default for ClientConfig {
             namesrv_addr: std::env::var("NAMESRV_ADDR")
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
-            client_ip: local_ip().to_string(),
+            client_ip: None,
             instance_name: std::env::var("ROCKETMQ_CLIENT_NAME")
                 .unwrap_or_else(|_| "DEFAULT".into()),
             namespace: None,
@@ -74,9 +78,16 @@ fn default_serialize_type() -> rocklet_protocol::SerializeType {
 }
 
 impl ClientConfig {
+    /// The configured `clientIP`, else this host's address ([`local_ip`], resolved now).
+    pub fn resolve_client_ip(&self) -> String {
+        match &self.client_ip {
+            Some(ip) => ip.clone(),
+            None => local_ip().to_string(),
+        }
+    }
     /// `buildMQClientId`: `ip@instanceName[@unitName]`.
     pub fn build_client_id(&self) -> String {
-        let mut s = format!("{}@{}", self.client_ip, self.instance_name);
+        let mut s = format!("{}@{}", self.resolve_client_ip(), self.instance_name);
         if let Some(u) = self.unit_name.as_deref().filter(|u| !u.trim().is_empty()) {
             s.push('@');
             s.push_str(u);
@@ -111,9 +122,9 @@ impl ClientConfig {
 /// What an async send does when the in-flight limit is reached (Rocklet extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AsyncFullPolicy {
-    /// Wait for room (up to the send timeout, then fail with TooMuchRequest).
+    /// Wait for room (up to the send timeout, then fail with [`ClientError::Backpressure`]).
     Wait,
-    /// Fail at once with TooMuchRequest.
+    /// Fail at once with [`ClientError::Backpressure`].
     Fail,
 }
 
@@ -140,8 +151,9 @@ pub struct ProducerConfig {
     pub retry_another_broker_when_not_store_ok: bool,
     /// `maxMessageSize`, 4 MiB.
     pub max_message_size: usize,
-    /// `retryResponseCodes`: broker codes after which a sync send is retried.
-    pub retry_response_codes: Vec<i32>,
+    /// `retryResponseCodes`: broker codes after which a sync send is retried (see
+    /// [`ClientError::is_retryable_with`]).
+    pub retry_response_codes: Vec<ResponseCode>,
     /// `sendLatencyFaultEnable`, false.
     pub send_latency_fault_enable: bool,
     /// `latencyMax` (ms) of `MQFaultStrategy`.
@@ -169,7 +181,7 @@ impl Default for ProducerConfig {
             retry_times_when_send_async_failed: 2,
             retry_another_broker_when_not_store_ok: false,
             max_message_size: 4 * 1024 * 1024,
-            retry_response_codes: vec![17, 14, 1, 16, 204, 205],
+            retry_response_codes: DEFAULT_RETRY_RESPONSE_CODES.to_vec(),
             send_latency_fault_enable: false,
             latency_max: vec![50, 100, 550, 1000, 2000, 3000, 15000],
             not_available_duration: vec![0, 0, 30000, 60000, 120000, 180000, 600000],
@@ -222,4 +234,32 @@ pub fn local_ip() -> IpAddr {
                 .map(|a| a.ip())
         })
         .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ip_is_resolved_when_the_client_id_is_built() {
+        let mut c = ClientConfig {
+            instance_name: "inst".into(),
+            unit_name: Some("u".into()),
+            ..ClientConfig::default()
+        };
+        assert_eq!(c.client_ip, None);
+        assert_eq!(c.build_client_id(), format!("{}@inst@u", local_ip()));
+        c.client_ip = Some("10.0.0.7".into());
+        assert_eq!(c.build_client_id(), "10.0.0.7@inst@u");
+    }
+
+    #[test]
+    fn default_retry_codes_are_java_4_9_3s() {
+        let codes: Vec<i32> = ProducerConfig::default()
+            .retry_response_codes
+            .iter()
+            .map(|c| c.as_i32())
+            .collect();
+        assert_eq!(codes, [17, 14, 1, 16, 204, 205]);
+    }
 }

@@ -1,7 +1,7 @@
 //! Client errors, mirroring Java's `MQClientException` (with `ClientErrorCode` or a response
 //! code), `MQBrokerException` and the remoting exceptions.
 
-use rocklet_protocol::ProtocolError;
+use rocklet_protocol::{ProtocolError, ResponseCode};
 use rocklet_remoting::RemotingError;
 
 /// `org.apache.rocketmq.client.common.ClientErrorCode`.
@@ -25,6 +25,17 @@ pub(crate) const FAQ_CLIENT_SERVICE_NOT_OK: &str = "http://rocketmq.apache.org/d
 pub(crate) const FAQ_GROUP_NAME_DUPLICATE: &str = "http://rocketmq.apache.org/docs/faq/";
 pub(crate) const FAQ_NAME_SERVER_ADDR_NOT_EXIST: &str = "http://rocketmq.apache.org/docs/faq/";
 
+/// `DefaultMQProducer.retryResponseCodes` of 4.9.3: the broker answers after which a sync send
+/// is retried. SYSTEM_BUSY is not among them (4.9.3 leaves it to the caller).
+pub const DEFAULT_RETRY_RESPONSE_CODES: &[ResponseCode] = &[
+    ResponseCode::TOPIC_NOT_EXIST,
+    ResponseCode::SERVICE_NOT_AVAILABLE,
+    ResponseCode::SYSTEM_ERROR,
+    ResponseCode::NO_PERMISSION,
+    ResponseCode::NO_BUYER_ID,
+    ResponseCode::NOT_IN_CURRENT_UNIT,
+];
+
 #[derive(Debug, thiserror::Error, Clone)]
 #[non_exhaustive]
 pub enum ClientError {
@@ -37,18 +48,24 @@ pub enum ClientError {
         cause: Option<Box<ClientError>>,
     },
     /// `MQBrokerException`: the broker answered with an error code.
-    #[error("CODE: {code}  DESC: {remark}  BROKER: {addr}")]
+    #[error("CODE: {}  DESC: {remark}  BROKER: {addr}", .code.as_i32())]
     Broker {
-        code: i32,
+        code: ResponseCode,
         remark: String,
         addr: String,
     },
     /// `RemotingException` and subclasses (connect, timeout, send failed).
     #[error("{0}")]
     Remoting(#[from] RemotingError),
-    /// `RemotingTooMuchRequestException`: the send's time budget was spent, or async back-pressure.
+    /// The send's time budget was spent before an attempt could start (Java's
+    /// `RemotingTooMuchRequestException`, e.g. "sendDefaultImpl call timeout"). A timeout on the
+    /// wire is a [`ClientError::Remoting`] error instead.
     #[error("{0}")]
-    TooMuchRequest(String),
+    Timeout(String),
+    /// Rocklet's async in-flight limit (`max_async_inflight_msgs` / `_bytes`) was full and the
+    /// [`crate::AsyncFullPolicy`] gave up; nothing was sent.
+    #[error("{0}")]
+    Backpressure(String),
     /// A peer answered with bytes we could not decode.
     #[error("{0}")]
     Protocol(#[from] ProtocolError),
@@ -65,12 +82,37 @@ impl ClientError {
     /// The Java code: ClientErrorCode, response code, or -1.
     pub fn code(&self) -> i32 {
         match self {
-            ClientError::Client { code, .. } | ClientError::Broker { code, .. } => *code,
+            ClientError::Client { code, .. } => *code,
+            ClientError::Broker { code, .. } => code.as_i32(),
             ClientError::Remoting(e) if e.is_connect() => {
                 client_error_code::CONNECT_BROKER_EXCEPTION
             }
             ClientError::Remoting(e) if e.is_timeout() => client_error_code::ACCESS_BROKER_TIMEOUT,
             _ => -1,
+        }
+    }
+    /// The broker's response code, for a broker error.
+    pub fn response_code(&self) -> Option<ResponseCode> {
+        match self {
+            ClientError::Broker { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+    /// Whether a sync send that failed with this error tries again (on another broker when it
+    /// can), by Java 4.9.3's rule in `sendDefaultImpl`: broker errors only for the
+    /// [`DEFAULT_RETRY_RESPONSE_CODES`]; every other error always: remoting errors, a spent
+    /// time budget and undecodable responses (all `RemotingException`s in Java; after a spent
+    /// budget the loop itself stops), and every `MQClientException` (e.g. a broker missing from
+    /// the route). [`ClientError::Backpressure`] is retryable too: it means "not now", and no
+    /// send loop sees it (it is raised before an async send starts).
+    pub fn is_retryable(&self) -> bool {
+        self.is_retryable_with(DEFAULT_RETRY_RESPONSE_CODES)
+    }
+    /// [`Self::is_retryable`] with the producer's own `retryResponseCodes`.
+    pub fn is_retryable_with(&self, retry_response_codes: &[ResponseCode]) -> bool {
+        match self {
+            ClientError::Broker { code, .. } => retry_response_codes.contains(code),
+            _ => true,
         }
     }
     /// The error that caused this one, when wrapped (Java `getCause`).
@@ -79,5 +121,46 @@ impl ClientError {
             ClientError::Client { cause, .. } => cause.as_deref(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broker(code: i32) -> ClientError {
+        ClientError::Broker {
+            code: ResponseCode::from_i32(code),
+            remark: String::new(),
+            addr: "127.0.0.1:10911".into(),
+        }
+    }
+
+    #[test]
+    fn retryable_broker_codes_are_java_4_9_3s() {
+        for code in [17, 14, 1, 16, 204, 205] {
+            assert!(broker(code).is_retryable(), "{code}");
+        }
+        // SYSTEM_BUSY, MESSAGE_ILLEGAL, an unknown code: not retried.
+        for code in [2, 13, 4242] {
+            assert!(!broker(code).is_retryable(), "{code}");
+        }
+        assert!(!broker(17).is_retryable_with(&[]));
+        assert!(broker(2).is_retryable_with(&[ResponseCode::SYSTEM_BUSY]));
+    }
+
+    #[test]
+    fn broker_error_keeps_numeric_code() {
+        let e = broker(4242);
+        assert_eq!(e.code(), 4242);
+        assert_eq!(e.response_code(), Some(ResponseCode::Unknown(4242)));
+        assert_eq!(e.to_string(), "CODE: 4242  DESC:   BROKER: 127.0.0.1:10911");
+    }
+
+    #[test]
+    fn remoting_and_client_errors_are_retried() {
+        assert!(ClientError::client(-1, "The broker[b] not exist").is_retryable());
+        assert!(ClientError::Remoting(RemotingError::TooMuchRequest("x".into())).is_retryable());
+        assert!(ClientError::Timeout("sendKernelImpl call timeout".into()).is_retryable());
     }
 }

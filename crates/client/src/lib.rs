@@ -28,7 +28,7 @@ pub mod validators;
 
 pub use admin::MQAdmin;
 pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig};
-pub use error::{client_error_code, ClientError};
+pub use error::{client_error_code, ClientError, DEFAULT_RETRY_RESPONSE_CODES};
 pub use instance::{ClientInstance, ServiceState};
 pub use message::{
     Message, MessageExt, MessageQueue, PullResult, PullStatus, QueryResult, SendResult, SendStatus,

@@ -119,7 +119,20 @@ impl DefaultMQProducer {
     }
 
     /// `start`: CREATE_JUST -> RUNNING; any other state is an error, as in Java.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer was started before, the group name is invalid
+    /// or `DEFAULT_PRODUCER`, another producer of this client instance has the same group, or
+    /// the client instance cannot start.
+    ///
+    /// # Cancellation
+    /// The producer is RUNNING before the first await; dropping the future only cuts short the
+    /// first heartbeat, which the periodic heartbeat task sends later.
     pub async fn start(&self) -> Result<(), ClientError> {
+        // An unset `client_ip` means a host-name look-up, which can block: do it before taking
+        // the state lock.
+        let mut client_cfg = self.inner.cfg.client.clone();
+        client_cfg.client_ip = Some(client_cfg.resolve_client_ip());
         let inst = {
             let mut st = self.inner.state.lock();
             match *st {
@@ -136,7 +149,7 @@ impl DefaultMQProducer {
             }
             *st = ServiceState::START_FAILED;
             check_producer_group(&self.inner.cfg.producer_group)?;
-            let inst = ClientInstance::get_or_create(&self.inner.cfg.client);
+            let inst = ClientInstance::get_or_create(&client_cfg);
             if !inst.register_producer(&self.inner.cfg.producer_group) {
                 *st = ServiceState::CREATE_JUST;
                 return Err(ClientError::client(
@@ -221,11 +234,31 @@ impl DefaultMQProducer {
     // ---- sync -------------------------------------------------------------------------------
 
     /// Synchronous send with the default timeout (`sendMsgTimeout`) and retries.
+    ///
+    /// # Errors
+    /// - [`ClientError::Client`] when the producer is not running, the message is invalid (code
+    ///   MESSAGE_ILLEGAL, 13), the topic has no route (NOT_FOUND_TOPIC_EXCEPTION), or every
+    ///   attempt failed (`Send [n] times, still failed`, with the last error as its
+    ///   [`ClientError::cause`]);
+    /// - [`ClientError::Broker`] for a broker answer that is not retried (see
+    ///   [`ClientError::is_retryable_with`] and `retry_response_codes`);
+    /// - [`ClientError::Timeout`] when the time budget ran out between attempts.
+    ///
+    /// # Cancellation
+    /// Dropping the future stops the retries, but a request already written may still be stored
+    /// by the broker: the message may exist without this caller knowing its result.
     pub async fn send(&self, msg: Message) -> Result<SendResult, ClientError> {
         self.send_with_timeout(msg, self.inner.cfg.send_msg_timeout)
             .await
     }
 
+    /// [`Self::send`] within `timeout` (all attempts together).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    ///
+    /// # Cancellation
+    /// As [`Self::send`].
     pub async fn send_with_timeout(
         &self,
         mut msg: Message,
@@ -242,6 +275,14 @@ impl DefaultMQProducer {
     }
 
     /// Send to a chosen queue (no retries, as in Java).
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer is not running, the message is invalid or its
+    /// topic is not the queue's, or the queue's broker is unknown; the attempt's own error
+    /// ([`ClientError::Broker`], [`ClientError::Remoting`], [`ClientError::Timeout`]) as is.
+    ///
+    /// # Cancellation
+    /// As [`Self::send`].
     pub async fn send_to_queue(
         &self,
         mut msg: Message,
@@ -266,6 +307,14 @@ impl DefaultMQProducer {
     }
 
     /// Send to the queue a selector picks (no retries, as in Java).
+    ///
+    /// # Errors
+    /// As [`Self::send_to_queue`], plus [`ClientError::Client`] when the topic has no route or
+    /// the selector picks no queue, and [`ClientError::Timeout`] when the route lookup used up
+    /// `sendMsgTimeout`.
+    ///
+    /// # Cancellation
+    /// As [`Self::send`].
     pub async fn send_with_selector<A: ?Sized>(
         &self,
         mut msg: Message,
@@ -287,9 +336,7 @@ impl DefaultMQProducer {
             .ok_or_else(|| ClientError::client(-1, "select message queue return null."))?;
         let timeout = self.inner.cfg.send_msg_timeout;
         if start.elapsed() > timeout {
-            return Err(ClientError::TooMuchRequest(
-                "sendSelectImpl call timeout".into(),
-            ));
+            return Err(ClientError::Timeout("sendSelectImpl call timeout".into()));
         }
         let p = self.prepare(&msg);
         self.send_kernel(&inst, &p, &mq, Mode::Sync, timeout, start)
@@ -312,6 +359,12 @@ impl DefaultMQProducer {
     }
 
     /// [`Self::request`] to a chosen queue.
+    ///
+    /// # Errors
+    /// As [`Self::request`], with [`Self::send_to_queue`]'s send errors.
+    ///
+    /// # Cancellation
+    /// As [`Self::request`].
     pub async fn request_to_queue(
         &self,
         msg: Message,
@@ -323,6 +376,13 @@ impl DefaultMQProducer {
     }
 
     /// [`Self::request`] to the queue a selector picks.
+    ///
+    /// # Errors
+    /// As [`Self::request_to_queue`], plus [`ClientError::Client`] when the topic has no route
+    /// or the selector picks no queue.
+    ///
+    /// # Cancellation
+    /// As [`Self::request`].
     pub async fn request_with_selector<A: ?Sized + Sync>(
         &self,
         msg: Message,
@@ -396,6 +456,13 @@ impl DefaultMQProducer {
     }
 
     /// A batch: same topic, no delay level, not a retry topic (`MessageBatch.generateFromList`).
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the batch is empty or breaks one of those rules, or a
+    /// message (or the whole batch) is invalid; otherwise as [`Self::send`].
+    ///
+    /// # Cancellation
+    /// As [`Self::send`]: the batch is stored whole or not at all, but may be stored unseen.
     pub async fn send_batch(&self, msgs: Vec<Message>) -> Result<SendResult, ClientError> {
         let inst = self.running_instance()?;
         let p = self.prepare_batch(msgs)?;
@@ -408,6 +475,15 @@ impl DefaultMQProducer {
 
     /// Fire and forget: returns once the request is queued on the connection. Errors are only
     /// those known before sending (validation, no route, connection refused).
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer is not running, the message is invalid, the
+    /// topic has no route, or the request could not be written (the remoting error as its
+    /// [`ClientError::cause`]); [`ClientError::Timeout`] when the route lookup used up
+    /// `sendMsgTimeout`.
+    ///
+    /// # Cancellation
+    /// Dropping the future before it completes may or may not have written the request.
     pub async fn send_oneway(&self, mut msg: Message) -> Result<(), ClientError> {
         let inst = self.running_instance()?;
         msg.topic = self.inner.cfg.client.with_namespace(&msg.topic);
@@ -419,6 +495,15 @@ impl DefaultMQProducer {
             .map(|_| ())
     }
 
+    /// [`Self::send_oneway`] to a chosen queue.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer is not running, the message is invalid or the
+    /// queue's broker is unknown; [`ClientError::Remoting`] when the request could not be
+    /// written.
+    ///
+    /// # Cancellation
+    /// As [`Self::send_oneway`].
     pub async fn send_oneway_to_queue(
         &self,
         mut msg: Message,
@@ -446,6 +531,17 @@ impl DefaultMQProducer {
     /// nothing is sent); the send, with `retryTimesWhenSendAsyncFailed` retries on network
     /// errors, runs on a task and `callback` gets the result there, off the connection's I/O
     /// task. In-flight async sends are bounded by count and bytes (`max_async_inflight_*`).
+    ///
+    /// # Errors
+    /// Only what is known before the send starts: [`ClientError::Client`] when the producer is
+    /// not running or the message is invalid, and [`ClientError::Backpressure`] when the
+    /// in-flight limit is full (at once with [`AsyncFullPolicy::Fail`], after `sendMsgTimeout`
+    /// with [`AsyncFullPolicy::Wait`]). Everything later goes to `callback`.
+    ///
+    /// # Cancellation
+    /// The future only waits for in-flight room: dropped before it completes, nothing is sent
+    /// and `callback` is never called. Once it has returned `Ok`, the send runs to the end on
+    /// its own task.
     pub async fn send_async<F>(&self, mut msg: Message, callback: F) -> Result<(), ClientError>
     where
         F: FnOnce(Result<SendResult, ClientError>) + Send + 'static,
@@ -470,6 +566,14 @@ impl DefaultMQProducer {
     }
 
     /// Asynchronous send returning a future of the result (the callback form as a future).
+    ///
+    /// # Errors
+    /// The outer result: as [`Self::send_async`]. The inner future yields the send's own
+    /// result, or a [`ClientError::Client`] if the send task ended without one.
+    ///
+    /// # Cancellation
+    /// The outer future as [`Self::send_async`]. Dropping the inner future does not stop the
+    /// send; its result is discarded.
     pub async fn send_async_future(
         &self,
         msg: Message,
@@ -505,7 +609,7 @@ impl DefaultMQProducer {
                     .clone()
                     .try_acquire_owned()
                     .map_err(|_| {
-                        ClientError::TooMuchRequest(format!(
+                        ClientError::Backpressure(format!(
                             "too many async sends in flight (max {})",
                             self.inner.cfg.max_async_inflight_msgs
                         ))
@@ -516,7 +620,7 @@ impl DefaultMQProducer {
                     .clone()
                     .try_acquire_many_owned(want)
                     .map_err(|_| {
-                        ClientError::TooMuchRequest(format!(
+                        ClientError::Backpressure(format!(
                             "too many async bytes in flight (max {})",
                             self.inner.cfg.max_async_inflight_bytes
                         ))
@@ -537,7 +641,7 @@ impl DefaultMQProducer {
                 };
                 match tokio::time::timeout(t, fut).await {
                     Ok((Ok(m), Ok(b))) => Ok((m, b)),
-                    _ => Err(ClientError::TooMuchRequest(format!(
+                    _ => Err(ClientError::Backpressure(format!(
                         "async send waited {t:?} for in-flight room"
                     ))),
                 }
@@ -730,15 +834,8 @@ impl DefaultMQProducer {
                 Err(e) => {
                     self.inner.fault.update(&mq.broker_name, latency, true);
                     tracing::warn!(attempt = times, broker = %mq.broker_name, rt_ms = latency, error = %e, "send failed");
-                    // Java retries every RemotingException (too-much-request and undecodable
-                    // responses included) and MQClientException; broker errors only for
-                    // `retryResponseCodes`.
-                    let retry = match &e {
-                        ClientError::Broker { code, .. } => {
-                            self.inner.cfg.retry_response_codes.contains(code)
-                        }
-                        _ => true,
-                    };
+                    // Async sends retry in `send_async_kernel` (network errors only).
+                    let retry = e.is_retryable_with(&self.inner.cfg.retry_response_codes);
                     if !retry || mode == Mode::Async {
                         if let Some(r) = result {
                             return Ok(Some(r));
@@ -753,9 +850,7 @@ impl DefaultMQProducer {
             return Ok(Some(r));
         }
         if call_timeout {
-            return Err(ClientError::TooMuchRequest(
-                "sendDefaultImpl call timeout".into(),
-            ));
+            return Err(ClientError::Timeout("sendDefaultImpl call timeout".into()));
         }
         let info_msg = format!(
             "Send [{}] times, still failed, cost [{}]ms, Topic: {}, BrokersSent: {:?}{}",
@@ -766,7 +861,7 @@ impl DefaultMQProducer {
             faq(FAQ_SEND_MSG_FAILED)
         );
         let code = match &last_err {
-            Some(ClientError::Broker { code, .. }) => *code,
+            Some(ClientError::Broker { code, .. }) => code.as_i32(),
             Some(ClientError::Remoting(e)) if e.is_connect() => {
                 client_error_code::CONNECT_BROKER_EXCEPTION
             }
@@ -838,9 +933,7 @@ impl DefaultMQProducer {
         let addr = self.broker_addr(inst, mq).await?;
         let cost = start.elapsed();
         if cost > timeout {
-            return Err(ClientError::TooMuchRequest(
-                "sendKernelImpl call timeout".into(),
-            ));
+            return Err(ClientError::Timeout("sendKernelImpl call timeout".into()));
         }
         let req = self.send_command(p, mq);
         if mode == Mode::Oneway {
@@ -870,7 +963,7 @@ impl DefaultMQProducer {
         loop {
             let cost = begin.elapsed();
             if cost > timeout {
-                return Err(ClientError::TooMuchRequest(
+                return Err(ClientError::Timeout(
                     "DEFAULT ASYNC send call timeout".into(),
                 ));
             }
@@ -920,7 +1013,7 @@ fn process_send_response(
         ResponseCode::SLAVE_NOT_AVAILABLE => SendStatus::SLAVE_NOT_AVAILABLE,
         _ => {
             return Err(ClientError::Broker {
-                code: resp.code,
+                code: ResponseCode::from_i32(resp.code),
                 remark: resp.remark.clone().unwrap_or_default(),
                 addr: addr.to_owned(),
             })
