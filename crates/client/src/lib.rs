@@ -12,6 +12,7 @@
 //! producer.shutdown().await;
 //! # Ok(()) }
 //! ```
+#![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod admin_ext;
