@@ -114,11 +114,18 @@ impl Properties {
     }
 
     /// `MessageDecoder.string2messageProperties`; entries without a separator are skipped.
+    /// Java's rules: an item that is not exactly `name\u1value` is skipped, and a name given
+    /// twice keeps its first place and its last value (a `HashMap` `put` in order).
     pub fn decode(s: &str) -> Self {
-        let mut v = Vec::new();
+        let mut v: Vec<(String, String)> = Vec::new();
         for item in s.split(PROPERTY_SEPARATOR) {
-            if let Some((k, val)) = item.split_once(NAME_VALUE_SEPARATOR) {
-                v.push((k.to_owned(), val.to_owned()));
+            let mut parts = item.split(NAME_VALUE_SEPARATOR);
+            let (Some(k), Some(val), None) = (parts.next(), parts.next(), parts.next()) else {
+                continue;
+            };
+            match v.iter_mut().find(|(ok, _)| ok == k) {
+                Some(slot) => slot.1 = val.to_owned(),
+                None => v.push((k.to_owned(), val.to_owned())),
             }
         }
         Properties(v)
@@ -448,6 +455,13 @@ mod tests {
         p.insert("b", "2");
         assert_eq!(p.encode(), "a\u{1}1\u{2}b\u{1}2");
         assert_eq!(Properties::decode(&p.encode()), p);
+    }
+    /// The three property readers (this, `ExtFields`, the store's) agree with Java's map.
+    #[test]
+    fn properties_follow_javas_map() {
+        let p =
+            Properties::decode("a\u{1}1\u{2}b\u{1}2\u{2}a\u{1}3\u{2}bad\u{2}c\u{1}x\u{1}y\u{2}");
+        assert_eq!(p.0, [("a".into(), "3".into()), ("b".into(), "2".into())]);
     }
 
     #[test]

@@ -79,7 +79,9 @@ impl ExtFields {
         // Length and first byte inline before the full comparison: the V2 send header's keys
         // are single letters, and a memcmp call per candidate key was ~4% of the broker's send
         // path (perf, 128 B sends).
-        self.spans.iter().position(|s| {
+        // The last of equal keys, as Java's `HashMap` keeps it (fastjson and the ROCKETMQ
+        // decoder both `put` in order).
+        self.spans.iter().rposition(|s| {
             let b = self.key_of(s).as_bytes();
             b.len() == kb.len() && b.first() == kb.first() && b == kb
         })
@@ -103,7 +105,7 @@ impl ExtFields {
     }
 
     /// Append a field without looking for an existing one (decoders; header writers, whose keys
-    /// are distinct). `get` returns the first of equal keys.
+    /// are distinct). `get` returns the last of equal keys.
     pub fn push(&mut self, key: &str, value: &str) {
         let key = self.append(key);
         let value = self.append(value);

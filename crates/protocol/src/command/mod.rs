@@ -265,8 +265,8 @@ mod tests {
         );
         assert_eq!(
             c.ext_fields.get("a"),
-            Some("x\"y"),
-            "the first of equal keys"
+            Some("dup"),
+            "the last of equal keys, as Java's map keeps"
         );
         assert_eq!(c.ext_fields.get("z"), None, "null values are dropped");
     }
