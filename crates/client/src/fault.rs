@@ -1,10 +1,14 @@
 //! Send-side fault avoidance (`MQFaultStrategy`, `LatencyFaultToleranceImpl`): brokers that were
-//! slow or failing are skipped for a while when `sendLatencyFaultEnable` is on.
+//! slow or failing are skipped for a while when `sendLatencyFaultEnable` is on, and the queue
+//! selection that applies it (`selectOneMessageQueue`).
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::instance::TopicPublishInfo;
+use crate::message::MessageQueue;
 
 #[derive(Debug, Clone)]
 struct FaultItem {
@@ -124,6 +128,39 @@ impl FaultStrategy {
             let d = self.not_available_for(if isolation { 30_000 } else { latency_ms });
             self.tolerance.update(broker, latency_ms, d);
         }
+    }
+    /// `selectOneMessageQueue`: with fault avoidance on, the next queue whose broker is
+    /// available, else a queue on the least bad broker; off, the next queue avoiding the broker
+    /// that failed last.
+    pub(crate) fn select_one_message_queue(
+        &self,
+        info: &TopicPublishInfo,
+        last_broker: Option<&str>,
+    ) -> Option<MessageQueue> {
+        if self.enabled {
+            let n = info.message_queue_list.len();
+            if n > 0 {
+                let start = info.next_raw() as usize;
+                for k in 0..n {
+                    let mq = &info.message_queue_list[(start + k) % n];
+                    if self.tolerance.is_available(&mq.broker_name) {
+                        return Some(mq.clone());
+                    }
+                }
+                if let Some(not_best) = self.tolerance.pick_one_at_least() {
+                    let nums = info.write_queue_nums_of(&not_best);
+                    if nums > 0 {
+                        let mut mq = info.select_one()?;
+                        mq.broker_name = not_best;
+                        mq.queue_id = (info.next_raw() % nums as u32) as i32;
+                        return Some(mq);
+                    }
+                    self.tolerance.remove(&not_best);
+                }
+            }
+            return info.select_one();
+        }
+        info.select_avoiding(last_broker)
     }
 }
 
