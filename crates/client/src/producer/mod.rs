@@ -3,7 +3,7 @@
 //!
 //! The rooms behind it: `prepare` turns a `Message` into a wire request (checks, compression,
 //! `UNIQ_KEY`), `send` is the send engine (route, queue selection through
-//! [`crate::fault::FaultStrategy`], retries inside one timeout budget), `request` is
+//! `crate::fault::FaultStrategy`, retries inside one timeout budget), `request` is
 //! request-reply on top of the sends.
 
 use parking_lot::Mutex;
