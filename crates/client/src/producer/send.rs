@@ -1,6 +1,12 @@
-//! The send engine (`sendDefaultImpl`, `sendKernelImpl`, `MQClientAPIImpl.sendMessageAsync`):
-//! route lookup, queue selection with fault avoidance, the broker call, and the retries inside
-//! one timeout budget.
+//! The send engine (`sendDefaultImpl`, `sendKernelImpl`, `MQClientAPIImpl.onExceptionImpl`):
+//! route lookup, queue selection with fault avoidance, the broker call, and ONE retry loop for
+//! every mode, inside one timeout budget.
+//!
+//! Java 4.9.3 retries in two places: `sendDefaultImpl` loops for sync sends, and the async
+//! callback's `onExceptionImpl` re-sends on its own. They differ only in what they retry, which
+//! [`Mode::attempts`] and [`Mode::retries`] state; the loop, the budget check before each
+//! attempt, the queue selection avoiding the broker that just failed and the fault bookkeeping
+//! (one update per attempt, as Java's callbacks do) are shared.
 
 use rocklet_protocol::header::SendMessageResponseHeader;
 use rocklet_protocol::{RemotingCommand, ResponseCode};
@@ -9,13 +15,40 @@ use std::time::{Duration, Instant};
 
 use super::prepare::Prepared;
 use super::{no_route, DefaultMQProducer, Mode};
+use crate::config::ProducerConfig;
 use crate::error::{client_error_code, faq, ClientError, FAQ_SEND_MSG_FAILED};
-use crate::instance::{ClientInstance, TopicPublishInfo};
+use crate::instance::ClientInstance;
 use crate::message::{MessageQueue, SendResult, SendStatus};
 
+impl Mode {
+    /// Attempts a send gets: `timesTotal` of `sendDefaultImpl` for sync (1 +
+    /// `retryTimesWhenSendFailed`) and oneway (1), 1 + `retryTimesWhenSendAsyncFailed` for
+    /// async (`onExceptionImpl`'s count).
+    fn attempts(self, cfg: &ProducerConfig) -> u32 {
+        match self {
+            Mode::Sync => 1 + cfg.retry_times_when_send_failed,
+            Mode::Async => 1 + cfg.retry_times_when_send_async_failed,
+            Mode::Oneway => 1,
+        }
+    }
+
+    /// Whether a failed attempt earns another. Sync: remoting and client errors, and the broker
+    /// answers in `retryResponseCodes` ([`ClientError::is_retryable_with`]). Async: network
+    /// errors only; Java's callback passes `needRetry = false` when the broker answered.
+    fn retries(self, e: &ClientError, retry_response_codes: &[ResponseCode]) -> bool {
+        match self {
+            Mode::Async => matches!(e, ClientError::Remoting(_)),
+            Mode::Sync | Mode::Oneway => e.is_retryable_with(retry_response_codes),
+        }
+    }
+}
+
 impl DefaultMQProducer {
-    /// `sendDefaultImpl`: route, select, send; sync sends retry up to
-    /// `retryTimesWhenSendFailed` times within `timeout`, on the errors Java retries.
+    /// `sendDefaultImpl`: route, select, send, and retry as `mode` allows within `timeout`.
+    ///
+    /// Out of attempts, sync and oneway sends fail with `Send [n] times, still failed` (the
+    /// last error as its cause); async sends with the last error itself, as Java's callback
+    /// gets it.
     pub(super) async fn send_default(
         &self,
         inst: &Arc<ClientInstance>,
@@ -28,11 +61,8 @@ impl DefaultMQProducer {
             Some(i) if i.ok() => i,
             _ => return Err(no_route(&p.topic)),
         };
-        let times_total = if mode == Mode::Sync {
-            1 + self.inner.cfg.retry_times_when_send_failed
-        } else {
-            1
-        };
+        let cfg = &self.inner.cfg;
+        let times_total = mode.attempts(cfg);
         let mut last_broker: Option<String> = None;
         let mut brokers_sent = Vec::new();
         let mut last_err: Option<ClientError> = None;
@@ -56,16 +86,9 @@ impl DefaultMQProducer {
                 break;
             }
             times += 1;
-            let r = match mode {
-                Mode::Async => self
-                    .send_async_kernel(inst, &p, &mq, timeout - cost, begin, &info)
-                    .await
-                    .map(Some),
-                _ => {
-                    self.send_kernel(inst, &p, &mq, mode, timeout - cost, attempt)
-                        .await
-                }
-            };
+            let r = self
+                .send_kernel(inst, &p, &mq, mode, timeout - cost, attempt)
+                .await;
             let latency = attempt.elapsed().as_millis() as u64;
             match r {
                 Ok(res) => {
@@ -73,7 +96,7 @@ impl DefaultMQProducer {
                     match (mode, &res) {
                         (Mode::Sync, Some(sr))
                             if sr.send_status != SendStatus::SEND_OK
-                                && self.inner.cfg.retry_another_broker_when_not_store_ok =>
+                                && cfg.retry_another_broker_when_not_store_ok =>
                         {
                             result = res;
                             continue;
@@ -83,10 +106,8 @@ impl DefaultMQProducer {
                 }
                 Err(e) => {
                     self.inner.fault.update(&mq.broker_name, latency, true);
-                    tracing::warn!(attempt = times, broker = %mq.broker_name, rt_ms = latency, error = %e, "send failed");
-                    // Async sends retry in `send_async_kernel` (network errors only).
-                    let retry = e.is_retryable_with(&self.inner.cfg.retry_response_codes);
-                    if !retry || mode == Mode::Async {
+                    tracing::warn!(?mode, attempt = times, broker = %mq.broker_name, rt_ms = latency, error = %e, "send failed");
+                    if !mode.retries(&e, &cfg.retry_response_codes) {
                         if let Some(r) = result {
                             return Ok(Some(r));
                         }
@@ -100,7 +121,17 @@ impl DefaultMQProducer {
             return Ok(Some(r));
         }
         if call_timeout {
-            return Err(ClientError::Timeout("sendDefaultImpl call timeout".into()));
+            let what = if mode == Mode::Async && times > 0 {
+                "DEFAULT ASYNC send call timeout"
+            } else {
+                "sendDefaultImpl call timeout"
+            };
+            return Err(ClientError::Timeout(what.into()));
+        }
+        if mode == Mode::Async {
+            if let Some(e) = last_err {
+                return Err(e);
+            }
         }
         let info_msg = format!(
             "Send [{}] times, still failed, cost [{}]ms, Topic: {}, BrokersSent: {:?}{}",
@@ -143,7 +174,7 @@ impl DefaultMQProducer {
             })
     }
 
-    /// `sendKernelImpl` for sync and oneway.
+    /// `sendKernelImpl`: one attempt on `mq`.
     pub(super) async fn send_kernel(
         &self,
         inst: &ClientInstance,
@@ -167,62 +198,6 @@ impl DefaultMQProducer {
         }
         let resp = inst.remoting.invoke(&addr, req, timeout - cost).await?;
         process_send_response(&resp, &addr, mq, &p.uniq_id).map(Some)
-    }
-
-    /// `sendMessageAsync` + `onExceptionImpl`: network failures are retried on another queue
-    /// (avoiding the failed broker) up to `retryTimesWhenSendAsyncFailed` times; broker errors
-    /// are not.
-    async fn send_async_kernel(
-        &self,
-        inst: &ClientInstance,
-        p: &Prepared,
-        first: &MessageQueue,
-        timeout: Duration,
-        begin: Instant,
-        info: &TopicPublishInfo,
-    ) -> Result<SendResult, ClientError> {
-        let mut mq = first.clone();
-        let mut tries = 0;
-        loop {
-            let cost = begin.elapsed();
-            if cost > timeout {
-                return Err(ClientError::Timeout(
-                    "DEFAULT ASYNC send call timeout".into(),
-                ));
-            }
-            let attempt = Instant::now();
-            let addr = self.broker_addr(inst, &mq).await?;
-            let req = self.send_command(p, &mq);
-            match inst.remoting.invoke(&addr, req, timeout - cost).await {
-                Ok(resp) => {
-                    self.inner.fault.update(
-                        &mq.broker_name,
-                        attempt.elapsed().as_millis() as u64,
-                        false,
-                    );
-                    return process_send_response(&resp, &addr, &mq, &p.uniq_id);
-                }
-                Err(e) => {
-                    self.inner.fault.update(
-                        &mq.broker_name,
-                        attempt.elapsed().as_millis() as u64,
-                        true,
-                    );
-                    tries += 1;
-                    if tries > self.inner.cfg.retry_times_when_send_async_failed {
-                        return Err(e.into());
-                    }
-                    tracing::debug!(broker = %mq.broker_name, error = %e, "async send failed, retrying");
-                    if let Some(next) = self
-                        .inner
-                        .fault
-                        .select_one_message_queue(info, Some(&mq.broker_name))
-                    {
-                        mq = next;
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -257,4 +232,46 @@ fn process_send_response(
         region_id: h.msg_region.unwrap_or_else(|| "DefaultRegion".into()),
         trace_on: h.trace_on.as_deref() != Some("false"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocklet_remoting::RemotingError;
+
+    fn broker(code: ResponseCode) -> ClientError {
+        ClientError::Broker {
+            code,
+            remark: String::new(),
+            addr: "127.0.0.1:10911".into(),
+        }
+    }
+
+    #[test]
+    fn attempts_per_mode() {
+        let mut cfg = ProducerConfig::new("g");
+        cfg.retry_times_when_send_failed = 2;
+        cfg.retry_times_when_send_async_failed = 5;
+        assert_eq!(Mode::Sync.attempts(&cfg), 3);
+        assert_eq!(Mode::Async.attempts(&cfg), 6);
+        assert_eq!(Mode::Oneway.attempts(&cfg), 1);
+    }
+
+    #[test]
+    fn what_each_mode_retries() {
+        let codes = crate::DEFAULT_RETRY_RESPONSE_CODES;
+        let net = ClientError::Remoting(RemotingError::TooMuchRequest("x".into()));
+        let listed = broker(codes[0]);
+        let unlisted = broker(ResponseCode::MESSAGE_ILLEGAL);
+        let no_broker = ClientError::client(-1, "The broker[b] not exist");
+        let budget = ClientError::Timeout("sendKernelImpl call timeout".into());
+        for e in [&net, &listed, &no_broker, &budget] {
+            assert!(Mode::Sync.retries(e, codes), "{e:?}");
+        }
+        assert!(!Mode::Sync.retries(&unlisted, codes));
+        assert!(Mode::Async.retries(&net, codes));
+        for e in [&listed, &unlisted, &no_broker, &budget] {
+            assert!(!Mode::Async.retries(e, codes), "{e:?}");
+        }
+    }
 }
