@@ -186,4 +186,53 @@ mod tests {
         assert!(f.tolerance.is_available("b2"));
         assert_eq!(f.tolerance.pick_one_at_least().as_deref(), Some("b2"));
     }
+
+    fn two_brokers() -> TopicPublishInfo {
+        use rocklet_protocol::route::{perm, BrokerData, QueueData, TopicRouteData};
+        let mut route = TopicRouteData::default();
+        for b in ["broker-a", "broker-b"] {
+            route.queue_datas.push(QueueData {
+                broker_name: b.into(),
+                perm: perm::READ | perm::WRITE,
+                read_queue_nums: 2,
+                write_queue_nums: 2,
+                ..Default::default()
+            });
+            let mut bd = BrokerData {
+                broker_name: b.into(),
+                ..Default::default()
+            };
+            bd.broker_addrs.insert(0, format!("{b}:10911"));
+            route.broker_datas.push(bd);
+        }
+        TopicPublishInfo::from_route("T", &route)
+    }
+
+    #[test]
+    fn selection_skips_isolated_brokers_when_enabled() {
+        let info = two_brokers();
+        let tables = || (vec![50, 550, 15000], vec![0, 30000, 600000]);
+        let (lm, na) = tables();
+        let on = FaultStrategy::new(true, lm, na);
+        on.update("broker-b", 30000, true);
+        for _ in 0..8 {
+            let mq = on.select_one_message_queue(&info, None).unwrap();
+            assert_eq!(mq.broker_name, "broker-a");
+        }
+        // Every broker isolated: still a queue, on the least bad broker's write queues.
+        on.update("broker-a", 30000, true);
+        let mq = on.select_one_message_queue(&info, None).unwrap();
+        assert!(mq.queue_id < 2, "{mq:?}");
+
+        // Off: round robin that only avoids the broker that failed last.
+        let (lm, na) = tables();
+        let off = FaultStrategy::new(false, lm, na);
+        off.update("broker-b", 30000, true);
+        for _ in 0..8 {
+            let mq = off
+                .select_one_message_queue(&info, Some("broker-a"))
+                .unwrap();
+            assert_eq!(mq.broker_name, "broker-b");
+        }
+    }
 }
