@@ -376,6 +376,16 @@ async fn two_broker_failover(fault: bool) {
     } else {
         assert!(skipped.is_none(), "fault tables are off by default");
     }
+    // Async sends retry network errors on another broker too (retryTimesWhenSendAsyncFailed).
+    for i in 0..8 {
+        let r = p
+            .send_async_future(Message::new(t, format!("async after {i}")))
+            .await
+            .unwrap()
+            .await
+            .expect("async sends keep succeeding through retries");
+        assert_eq!(r.message_queue.broker_name, "broker-a");
+    }
     p.shutdown().await;
     c.shutdown().await;
 }

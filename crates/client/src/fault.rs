@@ -1,10 +1,14 @@
 //! Send-side fault avoidance (`MQFaultStrategy`, `LatencyFaultToleranceImpl`): brokers that were
-//! slow or failing are skipped for a while when `sendLatencyFaultEnable` is on.
+//! slow or failing are skipped for a while when `sendLatencyFaultEnable` is on, and the queue
+//! selection that applies it (`selectOneMessageQueue`).
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::instance::TopicPublishInfo;
+use crate::message::MessageQueue;
 
 #[derive(Debug, Clone)]
 struct FaultItem {
@@ -125,6 +129,39 @@ impl FaultStrategy {
             self.tolerance.update(broker, latency_ms, d);
         }
     }
+    /// `selectOneMessageQueue`: with fault avoidance on, the next queue whose broker is
+    /// available, else a queue on the least bad broker; off, the next queue avoiding the broker
+    /// that failed last.
+    pub(crate) fn select_one_message_queue(
+        &self,
+        info: &TopicPublishInfo,
+        last_broker: Option<&str>,
+    ) -> Option<MessageQueue> {
+        if self.enabled {
+            let n = info.message_queue_list.len();
+            if n > 0 {
+                let start = info.next_raw() as usize;
+                for k in 0..n {
+                    let mq = &info.message_queue_list[(start + k) % n];
+                    if self.tolerance.is_available(&mq.broker_name) {
+                        return Some(mq.clone());
+                    }
+                }
+                if let Some(not_best) = self.tolerance.pick_one_at_least() {
+                    let nums = info.write_queue_nums_of(&not_best);
+                    if nums > 0 {
+                        let mut mq = info.select_one()?;
+                        mq.broker_name = not_best;
+                        mq.queue_id = (info.next_raw() % nums as u32) as i32;
+                        return Some(mq);
+                    }
+                    self.tolerance.remove(&not_best);
+                }
+            }
+            return info.select_one();
+        }
+        info.select_avoiding(last_broker)
+    }
 }
 
 #[cfg(test)]
@@ -148,5 +185,54 @@ mod tests {
         f.update("b2", 10, false);
         assert!(f.tolerance.is_available("b2"));
         assert_eq!(f.tolerance.pick_one_at_least().as_deref(), Some("b2"));
+    }
+
+    fn two_brokers() -> TopicPublishInfo {
+        use rocklet_protocol::route::{perm, BrokerData, QueueData, TopicRouteData};
+        let mut route = TopicRouteData::default();
+        for b in ["broker-a", "broker-b"] {
+            route.queue_datas.push(QueueData {
+                broker_name: b.into(),
+                perm: perm::READ | perm::WRITE,
+                read_queue_nums: 2,
+                write_queue_nums: 2,
+                ..Default::default()
+            });
+            let mut bd = BrokerData {
+                broker_name: b.into(),
+                ..Default::default()
+            };
+            bd.broker_addrs.insert(0, format!("{b}:10911"));
+            route.broker_datas.push(bd);
+        }
+        TopicPublishInfo::from_route("T", &route)
+    }
+
+    #[test]
+    fn selection_skips_isolated_brokers_when_enabled() {
+        let info = two_brokers();
+        let tables = || (vec![50, 550, 15000], vec![0, 30000, 600000]);
+        let (lm, na) = tables();
+        let on = FaultStrategy::new(true, lm, na);
+        on.update("broker-b", 30000, true);
+        for _ in 0..8 {
+            let mq = on.select_one_message_queue(&info, None).unwrap();
+            assert_eq!(mq.broker_name, "broker-a");
+        }
+        // Every broker isolated: still a queue, on the least bad broker's write queues.
+        on.update("broker-a", 30000, true);
+        let mq = on.select_one_message_queue(&info, None).unwrap();
+        assert!(mq.queue_id < 2, "{mq:?}");
+
+        // Off: round robin that only avoids the broker that failed last.
+        let (lm, na) = tables();
+        let off = FaultStrategy::new(false, lm, na);
+        off.update("broker-b", 30000, true);
+        for _ in 0..8 {
+            let mq = off
+                .select_one_message_queue(&info, Some("broker-a"))
+                .unwrap();
+            assert_eq!(mq.broker_name, "broker-b");
+        }
     }
 }

@@ -18,14 +18,14 @@ pub mod admin;
 pub mod admin_ext;
 pub mod config;
 pub mod error;
-pub mod fault;
-pub mod instance;
+pub(crate) mod fault;
+pub(crate) mod instance;
 pub mod message;
 pub mod producer;
 pub mod request;
 pub mod selector;
 pub mod transaction;
-pub mod validators;
+pub(crate) mod validators;
 
 pub use admin::MQAdmin;
 pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig};
