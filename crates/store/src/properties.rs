@@ -192,6 +192,12 @@ mod tests {
         assert_eq!(get("a\u{1}b\u{1}c\u{2}a\u{1}d", "a"), Some("d"));
         assert_eq!(get("x\u{1}1\u{1}\u{2}", "x"), Some("1"));
     }
+
+    #[test]
+    fn java_tags_code() {
+        // Java: "TagA".hashCode() == 2598919
+        assert_eq!(tags_code("TAGS\u{1}TagA"), 2598919);
+    }
 }
 
 #[cfg(test)]
