@@ -24,6 +24,7 @@
 //!
 //! All decoding functions return typed errors on garbage and never panic.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -112,6 +113,9 @@ pub fn store_timestamp_position(sys_flag: i32) -> usize {
 }
 
 /// A record borrowed from a buffer (decode) or describing what to write (encode).
+///
+/// `properties` is a `Cow` only because decoding follows Java and replaces malformed UTF-8
+/// (see [`decode_ref`]); a well-formed record, and everything the append path writes, borrows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordRef<'a> {
     pub body_crc: i32,
@@ -128,7 +132,7 @@ pub struct RecordRef<'a> {
     pub prepared_transaction_offset: i64,
     pub body: &'a [u8],
     pub topic: &'a str,
-    pub properties: &'a str,
+    pub properties: Cow<'a, str>,
 }
 
 impl RecordRef<'_> {
@@ -160,7 +164,7 @@ impl RecordRef<'_> {
             prepared_transaction_offset: self.prepared_transaction_offset,
             body: Bytes::copy_from_slice(self.body),
             topic: self.topic.to_owned(),
-            properties: self.properties.to_owned(),
+            properties: self.properties.clone().into_owned(),
         }
     }
 }
@@ -314,6 +318,24 @@ fn read_host(buf: &[u8], pos: usize, v6: bool) -> Result<SocketAddr, DecodeError
 
 /// Decodes the message record at the start of `buf` (which may be longer than the record),
 /// borrowing body, topic and properties. With `check_crc` the body CRC is verified.
+///
+/// The one reader of the layout, for the store's recovery and reads and for
+/// `MessageExt::decode` (pull and view bodies). Its rules are the strictest of Java 4.9.3's
+/// `CommitLog.checkMessageAndReturnSize` and `MessageDecoder.decode`:
+/// * the magic must be `MESSAGE_MAGIC_CODE` and the record must lie inside `buf`;
+/// * the length computed from the fields (`calMsgLength`) must equal `totalSize`: checked by
+///   `checkMessageAndReturnSize` (`if (totalSize != readLength)`), not by `MessageDecoder`;
+/// * the topic length is a signed byte: both Java readers do `byte topicLen = byteBuffer.get()`
+///   with no `& 0xFF`, so 128..=255 is a negative length and `new byte[topicLen]` throws
+///   (record rejected); a topic is at most 127 bytes;
+/// * body and properties lengths must not be negative (Java reads them as `int`/`short` and
+///   skips a non-positive one; no Java or Rocklet writer produces one, so it means garbage);
+/// * properties that are not UTF-8 are decoded with U+FFFD replacements, not rejected: both
+///   Java readers do `new String(bytes, CHARSET_UTF8)`, which always replaces malformed input.
+///   The properties are outside the body CRC, so rejecting them here would make recovery
+///   truncate the commit log at a record that Java keeps and dispatches;
+/// * a topic that is not UTF-8 is rejected (Java would decode it lossily, but a topic Java
+///   accepts on send is ASCII, `TopicValidator`, so it can only be corruption).
 pub fn decode_ref(buf: &[u8], check_crc: bool) -> Result<RecordRef<'_>, DecodeError> {
     let total = match peek(buf)? {
         Peek::Message(n) => n,
@@ -419,8 +441,7 @@ pub fn decode_ref(buf: &[u8], check_crc: bool) -> Result<RecordRef<'_>, DecodeEr
         }
     }
     let topic = std::str::from_utf8(topic).map_err(|_| DecodeError::InvalidUtf8("topic"))?;
-    let properties =
-        std::str::from_utf8(props).map_err(|_| DecodeError::InvalidUtf8("properties"))?;
+    let properties = String::from_utf8_lossy(props);
     Ok(RecordRef {
         body_crc,
         queue_id,
@@ -620,7 +641,7 @@ mod tests {
             prepared_transaction_offset: 0,
             body,
             topic,
-            properties: props,
+            properties: props.into(),
         }
     }
 
@@ -690,6 +711,64 @@ mod tests {
             encode_into(&mut [0u8; 10], &r),
             Err(EncodeError::BufferTooSmall { .. })
         ));
+    }
+
+    /// The unified reader rules (see [`decode_ref`]), shared by recovery and `MessageExt`.
+    #[test]
+    fn java_reader_rules() {
+        let r = sample(b"body", "T", "A\u{1}b");
+        let mut buf = vec![0u8; r.encoded_len()];
+        encode_into(&mut buf, &r).unwrap();
+        let topic_len_at = buf.len() - (2 + 3) - (1 + 1);
+
+        // Declared total size must equal the computed length (checkMessageAndReturnSize).
+        let mut longer = buf.clone();
+        longer.push(0);
+        let n = longer.len() as i32;
+        longer[..4].copy_from_slice(&n.to_be_bytes());
+        assert!(matches!(
+            decode_ref(&longer, true),
+            Err(DecodeError::SizeMismatch { .. })
+        ));
+
+        // The topic length is a signed Java byte: 0x80 is -128, rejected.
+        let mut neg = buf.clone();
+        neg[topic_len_at] = 0x80;
+        assert!(matches!(
+            decode_ref(&neg, true),
+            Err(DecodeError::BadLength { field: "topic", .. })
+        ));
+
+        // Malformed UTF-8 in properties is replaced (new String(bytes, UTF_8)), not rejected.
+        let mut bad = buf.clone();
+        let last = bad.len() - 1;
+        bad[last] = 0xFF;
+        let d = decode_ref(&bad, true).unwrap();
+        assert_eq!(d.properties, "A\u{1}\u{FFFD}");
+        assert!(matches!(d.properties, Cow::Owned(_)));
+        assert!(matches!(
+            decode_ref(&buf, true).unwrap().properties,
+            Cow::Borrowed(_)
+        ));
+
+        // A negative properties length is garbage.
+        let mut negp = buf.clone();
+        negp[topic_len_at + 2..topic_len_at + 4].copy_from_slice(&(-1i16).to_be_bytes());
+        assert!(matches!(
+            decode_ref(&negp, true),
+            Err(DecodeError::BadLength {
+                field: "properties",
+                ..
+            })
+        ));
+
+        // A topic that is not UTF-8 is rejected.
+        let mut badt = buf.clone();
+        badt[topic_len_at + 1] = 0xFF;
+        assert_eq!(
+            decode_ref(&badt, true),
+            Err(DecodeError::InvalidUtf8("topic"))
+        );
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn build<'a>(
         prepared_transaction_offset: b.3,
         body,
         topic,
-        properties: props,
+        properties: props.into(),
     }
 }
 
@@ -140,7 +140,7 @@ fn java_golden_records_decode_and_reencode_byte_for_byte() {
         assert_eq!(r.store_timestamp, 1700000000456);
         assert_eq!(r.reconsume_times, 2);
         assert_eq!(r.topic, "TopicTest");
-        let props = Properties::decode(r.properties);
+        let props = Properties::decode(&r.properties);
         assert_eq!(props.get("KEYS"), Some("order-1 key-two"));
         assert_eq!(props.get("user_a"), Some("héllo 世界 ✓"));
         if v6 {

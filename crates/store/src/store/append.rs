@@ -140,7 +140,7 @@ impl Inner {
                 prepared_transaction_offset: m.prepared_transaction_offset,
                 body: &m.body,
                 topic: &m.topic,
-                properties: &m.properties,
+                properties: m.properties.as_str().into(),
             };
             record::encode_into(&mut region[off..off + p.len], &r)?;
             if p.dispatch {
