@@ -124,9 +124,18 @@ impl Properties {
     }
 }
 
-/// Java's `String.hashCode()` (over UTF-16 code units): the consume queue's tags code.
+/// Java's `String.hashCode()` (over UTF-16 code units): the consume queue's tags code (the
+/// store widens it to i64 like `MessageExtBrokerInner.tagsString2tagsCode`) and the bucket of a
+/// property name in Java's `HashMap`.
 pub fn java_string_hash(s: &str) -> i32 {
     let mut h: i32 = 0;
+    if s.is_ascii() {
+        // Property names and tags are ASCII: one UTF-16 unit per byte.
+        for b in s.bytes() {
+            h = h.wrapping_mul(31).wrapping_add(i32::from(b));
+        }
+        return h;
+    }
     for u in s.encode_utf16() {
         h = h.wrapping_mul(31).wrapping_add(u as i32);
     }
@@ -388,6 +397,17 @@ mod tests {
     fn java_hash() {
         assert_eq!(java_string_hash("TagA"), 2598919);
         assert_eq!(java_string_hash(""), 0);
+    }
+
+    /// Moved from the store's copy (`properties::java_string_hash`).
+    #[test]
+    fn java_hash_overflow_and_surrogates() {
+        // "hello world".hashCode() == 1794106052
+        assert_eq!(java_string_hash("hello world"), 1794106052);
+        // Overflowing, negative: "polygenelubricants".hashCode() == Integer.MIN_VALUE
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+        // Non-BMP char hashes as a surrogate pair: "😀" = \uD83D\uDE00 -> 55357*31+56832
+        assert_eq!(java_string_hash("😀"), 55357 * 31 + 56832);
         assert_eq!(
             java_string_hash("hello world, this is long"),
             "hello world, this is long"

@@ -567,60 +567,6 @@ pub fn encode_blank(dst: &mut [u8], len: usize) -> bool {
     true
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-/// Offset message id (`MessageDecoder.createMessageId`): store host address + port (i32) +
-/// physical offset (i64), upper-case hex. 32 chars for IPv4, 56 for IPv6.
-pub fn offset_msg_id(store_host: &SocketAddr, physical_offset: i64) -> String {
-    let mut raw = [0u8; 28];
-    let n = match store_host.ip() {
-        IpAddr::V4(ip) => {
-            raw[..4].copy_from_slice(&ip.octets());
-            4
-        }
-        IpAddr::V6(ip) => {
-            raw[..16].copy_from_slice(&ip.octets());
-            16
-        }
-    };
-    raw[n..n + 4].copy_from_slice(&(store_host.port() as i32).to_be_bytes());
-    raw[n + 4..n + 12].copy_from_slice(&physical_offset.to_be_bytes());
-    let raw = &raw[..n + 12];
-    let mut s = String::with_capacity(raw.len() * 2);
-    for b in raw {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xF) as usize] as char);
-    }
-    s
-}
-
-/// Parses an offset message id back into (store host, physical offset)
-/// (`MessageDecoder.decodeMessageId`).
-pub fn parse_offset_msg_id(id: &str) -> Option<(SocketAddr, i64)> {
-    let b = id.as_bytes();
-    if b.len() != 32 && b.len() != 56 {
-        return None;
-    }
-    let mut raw = [0u8; 28];
-    for (i, pair) in b.chunks(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        raw[i] = (hi * 16 + lo) as u8;
-    }
-    let n = if b.len() == 32 { 4 } else { 16 };
-    let ip = if n == 4 {
-        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
-    } else {
-        let mut a = [0u8; 16];
-        a.copy_from_slice(&raw[..16]);
-        IpAddr::V6(Ipv6Addr::from(a))
-    };
-    let port = i32::from_be_bytes([raw[n], raw[n + 1], raw[n + 2], raw[n + 3]]);
-    let mut off = [0u8; 8];
-    off.copy_from_slice(&raw[n + 4..n + 12]);
-    Some((SocketAddr::new(ip, port as u16), i64::from_be_bytes(off)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -779,23 +725,5 @@ mod tests {
         assert!(matches!(decode_ref(&b, true), Err(DecodeError::Blank(16))));
         assert!(matches!(peek(&[0u8; 8]), Err(DecodeError::BadMagic(0))));
         assert!(peek(&[1, 2]).is_err());
-    }
-
-    #[test]
-    fn msg_id() {
-        let id = offset_msg_id(&"192.168.1.2:10911".parse().unwrap(), 0x1234);
-        assert_eq!(id, "C0A8010200002A9F0000000000001234");
-        assert_eq!(id.len(), 32);
-        assert_eq!(
-            parse_offset_msg_id(&id),
-            Some(("192.168.1.2:10911".parse().unwrap(), 0x1234))
-        );
-        let id6 = offset_msg_id(&"[::1]:1".parse().unwrap(), 5);
-        assert_eq!(id6.len(), 56);
-        assert_eq!(
-            parse_offset_msg_id(&id6),
-            Some(("[::1]:1".parse().unwrap(), 5))
-        );
-        assert_eq!(parse_offset_msg_id("zz"), None);
     }
 }

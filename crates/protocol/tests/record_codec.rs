@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use proptest::prelude::*;
 use rocklet_protocol::message::Properties;
+use rocklet_protocol::msgid;
 use rocklet_protocol::record::{self, RecordRef};
 
 fn host() -> impl Strategy<Value = SocketAddr> {
@@ -154,7 +155,7 @@ fn java_golden_records_decode_and_reencode_byte_for_byte() {
             assert_eq!(r.born_host, "127.0.0.1:54321".parse().unwrap());
             assert_eq!(bytes.len(), 236);
             assert_eq!(
-                record::offset_msg_id(&r.store_host, r.physical_offset),
+                msgid::create_offset_msg_id(r.store_host, r.physical_offset),
                 "7F00000100002A9F000000000001E240"
             );
         }
@@ -168,11 +169,11 @@ fn java_golden_records_decode_and_reencode_byte_for_byte() {
 #[test]
 fn java_golden_msg_ids() {
     assert_eq!(
-        record::offset_msg_id(&"127.0.0.1:10911".parse().unwrap(), 78187493530),
+        msgid::create_offset_msg_id("127.0.0.1:10911".parse().unwrap(), 78187493530),
         "7F00000100002A9F000000123456789A"
     );
     assert_eq!(
-        record::offset_msg_id(&"[fd00::2]:10911".parse().unwrap(), 4096),
+        msgid::create_offset_msg_id("[fd00::2]:10911".parse().unwrap(), 4096),
         "FD00000000000000000000000000000200002A9F0000000000001000"
     );
 }
