@@ -42,22 +42,32 @@ pub const BORNHOST_V6_FLAG: i32 = 0x1 << 4;
 pub const STOREHOST_V6_FLAG: i32 = 0x1 << 5;
 /// Mask of the transaction type bits in `sysFlag`.
 pub const TRANSACTION_TYPE_MASK: i32 = 0xC;
-pub const TRANSACTION_NOT_TYPE: i32 = 0;
-pub const TRANSACTION_PREPARED_TYPE: i32 = 0x1 << 2;
-pub const TRANSACTION_COMMIT_TYPE: i32 = 0x2 << 2;
-pub const TRANSACTION_ROLLBACK_TYPE: i32 = 0x3 << 2;
+pub use crate::message::sys_flag::{
+    TRANSACTION_COMMIT_TYPE, TRANSACTION_NOT_TYPE, TRANSACTION_PREPARED_TYPE,
+    TRANSACTION_ROLLBACK_TYPE,
+};
 
 /// Maximum topic length in bytes (`Byte.MAX_VALUE`).
 pub const MAX_TOPIC_LEN: usize = 127;
 /// Maximum properties length in bytes (`Short.MAX_VALUE`).
 pub const MAX_PROPERTIES_LEN: usize = i16::MAX as usize;
 
-/// Offset of `sysFlag` inside a record.
-pub const SYSFLAG_POSITION: usize = 36;
+// Offsets of the fixed-position fields (before the first host, whose length depends on
+// `sysFlag`); the later fields are found from these with `host_len`.
+/// Offset of `bodyCRC` inside a record.
+pub const BODY_CRC_POSITION: usize = 8;
+/// Offset of `queueId` inside a record.
+pub const QUEUE_ID_POSITION: usize = 12;
+/// Offset of `flag` inside a record.
+pub const FLAG_POSITION: usize = 16;
 /// Offset of `queueOffset` inside a record.
 pub const QUEUE_OFFSET_POSITION: usize = 20;
 /// Offset of `physicalOffset` inside a record.
 pub const PHYSICAL_OFFSET_POSITION: usize = 28;
+/// Offset of `sysFlag` inside a record.
+pub const SYSFLAG_POSITION: usize = 36;
+/// Offset of `bornTimestamp` inside a record.
+pub const BORN_TIMESTAMP_POSITION: usize = 40;
 /// Offset of `bornHost` inside a record.
 pub const BORN_HOST_POSITION: usize = 48;
 
@@ -348,13 +358,13 @@ pub fn decode_ref(buf: &[u8], check_crc: bool) -> Result<RecordRef<'_>, DecodeEr
         });
     }
     let buf = &buf[..total];
-    let body_crc = read_i32(buf, 8)?;
-    let queue_id = read_i32(buf, 12)?;
-    let flag = read_i32(buf, 16)?;
+    let body_crc = read_i32(buf, BODY_CRC_POSITION)?;
+    let queue_id = read_i32(buf, QUEUE_ID_POSITION)?;
+    let flag = read_i32(buf, FLAG_POSITION)?;
     let queue_offset = read_i64(buf, QUEUE_OFFSET_POSITION)?;
     let physical_offset = read_i64(buf, PHYSICAL_OFFSET_POSITION)?;
     let sys_flag = read_i32(buf, SYSFLAG_POSITION)?;
-    let born_timestamp = read_i64(buf, 40)?;
+    let born_timestamp = read_i64(buf, BORN_TIMESTAMP_POSITION)?;
     let born_v6 = sys_flag & BORNHOST_V6_FLAG != 0;
     let store_v6 = sys_flag & STOREHOST_V6_FLAG != 0;
     let mut pos = BORN_HOST_POSITION;
@@ -657,6 +667,27 @@ mod tests {
             encode_into(&mut [0u8; 10], &r),
             Err(EncodeError::BufferTooSmall { .. })
         ));
+    }
+
+    #[test]
+    fn field_positions_match_the_encoder() {
+        let r = sample(b"b", "T", "");
+        let mut buf = vec![0u8; r.encoded_len()];
+        encode_into(&mut buf, &r).unwrap();
+        let i32_at = |p: usize| i32::from_be_bytes(buf[p..p + 4].try_into().unwrap());
+        let i64_at = |p: usize| i64::from_be_bytes(buf[p..p + 8].try_into().unwrap());
+        assert_eq!(i32_at(BODY_CRC_POSITION), r.body_crc);
+        assert_eq!(i32_at(QUEUE_ID_POSITION), r.queue_id);
+        assert_eq!(i32_at(FLAG_POSITION), r.flag);
+        assert_eq!(i64_at(QUEUE_OFFSET_POSITION), r.queue_offset);
+        assert_eq!(i64_at(PHYSICAL_OFFSET_POSITION), r.physical_offset);
+        assert_eq!(i32_at(SYSFLAG_POSITION), r.sys_flag);
+        assert_eq!(i64_at(BORN_TIMESTAMP_POSITION), r.born_timestamp);
+        assert_eq!(
+            i64_at(store_timestamp_position(r.sys_flag)),
+            r.store_timestamp
+        );
+        assert_eq!(TRANSACTION_TYPE_MASK, TRANSACTION_ROLLBACK_TYPE);
     }
 
     /// The unified reader rules (see [`decode_ref`]), shared by recovery and `MessageExt`.
