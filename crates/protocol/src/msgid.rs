@@ -2,23 +2,24 @@
 //! (`MessageDecoder.createMessageId`); the *unique* id (`UNIQ_KEY`) is made by the client
 //! (`MessageClientIDSetter.createUniqID`) and is what `SendResult.msgId` returns.
 
-use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Upper-case hex by table: the store makes an offset msgId per appended message, and the client
+/// a unique id per sent one, so this stays out of `fmt`.
 fn hex_upper(out: &mut String, bytes: &[u8]) {
     for b in bytes {
-        let _ = write!(out, "{b:02X}");
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 0xF) as usize] as char);
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
 /// Store host (IPv4 4 bytes or IPv6 16 bytes) + port (i32) + offset (i64), upper-case hex:
-/// 32 characters for IPv4, 56 for IPv6. The store makes one per appended message, so this
-/// fills a stack buffer and a table instead of going through `fmt`.
+/// 32 characters for IPv4, 56 for IPv6.
 pub fn create_offset_msg_id(store_host: SocketAddr, commit_log_offset: i64) -> String {
     let mut raw = [0u8; 28];
     let n = match store_host.ip() {
@@ -33,12 +34,8 @@ pub fn create_offset_msg_id(store_host: SocketAddr, commit_log_offset: i64) -> S
     };
     raw[n..n + 4].copy_from_slice(&(store_host.port() as i32).to_be_bytes());
     raw[n + 4..n + 12].copy_from_slice(&commit_log_offset.to_be_bytes());
-    let raw = &raw[..n + 12];
-    let mut s = String::with_capacity(raw.len() * 2);
-    for b in raw {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xF) as usize] as char);
-    }
+    let mut s = String::with_capacity((n + 12) * 2);
+    hex_upper(&mut s, &raw[..n + 12]);
     s
 }
 
