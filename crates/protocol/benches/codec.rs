@@ -78,7 +78,7 @@ fn bench(c: &mut Criterion) {
         properties: p,
     };
     let mut rec = BytesMut::new();
-    m.encode(&mut rec);
+    m.encode(&mut rec).unwrap();
     g.bench_function("decode_stored_record", |b| {
         b.iter(|| MessageExt::decode(black_box(&rec)).map(|(m, _)| m.queue_offset))
     });

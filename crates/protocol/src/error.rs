@@ -24,4 +24,6 @@ pub enum ProtocolError {
     BadBody(String),
     #[error("malformed message record: {0}")]
     BadMessage(&'static str),
+    #[error("malformed message record: {0}")]
+    Record(#[from] crate::record::DecodeError),
 }

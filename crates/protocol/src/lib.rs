@@ -13,6 +13,7 @@ pub mod header;
 pub mod json;
 pub mod message;
 pub mod msgid;
+pub mod record;
 pub mod route;
 pub mod time;
 

@@ -1,12 +1,14 @@
-//! Message encodings shared by client and broker: the properties string, system flags, the
-//! stored-record layout that `MessageDecoder` reads (pull and view responses), and the batch body.
+//! Message encodings shared by client and broker: the properties string, system flags,
+//! [`MessageExt`] (a stored record as `MessageDecoder` reads it from pull and view responses; the
+//! layout itself is [`crate::record`]'s, shared with the store), and the batch body.
 
 use bytes::{BufMut, Bytes, BytesMut};
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use crate::command::Reader;
 use crate::error::ProtocolError;
+use crate::record::{self, RecordRef};
 
 /// Property names of `MessageConst`.
 pub mod property {
@@ -49,18 +51,15 @@ pub mod sys_flag {
     pub const TRANSACTION_PREPARED_TYPE: i32 = 0x1 << 2;
     pub const TRANSACTION_COMMIT_TYPE: i32 = 0x2 << 2;
     pub const TRANSACTION_ROLLBACK_TYPE: i32 = 0x3 << 2;
-    pub const BORNHOST_V6: i32 = 0x1 << 4;
-    pub const STOREHOST_V6: i32 = 0x1 << 5;
+    pub const BORNHOST_V6: i32 = crate::record::BORNHOST_V6_FLAG;
+    pub const STOREHOST_V6: i32 = crate::record::STOREHOST_V6_FLAG;
 
     pub fn transaction_value(flag: i32) -> i32 {
         flag & TRANSACTION_ROLLBACK_TYPE
     }
 }
 
-/// Magic of a stored message (`MESSAGE_MAGIC_CODE`, 0xDAA320A7).
-pub const MESSAGE_MAGIC_CODE: i32 = 0xDAA3_20A7_u32 as i32;
-/// Magic of the blank at the end of a commit-log file (`BLANK_MAGIC_CODE`).
-pub const BLANK_MAGIC_CODE: i32 = 0xCBD4_3194_u32 as i32;
+pub use crate::record::{body_crc, BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE};
 
 const NAME_VALUE_SEPARATOR: char = '\u{1}';
 const PROPERTY_SEPARATOR: char = '\u{2}';
@@ -132,9 +131,18 @@ impl Properties {
     }
 }
 
-/// Java's `String.hashCode()` (over UTF-16 code units): the consume queue's tags code.
+/// Java's `String.hashCode()` (over UTF-16 code units): the consume queue's tags code (the
+/// store widens it to i64 like `MessageExtBrokerInner.tagsString2tagsCode`) and the bucket of a
+/// property name in Java's `HashMap`.
 pub fn java_string_hash(s: &str) -> i32 {
     let mut h: i32 = 0;
+    if s.is_ascii() {
+        // Property names and tags are ASCII: one UTF-16 unit per byte.
+        for b in s.bytes() {
+            h = h.wrapping_mul(31).wrapping_add(i32::from(b));
+        }
+        return h;
+    }
     for u in s.encode_utf16() {
         h = h.wrapping_mul(31).wrapping_add(u as i32);
     }
@@ -194,71 +202,33 @@ impl MessageExt {
         }
     }
 
-    /// Decode one stored record from the front of `buf`; returns it and its size.
+    /// Decode one stored record from the front of `buf`; returns it and its size. The layout
+    /// and its checks are [`record::decode_ref`]'s, shared with the store's recovery; the body
+    /// CRC is not checked (Java's `MessageDecoder.decode` does not either).
     pub fn decode(buf: &[u8]) -> Result<(MessageExt, usize), ProtocolError> {
-        let mut r = Reader::new(buf);
-        let bad = ProtocolError::BadMessage;
-        let store_size = r.i32().ok_or(bad("truncated total size"))?;
-        if store_size < 4 || store_size as usize > buf.len() {
-            return Err(bad("total size outside buffer"));
-        }
-        let mut r = Reader::new(&buf[..store_size as usize]);
-        r.pos = 4;
-        let magic = r.i32().ok_or(bad("truncated magic"))?;
-        if magic != MESSAGE_MAGIC_CODE {
-            return Err(bad("bad magic code"));
-        }
-        let body_crc = r.i32().ok_or(bad("truncated body crc"))?;
-        let queue_id = r.i32().ok_or(bad("truncated queue id"))?;
-        let flag = r.i32().ok_or(bad("truncated flag"))?;
-        let queue_offset = r.i64().ok_or(bad("truncated queue offset"))?;
-        let commit_log_offset = r.i64().ok_or(bad("truncated physical offset"))?;
-        let sys_flag = r.i32().ok_or(bad("truncated sys flag"))?;
-        let born_timestamp = r.i64().ok_or(bad("truncated born timestamp"))?;
-        let born_host = read_host(&mut r, sys_flag & sys_flag::BORNHOST_V6 != 0)
-            .ok_or(bad("truncated born host"))?;
-        let store_timestamp = r.i64().ok_or(bad("truncated store timestamp"))?;
-        let store_host = read_host(&mut r, sys_flag & sys_flag::STOREHOST_V6 != 0)
-            .ok_or(bad("truncated store host"))?;
-        let reconsume_times = r.i32().ok_or(bad("truncated reconsume times"))?;
-        let prepared_transaction_offset = r.i64().ok_or(bad("truncated prepared offset"))?;
-        let body_len = r.i32().ok_or(bad("truncated body length"))?;
-        if body_len < 0 {
-            return Err(bad("negative body length"));
-        }
-        let raw_body =
-            Bytes::copy_from_slice(r.take(body_len as usize).ok_or(bad("body past record"))?);
-        let topic_len = r.u8().ok_or(bad("truncated topic length"))?;
-        let topic =
-            std::str::from_utf8(r.take(topic_len as usize).ok_or(bad("topic past record"))?)
-                .map_err(|_| bad("topic not utf-8"))?
-                .to_owned();
-        let props_len = r.i16().ok_or(bad("truncated properties length"))?;
-        let props = r
-            .take(props_len.max(0) as usize)
-            .ok_or(bad("properties past record"))?;
-        let properties = Properties::decode(&String::from_utf8_lossy(props));
+        let r = record::decode_ref(buf, false)?;
+        let store_size = r.encoded_len();
         Ok((
             MessageExt {
-                store_size,
-                body_crc,
-                queue_id,
-                flag,
-                queue_offset,
-                commit_log_offset,
-                sys_flag,
-                born_timestamp,
-                born_host,
-                store_timestamp,
-                store_host,
-                reconsume_times,
-                prepared_transaction_offset,
-                raw_body,
+                store_size: store_size as i32,
+                body_crc: r.body_crc,
+                queue_id: r.queue_id,
+                flag: r.flag,
+                queue_offset: r.queue_offset,
+                commit_log_offset: r.physical_offset,
+                sys_flag: r.sys_flag,
+                born_timestamp: r.born_timestamp,
+                born_host: r.born_host,
+                store_timestamp: r.store_timestamp,
+                store_host: r.store_host,
+                reconsume_times: r.reconsume_times,
+                prepared_transaction_offset: r.prepared_transaction_offset,
+                raw_body: Bytes::copy_from_slice(r.body),
                 body_inflated: false,
-                topic,
-                properties,
+                topic: r.topic.to_owned(),
+                properties: Properties::decode(&r.properties),
             },
-            store_size as usize,
+            store_size,
         ))
     }
 
@@ -273,59 +243,32 @@ impl MessageExt {
         Ok(out)
     }
 
-    /// Encode as a stored record (`MessageDecoder.encode`); the body CRC is recomputed.
-    pub fn encode(&self, dst: &mut BytesMut) {
-        let start = dst.len();
+    /// Encode as a stored record (`MessageDecoder.encode`) with [`record::encode_to`]; the body
+    /// CRC is recomputed. Fails, writing nothing, when the topic or properties are too long or a
+    /// host's address family does not match its IPv6 bit in `sys_flag`.
+    pub fn encode(&self, dst: &mut BytesMut) -> Result<usize, record::EncodeError> {
         let props = self.properties.encode();
-        dst.put_i32(0);
-        dst.put_i32(MESSAGE_MAGIC_CODE);
-        dst.put_i32(body_crc(&self.raw_body));
-        dst.put_i32(self.queue_id);
-        dst.put_i32(self.flag);
-        dst.put_i64(self.queue_offset);
-        dst.put_i64(self.commit_log_offset);
-        dst.put_i32(self.sys_flag);
-        dst.put_i64(self.born_timestamp);
-        write_host(dst, self.born_host);
-        dst.put_i64(self.store_timestamp);
-        write_host(dst, self.store_host);
-        dst.put_i32(self.reconsume_times);
-        dst.put_i64(self.prepared_transaction_offset);
-        dst.put_i32(self.raw_body.len() as i32);
-        dst.extend_from_slice(&self.raw_body);
-        dst.put_u8(self.topic.len() as u8);
-        dst.extend_from_slice(self.topic.as_bytes());
-        dst.put_i16(props.len() as i16);
-        dst.extend_from_slice(props.as_bytes());
-        let size = (dst.len() - start) as i32;
-        dst[start..start + 4].copy_from_slice(&size.to_be_bytes());
+        record::encode_to(
+            dst,
+            &RecordRef {
+                body_crc: body_crc(&self.raw_body),
+                queue_id: self.queue_id,
+                flag: self.flag,
+                queue_offset: self.queue_offset,
+                physical_offset: self.commit_log_offset,
+                sys_flag: self.sys_flag,
+                born_timestamp: self.born_timestamp,
+                born_host: self.born_host,
+                store_timestamp: self.store_timestamp,
+                store_host: self.store_host,
+                reconsume_times: self.reconsume_times,
+                prepared_transaction_offset: self.prepared_transaction_offset,
+                body: &self.raw_body,
+                topic: &self.topic,
+                properties: props.as_str().into(),
+            },
+        )
     }
-}
-
-/// `UtilAll.crc32`: CRC-32 masked to a non-negative int.
-pub fn body_crc(body: &[u8]) -> i32 {
-    (crc32fast::hash(body) & 0x7FFF_FFFF) as i32
-}
-
-fn read_host(r: &mut Reader<'_>, v6: bool) -> Option<SocketAddr> {
-    let ip: IpAddr = if v6 {
-        let b: [u8; 16] = r.take(16)?.try_into().ok()?;
-        IpAddr::V6(Ipv6Addr::from(b))
-    } else {
-        let b: [u8; 4] = r.take(4)?.try_into().ok()?;
-        IpAddr::V4(Ipv4Addr::from(b))
-    };
-    let port = r.i32()?;
-    Some(SocketAddr::new(ip, port as u16))
-}
-
-/// Host as stored: IPv4 (4 bytes) or IPv6 (16 bytes), then the port as an i32.
-pub fn write_host(dst: &mut BytesMut, addr: SocketAddr) {
-    match addr.ip() {
-        IpAddr::V4(ip) => dst.extend_from_slice(&ip.octets()),
-        IpAddr::V6(ip) => dst.extend_from_slice(&ip.octets()),
-    }
-    dst.put_i32(addr.port() as i32);
 }
 
 /// One message of a batch body as the broker reads it (`MessageDecoder.decodeMessages`).
@@ -468,6 +411,17 @@ mod tests {
     fn java_hash() {
         assert_eq!(java_string_hash("TagA"), 2598919);
         assert_eq!(java_string_hash(""), 0);
+    }
+
+    /// Moved from the store's copy (`properties::java_string_hash`).
+    #[test]
+    fn java_hash_overflow_and_surrogates() {
+        // "hello world".hashCode() == 1794106052
+        assert_eq!(java_string_hash("hello world"), 1794106052);
+        // Overflowing, negative: "polygenelubricants".hashCode() == Integer.MIN_VALUE
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+        // Non-BMP char hashes as a surrogate pair: "😀" = \uD83D\uDE00 -> 55357*31+56832
+        assert_eq!(java_string_hash("😀"), 55357 * 31 + 56832);
         assert_eq!(
             java_string_hash("hello world, this is long"),
             "hello world, this is long"
@@ -480,7 +434,7 @@ mod tests {
     fn stored_record_roundtrip_and_truncation() {
         let m = sample();
         let mut b = BytesMut::new();
-        m.encode(&mut b);
+        m.encode(&mut b).unwrap();
         let (d, n) = MessageExt::decode(&b).unwrap();
         assert_eq!(n, b.len());
         assert_eq!(d.topic, "TopicTest");
@@ -537,7 +491,7 @@ mod tests {
             m.commit_log_offset = off;
             m.topic = topic;
             let mut b = BytesMut::new();
-            m.encode(&mut b);
+            m.encode(&mut b).unwrap();
             let (d, n) = MessageExt::decode(&b).unwrap();
             prop_assert_eq!(n, b.len());
             m.store_size = n as i32;

@@ -2,57 +2,67 @@
 //! (`MessageDecoder.createMessageId`); the *unique* id (`UNIQ_KEY`) is made by the client
 //! (`MessageClientIDSetter.createUniqID`) and is what `SendResult.msgId` returns.
 
-use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Upper-case hex by table: the store makes an offset msgId per appended message, and the client
+/// a unique id per sent one, so this stays out of `fmt`.
 fn hex_upper(out: &mut String, bytes: &[u8]) {
     for b in bytes {
-        let _ = write!(out, "{b:02X}");
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 0xF) as usize] as char);
     }
 }
 
-/// Store host (IPv4 4 bytes or IPv6 16 bytes) + port (i32) + offset (i64), upper-case hex.
+/// Store host (IPv4 4 bytes or IPv6 16 bytes) + port (i32) + offset (i64), upper-case hex:
+/// 32 characters for IPv4, 56 for IPv6.
 pub fn create_offset_msg_id(store_host: SocketAddr, commit_log_offset: i64) -> String {
-    let mut s = String::with_capacity(56);
-    match store_host.ip() {
-        IpAddr::V4(ip) => hex_upper(&mut s, &ip.octets()),
-        IpAddr::V6(ip) => hex_upper(&mut s, &ip.octets()),
-    }
-    hex_upper(&mut s, &(store_host.port() as i32).to_be_bytes());
-    hex_upper(&mut s, &commit_log_offset.to_be_bytes());
+    let mut raw = [0u8; 28];
+    let n = match store_host.ip() {
+        IpAddr::V4(ip) => {
+            raw[..4].copy_from_slice(&ip.octets());
+            4
+        }
+        IpAddr::V6(ip) => {
+            raw[..16].copy_from_slice(&ip.octets());
+            16
+        }
+    };
+    raw[n..n + 4].copy_from_slice(&(store_host.port() as i32).to_be_bytes());
+    raw[n + 4..n + 12].copy_from_slice(&commit_log_offset.to_be_bytes());
+    let mut s = String::with_capacity((n + 12) * 2);
+    hex_upper(&mut s, &raw[..n + 12]);
     s
 }
 
 /// Parse an offset msgId back into (store host, commit-log offset) (`MessageDecoder.decodeMessageId`).
 pub fn decode_offset_msg_id(id: &str) -> Option<(SocketAddr, i64)> {
-    let bytes = parse_hex(id)?;
-    let (ip, rest): (IpAddr, &[u8]) = match bytes.len() {
-        16 => (
-            IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(&bytes[..4]).ok()?)),
-            &bytes[4..],
-        ),
-        28 => (
-            IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&bytes[..16]).ok()?)),
-            &bytes[16..],
-        ),
-        _ => return None,
-    };
-    let port = i32::from_be_bytes(rest[..4].try_into().ok()?);
-    let offset = i64::from_be_bytes(rest[4..12].try_into().ok()?);
-    Some((SocketAddr::new(ip, port as u16), offset))
-}
-
-fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+    let b = id.as_bytes();
+    if b.len() != 32 && b.len() != 56 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
+    let mut raw = [0u8; 28];
+    for (i, pair) in b.chunks(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        raw[i] = (hi * 16 + lo) as u8;
+    }
+    let n = if b.len() == 32 { 4 } else { 16 };
+    let ip = if n == 4 {
+        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
+    } else {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&raw[..16]);
+        IpAddr::V6(Ipv6Addr::from(a))
+    };
+    let port = i32::from_be_bytes([raw[n], raw[n + 1], raw[n + 2], raw[n + 3]]);
+    let mut off = [0u8; 8];
+    off.copy_from_slice(&raw[n + 4..n + 12]);
+    Some((SocketAddr::new(ip, port as u16), i64::from_be_bytes(off)))
 }
 
 /// Generator of unique message ids in the 4.9.3 layout: ip (4) + pid (2) + a per-process value
@@ -133,6 +143,22 @@ mod tests {
         assert_eq!(decode_offset_msg_id(&id), Some((a, 0x1234_5678)));
         assert_eq!(decode_offset_msg_id("zz"), None);
         assert_eq!(decode_offset_msg_id("C0A8"), None);
+    }
+
+    /// Moved from the store's copy (`record::offset_msg_id`).
+    #[test]
+    fn offset_id_ipv6_and_strict_hex() {
+        // from_str_radix would take "+0" as a hex pair.
+        assert_eq!(
+            decode_offset_msg_id("+0A8000100002A9F0000000012345678"),
+            None
+        );
+        let id = create_offset_msg_id("192.168.1.2:10911".parse().unwrap(), 0x1234);
+        assert_eq!(id, "C0A8010200002A9F0000000000001234");
+        let v6: SocketAddr = "[::1]:1".parse().unwrap();
+        let id6 = create_offset_msg_id(v6, 5);
+        assert_eq!(id6.len(), 56);
+        assert_eq!(decode_offset_msg_id(&id6), Some((v6, 5)));
     }
 
     #[test]

@@ -124,7 +124,7 @@ fn stored_message_records() {
         assert_eq!(m.born_timestamp, d["bornTimestamp"].as_i64().unwrap());
         assert_eq!(m.body_crc as i64, d["bodyCRC"].as_i64().unwrap());
         let mut out = BytesMut::new();
-        m.encode(&mut out);
+        m.encode(&mut out).unwrap();
         assert_eq!(
             out.as_ref(),
             bytes.as_slice(),

@@ -27,7 +27,7 @@
 //!   records before the consistent offset go into the in-memory key index on `rocklet-index` in
 //!   the background ([`MessageStore::key_index_ready`]); scanned pages are dropped from the RSS.
 //!
-//! Pure, I/O-free modules: [`record`] (record codec), [`cq_entry`] (consume-queue entry codec),
+//! Pure, I/O-free modules: [`record`] (record codec, re-exported from `rocklet-protocol`), [`cq_entry`] (consume-queue entry codec),
 //! [`layout`] (file arithmetic), [`properties`], [`search`].
 
 pub mod checkpoint;
@@ -40,11 +40,14 @@ pub mod layout;
 mod mapped_file;
 mod prefault;
 pub mod properties;
-pub mod record;
 pub mod schedule;
 pub mod search;
 pub mod stats;
 mod store;
+
+/// The stored-record codec lives in `rocklet-protocol` (clients decode the same layout); the
+/// re-export keeps `rocklet_store::record::` paths working.
+pub use rocklet_protocol::record;
 
 pub use config::{FlushDiskType, StoreConfig};
 pub use cq_entry::CqEntry;

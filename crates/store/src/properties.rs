@@ -1,6 +1,8 @@
 //! Pure helpers for the encoded message properties string
 //! (`key\u{1}value\u{2}` repeated, `MessageDecoder.string2messageProperties`).
 
+use rocklet_protocol::message::java_string_hash;
+
 /// `MessageConst.PROPERTY_TAGS`.
 pub const TAGS: &str = "TAGS";
 /// `MessageConst.PROPERTY_KEYS` (space separated).
@@ -84,7 +86,7 @@ pub fn encode_java_map(pairs: &[(&str, &str)], max_size: usize) -> String {
         table *= 2;
     }
     let bucket = |k: &str| {
-        let h = java_string_hash(k) as i32 as u32;
+        let h = java_string_hash(k) as u32;
         ((h ^ (h >> 16)) as usize) & (table - 1)
     };
     let mut order: Vec<usize> = (0..pairs.len()).collect();
@@ -101,27 +103,11 @@ pub fn encode_java_map(pairs: &[(&str, &str)], max_size: usize) -> String {
     out
 }
 
-/// Java `String.hashCode()` (over UTF-16 code units), widened to i64 like
-/// `MessageExtBrokerInner.tagsString2tagsCode`.
-pub fn java_string_hash(s: &str) -> i64 {
-    let mut h: i32 = 0;
-    if s.is_ascii() {
-        // Property names and tags are ASCII: one UTF-16 unit per byte.
-        for b in s.bytes() {
-            h = h.wrapping_mul(31).wrapping_add(i32::from(b));
-        }
-        return h as i64;
-    }
-    for c in s.encode_utf16() {
-        h = h.wrapping_mul(31).wrapping_add(c as i32);
-    }
-    h as i64
-}
-
-/// tagsCode stored in the consume queue: hash of the TAGS property, 0 without tags.
+/// tagsCode stored in the consume queue: hash of the TAGS property, 0 without tags (widened to
+/// i64 like `MessageExtBrokerInner.tagsString2tagsCode`).
 pub fn tags_code(props: &str) -> i64 {
     match get(props, TAGS) {
-        Some(t) if !t.is_empty() => java_string_hash(t),
+        Some(t) if !t.is_empty() => i64::from(java_string_hash(t)),
         _ => 0,
     }
 }
@@ -166,22 +152,10 @@ mod tests {
     }
 
     #[test]
-    fn java_hash() {
-        assert_eq!(java_string_hash(""), 0);
-        assert_eq!(java_string_hash("TagA"), 2598919);
-        // "hello world".hashCode() == 1794106052
-        assert_eq!(java_string_hash("hello world"), 1794106052);
-        // Overflowing, negative: "polygenelubricants".hashCode() == Integer.MIN_VALUE
-        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN as i64);
-        // Non-BMP char hashes as a surrogate pair: "😀" = \uD83D\uDE00 -> 55357*31+56832
-        assert_eq!(java_string_hash("😀"), 55357 * 31 + 56832);
-    }
-
-    #[test]
     fn parse() {
         let p = "TAGS\u{1}TagA\u{2}KEYS\u{1}k1 k2  k3\u{2}UNIQ_KEY\u{1}ABC\u{2}";
         assert_eq!(get(p, TAGS), Some("TagA"));
-        assert_eq!(tags_code(p), java_string_hash("TagA"));
+        assert_eq!(tags_code(p), i64::from(java_string_hash("TagA")));
         let mut keys = vec![];
         index_keys(p, |k| keys.push(k.to_string()));
         assert_eq!(keys, ["k1", "k2", "k3", "ABC"]);
@@ -191,6 +165,12 @@ mod tests {
         assert_eq!(tags_code("TAGS\u{1}\u{2}"), 0);
         assert_eq!(get("a\u{1}b\u{1}c\u{2}a\u{1}d", "a"), Some("d"));
         assert_eq!(get("x\u{1}1\u{1}\u{2}", "x"), Some("1"));
+    }
+
+    #[test]
+    fn java_tags_code() {
+        // Java: "TagA".hashCode() == 2598919
+        assert_eq!(tags_code("TAGS\u{1}TagA"), 2598919);
     }
 }
 

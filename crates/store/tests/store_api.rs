@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use rocklet_store::properties::java_string_hash;
+use rocklet_protocol::message::java_string_hash;
+use rocklet_protocol::msgid;
 use rocklet_store::{
     record, FlushDiskType, GetStatus, MessageStore, PutStatus, StoreConfig, StoreError,
 };
@@ -32,7 +33,7 @@ fn put_get_and_offset_statuses() {
             assert_eq!(r.msg_ids.len(), 1);
             assert_eq!(
                 r.msg_ids[0],
-                record::offset_msg_id(&s.config().store_host, r.wrote_offset)
+                msgid::create_offset_msg_id(s.config().store_host, r.wrote_offset)
             );
         }
     });
@@ -102,7 +103,7 @@ fn tag_filter() {
                 .unwrap();
         }
     });
-    let a = java_string_hash("TagA");
+    let a = i64::from(java_string_hash("TagA"));
     let only_a = move |code: i64| code == a;
     let g = s.get_message("T", 0, 0, 32, Some(&only_a));
     assert_eq!(g.status, GetStatus::Found);
@@ -217,7 +218,7 @@ fn offset_by_time_earliest_time_and_look_by_offset() {
     let d = record::decode(&raw).unwrap();
     assert_eq!(d.body, "m3".as_bytes());
     assert_eq!(d.physical_offset, r.wrote_offset);
-    let (host, off) = record::parse_offset_msg_id(&r.msg_ids[0]).unwrap();
+    let (host, off) = msgid::decode_offset_msg_id(&r.msg_ids[0]).unwrap();
     assert_eq!((host, off), (s.config().store_host, r.wrote_offset));
     assert!(s.look_message_by_offset(r.wrote_offset + 1).is_none());
     assert!(s.look_message_by_offset(-5).is_none());
@@ -307,7 +308,7 @@ fn batch_put_is_contiguous() {
         assert_eq!(r.msg_ids.len(), 5);
         let mut off = r.wrote_offset;
         for id in &r.msg_ids {
-            let (_, o) = record::parse_offset_msg_id(id).unwrap();
+            let (_, o) = msgid::decode_offset_msg_id(id).unwrap();
             assert_eq!(o, off);
             off += s.look_message_by_offset(o).unwrap().len() as i64;
         }

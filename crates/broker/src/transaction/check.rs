@@ -256,7 +256,10 @@ fn send_check(b: &BrokerInner, mut msg: MessageExt) {
         return;
     };
     let mut body = BytesMut::new();
-    msg.encode(&mut body);
+    if let Err(e) = msg.encode(&mut body) {
+        tracing::warn!(group = %group, error = %e, "check transaction failed: cannot encode the half message");
+        return;
+    }
     let mut cmd = RemotingCommand::request(RequestCode::CHECK_TRANSACTION_STATE, &header)
         .with_body(body.freeze());
     cmd.mark_oneway();

@@ -217,8 +217,4 @@ impl<'a> Reader<'a> {
         self.take(4)
             .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
-    pub fn i64(&mut self) -> Option<i64> {
-        self.take(8)
-            .map(|b| i64::from_be_bytes(b.try_into().unwrap_or([0; 8])))
-    }
 }

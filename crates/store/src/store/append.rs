@@ -4,6 +4,8 @@
 
 use std::sync::atomic::Ordering;
 
+use rocklet_protocol::msgid;
+
 use crate::config::FlushDiskType;
 use crate::cq_entry::CqEntry;
 use crate::error::StoreError;
@@ -140,7 +142,7 @@ impl Inner {
                 prepared_transaction_offset: m.prepared_transaction_offset,
                 body: &m.body,
                 topic: &m.topic,
-                properties: &m.properties,
+                properties: m.properties.as_str().into(),
             };
             record::encode_into(&mut region[off..off + p.len], &r)?;
             if p.dispatch {
@@ -277,7 +279,7 @@ impl MessageStore {
         let mut msg_ids = Vec::with_capacity(msgs.len());
         let mut off = a.wrote_offset;
         for p in preps {
-            msg_ids.push(record::offset_msg_id(&inner.cfg.store_host, off));
+            msg_ids.push(msgid::create_offset_msg_id(inner.cfg.store_host, off));
             off += p.len as i64;
         }
         let wait = inner.cfg.flush_disk_type == FlushDiskType::SyncFlush

@@ -235,7 +235,7 @@ impl MessageStore {
             if r.topic == topic
                 && r.store_timestamp >= begin_ts
                 && r.store_timestamp <= end_ts
-                && properties::has_index_key(r.properties, key)
+                && properties::has_index_key(&r.properties, key)
             {
                 out.push(b);
             }

@@ -205,7 +205,7 @@ pub(super) fn index_older_files(inner: Arc<Inner>, end: u64) {
             if let Ok(r) = record::decode_ref(here, false) {
                 if record::transaction_type(r.sys_flag) != record::TRANSACTION_ROLLBACK_TYPE {
                     let phy = (f.from() + pos as u64) as i64;
-                    properties::index_keys(r.properties, |k| {
+                    properties::index_keys(&r.properties, |k| {
                         batch.push((key_hash(r.topic, k), phy));
                     });
                 }
@@ -273,11 +273,11 @@ fn dispatch_recovered(
             size: len as i32,
             tags_code: schedule::deliver_tags_code(
                 r.topic,
-                r.properties,
+                &r.properties,
                 r.store_timestamp,
                 &inner.cfg.delay_levels,
             )
-            .unwrap_or_else(|| properties::tags_code(r.properties)),
+            .unwrap_or_else(|| properties::tags_code(&r.properties)),
         };
         let io = |e| StoreError::io(inner.cq_dir(r.topic, r.queue_id), e);
         if qo >= cq.min_offset() {
@@ -311,7 +311,7 @@ fn dispatch_recovered(
         }
     }
     if tt != record::TRANSACTION_ROLLBACK_TYPE {
-        properties::index_keys(r.properties, |k| {
+        properties::index_keys(&r.properties, |k| {
             index.insert(key_hash(r.topic, k), phy as i64)
         });
     }

@@ -24,6 +24,7 @@
 //!
 //! All decoding functions return typed errors on garbage and never panic.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -41,22 +42,32 @@ pub const BORNHOST_V6_FLAG: i32 = 0x1 << 4;
 pub const STOREHOST_V6_FLAG: i32 = 0x1 << 5;
 /// Mask of the transaction type bits in `sysFlag`.
 pub const TRANSACTION_TYPE_MASK: i32 = 0xC;
-pub const TRANSACTION_NOT_TYPE: i32 = 0;
-pub const TRANSACTION_PREPARED_TYPE: i32 = 0x1 << 2;
-pub const TRANSACTION_COMMIT_TYPE: i32 = 0x2 << 2;
-pub const TRANSACTION_ROLLBACK_TYPE: i32 = 0x3 << 2;
+pub use crate::message::sys_flag::{
+    TRANSACTION_COMMIT_TYPE, TRANSACTION_NOT_TYPE, TRANSACTION_PREPARED_TYPE,
+    TRANSACTION_ROLLBACK_TYPE,
+};
 
 /// Maximum topic length in bytes (`Byte.MAX_VALUE`).
 pub const MAX_TOPIC_LEN: usize = 127;
 /// Maximum properties length in bytes (`Short.MAX_VALUE`).
 pub const MAX_PROPERTIES_LEN: usize = i16::MAX as usize;
 
-/// Offset of `sysFlag` inside a record.
-pub const SYSFLAG_POSITION: usize = 36;
+// Offsets of the fixed-position fields (before the first host, whose length depends on
+// `sysFlag`); the later fields are found from these with `host_len`.
+/// Offset of `bodyCRC` inside a record.
+pub const BODY_CRC_POSITION: usize = 8;
+/// Offset of `queueId` inside a record.
+pub const QUEUE_ID_POSITION: usize = 12;
+/// Offset of `flag` inside a record.
+pub const FLAG_POSITION: usize = 16;
 /// Offset of `queueOffset` inside a record.
 pub const QUEUE_OFFSET_POSITION: usize = 20;
 /// Offset of `physicalOffset` inside a record.
 pub const PHYSICAL_OFFSET_POSITION: usize = 28;
+/// Offset of `sysFlag` inside a record.
+pub const SYSFLAG_POSITION: usize = 36;
+/// Offset of `bornTimestamp` inside a record.
+pub const BORN_TIMESTAMP_POSITION: usize = 40;
 /// Offset of `bornHost` inside a record.
 pub const BORN_HOST_POSITION: usize = 48;
 
@@ -112,6 +123,9 @@ pub fn store_timestamp_position(sys_flag: i32) -> usize {
 }
 
 /// A record borrowed from a buffer (decode) or describing what to write (encode).
+///
+/// `properties` is a `Cow` only because decoding follows Java and replaces malformed UTF-8
+/// (see [`decode_ref`]); a well-formed record, and everything the append path writes, borrows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordRef<'a> {
     pub body_crc: i32,
@@ -128,7 +142,7 @@ pub struct RecordRef<'a> {
     pub prepared_transaction_offset: i64,
     pub body: &'a [u8],
     pub topic: &'a str,
-    pub properties: &'a str,
+    pub properties: Cow<'a, str>,
 }
 
 impl RecordRef<'_> {
@@ -160,7 +174,7 @@ impl RecordRef<'_> {
             prepared_transaction_offset: self.prepared_transaction_offset,
             body: Bytes::copy_from_slice(self.body),
             topic: self.topic.to_owned(),
-            properties: self.properties.to_owned(),
+            properties: self.properties.clone().into_owned(),
         }
     }
 }
@@ -314,6 +328,24 @@ fn read_host(buf: &[u8], pos: usize, v6: bool) -> Result<SocketAddr, DecodeError
 
 /// Decodes the message record at the start of `buf` (which may be longer than the record),
 /// borrowing body, topic and properties. With `check_crc` the body CRC is verified.
+///
+/// The one reader of the layout, for the store's recovery and reads and for
+/// `MessageExt::decode` (pull and view bodies). Its rules are the strictest of Java 4.9.3's
+/// `CommitLog.checkMessageAndReturnSize` and `MessageDecoder.decode`:
+/// * the magic must be `MESSAGE_MAGIC_CODE` and the record must lie inside `buf`;
+/// * the length computed from the fields (`calMsgLength`) must equal `totalSize`: checked by
+///   `checkMessageAndReturnSize` (`if (totalSize != readLength)`), not by `MessageDecoder`;
+/// * the topic length is a signed byte: both Java readers do `byte topicLen = byteBuffer.get()`
+///   with no `& 0xFF`, so 128..=255 is a negative length and `new byte[topicLen]` throws
+///   (record rejected); a topic is at most 127 bytes;
+/// * body and properties lengths must not be negative (Java reads them as `int`/`short` and
+///   skips a non-positive one; no Java or Rocklet writer produces one, so it means garbage);
+/// * properties that are not UTF-8 are decoded with U+FFFD replacements, not rejected: both
+///   Java readers do `new String(bytes, CHARSET_UTF8)`, which always replaces malformed input.
+///   The properties are outside the body CRC, so rejecting them here would make recovery
+///   truncate the commit log at a record that Java keeps and dispatches;
+/// * a topic that is not UTF-8 is rejected (Java would decode it lossily, but a topic Java
+///   accepts on send is ASCII, `TopicValidator`, so it can only be corruption).
 pub fn decode_ref(buf: &[u8], check_crc: bool) -> Result<RecordRef<'_>, DecodeError> {
     let total = match peek(buf)? {
         Peek::Message(n) => n,
@@ -326,13 +358,13 @@ pub fn decode_ref(buf: &[u8], check_crc: bool) -> Result<RecordRef<'_>, DecodeEr
         });
     }
     let buf = &buf[..total];
-    let body_crc = read_i32(buf, 8)?;
-    let queue_id = read_i32(buf, 12)?;
-    let flag = read_i32(buf, 16)?;
+    let body_crc = read_i32(buf, BODY_CRC_POSITION)?;
+    let queue_id = read_i32(buf, QUEUE_ID_POSITION)?;
+    let flag = read_i32(buf, FLAG_POSITION)?;
     let queue_offset = read_i64(buf, QUEUE_OFFSET_POSITION)?;
     let physical_offset = read_i64(buf, PHYSICAL_OFFSET_POSITION)?;
     let sys_flag = read_i32(buf, SYSFLAG_POSITION)?;
-    let born_timestamp = read_i64(buf, 40)?;
+    let born_timestamp = read_i64(buf, BORN_TIMESTAMP_POSITION)?;
     let born_v6 = sys_flag & BORNHOST_V6_FLAG != 0;
     let store_v6 = sys_flag & STOREHOST_V6_FLAG != 0;
     let mut pos = BORN_HOST_POSITION;
@@ -419,8 +451,7 @@ pub fn decode_ref(buf: &[u8], check_crc: bool) -> Result<RecordRef<'_>, DecodeEr
         }
     }
     let topic = std::str::from_utf8(topic).map_err(|_| DecodeError::InvalidUtf8("topic"))?;
-    let properties =
-        std::str::from_utf8(props).map_err(|_| DecodeError::InvalidUtf8("properties"))?;
+    let properties = String::from_utf8_lossy(props);
     Ok(RecordRef {
         body_crc,
         queue_id,
@@ -546,60 +577,6 @@ pub fn encode_blank(dst: &mut [u8], len: usize) -> bool {
     true
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-/// Offset message id (`MessageDecoder.createMessageId`): store host address + port (i32) +
-/// physical offset (i64), upper-case hex. 32 chars for IPv4, 56 for IPv6.
-pub fn offset_msg_id(store_host: &SocketAddr, physical_offset: i64) -> String {
-    let mut raw = [0u8; 28];
-    let n = match store_host.ip() {
-        IpAddr::V4(ip) => {
-            raw[..4].copy_from_slice(&ip.octets());
-            4
-        }
-        IpAddr::V6(ip) => {
-            raw[..16].copy_from_slice(&ip.octets());
-            16
-        }
-    };
-    raw[n..n + 4].copy_from_slice(&(store_host.port() as i32).to_be_bytes());
-    raw[n + 4..n + 12].copy_from_slice(&physical_offset.to_be_bytes());
-    let raw = &raw[..n + 12];
-    let mut s = String::with_capacity(raw.len() * 2);
-    for b in raw {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xF) as usize] as char);
-    }
-    s
-}
-
-/// Parses an offset message id back into (store host, physical offset)
-/// (`MessageDecoder.decodeMessageId`).
-pub fn parse_offset_msg_id(id: &str) -> Option<(SocketAddr, i64)> {
-    let b = id.as_bytes();
-    if b.len() != 32 && b.len() != 56 {
-        return None;
-    }
-    let mut raw = [0u8; 28];
-    for (i, pair) in b.chunks(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        raw[i] = (hi * 16 + lo) as u8;
-    }
-    let n = if b.len() == 32 { 4 } else { 16 };
-    let ip = if n == 4 {
-        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
-    } else {
-        let mut a = [0u8; 16];
-        a.copy_from_slice(&raw[..16]);
-        IpAddr::V6(Ipv6Addr::from(a))
-    };
-    let port = i32::from_be_bytes([raw[n], raw[n + 1], raw[n + 2], raw[n + 3]]);
-    let mut off = [0u8; 8];
-    off.copy_from_slice(&raw[n + 4..n + 12]);
-    Some((SocketAddr::new(ip, port as u16), i64::from_be_bytes(off)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,7 +597,7 @@ mod tests {
             prepared_transaction_offset: 0,
             body,
             topic,
-            properties: props,
+            properties: props.into(),
         }
     }
 
@@ -693,6 +670,85 @@ mod tests {
     }
 
     #[test]
+    fn field_positions_match_the_encoder() {
+        let r = sample(b"b", "T", "");
+        let mut buf = vec![0u8; r.encoded_len()];
+        encode_into(&mut buf, &r).unwrap();
+        let i32_at = |p: usize| i32::from_be_bytes(buf[p..p + 4].try_into().unwrap());
+        let i64_at = |p: usize| i64::from_be_bytes(buf[p..p + 8].try_into().unwrap());
+        assert_eq!(i32_at(BODY_CRC_POSITION), r.body_crc);
+        assert_eq!(i32_at(QUEUE_ID_POSITION), r.queue_id);
+        assert_eq!(i32_at(FLAG_POSITION), r.flag);
+        assert_eq!(i64_at(QUEUE_OFFSET_POSITION), r.queue_offset);
+        assert_eq!(i64_at(PHYSICAL_OFFSET_POSITION), r.physical_offset);
+        assert_eq!(i32_at(SYSFLAG_POSITION), r.sys_flag);
+        assert_eq!(i64_at(BORN_TIMESTAMP_POSITION), r.born_timestamp);
+        assert_eq!(
+            i64_at(store_timestamp_position(r.sys_flag)),
+            r.store_timestamp
+        );
+        assert_eq!(TRANSACTION_TYPE_MASK, TRANSACTION_ROLLBACK_TYPE);
+    }
+
+    /// The unified reader rules (see [`decode_ref`]), shared by recovery and `MessageExt`.
+    #[test]
+    fn java_reader_rules() {
+        let r = sample(b"body", "T", "A\u{1}b");
+        let mut buf = vec![0u8; r.encoded_len()];
+        encode_into(&mut buf, &r).unwrap();
+        let topic_len_at = buf.len() - (2 + 3) - (1 + 1);
+
+        // Declared total size must equal the computed length (checkMessageAndReturnSize).
+        let mut longer = buf.clone();
+        longer.push(0);
+        let n = longer.len() as i32;
+        longer[..4].copy_from_slice(&n.to_be_bytes());
+        assert!(matches!(
+            decode_ref(&longer, true),
+            Err(DecodeError::SizeMismatch { .. })
+        ));
+
+        // The topic length is a signed Java byte: 0x80 is -128, rejected.
+        let mut neg = buf.clone();
+        neg[topic_len_at] = 0x80;
+        assert!(matches!(
+            decode_ref(&neg, true),
+            Err(DecodeError::BadLength { field: "topic", .. })
+        ));
+
+        // Malformed UTF-8 in properties is replaced (new String(bytes, UTF_8)), not rejected.
+        let mut bad = buf.clone();
+        let last = bad.len() - 1;
+        bad[last] = 0xFF;
+        let d = decode_ref(&bad, true).unwrap();
+        assert_eq!(d.properties, "A\u{1}\u{FFFD}");
+        assert!(matches!(d.properties, Cow::Owned(_)));
+        assert!(matches!(
+            decode_ref(&buf, true).unwrap().properties,
+            Cow::Borrowed(_)
+        ));
+
+        // A negative properties length is garbage.
+        let mut negp = buf.clone();
+        negp[topic_len_at + 2..topic_len_at + 4].copy_from_slice(&(-1i16).to_be_bytes());
+        assert!(matches!(
+            decode_ref(&negp, true),
+            Err(DecodeError::BadLength {
+                field: "properties",
+                ..
+            })
+        ));
+
+        // A topic that is not UTF-8 is rejected.
+        let mut badt = buf.clone();
+        badt[topic_len_at + 1] = 0xFF;
+        assert_eq!(
+            decode_ref(&badt, true),
+            Err(DecodeError::InvalidUtf8("topic"))
+        );
+    }
+
+    #[test]
     fn blank_and_garbage() {
         let mut b = [0u8; 16];
         assert!(encode_blank(&mut b, 16));
@@ -700,23 +756,5 @@ mod tests {
         assert!(matches!(decode_ref(&b, true), Err(DecodeError::Blank(16))));
         assert!(matches!(peek(&[0u8; 8]), Err(DecodeError::BadMagic(0))));
         assert!(peek(&[1, 2]).is_err());
-    }
-
-    #[test]
-    fn msg_id() {
-        let id = offset_msg_id(&"192.168.1.2:10911".parse().unwrap(), 0x1234);
-        assert_eq!(id, "C0A8010200002A9F0000000000001234");
-        assert_eq!(id.len(), 32);
-        assert_eq!(
-            parse_offset_msg_id(&id),
-            Some(("192.168.1.2:10911".parse().unwrap(), 0x1234))
-        );
-        let id6 = offset_msg_id(&"[::1]:1".parse().unwrap(), 5);
-        assert_eq!(id6.len(), 56);
-        assert_eq!(
-            parse_offset_msg_id(&id6),
-            Some(("[::1]:1".parse().unwrap(), 5))
-        );
-        assert_eq!(parse_offset_msg_id("zz"), None);
     }
 }

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 
 use proptest::prelude::*;
-use rocklet_store::record::{self, RecordRef};
+use rocklet_protocol::message::Properties;
+use rocklet_protocol::msgid;
+use rocklet_protocol::record::{self, RecordRef};
 
 fn host() -> impl Strategy<Value = SocketAddr> {
     prop_oneof![
@@ -68,7 +70,7 @@ fn build<'a>(
         prepared_transaction_offset: b.3,
         body,
         topic,
-        properties: props,
+        properties: props.into(),
     }
 }
 
@@ -139,14 +141,9 @@ fn java_golden_records_decode_and_reencode_byte_for_byte() {
         assert_eq!(r.store_timestamp, 1700000000456);
         assert_eq!(r.reconsume_times, 2);
         assert_eq!(r.topic, "TopicTest");
-        assert_eq!(
-            rocklet_store::properties::get(r.properties, "KEYS"),
-            Some("order-1 key-two")
-        );
-        assert_eq!(
-            rocklet_store::properties::get(r.properties, "user_a"),
-            Some("héllo 世界 ✓")
-        );
+        let props = Properties::decode(&r.properties);
+        assert_eq!(props.get("KEYS"), Some("order-1 key-two"));
+        assert_eq!(props.get("user_a"), Some("héllo 世界 ✓"));
         if v6 {
             assert_eq!(r.sys_flag, 48);
             assert_eq!(r.body_crc, 1383964740);
@@ -158,7 +155,7 @@ fn java_golden_records_decode_and_reencode_byte_for_byte() {
             assert_eq!(r.born_host, "127.0.0.1:54321".parse().unwrap());
             assert_eq!(bytes.len(), 236);
             assert_eq!(
-                record::offset_msg_id(&r.store_host, r.physical_offset),
+                msgid::create_offset_msg_id(r.store_host, r.physical_offset),
                 "7F00000100002A9F000000000001E240"
             );
         }
@@ -172,20 +169,11 @@ fn java_golden_records_decode_and_reencode_byte_for_byte() {
 #[test]
 fn java_golden_msg_ids() {
     assert_eq!(
-        record::offset_msg_id(&"127.0.0.1:10911".parse().unwrap(), 78187493530),
+        msgid::create_offset_msg_id("127.0.0.1:10911".parse().unwrap(), 78187493530),
         "7F00000100002A9F000000123456789A"
     );
     assert_eq!(
-        record::offset_msg_id(&"[fd00::2]:10911".parse().unwrap(), 4096),
+        msgid::create_offset_msg_id("[fd00::2]:10911".parse().unwrap(), 4096),
         "FD00000000000000000000000000000200002A9F0000000000001000"
-    );
-}
-
-#[test]
-fn java_tags_code() {
-    // Java: "TagA".hashCode() == 2598919
-    assert_eq!(
-        rocklet_store::properties::tags_code("TAGS\u{1}TagA"),
-        2598919
     );
 }
