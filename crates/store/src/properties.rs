@@ -28,13 +28,9 @@ pub const PROPERTY_SEPARATOR: char = '\u{2}';
 pub fn iter(props: &str) -> impl Iterator<Item = (&str, &str)> {
     props.split(PROPERTY_SEPARATOR).filter_map(|item| {
         let item = item.trim_end_matches(NAME_VALUE_SEPARATOR);
-        let mut it = item.split(NAME_VALUE_SEPARATOR);
-        let k = it.next()?;
-        let v = it.next()?;
-        if it.next().is_some() || item.is_empty() {
-            return None;
-        }
-        Some((k, v))
+        let (k, v) = item.split_once(NAME_VALUE_SEPARATOR)?;
+        // Exactly two parts, as Java's `split` leaves them (one memchr per item, not three).
+        (!v.contains(NAME_VALUE_SEPARATOR)).then_some((k, v))
     })
 }
 

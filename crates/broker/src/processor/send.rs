@@ -405,7 +405,11 @@ fn stored_properties(client: &str, cluster: &str, keeps_wait: bool) -> String {
         pairs.push((CLUSTER, cluster));
     }
     let max = pairs.len();
-    let delayed = rocklet_store::schedule::delay_level(client).is_ok_and(|l| l > 0);
+    // Read from the pairs already split (the send path scans the properties enough).
+    let delayed = pairs
+        .iter()
+        .find(|(k, _)| *k == rocklet_protocol::message::property::DELAY_TIME_LEVEL)
+        .is_some_and(|(_, v)| v.trim().parse::<i32>().is_ok_and(|l| l > 0));
     if let Some(i) = pairs.iter().position(|(k, _)| *k == WAIT_STORE_MSG_OK) {
         let wait = pairs.remove(i);
         if keeps_wait || delayed {
