@@ -205,12 +205,14 @@ cell_consumerStatus() {
 }
 cell_brokerConsumeStats() { mqa "$1" "$2" 60s brokerConsumeStats -b "${BADDR[$1]}"; }
 cell_getConsumerConfig() { mqa "$1" "$2" 60s getConsumerConfig -g "$CG"; }
-cell_sendMessage() { # key-1 to queue 0 and key-2 to queue 1 (tag TagMqadmin), key-3 anywhere
+# key-1 to queue 0 and key-2 to queue 1 (tag TagMqadmin); key-3 to any queue of a topic of its
+# own (auto-created), so the per-queue counts of printMsgByQueue do not depend on where it lands.
+cell_sendMessage() {
   mqa "$1" "$2" 60s sendMessage -t "$TOPIC" -k "$MSGKEY" -c "$MSGTAG" -p "mqadmin body 1" \
     -b "${BNAME[$1]}" -i 0
   mqa "$1" "$2" 60s sendMessage -t "$TOPIC" -k mqadmin-key-2 -c "$MSGTAG" -p "mqadmin body 2" \
     -b "${BNAME[$1]}" -i 1
-  mqa "$1" "$2" 60s sendMessage -t "$TOPIC" -k mqadmin-key-3 -c TagMqadminAny -p "mqadmin body 3"
+  mqa "$1" "$2" 60s sendMessage -t "${TOPIC}Any" -k mqadmin-key-3 -c TagMqadminAny -p "mqadmin body 3"
 }
 cell_queryMsgByUniqueKey() { mqa "$1" "$2" 60s queryMsgByUniqueKey -t "$TOPIC" -i "${ST[$1.sentMsgId]:-none}"; }
 cell_queryMsgById() { # the live producer's first message (queue 0, offset 0), then consumed directly

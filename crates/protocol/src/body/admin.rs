@@ -71,6 +71,15 @@ pub fn read_mq_map<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// The raw JSON text of `field`'s value in `body` (an object or array by bracket matching, a
+/// string or scalar to its end), for fastjson bodies no JSON parser reads whole.
+pub fn raw_field<'a>(body: &'a [u8], field: &str) -> Option<&'a [u8]> {
+    let key = format!("\"{field}\":");
+    let start = body.windows(key.len()).position(|w| w == key.as_bytes())? + key.len();
+    let i = skip_ws(body, start);
+    value_end(body, i).map(|end| &body[i..end])
+}
+
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
         i += 1;
@@ -342,6 +351,20 @@ mod tests {
             queue_id: q,
             topic: "TopicA".into(),
         }
+    }
+
+    #[test]
+    fn raw_field_finds_a_status_answers_queue_table() {
+        let body = br#"{"consumerTable":{},"messageQueueTable":{{"brokerName":"b","queueId":0,"topic":"T}"}:5}}"#;
+        assert_eq!(
+            raw_field(body, "messageQueueTable"),
+            Some(&br#"{{"brokerName":"b","queueId":0,"topic":"T}"}:5}"#[..])
+        );
+        assert_eq!(raw_field(b"{}", "messageQueueTable"), None);
+        assert_eq!(
+            raw_field(br#"{"messageQueueTable":{"#, "messageQueueTable"),
+            None
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (RESET_CONSUMER_CLIENT_OFFSET to every member), a consumer's status, its running info and
 //! consuming one message directly (forwarded to the named client and its answer returned).
 
-use rocklet_protocol::body::{encode_reset_offset_body, write_mq_map, MessageQueueData};
+use rocklet_protocol::body::{encode_reset_offset_body, raw_field, write_mq_map, MessageQueueData};
 use rocklet_protocol::header::*;
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rocklet_remoting::ConnCtx;
@@ -165,7 +165,7 @@ async fn status(b: &B, req: &RemotingCommand) -> Res {
         if let Some(r) = conn.invoke(cmd, STATUS_TIMEOUT).await {
             if r.code == ResponseCode::SUCCESS.as_i32() && !r.body_bytes().is_empty() {
                 // The client's `{"messageQueueTable":{...}}`; its map is copied as it came.
-                if let Some(table) = message_queue_table(r.body_bytes()) {
+                if let Some(table) = raw_field(r.body_bytes(), "messageQueueTable") {
                     if !first {
                         out.push(b',');
                     }
@@ -184,39 +184,6 @@ async fn status(b: &B, req: &RemotingCommand) -> Res {
     write_mq_map::<i64>(&mut out, []);
     out.push(b'}');
     Ok(java_placeholder_ok(req).with_body(out))
-}
-
-/// The raw text of the `messageQueueTable` value in a client's status answer (a fastjson map
-/// with object keys, which no JSON parser reads: located by bracket matching).
-fn message_queue_table(body: &[u8]) -> Option<&[u8]> {
-    let key = b"\"messageQueueTable\":";
-    let start = body.windows(key.len()).position(|w| w == key)? + key.len();
-    let mut depth = 0usize;
-    let mut in_str = false;
-    let mut escaped = false;
-    for (i, &c) in body[start..].iter().enumerate() {
-        if in_str {
-            match c {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            b'"' => in_str = true,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(&body[start..start + i + 1]);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// Java `callConsumer`: forward the request (same code, fields and body) to one member and
@@ -335,21 +302,4 @@ pub(in crate::processor) fn consume_directly<'a>(
         )
         .await))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn finds_the_queue_table_of_a_status_answer() {
-        let body = br#"{"consumerTable":{},"messageQueueTable":{{"brokerName":"b","queueId":0,"topic":"T}"}:5}}"#;
-        assert_eq!(
-            super::message_queue_table(body),
-            Some(&br#"{{"brokerName":"b","queueId":0,"topic":"T}"}:5}"#[..])
-        );
-        assert_eq!(super::message_queue_table(b"{}"), None);
-        assert_eq!(
-            super::message_queue_table(br#"{"messageQueueTable":{"#),
-            None
-        );
-    }
 }
