@@ -349,6 +349,9 @@ def post_process(lines, sub):
                 elif k.endswith("Tps"):
                     # "10s 1min 10min" averages; Java leaves a window blank until it has samples
                     v = "<tps>"
+                elif k.endswith("AverageSize"):
+                    # a quotient: "225.0" one run, "146.72727272727272" the next
+                    v = "<num>"
                 elif k == "earliestMessageTimeStamp":
                     v = "<ts>"     # Java says -1 until 2 x maxMessageSize of commit log is written
                 else:
