@@ -13,16 +13,12 @@ command_header! {
     }
 }
 
-command_header! {
-    /// `GetTopicStatsInfoRequestHeader`, `QueryTopicConsumeByWhoRequestHeader` and the 5.x
-    /// `GetTopicConfigRequestHeader`: a topic alone.
-    pub struct TopicOnlyHeader { topic: String = "topic" }
-}
+/// `GetTopicStatsInfoRequestHeader`, `QueryTopicConsumeByWhoRequestHeader` and the 5.x
+/// `GetTopicConfigRequestHeader`: a topic alone, the same field as the delete-topic header.
+pub type TopicOnlyHeader = super::TopicRequestHeader;
 
-command_header! {
-    /// `GetConsumerConnectionListRequestHeader`.
-    pub struct ConsumerGroupHeader { consumer_group: String = "consumerGroup" }
-}
+/// `GetConsumerConnectionListRequestHeader`: the group alone, as GET_CONSUMER_LIST_BY_GROUP.
+pub type ConsumerGroupHeader = super::GetConsumerListByGroupRequestHeader;
 
 command_header! {
     /// `GetProducerConnectionListRequestHeader`.
