@@ -185,7 +185,7 @@ async fn validation_errors_arrive_without_network_io() {
     assert_eq!(p.send(Message::new("T", "")).await.unwrap_err().code(), 13);
     assert!(t.elapsed() < Duration::from_millis(200));
     assert!(
-        inst.remoting.connected_addrs().is_empty(),
+        inst.connected_addrs().is_empty(),
         "no connection was opened"
     );
     p.shutdown().await;
@@ -496,7 +496,7 @@ async fn admin_operations() {
         .await
         .unwrap();
     let mq = p.fetch_publish_message_queues("AdminTopic").await.unwrap()[0].clone();
-    let before = rocklet_client::producer::now_ms_for_tests();
+    let before = rocklet_protocol::time::now_ms();
     let mut results = Vec::new();
     for i in 0..5 {
         tokio::time::sleep(Duration::from_millis(3)).await;
@@ -512,7 +512,7 @@ async fn admin_operations() {
     assert_eq!(admin.min_offset(&mq).await.unwrap(), 0);
     assert_eq!(admin.max_offset(&mq).await.unwrap(), 5);
     let earliest = admin.earliest_msg_store_time(&mq).await.unwrap();
-    assert!(earliest >= before && earliest <= rocklet_client::producer::now_ms_for_tests());
+    assert!(earliest >= before && earliest <= rocklet_protocol::time::now_ms());
     // searchOffset: the first message stored at or after a timestamp.
     let third = admin.view_message(&results[2].offset_msg_id).await.unwrap();
     assert_eq!(third.queue_offset, 2);

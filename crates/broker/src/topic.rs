@@ -32,27 +32,19 @@ pub fn system_topics(cfg: &BrokerConfig) -> Vec<String> {
     v
 }
 
-/// `TopicValidator`: the topic name rules.
-pub const TOPIC_MAX_LENGTH: usize = 127;
-
-/// Why a topic name is refused, in Java's words; None when valid.
+/// Why a topic name is refused, in `TopicValidator.validateTopic`'s words; None when valid.
+/// The rules are `rocklet_protocol::topic`'s.
 pub fn validate_topic(topic: &str) -> Option<String> {
-    if topic.trim().is_empty() {
-        return Some("The specified topic is blank.".into());
-    }
-    if !topic
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'%' || b == b'|' || b == b'_' || b == b'-')
-    {
-        return Some(
-            "The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
-                .into(),
-        );
-    }
-    if topic.len() > TOPIC_MAX_LENGTH {
-        return Some("The specified topic is longer than topic max length.".into());
-    }
-    None
+    use rocklet_protocol::topic::{check_topic, NameError, VALID_PATTERN};
+    check_topic(topic).err().map(|e| match e {
+        NameError::Blank => "The specified topic is blank.".to_owned(),
+        NameError::IllegalCharacters => {
+            format!(
+                "The specified topic contains illegal characters, allowing only {VALID_PATTERN}"
+            )
+        }
+        NameError::TooLong => "The specified topic is longer than topic max length.".to_owned(),
+    })
 }
 
 /// `TopicValidator.SYSTEM_TOPIC_SET` of 4.9.3, before the broker adds its own names.

@@ -39,12 +39,7 @@ fn config(dir: &Path, check_max: i32) -> BrokerConfig {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use rocklet_protocol::time::now_ms;
 
 fn half_send(topic: &str, queue_id: i32, group: &str, uniq: &str) -> RemotingCommand {
     let mut p = Properties::default();

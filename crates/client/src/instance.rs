@@ -135,8 +135,8 @@ fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
 pub struct ClientInstance {
     client_id: String,
     config: ClientConfig,
-    /// The connection pool (public for tests and tools that send raw commands).
-    pub remoting: RemotingClient,
+    /// The connection pool.
+    pub(crate) remoting: RemotingClient,
     state: Mutex<ServiceState>,
     producers: Mutex<HashSet<String>>,
     /// Per-producer-group default-topic queue count, for routes derived from TBW102.
@@ -192,6 +192,11 @@ impl ClientInstance {
         tracing::info!(client_id = %id, "created new client instance");
         r.insert(id, Arc::downgrade(&inst));
         inst
+    }
+
+    /// Addresses (name servers and brokers) this instance has an open connection to.
+    pub fn connected_addrs(&self) -> Vec<String> {
+        self.remoting.connected_addrs()
     }
 
     pub fn client_id(&self) -> &str {

@@ -6,51 +6,44 @@ use crate::config::AUTO_CREATE_TOPIC_KEY_TOPIC;
 use crate::error::ClientError;
 use crate::message::Message;
 
-pub const CHARACTER_MAX_LENGTH: usize = 255;
-pub const TOPIC_MAX_LENGTH: usize = 127;
-const VALID_PATTERN: &str = "^[%|a-zA-Z0-9_-]+$";
+use rocklet_protocol::topic::{
+    check_name, NameError, Order, GROUP_MAX_LENGTH, TOPIC_MAX_LENGTH, VALID_PATTERN,
+};
 
-fn illegal(s: &str) -> bool {
-    !s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'%' | b'|' | b'_' | b'-'))
-}
-
+/// `Validators.checkGroup`, in its words (the rules are `rocklet_protocol::topic`'s).
 pub fn check_group(group: &str) -> Result<(), ClientError> {
-    if group.trim().is_empty() {
-        return Err(ClientError::client(-1, "the specified group is blank"));
-    }
-    if group.len() > CHARACTER_MAX_LENGTH {
-        return Err(ClientError::client(
+    check_name(group, GROUP_MAX_LENGTH, Order::LengthFirst).map_err(|e| {
+        ClientError::client(
             -1,
-            "the specified group is longer than group max length 255.",
-        ));
-    }
-    if illegal(group) {
-        return Err(ClientError::client(
-            -1,
-            format!("the specified group[{group}] contains illegal characters, allowing only {VALID_PATTERN}"),
-        ));
-    }
-    Ok(())
+            match e {
+                NameError::Blank => "the specified group is blank".to_owned(),
+                NameError::TooLong => {
+                    format!("the specified group is longer than group max length {GROUP_MAX_LENGTH}.")
+                }
+                NameError::IllegalCharacters => format!(
+                    "the specified group[{group}] contains illegal characters, allowing only {VALID_PATTERN}"
+                ),
+            },
+        )
+    })
 }
 
+/// `Validators.checkTopic`, in its words (the rules are `rocklet_protocol::topic`'s).
 pub fn check_topic(topic: &str) -> Result<(), ClientError> {
-    if topic.trim().is_empty() {
-        return Err(ClientError::client(-1, "The specified topic is blank"));
-    }
-    if topic.len() > TOPIC_MAX_LENGTH {
-        return Err(ClientError::client(
+    check_name(topic, TOPIC_MAX_LENGTH, Order::LengthFirst).map_err(|e| {
+        ClientError::client(
             -1,
-            format!("The specified topic is longer than topic max length {TOPIC_MAX_LENGTH}."),
-        ));
-    }
-    if illegal(topic) {
-        return Err(ClientError::client(
-            -1,
-            format!("The specified topic[{topic}] contains illegal characters, allowing only {VALID_PATTERN}"),
-        ));
-    }
-    Ok(())
+            match e {
+                NameError::Blank => "The specified topic is blank".to_owned(),
+                NameError::TooLong => {
+                    format!("The specified topic is longer than topic max length {TOPIC_MAX_LENGTH}.")
+                }
+                NameError::IllegalCharacters => format!(
+                    "The specified topic[{topic}] contains illegal characters, allowing only {VALID_PATTERN}"
+                ),
+            },
+        )
+    })
 }
 
 /// `Validators.checkMessage`. Besides Java's rules (which only forbid SCHEDULE_TOPIC_XXXX),

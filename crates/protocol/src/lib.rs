@@ -16,6 +16,7 @@ pub mod msgid;
 pub mod record;
 pub mod route;
 pub mod time;
+pub mod topic;
 
 pub use code::{LanguageCode, RequestCode, ResponseCode, SerializeType};
 pub use command::{Decoded, ExtFields, RemotingCommand};

@@ -56,12 +56,7 @@ impl Env {
     }
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+pub use rocklet_protocol::time::now_ms;
 
 pub fn props(tags: &str, keys: &str, uniq: &str) -> String {
     let mut p = Properties::default();

@@ -529,14 +529,4 @@ fn no_route(topic: &str) -> ClientError {
     )
 }
 
-/// Milliseconds since the epoch, as the client stamps `bornTimestamp` (exposed for tests).
-pub fn now_ms_for_tests() -> i64 {
-    now_ms()
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use rocklet_protocol::time::now_ms;

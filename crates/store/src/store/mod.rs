@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 use tokio::sync::watch;
@@ -26,7 +25,6 @@ use crate::error::StoreError;
 use crate::index::KeyIndex;
 use crate::mapped_file::{MappedFile, MappedFileQueue};
 use crate::prefault::Prefault;
-use crate::record;
 
 mod append;
 mod flush;
@@ -92,21 +90,17 @@ pub struct MessageStore {
     prefaulter: Mutex<Option<JoinHandle<()>>>,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use rocklet_protocol::time::now_ms;
 
+/// The topic rules of `rocklet_protocol::topic` (whose characters are also safe directory
+/// names for the consume queues).
 fn validate_topic(topic: &str) -> Result<(), StoreError> {
-    if topic.len() > record::MAX_TOPIC_LEN {
-        return Err(StoreError::TopicTooLong(topic.len()));
+    use rocklet_protocol::topic::{check_topic, NameError};
+    match check_topic(topic) {
+        Ok(()) => Ok(()),
+        Err(NameError::TooLong) => Err(StoreError::TopicTooLong(topic.len())),
+        Err(_) => Err(StoreError::InvalidTopic(topic.to_owned())),
     }
-    if topic.is_empty() || topic == "." || topic == ".." || topic.contains(['/', '\\', '\0']) {
-        return Err(StoreError::InvalidTopic(topic.to_owned()));
-    }
-    Ok(())
 }
 
 impl Inner {
