@@ -9,6 +9,7 @@ mod group_commit;
 pub mod locks;
 pub mod offsets;
 mod processor;
+mod queue_cursor;
 mod register;
 pub mod schedule;
 pub mod settings;

@@ -8,12 +8,13 @@
 //! waiting for a SYNC_FLUSH (`waitStoreMsgOK=false`). Within a level, messages are due in
 //! store order, so the first one not yet due ends that level's round.
 
+use crate::queue_cursor::{Item, QueueCursor};
 use parking_lot::Mutex;
 use rocklet_protocol::message::MessageExt;
 use rocklet_protocol::time::now_ms;
 use rocklet_store::properties;
 use rocklet_store::schedule::{DelayLevels, SCHEDULE_TOPIC};
-use rocklet_store::{GetStatus, PutMessage, StoreError};
+use rocklet_store::{PutMessage, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -144,59 +145,40 @@ fn deliver_due(b: &BrokerInner, level: i32, now: i64) -> Next {
         return Next::Idle;
     };
     let queue_id = level - 1;
-    let mut offset = b.delay_offsets.get(level);
+    let start = b.delay_offsets.get(level);
+    let mut queue = QueueCursor::new(&b.store, SCHEDULE_TOPIC, queue_id, start, BATCH);
     loop {
-        let r = b
-            .store
-            .get_message(SCHEDULE_TOPIC, queue_id, offset, BATCH, None);
-        match r.status {
-            GetStatus::Found => {}
+        match queue.next_item() {
+            Item::End => return Next::Idle,
             // Java `correctDelayOffset`: an offset outside the queue restarts at its edge.
-            GetStatus::OffsetTooSmall | GetStatus::OffsetOverflowBadly => {
-                tracing::warn!(
-                    level,
-                    offset,
-                    next = r.next_begin_offset,
-                    "delay offset out of the queue, corrected"
-                );
-                offset = r.next_begin_offset;
-                b.delay_offsets.set(level, offset);
-                if r.status == GetStatus::OffsetOverflowBadly {
+            Item::Corrected { from, to, past_end } => {
+                tracing::warn!(level, from, to, "delay offset out of the queue, corrected");
+                b.delay_offsets.set(level, to);
+                if past_end {
                     return Next::Idle;
                 }
-                continue;
             }
-            _ => return Next::Idle,
-        }
-        if r.messages.is_empty() {
-            return Next::Idle;
-        }
-        for raw in &r.messages {
-            let m = match MessageExt::decode(raw) {
-                Ok((m, _)) => m,
-                Err(e) => {
-                    tracing::error!(level, offset, error = %e, "unreadable delayed message skipped");
-                    offset += 1;
-                    b.delay_offsets.set(level, offset);
-                    continue;
-                }
-            };
-            let due = correct_deliver_time(now, m.store_timestamp + delay, delay);
-            if due > now {
-                return Next::At(due);
+            Item::Unreadable { offset, error } => {
+                tracing::error!(level, offset, %error, "unreadable delayed message skipped");
+                b.delay_offsets.set(level, queue.offset);
             }
-            match deliver(b, &m) {
-                Ok(()) => {}
-                Err(Failure::Skip(why)) => {
-                    tracing::error!(level, offset, msg_id = %m.msg_id(), "delayed message cannot be delivered, skipped: {why}");
+            Item::Message { offset, msg: m } => {
+                let due = correct_deliver_time(now, m.store_timestamp + delay, delay);
+                if due > now {
+                    return Next::At(due);
                 }
-                Err(Failure::Retry(e)) => {
-                    tracing::warn!(level, offset, error = %e, "delayed message put failed, retrying in 10 s");
-                    return Next::At(now + RETRY_AFTER_FAILURE_MS);
+                match deliver(b, &m) {
+                    Ok(()) => {}
+                    Err(Failure::Skip(why)) => {
+                        tracing::error!(level, offset, msg_id = %m.msg_id(), "delayed message cannot be delivered, skipped: {why}");
+                    }
+                    Err(Failure::Retry(e)) => {
+                        tracing::warn!(level, offset, error = %e, "delayed message put failed, retrying in 10 s");
+                        return Next::At(now + RETRY_AFTER_FAILURE_MS);
+                    }
                 }
+                b.delay_offsets.set(level, queue.offset);
             }
-            offset += 1;
-            b.delay_offsets.set(level, offset);
         }
     }
 }
@@ -219,18 +201,7 @@ fn deliver(b: &BrokerInner, m: &MessageExt) -> Result<(), Failure> {
         .and_then(|q| q.parse().ok())
         .filter(|q| *q >= 0)
         .ok_or_else(|| Failure::Skip("no valid REAL_QID property".into()))?;
-    let put = PutMessage {
-        topic,
-        queue_id,
-        flag: m.flag,
-        body: m.raw_body.clone(),
-        properties: props,
-        sys_flag: m.sys_flag,
-        born_timestamp: m.born_timestamp,
-        born_host: m.born_host,
-        reconsume_times: m.reconsume_times,
-        prepared_transaction_offset: 0,
-    };
+    let put = PutMessage::from_ext(m, topic, queue_id, props);
     match b.store.put_message_nowait(put) {
         Ok(_) => Ok(()),
         Err(

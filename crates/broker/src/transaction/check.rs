@@ -4,13 +4,14 @@
 //! after `transactionCheckMax` checks.
 
 use super::*;
+use crate::queue_cursor::{Item, QueueCursor};
 use crate::BrokerInner;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use rocklet_protocol::header::CheckTransactionStateRequestHeader;
 use rocklet_protocol::message::{property, MessageExt};
 use rocklet_protocol::time::now_ms;
 use rocklet_protocol::{RemotingCommand, RequestCode};
-use rocklet_store::{GetStatus, PutMessage};
+use rocklet_store::PutMessage;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -34,22 +35,6 @@ fn fetch_offset(b: &BrokerInner, topic: &str) -> i64 {
         o
     } else {
         b.store.min_offset_in_queue(topic, 0)
-    }
-}
-
-/// One message of a queue at `offset`: the message, or where to go on from.
-fn get_one(b: &BrokerInner, topic: &str, offset: i64) -> Result<(MessageExt, Bytes), Option<i64>> {
-    let got = b.store.get_message(topic, 0, offset, 1, None);
-    match got.status {
-        GetStatus::Found => match got.messages.first() {
-            Some(rec) => match MessageExt::decode(rec) {
-                Ok((m, _)) => Ok((m, rec.clone())),
-                Err(_) => Err(Some(offset + 1)),
-            },
-            None => Err(Some(got.next_begin_offset.max(offset + 1))),
-        },
-        GetStatus::NoMessageInQueue | GetStatus::OffsetOverflowOne => Err(None),
-        _ => Err(Some(got.next_begin_offset.max(offset + 1))),
     }
 }
 
@@ -88,29 +73,33 @@ pub(crate) async fn check(b: &Arc<BrokerInner>) {
     });
     let timeout = b.cfg.transaction_time_out as i64;
     let check_max = b.cfg.transaction_check_max;
-    let mut i = half_offset;
+    // One half at a time: most are skipped by their op before being read.
+    let mut halves = QueueCursor::new(&b.store, HALF_TOPIC, 0, half_offset, 1);
     let mut new_offset = half_offset;
     let mut checked = 0usize;
-    while i < half_max && start.elapsed() < MAX_PROCESS_TIME {
-        if let Some(op) = remove.remove(&i) {
+    while halves.offset < half_max && start.elapsed() < MAX_PROCESS_TIME {
+        if let Some(op) = remove.remove(&halves.offset) {
             done_ops.push(op);
-            i += 1;
-            new_offset = i;
+            halves.skip_to(halves.offset + 1);
+            new_offset = halves.offset;
             continue;
         }
-        let mut msg = match get_one(b, HALF_TOPIC, i) {
-            Ok((m, _)) => m,
-            Err(None) => break,
-            Err(Some(next)) => {
-                i = next;
-                new_offset = i;
+        let mut msg = match halves.next_item() {
+            Item::Message { msg, .. } => msg,
+            Item::End => break,
+            Item::Unreadable { offset, error } => {
+                tracing::error!(offset, %error, "unreadable half message skipped");
+                new_offset = halves.offset;
+                continue;
+            }
+            Item::Corrected { .. } => {
+                new_offset = halves.offset;
                 continue;
             }
         };
         // Not in Java: a copy of an already decided transaction needs no check.
         if tx_key(&msg).is_some_and(|k| b.transactions.is_decided(&k)) {
-            i += 1;
-            new_offset = i;
+            new_offset = halves.offset;
             continue;
         }
         // `needDiscard`: the first check sets TRANSACTION_CHECK_TIMES to 1.
@@ -133,8 +122,7 @@ pub(crate) async fn check(b: &Arc<BrokerInner>) {
         };
         if discard {
             resolve_discard(b, &msg).await;
-            i += 1;
-            new_offset = i;
+            new_offset = halves.offset;
             continue;
         }
         if msg.store_timestamp >= start_ms {
@@ -162,8 +150,7 @@ pub(crate) async fn check(b: &Arc<BrokerInner>) {
             }
             None => break,
         }
-        i += 1;
-        new_offset = i;
+        new_offset = halves.offset;
     }
     if new_offset != half_offset {
         b.offsets.commit(TRANS_GROUP, HALF_TOPIC, 0, new_offset);
@@ -198,16 +185,8 @@ async fn put_back(b: &BrokerInner, msg: &MessageExt) -> Option<MessageExt> {
     let mut props = msg.properties.clone();
     props.insert(property::WAIT_STORE_MSG_OK, "false");
     let m = PutMessage {
-        topic: msg.topic.clone(),
-        queue_id: msg.queue_id,
-        flag: msg.flag,
-        body: msg.raw_body.clone(),
-        properties: props.encode(),
-        sys_flag: msg.sys_flag,
-        born_timestamp: msg.born_timestamp,
-        born_host: msg.born_host,
-        reconsume_times: msg.reconsume_times,
         prepared_transaction_offset: msg.prepared_transaction_offset,
+        ..PutMessage::from_ext(msg, msg.topic.clone(), msg.queue_id, props.encode())
     };
     match b.store.put_message(m).await {
         Ok(r) => {
@@ -280,18 +259,7 @@ async fn resolve_discard(b: &BrokerInner, msg: &MessageExt) {
     ensure_topic(b, CHECK_MAX_TIME_TOPIC);
     let mut props = msg.properties.clone();
     props.insert(property::WAIT_STORE_MSG_OK, "false");
-    let m = PutMessage {
-        topic: CHECK_MAX_TIME_TOPIC.to_owned(),
-        queue_id: 0,
-        flag: msg.flag,
-        body: msg.raw_body.clone(),
-        properties: props.encode(),
-        sys_flag: msg.sys_flag,
-        born_timestamp: msg.born_timestamp,
-        born_host: msg.born_host,
-        reconsume_times: msg.reconsume_times,
-        prepared_transaction_offset: 0,
-    };
+    let m = PutMessage::from_ext(msg, CHECK_MAX_TIME_TOPIC, 0, props.encode());
     if let Err(e) = b.store.put_message(m).await {
         tracing::error!(error = %e, "put to {CHECK_MAX_TIME_TOPIC} failed");
     }

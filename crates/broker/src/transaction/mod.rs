@@ -17,6 +17,7 @@
 //! END_TRANSACTION for an older copy of a re-put half, or a check answer racing with the
 //! producer's own commit, never produces a second visible message.
 
+use crate::queue_cursor::{Item, QueueCursor};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use rocklet_protocol::header::EndTransactionRequestHeader;
@@ -131,20 +132,18 @@ impl Transactions {
 
 /// Decodes the op-queue messages at offsets `[from, to)` in order (unreadable ones skipped).
 fn for_each_op(b: &BrokerInner, from: i64, to: i64, mut f: impl FnMut(MessageExt)) {
-    let mut off = from;
-    while off < to {
-        let got = b.store.get_message(OP_TOPIC, 0, off, 32, None);
-        if got.messages.is_empty() && got.next_begin_offset <= off {
-            break;
-        }
-        for rec in &got.messages {
-            if let Ok((m, _)) = MessageExt::decode(rec) {
-                if m.queue_offset < to {
-                    f(m);
-                }
+    let mut ops = QueueCursor::new(&b.store, OP_TOPIC, 0, from, 32);
+    while ops.offset < to {
+        match ops.next_item() {
+            Item::Message { msg, .. } => f(msg),
+            Item::Unreadable { offset, error } => {
+                tracing::error!(offset, %error, "unreadable transaction op skipped");
             }
+            Item::Corrected {
+                past_end: false, ..
+            } => {}
+            Item::Corrected { past_end: true, .. } | Item::End => break,
         }
-        off = got.next_begin_offset;
     }
 }
 
@@ -270,16 +269,9 @@ fn end_message_transaction(half: &MessageExt, commit_log_offset: i64) -> Option<
     let topic = half.properties.get(property::REAL_TOPIC)?.to_owned();
     let queue_id: i32 = half.properties.get(property::REAL_QUEUE_ID)?.parse().ok()?;
     Some(PutMessage {
-        topic,
-        queue_id,
-        flag: half.flag,
-        body: half.raw_body.clone(),
-        properties: half.properties.encode(),
         sys_flag: reset_transaction(half.sys_flag, sys_flag::TRANSACTION_COMMIT_TYPE),
-        born_timestamp: half.born_timestamp,
-        born_host: half.born_host,
-        reconsume_times: half.reconsume_times,
         prepared_transaction_offset: commit_log_offset,
+        ..PutMessage::from_ext(half, topic, queue_id, half.properties.encode())
     })
 }
 

@@ -38,6 +38,32 @@ impl Default for PutMessage {
     }
 }
 
+impl PutMessage {
+    /// A stored message put again (to its real topic after a delay or a transaction commit, back
+    /// to a system queue, ...): its flag, body, system flag, born time and host and reconsume
+    /// count carried over, with a new destination and properties. The prepared-transaction
+    /// offset starts at 0; set it with struct-update syntax where Java keeps it.
+    pub fn from_ext(
+        m: &rocklet_protocol::message::MessageExt,
+        topic: impl Into<String>,
+        queue_id: i32,
+        properties: String,
+    ) -> Self {
+        PutMessage {
+            topic: topic.into(),
+            queue_id,
+            flag: m.flag,
+            body: m.raw_body.clone(),
+            properties,
+            sys_flag: m.sys_flag,
+            born_timestamp: m.born_timestamp,
+            born_host: m.born_host,
+            reconsume_times: m.reconsume_times,
+            prepared_transaction_offset: 0,
+        }
+    }
+}
+
 /// Outcome of a successful append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PutStatus {

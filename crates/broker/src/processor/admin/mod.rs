@@ -108,18 +108,12 @@ pub(super) fn resume_check_half_message<'a>(
             "0",
         );
         crate::transaction::ensure_topic(b, crate::transaction::HALF_TOPIC);
-        let put = rocklet_store::PutMessage {
-            topic: crate::transaction::HALF_TOPIC.to_owned(),
-            queue_id: 0,
-            flag: m.flag,
-            body: m.raw_body.clone(),
-            properties: props.encode(),
-            sys_flag: m.sys_flag,
-            born_timestamp: m.born_timestamp,
-            born_host: m.born_host,
-            reconsume_times: m.reconsume_times,
-            prepared_transaction_offset: 0,
-        };
+        let put = rocklet_store::PutMessage::from_ext(
+            &m,
+            crate::transaction::HALF_TOPIC,
+            0,
+            props.encode(),
+        );
         Some(Ok(match b.store.put_message(put).await {
             Ok(_) => ok(req),
             Err(e) => {
