@@ -14,7 +14,22 @@ use crate::instance::ClientInstance;
 use crate::message::{MessageQueue, PullResult, PullStatus, QueryResult};
 use crate::producer::DefaultMQProducer;
 
-/// Admin calls over a client instance.
+/// Admin calls over a client instance (`MQAdminImpl` and the management calls of
+/// `DefaultMQAdminExt`). Get one with [`MQAdmin::connect`] or [`DefaultMQProducer::admin`].
+///
+/// Each request waits at most `mqClientApiTimeout` (default 3 s) for its answer.
+///
+/// # Errors
+/// What every call can fail with, besides what its own `# Errors` section lists:
+/// - [`ClientError::Remoting`]: the peer could not be connected to, the request could not be
+///   written, the connection closed, or no answer came within the timeout;
+/// - [`ClientError::Protocol`]: the answer's header or body could not be decoded.
+///
+/// # Cancellation
+/// Dropping a call's future removes its request from the connection's in-flight table and
+/// ignores the answer when it comes; a request already queued for writing is still sent, and
+/// the broker or name server still carries it out. A call that asks several peers in turn
+/// stops at the one in progress.
 #[derive(Clone)]
 pub struct MQAdmin {
     inst: Arc<ClientInstance>,
@@ -45,7 +60,7 @@ pub fn decode_messages(body: &[u8]) -> Result<Vec<MessageExt>, ClientError> {
 }
 
 impl MQAdmin {
-    pub fn new(inst: Arc<ClientInstance>) -> Self {
+    pub(crate) fn new(inst: Arc<ClientInstance>) -> Self {
         let timeout = inst.config().mq_client_api_timeout;
         MQAdmin { inst, timeout }
     }
@@ -58,6 +73,7 @@ impl MQAdmin {
         Ok(MQAdmin::new(inst))
     }
 
+    /// The client instance the calls go through.
     pub fn instance(&self) -> &Arc<ClientInstance> {
         &self.inst
     }
@@ -70,10 +86,31 @@ impl MQAdmin {
         Ok(self.inst.remoting.invoke(addr, cmd, self.timeout).await?)
     }
 
+    /// GET_ROUTEINFO_BY_TOPIC from the name servers (tried in turn): the brokers and queues of
+    /// `topic`.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] with NO_NAME_SERVER_EXCEPTION (10004) when no name server is
+    /// configured, with TOPIC_NOT_EXIST (17) when the topic has no route, or with the name
+    /// server's code and remark for another refusal; [`ClientError::Remoting`] when no name
+    /// server answered (the last one's error).
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn topic_route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
         self.inst.get_topic_route(topic).await
     }
 
+    /// GET_BROKER_CLUSTER_INFO from the name servers (tried in turn): every broker and
+    /// cluster they know.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] with NO_NAME_SERVER_EXCEPTION (10004) when no name server is
+    /// configured, or with the name server's code and remark when it refuses;
+    /// [`ClientError::Remoting`] when no name server answered.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn cluster_info(&self) -> Result<ClusterInfo, ClientError> {
         let r = self
             .inst
@@ -89,6 +126,12 @@ impl MQAdmin {
     }
 
     /// UPDATE_AND_CREATE_TOPIC on one broker.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// The broker may still create or update the topic after the future is dropped.
     pub async fn create_topic_on(
         &self,
         broker_addr: &str,
@@ -117,6 +160,17 @@ impl MQAdmin {
     }
 
     /// `createTopic(key, newTopic, queueNum)`: on every master of the brokers serving `key`.
+    /// Succeeds when at least one master created it.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] (code -1) when `new_topic` is blank, too long or has illegal
+    /// characters, or `key`'s route has no master; the route
+    /// lookup's errors as [`Self::topic_route`]; when every master failed, the last one's
+    /// error as [`Self::create_topic_on`].
+    ///
+    /// # Cancellation
+    /// The masters are asked one after another: dropping the future may leave the topic on
+    /// some of them only.
     pub async fn create_topic(
         &self,
         key: &str,
@@ -180,6 +234,13 @@ impl MQAdmin {
     }
 
     /// `maxOffset`: the next queue offset to be written.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when `mq`'s broker is not in the route; [`ClientError::Broker`]
+    /// when the broker refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn max_offset(&self, mq: &MessageQueue) -> Result<i64, ClientError> {
         let r = self
             .queue_offset_call(mq, RequestCode::GET_MAX_OFFSET, None)
@@ -187,6 +248,13 @@ impl MQAdmin {
         Ok(r.header::<OffsetResponseHeader>()?.offset)
     }
 
+    /// `minOffset`: the smallest queue offset still stored.
+    ///
+    /// # Errors
+    /// As [`Self::max_offset`].
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn min_offset(&self, mq: &MessageQueue) -> Result<i64, ClientError> {
         let r = self
             .queue_offset_call(mq, RequestCode::GET_MIN_OFFSET, None)
@@ -194,6 +262,13 @@ impl MQAdmin {
         Ok(r.header::<OffsetResponseHeader>()?.offset)
     }
 
+    /// `earliestMsgStoreTime`: store time (ms) of the queue's oldest message.
+    ///
+    /// # Errors
+    /// As [`Self::max_offset`].
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn earliest_msg_store_time(&self, mq: &MessageQueue) -> Result<i64, ClientError> {
         let r = self
             .queue_offset_call(mq, RequestCode::GET_EARLIEST_MSG_STORETIME, None)
@@ -201,7 +276,14 @@ impl MQAdmin {
         Ok(r.header::<TimestampResponseHeader>()?.timestamp)
     }
 
-    /// `searchOffset(mq, timestamp)`.
+    /// `searchOffset(mq, timestamp)`: the queue offset of the first message stored at or after
+    /// `timestamp` (ms).
+    ///
+    /// # Errors
+    /// As [`Self::max_offset`].
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn search_offset(
         &self,
         mq: &MessageQueue,
@@ -214,6 +296,14 @@ impl MQAdmin {
     }
 
     /// `viewMessage(offsetMsgId)`: the id names the broker and commit-log offset.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when `offset_msg_id` is not an offset msgId or the answer holds
+    /// no message; [`ClientError::Broker`] when the broker refuses (e.g. SYSTEM_ERROR 1 for
+    /// an offset with no message).
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn view_message(&self, offset_msg_id: &str) -> Result<MessageExt, ClientError> {
         let (addr, offset) = decode_offset_msg_id(offset_msg_id).ok_or_else(|| {
             ClientError::client(
@@ -242,6 +332,14 @@ impl MQAdmin {
 
     /// `queryMessage(topic, key, maxNum, begin, end)` across every broker of the topic; with
     /// `unique_key` the key is a message's unique id.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when nothing matched; the route lookup's errors as
+    /// [`Self::topic_route`]; [`ClientError::Broker`] when a broker refuses with anything but
+    /// QUERY_NOT_FOUND (22), which counts as no match.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn query_message(
         &self,
         topic: &str,
@@ -306,6 +404,12 @@ impl MQAdmin {
 
     /// `viewMessage(topic, msgId)`: an offset msgId is looked up directly, anything else as a
     /// unique key.
+    ///
+    /// # Errors
+    /// As [`Self::query_message`] (a failed direct look-up falls back to the query).
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn view_message_by_topic(
         &self,
         topic: &str,
@@ -326,7 +430,15 @@ impl MQAdmin {
     }
 
     /// PULL_MESSAGE without suspension: read up to `max_nums` messages of `mq` from `offset`,
-    /// filtered by a TAG expression (`*` for all).
+    /// filtered by a TAG expression (`*` for all). Does not commit a consumer offset.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when `mq`'s broker is not in the route; [`ClientError::Broker`]
+    /// for any answer but SUCCESS, PULL_NOT_FOUND, PULL_RETRY_IMMEDIATELY and
+    /// PULL_OFFSET_MOVED (which are [`PullStatus`] values).
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn pull(
         &self,
         group: &str,

@@ -16,7 +16,10 @@ use crate::error::ClientError;
 /// A group's offsets on one broker (`ConsumeStats`).
 #[derive(Debug, Clone, Default)]
 pub struct ConsumeStats {
+    /// `consumeTps`: the group's recent consume rate on the broker (0 when absent).
     pub consume_tps: f64,
+    /// `offsetTable`: per queue, the broker offset, the group's committed offset and the last
+    /// consume time.
     pub offsets: Vec<(MessageQueueData, OffsetWrapper)>,
 }
 
@@ -39,6 +42,12 @@ impl MQAdmin {
     }
 
     /// Every master broker's (name, address), from the name server's cluster info.
+    ///
+    /// # Errors
+    /// As [`MQAdmin::cluster_info`].
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn master_addrs(&self) -> Result<Vec<(String, String)>, ClientError> {
         let ci = self.cluster_info().await?;
         Ok(ci
@@ -51,7 +60,14 @@ impl MQAdmin {
             .collect())
     }
 
-    /// GET_BROKER_RUNTIME_INFO (`fetchBrokerRuntimeStats`).
+    /// GET_BROKER_RUNTIME_INFO (`fetchBrokerRuntimeStats`): the broker's runtime figures by
+    /// name.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn broker_runtime_info(
         &self,
         addr: &str,
@@ -66,6 +82,12 @@ impl MQAdmin {
     }
 
     /// GET_BROKER_CONFIG: the `key=value` lines.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn broker_config(&self, addr: &str) -> Result<Vec<(String, String)>, ClientError> {
         let r = self
             .ok_call(
@@ -78,6 +100,12 @@ impl MQAdmin {
     }
 
     /// UPDATE_BROKER_CONFIG with `key=value` lines.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// The broker may still apply the new values after the future is dropped.
     pub async fn update_broker_config(
         &self,
         addr: &str,
@@ -89,7 +117,14 @@ impl MQAdmin {
         self.ok_call(addr, cmd).await.map(drop)
     }
 
-    /// GET_TOPIC_STATS_INFO on one broker.
+    /// GET_TOPIC_STATS_INFO on one broker: per queue, its min and max offset and last update
+    /// time.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn topic_stats(
         &self,
         addr: &str,
@@ -106,6 +141,12 @@ impl MQAdmin {
     }
 
     /// GET_CONSUME_STATS of `group` (one topic, or every topic it has offsets for).
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn consume_stats(
         &self,
         addr: &str,
@@ -141,7 +182,13 @@ impl MQAdmin {
         })
     }
 
-    /// GET_CONSUMER_CONNECTION_LIST.
+    /// GET_CONSUMER_CONNECTION_LIST: the group's live consumers and their subscriptions.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn consumer_connection(
         &self,
         addr: &str,
@@ -157,7 +204,13 @@ impl MQAdmin {
         Ok(decode_json(r.body_bytes())?)
     }
 
-    /// GET_PRODUCER_CONNECTION_LIST.
+    /// GET_PRODUCER_CONNECTION_LIST: the group's live producers.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn producer_connection(
         &self,
         addr: &str,
@@ -173,7 +226,13 @@ impl MQAdmin {
         Ok(decode_json(r.body_bytes())?)
     }
 
-    /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP.
+    /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: create or replace a subscription group.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// The broker may still create or update the group after the future is dropped.
     pub async fn update_subscription_group(
         &self,
         addr: &str,
@@ -185,6 +244,12 @@ impl MQAdmin {
     }
 
     /// DELETE_SUBSCRIPTIONGROUP (with its offsets when `remove_offset`).
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// The broker may still delete the group after the future is dropped.
     pub async fn delete_subscription_group(
         &self,
         addr: &str,
@@ -201,7 +266,14 @@ impl MQAdmin {
         self.ok_call(addr, cmd).await.map(drop)
     }
 
-    /// PUT_KV_CONFIG on every name server.
+    /// PUT_KV_CONFIG on every name server, in order; stops at the first failure.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] (with the name server's address) when a name server refuses.
+    ///
+    /// # Cancellation
+    /// The name servers are asked one after another: dropping the future may leave the value
+    /// on some of them only.
     pub async fn put_kv_config(&self, ns: &str, key: &str, value: &str) -> Result<(), ClientError> {
         for addr in self.instance().config().namesrv_addrs() {
             let cmd = RemotingCommand::request(
@@ -217,7 +289,14 @@ impl MQAdmin {
         Ok(())
     }
 
-    /// DELETE_KV_CONFIG on every name server.
+    /// DELETE_KV_CONFIG on every name server, in order; stops at the first failure.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] (with the name server's address) when a name server refuses.
+    ///
+    /// # Cancellation
+    /// The name servers are asked one after another: dropping the future may leave the key
+    /// deleted on some of them only.
     pub async fn delete_kv_config(&self, ns: &str, key: &str) -> Result<(), ClientError> {
         for addr in self.instance().config().namesrv_addrs() {
             let cmd = RemotingCommand::request(
@@ -233,6 +312,12 @@ impl MQAdmin {
     }
 
     /// GET_NAMESRV_CONFIG of each name server: (address, `key=value` lines).
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] (with the name server's address) when a name server refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
     pub async fn namesrv_config(
         &self,
     ) -> Result<Vec<(String, Vec<(String, String)>)>, ClientError> {
@@ -252,6 +337,12 @@ impl MQAdmin {
 
     /// INVOKE_BROKER_TO_RESET_OFFSET: the offsets the broker told the group's live members to
     /// go to (`timestamp` -1: the end of each queue).
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// The broker may still reset the offsets and tell the consumers after the future is dropped.
     pub async fn reset_offset_by_time(
         &self,
         addr: &str,

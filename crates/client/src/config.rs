@@ -27,8 +27,12 @@ pub struct ClientConfig {
     /// `instanceName`, default `DEFAULT` (from `rocketmq.client.name` in Java; here the
     /// `ROCKETMQ_CLIENT_NAME` environment variable).
     pub instance_name: String,
+    /// `namespace`, default none: when set, topics are prefixed `namespace%topic`
+    /// ([`ClientConfig::with_namespace`]).
     pub namespace: Option<String>,
+    /// `unitName`, default none: appended to the client id as `@unitName`.
     pub unit_name: Option<String>,
+    /// `unitMode`, default false: sent as the `unitMode` field of every send request header.
     pub unit_mode: bool,
     /// `pollNameServerInterval`, 30 s.
     pub poll_name_server_interval: Duration,
@@ -105,7 +109,7 @@ impl ClientConfig {
             self.instance_name = format!("{}#{}", std::process::id(), nanos);
         }
     }
-    pub fn namesrv_addrs(&self) -> Vec<String> {
+    pub(crate) fn namesrv_addrs(&self) -> Vec<String> {
         rocklet_remoting::split_addr_list(self.namesrv_addr.as_deref().unwrap_or(""))
     }
     /// Topic name with the namespace prefix (`NamespaceUtil.wrapNamespace`).
@@ -131,7 +135,12 @@ pub enum AsyncFullPolicy {
 /// `DefaultMQProducer`'s own settings.
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
+    /// The `ClientConfig` part (Java's `DefaultMQProducer` extends `ClientConfig`).
     pub client: ClientConfig,
+    /// `producerGroup`, default `DEFAULT_PRODUCER`, which [`DefaultMQProducer::start`] refuses:
+    /// name a group of your own.
+    ///
+    /// [`DefaultMQProducer::start`]: crate::DefaultMQProducer::start
     pub producer_group: String,
     /// `createTopicKey`, TBW102.
     pub create_topic_key: String,
@@ -164,6 +173,8 @@ pub struct ProducerConfig {
     pub max_async_inflight_msgs: usize,
     /// Rocklet extension: most bytes of async sends in flight.
     pub max_async_inflight_bytes: usize,
+    /// Rocklet extension: what an async send does when either in-flight limit is reached,
+    /// default [`AsyncFullPolicy::Wait`].
     pub async_full_policy: AsyncFullPolicy,
 }
 
@@ -193,12 +204,14 @@ impl Default for ProducerConfig {
 }
 
 impl ProducerConfig {
+    /// The defaults with producer group `group` (Java `new DefaultMQProducer(group)`).
     pub fn new(group: impl Into<String>) -> Self {
         ProducerConfig {
             producer_group: group.into(),
             ..Default::default()
         }
     }
+    /// Builder: set `namesrvAddr` (`host:port`, several separated by `;`).
     pub fn with_namesrv(mut self, addr: impl Into<String>) -> Self {
         self.client.namesrv_addr = Some(addr.into());
         self

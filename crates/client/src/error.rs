@@ -5,13 +5,29 @@ use rocklet_protocol::{ProtocolError, ResponseCode};
 use rocklet_remoting::RemotingError;
 
 /// `org.apache.rocketmq.client.common.ClientErrorCode`.
+///
+/// The `code` of a [`ClientError::Client`]; [`ClientError::code`] also maps remoting errors to
+/// the first two.
 pub mod client_error_code {
+    /// 10001: the broker could not be connected to (a sync send's last attempt failed so, or
+    /// the [`code`](crate::ClientError::code) of a remoting connect error).
     pub const CONNECT_BROKER_EXCEPTION: i32 = 10001;
+    /// 10002: the broker did not answer in time (a sync send's last attempt timed out, or
+    /// the [`code`](crate::ClientError::code) of a remoting timeout).
     pub const ACCESS_BROKER_TIMEOUT: i32 = 10002;
+    /// 10003: a sync send's last attempt failed with a client error, e.g. its queue's broker is
+    /// missing from the route.
     pub const BROKER_NOT_EXIST_EXCEPTION: i32 = 10003;
+    /// 10004: no name server address is configured (`namesrvAddr` / `NAMESRV_ADDR`).
     pub const NO_NAME_SERVER_EXCEPTION: i32 = 10004;
+    /// 10005: the topic has no route with a writable queue, not even one derived from
+    /// `createTopicKey`.
     pub const NOT_FOUND_TOPIC_EXCEPTION: i32 = 10005;
+    /// 10006: Java's code for a request-reply timeout. Rocklet reports that timeout with code
+    /// -1 and does not raise this code.
     pub const REQUEST_TIMEOUT_EXCEPTION: i32 = 10006;
+    /// 10007: Java's code for a failure to create a reply message. Not raised by Rocklet
+    /// ([`crate::create_reply_message`] returns `None` instead).
     pub const CREATE_REPLY_MESSAGE_EXCEPTION: i32 = 10007;
 }
 
@@ -36,6 +52,8 @@ pub const DEFAULT_RETRY_RESPONSE_CODES: &[ResponseCode] = &[
     ResponseCode::NOT_IN_CURRENT_UNIT,
 ];
 
+/// Every error of the client crate. [`ClientError::code`] gives the number Java would report,
+/// [`ClientError::is_retryable`] whether a sync send tries again after it.
 #[derive(Debug, thiserror::Error, Clone)]
 #[non_exhaustive]
 pub enum ClientError {
@@ -43,15 +61,21 @@ pub enum ClientError {
     /// (e.g. MESSAGE_ILLEGAL for validation) or -1.
     #[error("CODE: {code}  DESC: {message}")]
     Client {
+        /// A [`client_error_code`] constant, a [`ResponseCode`] number or -1.
         code: i32,
+        /// What went wrong, worded as Java's message.
         message: String,
+        /// The error this one wraps (e.g. the last attempt's error of a failed sync send).
         cause: Option<Box<ClientError>>,
     },
     /// `MQBrokerException`: the broker answered with an error code.
     #[error("CODE: {}  DESC: {remark}  BROKER: {addr}", .code.as_i32())]
     Broker {
+        /// The response code of the answer (e.g. SYSTEM_BUSY 2, TOPIC_NOT_EXIST 17).
         code: ResponseCode,
+        /// The answer's remark, the broker's explanation; empty when it sent none.
         remark: String,
+        /// Address (`host:port`) of the broker that answered.
         addr: String,
     },
     /// `RemotingException` and subclasses (connect, timeout, send failed).

@@ -20,21 +20,23 @@ use crate::config::{ClientConfig, CLIENT_INNER_PRODUCER_GROUP};
 use crate::error::{client_error_code, faq, ClientError, FAQ_NAME_SERVER_ADDR_NOT_EXIST};
 use crate::message::MessageQueue;
 
-/// `ServiceState`.
+/// `ServiceState`: the life cycle of a producer or a client instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
 pub enum ServiceState {
+    /// Created, not started.
     CREATE_JUST,
+    /// Started; sends are accepted.
     RUNNING,
+    /// Shut down; cannot be started again.
     SHUTDOWN_ALREADY,
+    /// A start failed part way; cannot be started again.
     START_FAILED,
 }
 
 /// `TopicPublishInfo`: the writable queues of a topic, and the round-robin index.
 #[derive(Debug)]
 pub struct TopicPublishInfo {
-    pub order_topic: bool,
-    pub have_topic_router_info: bool,
     pub message_queue_list: Vec<MessageQueue>,
     pub route: TopicRouteData,
     send_which_queue: AtomicU32,
@@ -66,8 +68,6 @@ impl TopicPublishInfo {
             }
         }
         TopicPublishInfo {
-            order_topic: false,
-            have_topic_router_info: true,
             message_queue_list: mqs,
             route: route.clone(),
             send_which_queue: AtomicU32::new(rand::random::<u32>() >> 1),
@@ -132,6 +132,9 @@ fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
     R.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
+/// `MQClientInstance`: the connections, route cache and background tasks shared by every
+/// producer (and admin client) of one client id (`ip@instanceName[@unitName]`) in the
+/// process. Producers get theirs from [`crate::DefaultMQProducer::instance`] once started.
 pub struct ClientInstance {
     client_id: String,
     config: ClientConfig,
@@ -199,18 +202,21 @@ impl ClientInstance {
         self.remoting.connected_addrs()
     }
 
+    /// `clientId`: `ip@instanceName[@unitName]` ([`ClientConfig::build_client_id`]).
     pub fn client_id(&self) -> &str {
         &self.client_id
     }
+    /// The configuration the instance was created with (its first user's).
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }
+    /// CREATE_JUST, RUNNING once started, SHUTDOWN_ALREADY after [`Self::shutdown`].
     pub fn state(&self) -> ServiceState {
         *self.state.lock()
     }
 
     /// `registerProducer`: false when the group is already registered in this instance.
-    pub fn register_producer(&self, group: &str) -> bool {
+    pub(crate) fn register_producer(&self, group: &str) -> bool {
         self.producers.lock().insert(group.to_owned())
     }
 
@@ -262,7 +268,7 @@ impl ClientInstance {
 
     /// A producer group stops using this instance: unregister it from every broker, and stop the
     /// instance when no producer is left (`unregisterProducer` + `shutdown`).
-    pub async fn unregister_producer(self: &Arc<Self>, group: &str) {
+    pub(crate) async fn unregister_producer(self: &Arc<Self>, group: &str) {
         let removed = self.producers.lock().remove(group);
         if removed {
             let brokers: Vec<String> = self
@@ -327,7 +333,7 @@ impl ClientInstance {
     // ---- name server --------------------------------------------------------------------------
 
     /// Invoke on a name server, trying each in turn from the last one that worked.
-    pub async fn invoke_namesrv(
+    pub(crate) async fn invoke_namesrv(
         &self,
         cmd: RemotingCommand,
         timeout: Duration,
@@ -360,7 +366,7 @@ impl ClientInstance {
     }
 
     /// GET_ROUTEINFO_BY_TOPIC.
-    pub async fn get_topic_route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
+    pub(crate) async fn get_topic_route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
         let cmd = RemotingCommand::request(
             RequestCode::GET_ROUTEINFO_BY_TOPIC,
             &GetRouteInfoRequestHeader {
@@ -385,7 +391,11 @@ impl ClientInstance {
     /// `updateTopicRouteInfoFromNameServer(topic, isDefault, producer)`: refresh one topic's route
     /// (or, with `default_from`, derive it from the TBW102 route capped at `default_queue_nums`).
     /// Returns whether a route was found.
-    pub async fn update_topic_route(&self, topic: &str, default_from: Option<(&str, i32)>) -> bool {
+    pub(crate) async fn update_topic_route(
+        &self,
+        topic: &str,
+        default_from: Option<(&str, i32)>,
+    ) -> bool {
         let Ok(_g) = tokio::time::timeout(Duration::from_secs(3), self.namesrv_lock.lock()).await
         else {
             tracing::warn!("update route: namesrv lock timeout");
@@ -433,7 +443,7 @@ impl ClientInstance {
     }
 
     /// `tryToFindTopicPublishInfo`.
-    pub async fn find_publish_info(
+    pub(crate) async fn find_publish_info(
         &self,
         topic: &str,
         create_key: &str,
@@ -456,12 +466,8 @@ impl ClientInstance {
         self.publish_info.read().get(topic).cloned()
     }
 
-    pub fn publish_info(&self, topic: &str) -> Option<Arc<TopicPublishInfo>> {
-        self.publish_info.read().get(topic).cloned()
-    }
-
     /// `findBrokerAddressInPublish`: the master's address.
-    pub fn find_broker_addr_in_publish(&self, broker_name: &str) -> Option<String> {
+    pub(crate) fn find_broker_addr_in_publish(&self, broker_name: &str) -> Option<String> {
         let addr = self
             .broker_addrs
             .read()
@@ -475,14 +481,14 @@ impl ClientInstance {
     }
 
     /// Any address of a broker, master first (admin and pull calls).
-    pub fn find_broker_addr_any(&self, broker_name: &str) -> Option<String> {
+    pub(crate) fn find_broker_addr_any(&self, broker_name: &str) -> Option<String> {
         let b = self.broker_addrs.read();
         let m = b.get(broker_name)?;
         m.get(&MASTER_ID).or_else(|| m.values().next()).cloned()
     }
 
     /// Master address, refreshing the topic route once when unknown.
-    pub async fn broker_addr_for(&self, mq: &MessageQueue) -> Result<String, ClientError> {
+    pub(crate) async fn broker_addr_for(&self, mq: &MessageQueue) -> Result<String, ClientError> {
         if let Some(a) = self.find_broker_addr_any(&mq.broker_name) {
             return Ok(a);
         }
@@ -511,7 +517,6 @@ impl ClientInstance {
             .retain(|name, _| live.contains(name.as_str()));
     }
 
-    /// HEART_BEAT to every master broker (producers only need masters).
     /// Whether some known master broker has not accepted a heartbeat from this instance yet
     /// (a request's reply is pushed to the client only by brokers that know it).
     pub(crate) fn heartbeat_missing(&self) -> bool {
@@ -523,7 +528,8 @@ impl ClientInstance {
             .any(|a| !done.contains(a))
     }
 
-    pub async fn send_heartbeat_to_all_brokers(&self) {
+    /// HEART_BEAT to every master broker (producers only need masters).
+    pub(crate) async fn send_heartbeat_to_all_brokers(&self) {
         let Ok(_g) = tokio::time::timeout(Duration::from_secs(3), self.heartbeat_lock.lock()).await
         else {
             return;

@@ -8,6 +8,7 @@ use crate::message::{Message, MessageQueue};
 /// Java's `hashCode()` for the argument types people pass (so Rust and Java producers route the
 /// same order id to the same queue).
 pub trait JavaHashCode {
+    /// The value Java's `hashCode()` returns for the same value (`String`, `Integer`, `Long`).
     fn java_hash_code(&self) -> i32;
 }
 impl JavaHashCode for str {
@@ -42,7 +43,11 @@ impl<T: JavaHashCode + ?Sized> JavaHashCode for &T {
 }
 
 /// Picks a queue for a message given a user argument.
+///
+/// Closures `Fn(&[MessageQueue], &Message, &A) -> Option<MessageQueue>` are selectors too.
 pub trait MessageQueueSelector<A: ?Sized>: Send + Sync {
+    /// `select(mqs, msg, arg)`: one of `mqs` (the topic's writable queues), or `None` to fail
+    /// the send.
     fn select(&self, mqs: &[MessageQueue], msg: &Message, arg: &A) -> Option<MessageQueue>;
 }
 

@@ -49,8 +49,11 @@ pub type TxArg = dyn Any + Send + Sync;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
 pub enum LocalTransactionState {
+    /// Commit: the broker delivers the half message to consumers.
     COMMIT_MESSAGE,
+    /// Roll back: the broker discards the half message.
     ROLLBACK_MESSAGE,
+    /// Not decided yet (Java's spelling): the broker asks again later with a check-back.
     UNKNOW,
 }
 
@@ -82,7 +85,10 @@ pub trait TransactionListener: Send + Sync + 'static {
 /// `TransactionSendResult`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactionSendResult {
+    /// The half message's send result (Java's `TransactionSendResult` extends `SendResult`).
     pub send_result: SendResult,
+    /// `localTransactionState`: the outcome sent with END_TRANSACTION (ROLLBACK_MESSAGE when the
+    /// half message was not SEND_OK, UNKNOW when the listener panicked).
     pub local_transaction_state: LocalTransactionState,
 }
 
@@ -118,10 +124,12 @@ pub struct TransactionMQProducer {
 }
 
 impl TransactionMQProducer {
+    /// A transactional producer with `cfg` and `listener` (not started).
     pub fn new(cfg: ProducerConfig, listener: impl TransactionListener) -> Self {
         Self::with_listener(cfg, Arc::new(listener))
     }
 
+    /// [`Self::new`] with a listener that is already shared.
     pub fn with_listener(cfg: ProducerConfig, listener: Arc<dyn TransactionListener>) -> Self {
         TransactionMQProducer {
             producer: DefaultMQProducer::new(cfg),
@@ -142,7 +150,16 @@ impl TransactionMQProducer {
         &self.producer
     }
 
-    /// `start` (`initTransactionEnv` + `DefaultMQProducer.start`).
+    /// `start` (`initTransactionEnv` + `DefaultMQProducer.start`): start the producer, then the
+    /// check-back worker.
+    ///
+    /// # Errors
+    /// As [`DefaultMQProducer::start`].
+    ///
+    /// # Cancellation
+    /// As [`DefaultMQProducer::start`], except that a future dropped before the producer's
+    /// start completes leaves no check-back worker: the producer may be RUNNING but the
+    /// broker's check-backs for this group are dropped. Shut down and use a new producer then.
     pub async fn start(&self) -> Result<(), ClientError> {
         self.producer.start().await?;
         let inst = self
@@ -167,6 +184,10 @@ impl TransactionMQProducer {
     }
 
     /// `shutdown` (`DefaultMQProducer.shutdown` + `destroyTransactionEnv`).
+    ///
+    /// # Cancellation
+    /// The check-back worker is stopped before the first await; dropping the future then is as
+    /// dropping [`DefaultMQProducer::shutdown`]'s.
     pub async fn shutdown(&self) {
         if let Some(id) = self.registered.lock().take() {
             let mut r = registry().lock();
@@ -183,6 +204,7 @@ impl TransactionMQProducer {
         self.producer.shutdown().await;
     }
 
+    /// The wrapped producer's state.
     pub fn state(&self) -> ServiceState {
         self.producer.state()
     }
@@ -192,6 +214,17 @@ impl TransactionMQProducer {
     ///
     /// A message with a delay level is refused (Rocklet's choice: Java 4.9.3 silently clears
     /// the delay level instead).
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the message has a delay level; otherwise the half message's
+    /// send errors, as [`DefaultMQProducer::send`]. A failed END_TRANSACTION is not an error:
+    /// it is logged, and the broker's check-back settles the transaction.
+    ///
+    /// # Cancellation
+    /// Dropped during the half message's send: as [`DefaultMQProducer::send`], a half message
+    /// may be stored, and the broker's check-back settles it. The local transaction runs
+    /// without an await, so it is never cut short. Dropped during END_TRANSACTION: the outcome
+    /// may not reach the broker, which then checks back.
     pub async fn send_message_in_transaction(
         &self,
         mut msg: Message,

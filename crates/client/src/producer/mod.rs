@@ -54,6 +54,9 @@ pub struct DefaultMQProducer {
 }
 
 impl DefaultMQProducer {
+    /// A producer with `cfg`, not started. An `instance_name` of `DEFAULT` becomes `pid#nanos`
+    /// ([`crate::ClientConfig::change_instance_name_to_pid`]), so the producer gets a client
+    /// instance of its own; set another instance name to share one.
     pub fn new(mut cfg: ProducerConfig) -> Self {
         if cfg.producer_group != CLIENT_INNER_PRODUCER_GROUP {
             cfg.client.change_instance_name_to_pid();
@@ -79,9 +82,12 @@ impl DefaultMQProducer {
         }
     }
 
+    /// The settings the producer was made with.
     pub fn config(&self) -> &ProducerConfig {
         &self.inner.cfg
     }
+    /// `serviceState`: CREATE_JUST until [`Self::start`], RUNNING, then SHUTDOWN_ALREADY after
+    /// [`Self::shutdown`] (START_FAILED when a start failed half way).
     pub fn state(&self) -> ServiceState {
         *self.inner.state.lock()
     }
@@ -148,6 +154,14 @@ impl DefaultMQProducer {
     }
 
     /// `shutdown`: unregister from brokers; the shared instance stops when its last producer goes.
+    /// Does nothing unless the producer is RUNNING.
+    ///
+    /// # Cancellation
+    /// The producer is SHUTDOWN_ALREADY and out of the instance's producer table before the
+    /// first await. Dropped while it sends UNREGISTER_CLIENT, the brokers not told yet keep the
+    /// group registered until the connection closes, and the instance is not shut down
+    /// explicitly; it is released (its tasks end, its connections close) once nothing else
+    /// holds it.
     pub async fn shutdown(&self) {
         let inst = {
             let mut st = self.inner.state.lock();
@@ -181,7 +195,16 @@ impl DefaultMQProducer {
             .ok_or_else(|| ClientError::client(-1, "producer has no client instance"))
     }
 
-    /// `fetchPublishMessageQueues`.
+    /// `fetchPublishMessageQueues`: the writable queues of `topic`, looked up on the name
+    /// server when not cached (falling back to the `createTopicKey` route, as a send does).
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer is not running, or with
+    /// NOT_FOUND_TOPIC_EXCEPTION (10005) when the topic has no writable queue.
+    ///
+    /// # Cancellation
+    /// Only reads routes; dropping the future abandons a route lookup in progress (its answer
+    /// is ignored) and changes nothing.
     pub async fn fetch_publish_message_queues(
         &self,
         topic: &str,
@@ -221,8 +244,10 @@ impl DefaultMQProducer {
     /// - [`ClientError::Timeout`] when the time budget ran out between attempts.
     ///
     /// # Cancellation
-    /// Dropping the future stops the retries, but a request already written may still be stored
-    /// by the broker: the message may exist without this caller knowing its result.
+    /// Dropping the future stops the retries and removes the attempt's request from the
+    /// connection's in-flight table (a late response is ignored), but a request already
+    /// written may still be stored by the broker: the message may exist without this caller
+    /// knowing its result.
     pub async fn send(&self, msg: Message) -> Result<SendResult, ClientError> {
         self.send_with_timeout(msg, self.inner.cfg.send_msg_timeout)
             .await

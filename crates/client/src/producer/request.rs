@@ -17,7 +17,9 @@ impl DefaultMQProducer {
     /// the wait share it, as in Java).
     ///
     /// # Cancellation
-    /// Dropping the future forgets the request; a reply arriving later is dropped.
+    /// Dropping the future forgets the request: its correlation id leaves the table of waiting
+    /// requests, and a reply arriving later is dropped with a warning. Dropped during the
+    /// send, the request may still be stored and answered, as with [`Self::send`].
     pub async fn request(&self, msg: Message, timeout: Duration) -> Result<Message, ClientError> {
         self.request_inner(msg, timeout, RequestTarget::Default)
             .await
