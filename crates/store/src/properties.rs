@@ -42,33 +42,60 @@ pub fn get<'a>(props: &'a str, name: &str) -> Option<&'a str> {
         .last()
 }
 
-/// `props` with `name` set to `value`: every earlier occurrence is dropped and the pair is
-/// appended (Java puts into its map and re-encodes; the order of pairs carries no meaning).
-pub fn set(props: &str, name: &str, value: &str) -> String {
-    let mut out = String::with_capacity(props.len() + name.len() + value.len() + 2);
-    for (k, v) in iter(props).filter(|(k, _)| *k != name) {
-        out.push_str(k);
-        out.push(NAME_VALUE_SEPARATOR);
-        out.push_str(v);
-        out.push(PROPERTY_SEPARATOR);
-    }
-    out.push_str(name);
-    out.push(NAME_VALUE_SEPARATOR);
-    out.push_str(value);
-    out
+/// A message's properties as the Java broker holds them while it handles a send: a
+/// `java.util.HashMap` built by `string2messageProperties`, changed by `putProperty` /
+/// `clearProperty`, and encoded back by `messageProperties2String`. Parsed once from the wire
+/// string (borrowing it); every later step of the send reads and changes this map; one
+/// [`JavaMap::encode`] gives the bytes Java stores.
+#[derive(Debug, Clone, Default)]
+pub struct JavaMap<'a> {
+    /// Insertion order (Java's order within a bucket).
+    pairs: Vec<(&'a str, std::borrow::Cow<'a, str>)>,
+    /// The most entries the map ever held (its table never shrinks).
+    max_size: usize,
 }
 
-/// The pairs of `props` as Java's `HashMap` holds them after `string2messageProperties`: a key
-/// seen twice keeps its first place and its last value.
-pub fn to_java_map(props: &str) -> Vec<(&str, &str)> {
-    let mut out: Vec<(&str, &str)> = Vec::new();
-    for (k, v) in iter(props) {
-        match out.iter_mut().find(|(ok, _)| *ok == k) {
-            Some(slot) => slot.1 = v,
-            None => out.push((k, v)),
+impl<'a> JavaMap<'a> {
+    /// `string2messageProperties`: a key seen twice keeps its first place and its last value.
+    pub fn parse(props: &'a str) -> Self {
+        let mut map = JavaMap::default();
+        for (k, v) in iter(props) {
+            map.put(k, v);
+        }
+        map
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// `HashMap.put`: an existing key keeps its place.
+    pub fn put(&mut self, name: &'a str, value: impl Into<std::borrow::Cow<'a, str>>) {
+        let value = value.into();
+        match self.pairs.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => slot.1 = value,
+            None => {
+                self.pairs.push((name, value));
+                self.max_size = self.max_size.max(self.pairs.len());
+            }
         }
     }
-    out
+
+    /// `HashMap.remove`.
+    pub fn remove(&mut self, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+        let i = self.pairs.iter().position(|(k, _)| *k == name)?;
+        Some(self.pairs.remove(i).1)
+    }
+
+    /// `messageProperties2String` (see [`encode_java_map`]).
+    pub fn encode(&self) -> String {
+        let view: Vec<(&str, &str)> = self.pairs.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+        encode_java_map(&view, self.max_size)
+    }
 }
 
 /// Encode `pairs` (in insertion order) as Java's broker does, `messageProperties2String` over a
@@ -141,10 +168,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn set_replaces_or_appends() {
-        assert_eq!(set("", "A", "1"), "A\u{1}1");
-        assert_eq!(set("A\u{1}1\u{2}B\u{1}2", "A", "3"), "B\u{1}2\u{2}A\u{1}3");
-        assert_eq!(get(&set("A\u{1}1\u{2}", "B", "x"), "A"), Some("1"));
+    fn java_map_keeps_places_and_the_largest_table() {
+        let props = "A\u{1}1\u{2}B\u{1}2\u{2}A\u{1}3";
+        let mut m = JavaMap::parse(props);
+        // A repeated key keeps its first place and its last value, as Java's map.
+        assert_eq!(m.get("A"), Some("3"));
+        m.put("A", "4");
+        assert_eq!(m.remove("B").as_deref(), Some("2"));
+        assert_eq!(m.get("B"), None);
+        m.put("C", String::from("5"));
+        let enc = m.encode();
+        assert_eq!(get(&enc, "A"), Some("4"));
+        assert_eq!(get(&enc, "C"), Some("5"));
+        assert_eq!(iter(&enc).count(), 2);
+        // The table is sized by the most entries the map held and never shrinks: with 16
+        // buckets REAL_TOPIC (bucket 1) comes before b (2), with 32 after it (17 vs 2).
+        let mut many = String::from("REAL_TOPIC\u{1}t\u{2}b\u{1}v");
+        for i in 0..11 {
+            many.push_str(&format!("\u{2}k{i}\u{1}v"));
+        }
+        let mut big = JavaMap::parse(&many);
+        for i in 0..11 {
+            big.remove(&format!("k{i}"));
+        }
+        let small = JavaMap::parse("REAL_TOPIC\u{1}t\u{2}b\u{1}v");
+        assert_eq!(small.encode(), "REAL_TOPIC\u{1}t\u{2}b\u{1}v");
+        assert_eq!(big.encode(), "b\u{1}v\u{2}REAL_TOPIC\u{1}t");
     }
 
     #[test]
@@ -213,9 +262,5 @@ mod java_map_tests {
             let order: Vec<&str> = iter(&enc).map(|(k, _)| k).collect();
             assert_eq!(order.join(","), *java);
         }
-        assert_eq!(
-            to_java_map("a\u{1}1\u{2}b\u{1}2\u{2}a\u{1}3"),
-            [("a", "3"), ("b", "2")]
-        );
     }
 }

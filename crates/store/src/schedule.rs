@@ -91,7 +91,12 @@ impl Default for DelayLevels {
 /// The `DELAY` level of a properties string (`Message.getDelayTimeLevel`: 0 when absent; a
 /// value that is not a number is refused, where Java's `Integer.parseInt` throws).
 pub fn delay_level(props: &str) -> Result<i32, String> {
-    match properties::get(props, properties::DELAY) {
+    parse_delay_level(properties::get(props, properties::DELAY))
+}
+
+/// The level a `DELAY` value gives (see [`delay_level`]).
+pub fn parse_delay_level(value: Option<&str>) -> Result<i32, String> {
+    match value {
         None => Ok(0),
         Some(v) => v
             .parse()
@@ -101,23 +106,36 @@ pub fn delay_level(props: &str) -> Result<i32, String> {
 
 /// `CommitLog.putMessage` for a plain or committed message with a delay level: clamp the level
 /// to the maximum, keep the real topic and queue in properties, move the message to
-/// `SCHEDULE_TOPIC_XXXX` queue `level - 1`. Returns whether the message was redirected.
-pub fn redirect_delayed(m: &mut PutMessage, levels: &DelayLevels) -> Result<bool, String> {
-    let level = delay_level(&m.properties)?;
+/// `SCHEDULE_TOPIC_XXXX` queue `level - 1`. Returns whether the message was redirected (the
+/// caller then encodes `map`).
+pub fn redirect_delayed_map<'a>(
+    topic: &mut String,
+    queue_id: &mut i32,
+    map: &mut properties::JavaMap<'a>,
+    levels: &DelayLevels,
+) -> Result<bool, String> {
+    let level = parse_delay_level(map.get(properties::DELAY))?;
     if level <= 0 {
         return Ok(false);
     }
-    let mut props = std::mem::take(&mut m.properties);
     if level > levels.max_level() {
-        props = properties::set(&props, properties::DELAY, &levels.max_level().to_string());
+        map.put(properties::DELAY, levels.max_level().to_string());
     }
-    let level = level.min(levels.max_level());
-    props = properties::set(&props, properties::REAL_TOPIC, &m.topic);
-    props = properties::set(&props, properties::REAL_QID, &m.queue_id.to_string());
-    m.properties = props;
-    m.topic = SCHEDULE_TOPIC.to_owned();
-    m.queue_id = level - 1;
+    map.put(properties::REAL_TOPIC, topic.clone());
+    map.put(properties::REAL_QID, queue_id.to_string());
+    *topic = SCHEDULE_TOPIC.to_owned();
+    *queue_id = level.min(levels.max_level()) - 1;
     Ok(true)
+}
+
+/// [`redirect_delayed_map`] for a message whose properties are already encoded.
+pub fn redirect_delayed(m: &mut PutMessage, levels: &DelayLevels) -> Result<bool, String> {
+    let props = std::mem::take(&mut m.properties);
+    let mut map = properties::JavaMap::parse(&props);
+    let redirected = redirect_delayed_map(&mut m.topic, &mut m.queue_id, &mut map, levels);
+    let encoded = matches!(redirected, Ok(true)).then(|| map.encode());
+    m.properties = encoded.unwrap_or(props);
+    redirected
 }
 
 /// The consume-queue tagsCode of a `SCHEDULE_TOPIC_XXXX` record: its delivery time. `None`

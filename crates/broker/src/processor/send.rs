@@ -6,6 +6,7 @@ use rocklet_protocol::message::{decode_batch, property, sys_flag, MessageExt};
 use rocklet_protocol::route::perm;
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rocklet_remoting::ConnCtx;
+use rocklet_store::properties::JavaMap;
 use rocklet_store::{PutMessage, PutResult, PutStatus, StoreError};
 use std::time::Duration;
 
@@ -73,13 +74,19 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
     }
     let is_batch = code == RequestCode::SEND_BATCH_MESSAGE || h.batch == Some(true);
     let props = h.properties.take().unwrap_or_default();
+    // The properties are split once, into the map Java's broker works on; every step below
+    // reads and changes it, and it is encoded once.
+    let mut map = JavaMap::parse(&props);
     // `Boolean.parseBoolean(TRAN_MSG)`: a half message goes to the half topic.
     let half = !is_batch
-        && rocklet_store::properties::get(&props, property::TRANSACTION_PREPARED)
+        && map
+            .get(property::TRANSACTION_PREPARED)
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let delay_level =
+        rocklet_store::schedule::parse_delay_level(map.get(property::DELAY_TIME_LEVEL));
     let reconsume_times = h.reconsume_times.unwrap_or(0);
     // Java `CommitLog.asyncPutMessages`: a batch cannot carry a delay level.
-    if is_batch && rocklet_store::schedule::delay_level(&props).map_or(true, |l| l > 0) {
+    if is_batch && delay_level.as_ref().map_or(true, |l| *l > 0) {
         return (
             fail(
                 req,
@@ -116,12 +123,10 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
         // Java (`MessageExtBatchEncoder`) appends the batch's own properties (the request's, with
         // CLUSTER added, WAIT kept) to every message of the batch.
         let batch_props = {
-            use rocklet_protocol::message::property::CLUSTER;
-            let mut pairs = rocklet_store::properties::to_java_map(&props);
-            if !pairs.iter().any(|(k, _)| *k == CLUSTER) {
-                pairs.push((CLUSTER, b.cfg.broker_cluster_name.as_str()));
+            if map.get(property::CLUSTER).is_none() {
+                map.put(property::CLUSTER, b.cfg.broker_cluster_name.as_str());
             }
-            rocklet_store::properties::encode_java_map(&pairs, pairs.len())
+            map.encode()
         };
         let batch: Vec<PutMessage> = items
             .into_iter()
@@ -157,32 +162,32 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
                 None,
             );
         }
-        let p = stored_properties(&props, &b.cfg.broker_cluster_name, half);
+        let delayed = !half && delay_level.as_ref().is_ok_and(|l| *l > 0);
+        keep_stored_properties(&mut map, &b.cfg.broker_cluster_name, half || delayed);
+        let mut topic = std::mem::take(&mut h.topic);
+        let mut queue_id = queue_id;
+        if half {
+            crate::transaction::to_half(b, &mut topic, &mut queue_id, &mut sys, &mut map);
+        } else if let Err(why) = rocklet_store::schedule::redirect_delayed_map(
+            &mut topic,
+            &mut queue_id,
+            &mut map,
+            &b.cfg.delay_levels,
+        ) {
+            return (fail(req, ResponseCode::MESSAGE_ILLEGAL, why), None);
+        }
         let m = PutMessage {
-            topic: std::mem::take(&mut h.topic),
+            topic,
             queue_id,
             flag: h.flag,
             body: req.body.clone().unwrap_or_default(),
-            properties: p,
+            properties: map.encode(),
             sys_flag: sys,
             born_timestamp: h.born_timestamp,
             born_host: ctx.peer,
             reconsume_times,
             prepared_transaction_offset: 0,
         };
-        let mut m = m;
-        if half {
-            crate::transaction::to_half(b, &mut m);
-        } else if let Err(why) =
-            rocklet_store::schedule::redirect_delayed(&mut m, &b.cfg.delay_levels)
-        {
-            return (fail(req, ResponseCode::MESSAGE_ILLEGAL, why), None);
-        }
-        if half || m.topic != tc.topic_name {
-            // Java re-encodes its map after adding REAL_TOPIC / REAL_QID (WAIT back in it).
-            let pairs = rocklet_store::properties::to_java_map(&m.properties);
-            m.properties = rocklet_store::properties::encode_java_map(&pairs, pairs.len());
-        }
         b.store.put_message_nowait(m)
     };
     match result {
@@ -395,28 +400,19 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
     })
 }
 
-/// The properties string Java's `sendMessage` stores: the client's pairs in a `HashMap` with
-/// `CLUSTER` added, `WAIT` left out (Java drops it "to save 9 bytes") unless the message goes
-/// on to a half or delay topic, where Java's later re-encoding puts it back.
-fn stored_properties(client: &str, cluster: &str, keeps_wait: bool) -> String {
+/// The map Java's `sendMessage` stores: the client's pairs with `CLUSTER` added and `WAIT`
+/// removed (Java drops it "to save 9 bytes") then put back at the end of its bucket, which only
+/// shows when the message goes on to a half or delay topic and the map is encoded again.
+fn keep_stored_properties<'a>(map: &mut JavaMap<'a>, cluster: &'a str, keeps_wait: bool) {
     use rocklet_protocol::message::property::{CLUSTER, WAIT_STORE_MSG_OK};
-    let mut pairs = rocklet_store::properties::to_java_map(client);
-    if !pairs.iter().any(|(k, _)| *k == CLUSTER) {
-        pairs.push((CLUSTER, cluster));
+    if map.get(CLUSTER).is_none() {
+        map.put(CLUSTER, cluster);
     }
-    let max = pairs.len();
-    // Read from the pairs already split (the send path scans the properties enough).
-    let delayed = pairs
-        .iter()
-        .find(|(k, _)| *k == rocklet_protocol::message::property::DELAY_TIME_LEVEL)
-        .is_some_and(|(_, v)| v.trim().parse::<i32>().is_ok_and(|l| l > 0));
-    if let Some(i) = pairs.iter().position(|(k, _)| *k == WAIT_STORE_MSG_OK) {
-        let wait = pairs.remove(i);
-        if keeps_wait || delayed {
-            pairs.push(wait);
+    if let Some(wait) = map.remove(WAIT_STORE_MSG_OK) {
+        if keeps_wait {
+            map.put(WAIT_STORE_MSG_OK, wait);
         }
     }
-    rocklet_store::properties::encode_java_map(&pairs, max)
 }
 
 /// Java `handlePutMessageResult`: size and format problems are MESSAGE_ILLEGAL, a stopped store

@@ -156,15 +156,21 @@ pub(crate) fn ensure_topic(b: &BrokerInner, topic: &str) {
 }
 
 /// `TransactionalMessageBridge.parseHalfMessageInner`: turn a TRAN_MSG send into a half message.
-pub(crate) fn to_half(b: &BrokerInner, m: &mut PutMessage) {
+pub(crate) fn to_half(
+    b: &BrokerInner,
+    topic: &mut String,
+    queue_id: &mut i32,
+    sys: &mut i32,
+    map: &mut rocklet_store::properties::JavaMap<'_>,
+) {
     ensure_topic(b, HALF_TOPIC);
-    let mut props = Properties::decode(&m.properties);
-    props.insert(property::REAL_TOPIC, m.topic.clone());
-    props.insert(property::REAL_QUEUE_ID, m.queue_id.to_string());
-    m.properties = props.encode();
-    m.sys_flag = reset_transaction(m.sys_flag, sys_flag::TRANSACTION_NOT_TYPE);
-    m.topic = HALF_TOPIC.to_owned();
-    m.queue_id = 0;
+    map.put(
+        property::REAL_TOPIC,
+        std::mem::replace(topic, HALF_TOPIC.to_owned()),
+    );
+    map.put(property::REAL_QUEUE_ID, queue_id.to_string());
+    *sys = reset_transaction(*sys, sys_flag::TRANSACTION_NOT_TYPE);
+    *queue_id = 0;
 }
 
 fn fail(req: &RemotingCommand, remark: &str) -> RemotingCommand {
