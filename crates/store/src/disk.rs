@@ -114,7 +114,11 @@ impl DiskGuard {
 
     /// A put was refused: logs the first of every 50 000 (Java `checkStoreStatus`).
     pub fn refused(&self) {
-        if self.refused.fetch_add(1, Ordering::Relaxed) % 50_000 == 0 {
+        if self
+            .refused
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(50_000)
+        {
             tracing::warn!("the message store is not writable. It may be caused by one of the following reasons: the broker's disk is full, write to logic queue error, write to index file error, etc");
         }
     }

@@ -194,6 +194,12 @@ fn allocation_failure_on_a_full_tmpfs_is_an_error_not_a_crash() {
         }
     }
     let _u = Umount(mnt.clone());
+    // fallocate itself fails with ENOSPC (no crash, no partial mapping).
+    let f = std::fs::File::create(mnt.join("too-big")).unwrap();
+    let e = rocklet_store::disk::allocate(&f, 2 << 20, true).unwrap_err();
+    assert!(rocklet_store::disk::is_no_space(&e), "{e}");
+    drop(f);
+    std::fs::remove_file(mnt.join("too-big")).unwrap();
     let c = StoreConfig {
         mapped_file_size_commit_log: 256 * 1024,
         // Only allocation limits, not the usage levels.
