@@ -9,6 +9,8 @@
 # Needs root (mount). Usage: faults/disk_full.sh [path/to/rocklet]
 #   ROCKLET        the binary (default: target/release/rocklet, else target/debug/rocklet)
 #   SIZE_MB        tmpfs size (default 24)
+#   LEVELS         warning levels to run (default "0.90 1.0")
+#   KEEP_LOGS      a directory to keep each scenario's broker log in
 set -euo pipefail
 
 ROCKLET=${1:-${ROCKLET:-}}
@@ -26,6 +28,7 @@ WORK=
 MNT=
 LOG=
 PID=
+LEVEL=
 
 fail() { echo "FAIL: $*"; echo "--- broker log tail"; tail -n 30 "$LOG" || true; exit 1; }
 
@@ -33,6 +36,9 @@ cleanup() {
     if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then
         kill "$PID" 2>/dev/null || true
         wait "$PID" 2>/dev/null || true
+    fi
+    if [[ -n "${KEEP_LOGS:-}" && -n "$LOG" && -f "$LOG" ]]; then
+        cp "$LOG" "$KEEP_LOGS/disk_full.$LEVEL.log"
     fi
     [[ -n "$MNT" ]] && umount "$MNT" 2>/dev/null || true
     [[ -n "$WORK" ]] && rm -rf "$WORK"
