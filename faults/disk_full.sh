@@ -128,7 +128,7 @@ scenario() {
     "$ROCKLET" admin -n "$NS" query-msg-by-key -t DiskFull -k "key1" >"$WORK/q" 2>&1 || true
     grep -qE "^[0-9A-F]{32} " "$WORK/q" || { cat "$WORK/q"; fail "restart: reads not served"; }
     echo "restart on full disk: query by key served"
-    sed -n '/--- restart on the full disk/,$p' "$LOG" | grep -E "read-only|disk full|not writable|cannot allocate" | head -2 | sed 's/^/    log: /' || true
+    sed -n '/--- restart on the full disk/,$p' "$LOG" | grep -E "read-only|disk full|not writable|cannot allocate|less free disk space" | head -2 | sed 's/^/    log: /' || true
 
     # Free space: the commit log's partition drops below the warning level; no restart.
     rm -f "$MNT/ballast"

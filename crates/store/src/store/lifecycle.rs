@@ -102,6 +102,15 @@ impl MessageStore {
                 warning_level = inner.disk.warning(),
                 "the store starts read-only: the disk is full; reads are served, puts are refused until space is freed"
             );
+        } else if let Some(avail) = crate::disk::available_bytes(&cl_dir) {
+            let need = (inner.cl_file_size + inner.cq_file_size) as u64;
+            if avail < need {
+                tracing::warn!(
+                    available = avail,
+                    need,
+                    "less free disk space than a new commit-log file needs: puts are refused once the current file is full, until space is freed"
+                );
+            }
         }
         let older_files = inner
             .commit_log
