@@ -74,6 +74,34 @@ pub struct BrokerConfig {
     pub transaction_time_out: u64,
     /// `transactionCheckMax`: checks before a half message is discarded, default 15.
     pub transaction_check_max: i32,
+    /// `fileReservedTime` hours, default 72: commit-log files older than this are deleted.
+    pub file_reserved_time: u64,
+    /// `fileReservedTimeMs` (Rocklet, for tests): overrides `fileReservedTime` in milliseconds.
+    pub file_reserved_time_ms: Option<u64>,
+    /// `deleteWhen`, default `04`: the local hours (`;`-separated) at which expired files go.
+    pub delete_when: String,
+    /// `diskMaxUsedSpaceRatio` percent, default 75 (clamped to 10..=95 when used).
+    pub disk_max_used_space_ratio: i32,
+    /// `cleanResourceInterval` ms, default 10000.
+    pub clean_resource_interval: u64,
+    /// `cleanResourceFirstDelay` ms (Rocklet; Java's is 60000, fixed).
+    pub clean_resource_first_delay: u64,
+    /// `destroyMapedFileIntervalForcibly` ms, default 120000.
+    pub destroy_maped_file_interval_forcibly: u64,
+    /// `deleteCommitLogFilesInterval` ms, default 100.
+    pub delete_commit_log_files_interval: u64,
+    /// `deleteConsumeQueueFilesInterval` ms, default 100.
+    pub delete_consume_queue_files_interval: u64,
+    /// `cleanFileForciblyEnable`, default true.
+    pub clean_file_forcibly_enable: bool,
+    /// Java system property `rocketmq.broker.diskSpaceWarningLevelRatio` (0.90), accepted as a
+    /// broker property: above it the broker refuses sends (disk full).
+    pub disk_space_warning_level_ratio: f64,
+    /// Java system property `rocketmq.broker.diskSpaceCleanForciblyRatio` (0.85), accepted as a
+    /// broker property: above it unexpired files are deleted too.
+    pub disk_space_clean_forcibly_ratio: f64,
+    /// `diskCheckInterval` ms (Rocklet; Java's is 10000, fixed).
+    pub disk_check_interval: u64,
     /// The properties file the config was read from (`-c`): UPDATE_BROKER_CONFIG rewrites it,
     /// as Java does.
     pub config_file: Option<PathBuf>,
@@ -116,6 +144,19 @@ impl Default for BrokerConfig {
             transaction_check_interval: 60_000,
             transaction_time_out: 6_000,
             transaction_check_max: 15,
+            file_reserved_time: 72,
+            file_reserved_time_ms: None,
+            delete_when: "04".into(),
+            disk_max_used_space_ratio: 75,
+            clean_resource_interval: 10_000,
+            clean_resource_first_delay: 60_000,
+            destroy_maped_file_interval_forcibly: 120_000,
+            delete_commit_log_files_interval: 100,
+            delete_consume_queue_files_interval: 100,
+            clean_file_forcibly_enable: true,
+            disk_space_warning_level_ratio: 0.90,
+            disk_space_clean_forcibly_ratio: 0.85,
+            disk_check_interval: 10_000,
             config_file: None,
             file_properties: Default::default(),
         }
@@ -238,6 +279,36 @@ impl BrokerConfig {
                 "transactionCheckInterval" => self.transaction_check_interval = num(k, v)?,
                 "transactionTimeOut" => self.transaction_time_out = num(k, v)?,
                 "transactionCheckMax" => self.transaction_check_max = num(k, v)?,
+                "fileReservedTime" => self.file_reserved_time = num(k, v)?,
+                "fileReservedTimeMs" => self.file_reserved_time_ms = Some(num(k, v)?),
+                "deleteWhen" => {
+                    if v.split(';')
+                        .any(|h| h.trim().parse::<u32>().map_or(true, |h| h > 23))
+                    {
+                        return Err(invalid(k, v, "expected hours 0-23 separated by ';'"));
+                    }
+                    self.delete_when = v.clone()
+                }
+                "diskMaxUsedSpaceRatio" => self.disk_max_used_space_ratio = num(k, v)?,
+                "cleanResourceInterval" => self.clean_resource_interval = num(k, v)?,
+                "cleanResourceFirstDelay" => self.clean_resource_first_delay = num(k, v)?,
+                "destroyMapedFileIntervalForcibly" => {
+                    self.destroy_maped_file_interval_forcibly = num(k, v)?
+                }
+                "deleteCommitLogFilesInterval" => {
+                    self.delete_commit_log_files_interval = num(k, v)?
+                }
+                "deleteConsumeQueueFilesInterval" => {
+                    self.delete_consume_queue_files_interval = num(k, v)?
+                }
+                "cleanFileForciblyEnable" => self.clean_file_forcibly_enable = boolean(k, v)?,
+                "rocketmq.broker.diskSpaceWarningLevelRatio" | "diskSpaceWarningLevelRatio" => {
+                    self.disk_space_warning_level_ratio = num(k, v)?
+                }
+                "rocketmq.broker.diskSpaceCleanForciblyRatio" | "diskSpaceCleanForciblyRatio" => {
+                    self.disk_space_clean_forcibly_ratio = num(k, v)?
+                }
+                "diskCheckInterval" => self.disk_check_interval = num(k, v)?,
                 other => tracing::debug!(key = other, "unknown broker property ignored"),
             }
         }
@@ -350,6 +421,32 @@ impl BrokerConfig {
                 "transactionCheckMax",
                 self.transaction_check_max.to_string(),
             ),
+            ("fileReservedTime", self.file_reserved_time.to_string()),
+            ("deleteWhen", self.delete_when.clone()),
+            (
+                "diskMaxUsedSpaceRatio",
+                self.disk_max_used_space_ratio.to_string(),
+            ),
+            (
+                "cleanResourceInterval",
+                self.clean_resource_interval.to_string(),
+            ),
+            (
+                "destroyMapedFileIntervalForcibly",
+                self.destroy_maped_file_interval_forcibly.to_string(),
+            ),
+            (
+                "deleteCommitLogFilesInterval",
+                self.delete_commit_log_files_interval.to_string(),
+            ),
+            (
+                "deleteConsumeQueueFilesInterval",
+                self.delete_consume_queue_files_interval.to_string(),
+            ),
+            (
+                "cleanFileForciblyEnable",
+                self.clean_file_forcibly_enable.to_string(),
+            ),
         ]
     }
 
@@ -370,6 +467,20 @@ impl BrokerConfig {
             store_host,
             max_transfer_count_on_message: self.max_transfer_count.max(1) as usize,
             delay_levels: self.delay_levels.clone(),
+            file_reserved_time_ms: self
+                .file_reserved_time_ms
+                .unwrap_or(self.file_reserved_time.saturating_mul(3_600_000)),
+            delete_when: self.delete_when.clone(),
+            disk_max_used_space_ratio: self.disk_max_used_space_ratio,
+            clean_resource_interval_ms: self.clean_resource_interval,
+            clean_resource_first_delay_ms: self.clean_resource_first_delay,
+            destroy_mapped_file_interval_forcibly_ms: self.destroy_maped_file_interval_forcibly,
+            delete_commit_log_files_interval_ms: self.delete_commit_log_files_interval,
+            delete_consume_queue_files_interval_ms: self.delete_consume_queue_files_interval,
+            clean_file_forcibly_enable: self.clean_file_forcibly_enable,
+            disk_space_warning_level_ratio: self.disk_space_warning_level_ratio,
+            disk_space_clean_forcibly_ratio: self.disk_space_clean_forcibly_ratio,
+            disk_check_interval_ms: self.disk_check_interval,
             ..StoreConfig::default()
         }
     }
@@ -420,6 +531,27 @@ mod tests {
             c.store_config(([127, 0, 0, 1], 1).into()).delay_levels,
             c.delay_levels
         );
+        let disk = parse_properties(
+            "fileReservedTime=48\ndeleteWhen=04;16\ndiskMaxUsedSpaceRatio=60\nrocketmq.broker.diskSpaceWarningLevelRatio=0.5\ndiskSpaceCleanForciblyRatio=0.4\ncleanFileForciblyEnable=false",
+        );
+        c.apply(&disk).unwrap();
+        let sc = c.store_config(([127, 0, 0, 1], 1).into());
+        assert_eq!(sc.file_reserved_time_ms, 48 * 3_600_000);
+        assert_eq!(sc.delete_when, "04;16");
+        assert_eq!(sc.disk_max_used_space_ratio, 60);
+        assert_eq!(sc.disk_space_warning_level_ratio, 0.5);
+        assert_eq!(sc.disk_space_clean_forcibly_ratio, 0.4);
+        assert!(!sc.clean_file_forcibly_enable);
+        c.apply(&parse_properties("fileReservedTimeMs=1500"))
+            .unwrap();
+        assert_eq!(
+            c.store_config(([127, 0, 0, 1], 1).into())
+                .file_reserved_time_ms,
+            1500
+        );
+        assert!(BrokerConfig::default()
+            .apply(&parse_properties("deleteWhen=25"))
+            .is_err());
         let bad = parse_properties("messageDelayLevel=1s 2x");
         let e = BrokerConfig::default().apply(&bad).unwrap_err().to_string();
         assert!(e.contains("messageDelayLevel"), "{e}");

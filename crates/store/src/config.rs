@@ -41,6 +41,43 @@ pub struct StoreConfig {
     /// `messageDelayLevel`: delay of each level, for the tagsCode (delivery time) of
     /// `SCHEDULE_TOPIC_XXXX` entries.
     pub delay_levels: DelayLevels,
+    /// `fileReservedTime` (Java: hours, 72), here in milliseconds so tests can use less than an
+    /// hour: a commit-log file last modified longer ago than this is expired.
+    pub file_reserved_time_ms: u64,
+    /// `deleteWhen`: the hours of the day (local time, `;`-separated, default `"04"`) at which
+    /// expired files are deleted even when the disk is not filling up.
+    pub delete_when: String,
+    /// `diskMaxUsedSpaceRatio` (percent, default 75; Java clamps it to 10..=95): above it expired
+    /// files are deleted at any hour.
+    pub disk_max_used_space_ratio: i32,
+    /// `cleanResourceInterval`, default 10000 ms: period of the clean service.
+    pub clean_resource_interval_ms: u64,
+    /// Delay before the clean service's first round (Java: 60 s; Rocklet setting for tests).
+    pub clean_resource_first_delay_ms: u64,
+    /// `destroyMapedFileIntervalForcibly`, default 120000 ms. Java waits up to this long for
+    /// readers of a file being deleted; Rocklet unlinks at once and the space is released when
+    /// the last reader's view of the mapping is dropped.
+    pub destroy_mapped_file_interval_forcibly_ms: u64,
+    /// `deleteCommitLogFilesInterval`, default 100 ms: pause between two deleted commit-log files.
+    pub delete_commit_log_files_interval_ms: u64,
+    /// `deleteConsumeQueueFilesInterval`, default 100 ms: pause after a consume queue lost files.
+    pub delete_consume_queue_files_interval_ms: u64,
+    /// `cleanFileForciblyEnable`, default true: above the forcible ratio even unexpired files go.
+    pub clean_file_forcibly_enable: bool,
+    /// System property `rocketmq.broker.diskSpaceWarningLevelRatio`, default 0.90: above it the
+    /// store is marked disk-full and refuses puts.
+    pub disk_space_warning_level_ratio: f64,
+    /// System property `rocketmq.broker.diskSpaceCleanForciblyRatio`, default 0.85.
+    pub disk_space_clean_forcibly_ratio: f64,
+    /// Period of the disk-usage check (Java: 10 s, fixed).
+    pub disk_check_interval_ms: u64,
+}
+
+impl StoreConfig {
+    /// `getDiskMaxUsedSpaceRatio`: the percentage clamped to 10..=95.
+    pub fn disk_max_used_space_ratio_clamped(&self) -> i32 {
+        self.disk_max_used_space_ratio.clamp(10, 95)
+    }
 }
 
 impl Default for StoreConfig {
@@ -58,6 +95,18 @@ impl Default for StoreConfig {
             max_transfer_count_on_message: 32,
             store_host: SocketAddr::from(([127, 0, 0, 1], 10911)),
             delay_levels: DelayLevels::default(),
+            file_reserved_time_ms: 72 * 3600 * 1000,
+            delete_when: "04".into(),
+            disk_max_used_space_ratio: 75,
+            clean_resource_interval_ms: 10_000,
+            clean_resource_first_delay_ms: 60_000,
+            destroy_mapped_file_interval_forcibly_ms: 120_000,
+            delete_commit_log_files_interval_ms: 100,
+            delete_consume_queue_files_interval_ms: 100,
+            clean_file_forcibly_enable: true,
+            disk_space_warning_level_ratio: 0.90,
+            disk_space_clean_forcibly_ratio: 0.85,
+            disk_check_interval_ms: 10_000,
         }
     }
 }

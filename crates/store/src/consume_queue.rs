@@ -134,6 +134,46 @@ impl ConsumeQueue {
         Ok(())
     }
 
+    /// Java `ConsumeQueue.deleteExpiredFile`: removes the files (never the last) whose last
+    /// entry points below `min_phy`, the commit log's new first offset, then moves the min
+    /// offset to the first entry at or above it. Returns how many files went.
+    pub fn delete_expired(&self, min_phy: i64) -> usize {
+        let size = self.files.file_size();
+        let n = self
+            .files
+            .delete_front(usize::MAX, std::time::Duration::ZERO, |f| {
+                f.slice(size - CQ_STORE_UNIT_SIZE, CQ_STORE_UNIT_SIZE)
+                    .and_then(CqEntry::decode)
+                    .is_some_and(|e| e.commit_log_offset < min_phy)
+            })
+            .len();
+        self.correct_min_offset(min_phy);
+        n
+    }
+
+    /// Java `correctMinOffset`: the min offset becomes the first entry of the first file
+    /// pointing at or above `min_phy` (unchanged when none does). It never moves backwards.
+    pub fn correct_min_offset(&self, min_phy: i64) {
+        let Some(f) = self.files.first() else {
+            return;
+        };
+        let Some(data) = f.slice(0, f.wrote()) else {
+            return;
+        };
+        for (i, chunk) in data.chunks_exact(CQ_STORE_UNIT_SIZE).enumerate() {
+            let Some(e) = CqEntry::decode(chunk) else {
+                break;
+            };
+            if e.commit_log_offset >= min_phy {
+                let logical = (f.from() / UNIT) as i64 + i as i64;
+                if self.min_offset.fetch_max(logical, Ordering::AcqRel) < logical {
+                    tracing::info!(topic = %self.topic, queue_id = self.queue_id, min_offset = logical, "consume queue min offset moved");
+                }
+                return;
+            }
+        }
+    }
+
     pub fn flush(&self) -> io::Result<u64> {
         self.files.flush()
     }

@@ -22,6 +22,18 @@ pub enum StoreError {
     InvalidConfig(String),
     #[error("message store is shut down")]
     ShutDown,
+    /// Java `RunningFlags` not writable: the disk is above the warning level, or a store file
+    /// could not be allocated (see [`StoreError::NoSpace`]).
+    #[error("the message store is not writable: the broker's disk is full")]
+    NotWritable,
+    /// A new store file could not get its blocks (ENOSPC / EDQUOT). The store refuses puts until
+    /// the disk check finds room again.
+    #[error("no space left to allocate {path}: {source}")]
+    NoSpace {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("I/O error on {path}: {source}")]
     Io {
         path: PathBuf,
@@ -34,9 +46,17 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        StoreError::Io {
-            path: path.into(),
-            source,
+        let path = path.into();
+        if crate::disk::is_no_space(&source) {
+            StoreError::NoSpace { path, source }
+        } else {
+            StoreError::Io { path, source }
         }
+    }
+
+    /// Whether the store refused or failed the put for lack of disk space (the broker answers
+    /// SERVICE_NOT_AVAILABLE with Java's disk-full remark).
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::NotWritable | StoreError::NoSpace { .. })
     }
 }

@@ -29,8 +29,9 @@ pub(crate) const GENERATION_KEYS: usize = 1 << 20;
 
 /// Key index (see module docs).
 pub(crate) struct KeyIndex {
-    /// Oldest first; only the last one takes inserts.
-    generations: Vec<Table>,
+    /// Oldest first; only the last one takes inserts. Each with the highest commit-log offset
+    /// it holds.
+    generations: Vec<(Table, i64)>,
     capacity: usize,
 }
 
@@ -79,14 +80,15 @@ impl KeyIndex {
         if self
             .generations
             .last()
-            .is_none_or(|t| t.len() >= self.capacity)
+            .is_none_or(|(t, _)| t.len() >= self.capacity)
         {
-            self.generations.push(Table::with_capacity_and_hasher(
-                self.capacity,
-                Default::default(),
+            self.generations.push((
+                Table::with_capacity_and_hasher(self.capacity, Default::default()),
+                phy,
             ));
         }
-        let map = self.generations.last_mut().expect("a generation exists");
+        let (map, max) = self.generations.last_mut().expect("a generation exists");
+        *max = (*max).max(phy);
         match map.get_mut(&hash) {
             None => {
                 map.insert(hash, Slot::One(phy));
@@ -110,7 +112,7 @@ impl KeyIndex {
     /// Offsets for `hash`, newest first.
     pub fn lookup(&self, hash: u64) -> Vec<i64> {
         let mut out = Vec::new();
-        for map in self.generations.iter().rev() {
+        for (map, _) in self.generations.iter().rev() {
             match map.get(&hash) {
                 None => {}
                 Some(Slot::One(p)) => out.push(*p),
@@ -118,6 +120,22 @@ impl KeyIndex {
             }
         }
         out
+    }
+
+    /// Drops the generations holding only offsets below `min_phy` (their commit-log files were
+    /// deleted). Returns how many went. Keys of deleted records in a surviving generation stay
+    /// until it goes; lookups skip them (the record is gone).
+    pub fn delete_below(&mut self, min_phy: i64) -> usize {
+        let before = self.generations.len();
+        // Never the last (it takes inserts).
+        let keep_last = self.generations.len().saturating_sub(1);
+        let mut i = 0;
+        self.generations.retain(|(_, max)| {
+            let drop = i < keep_last && *max < min_phy;
+            i += 1;
+            !drop
+        });
+        before - self.generations.len()
     }
 }
 
@@ -153,6 +171,16 @@ mod tests {
         assert_eq!(i.lookup(b), vec![2]);
         assert_eq!(i.lookup(c), vec![4]);
         // A table never grows past its first allocation.
-        assert!(i.generations.iter().all(|t| t.len() <= 2));
+        assert!(i.generations.iter().all(|(t, _)| t.len() <= 2));
+        // Generation 1 holds offsets 1..=2: dropped once the log starts above 2.
+        assert_eq!(i.delete_below(3), 1);
+        assert_eq!(i.lookup(a), vec![5, 3]);
+        assert!(i.lookup(b).is_empty());
+        assert_eq!(
+            i.delete_below(i64::MAX),
+            1,
+            "never the generation taking inserts"
+        );
+        assert_eq!(i.lookup(a), vec![5]);
     }
 }

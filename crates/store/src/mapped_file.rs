@@ -123,12 +123,35 @@ impl MappedFile {
             .write(true)
             .create_new(true)
             .open(&path)?;
-        file.set_len(size as u64)?;
-        if durable {
-            file.sync_all()?;
-            sync_dir(dir);
+        // Every block is allocated before the file is mapped: a write through the mapping into
+        // a hole on a full disk is a SIGBUS, an allocation failure here is an error the put
+        // returns. A file that could not be allocated is removed (it holds nothing).
+        let made = crate::disk::allocate(&file, size as u64, true).and_then(|()| {
+            if durable {
+                file.sync_all()?;
+                sync_dir(dir);
+            }
+            Self::map(file, path.clone(), from, size, 0)
+        });
+        if made.is_err() {
+            let _ = fs::remove_file(&path);
         }
-        Self::map(file, path, from, size, 0)
+        made
+    }
+
+    /// Allocates any holes of an existing file (created sparse by an older Rocklet), keeping
+    /// its contents, so writes through the mapping cannot fault on a full disk.
+    pub fn allocate_blocks(&self) -> io::Result<()> {
+        crate::disk::allocate(&self._file, self.size as u64, false)
+    }
+
+    /// The file's last modification time (Java `MappedFile.getLastModifiedTimestamp`), ms.
+    pub fn last_modified_ms(&self) -> Option<i64> {
+        let t = self._file.metadata().ok()?.modified().ok()?;
+        Some(
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64),
+        )
     }
 
     /// Opens an existing file for recovery: everything is readable (`wrote == size`) until
@@ -477,6 +500,53 @@ impl MappedFileQueue {
     /// Offset after the last written byte (or `empty_default` if there are no files).
     pub fn max_offset(&self) -> Option<u64> {
         self.last().map(|f| f.from() + f.wrote() as u64)
+    }
+
+    /// Removes up to `max` files from the front of the queue while `doomed` accepts them,
+    /// never the last file (the one being written), pausing `pause` between two deletions (Java
+    /// `deleteExpiredFileByTime` / `deleteExpiredFileByOffset`). Readers holding views of a
+    /// removed file keep its mapping until they drop it; its blocks are freed then. Returns the
+    /// removed files' start offsets.
+    pub fn delete_front(
+        &self,
+        max: usize,
+        pause: std::time::Duration,
+        mut doomed: impl FnMut(&MappedFile) -> bool,
+    ) -> Vec<u64> {
+        let mut removed = Vec::new();
+        while removed.len() < max {
+            let f = {
+                let files = self.files.read();
+                if files.len() < 2 {
+                    break;
+                }
+                files[0].clone()
+            };
+            if !doomed(&f) {
+                break;
+            }
+            {
+                let mut files = self.files.write();
+                // Only this thread removes files; appends only push.
+                if files.len() < 2 || !Arc::ptr_eq(&files[0], &f) {
+                    break;
+                }
+                files.remove(0);
+            }
+            if let Err(e) = fs::remove_file(f.path()) {
+                tracing::warn!(path = %f.path().display(), error = %e, "deleting an expired file failed");
+            } else {
+                tracing::info!(path = %f.path().display(), "expired file deleted");
+            }
+            removed.push(f.from());
+            if !pause.is_zero() && removed.len() < max {
+                std::thread::sleep(pause);
+            }
+        }
+        if !removed.is_empty() {
+            sync_dir(&self.dir);
+        }
+        removed
     }
 
     /// Recovery: make `offset` the end of the queue: set positions, zero the tail of its file

@@ -94,16 +94,31 @@ impl Prefault {
                 _ => w,
             };
             let target = (w + AHEAD).min(file.size());
+            let mut failed = false;
             while pop < target {
                 let n = CHUNK.min(target - pop);
                 if let Err(e) = file.populate_write(pop, n) {
-                    tracing::info!(error = %e, "commit-log prefaulting unavailable; appends fault pages themselves");
-                    return; // wake_at stays u64::MAX: the appender never wakes us again
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EINVAL) | Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS)
+                    ) {
+                        tracing::info!(error = %e, "commit-log prefaulting unavailable; appends fault pages themselves");
+                        return; // wake_at stays u64::MAX: the appender never wakes us again
+                    }
+                    // Files are allocated before they are mapped, so this is not a full disk
+                    // (ENOMEM, EFAULT on a file deleted under us, ...): skip this round, the
+                    // appender wakes the thread again further on.
+                    tracing::warn!(error = %e, "commit-log prefaulting failed; retrying later");
+                    failed = true;
+                    break;
                 }
                 pop += n;
             }
             state = Some((file.from(), pop));
-            let next = if pop >= file.size() {
+            let next = if failed {
+                // Retry once the writer has moved on by LOW_WATER, not at its next put.
+                file.from() + (w + LOW_WATER).min(file.size()) as u64
+            } else if pop >= file.size() {
                 // The rest of this file is populated: wake up when the writer is in the next.
                 file.from() + file.size() as u64
             } else {

@@ -47,3 +47,37 @@ fn put_throughput() {
         n as f64 / el.as_secs_f64()
     );
 }
+
+/// What a new store file costs now that its blocks are allocated before mapping (fallocate)
+/// instead of created sparse (`set_len`): `cargo test -p rocklet-store --release --test
+/// throughput -- --ignored --nocapture file_creation_cost`.
+#[test]
+#[ignore]
+fn file_creation_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    for (label, size) in [("64 MiB", 64u64 << 20), ("1 GiB", 1u64 << 30)] {
+        for (i, how) in ["set_len (sparse)", "fallocate"].iter().enumerate() {
+            let mut best = f64::MAX;
+            for round in 0..3 {
+                let p = dir.path().join(format!("f{i}-{size}-{round}"));
+                let f = std::fs::File::options()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&p)
+                    .unwrap();
+                let t = Instant::now();
+                if i == 0 {
+                    f.set_len(size).unwrap();
+                } else {
+                    rocklet_store::disk::allocate(&f, size, true).unwrap();
+                }
+                f.sync_all().unwrap();
+                best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+                drop(f);
+                std::fs::remove_file(&p).unwrap();
+            }
+            println!("{label} file, {how} + fsync: {best:.2} ms (best of 3)");
+        }
+    }
+}

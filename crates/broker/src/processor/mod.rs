@@ -23,7 +23,7 @@ mod query;
 mod reply;
 mod send;
 
-pub(crate) use send::store_error_code;
+pub(crate) use send::{store_error_code, store_error_remark};
 
 pub(crate) type B = Arc<BrokerInner>;
 pub(crate) type Res = Result<RemotingCommand, ProtocolError>;

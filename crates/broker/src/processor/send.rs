@@ -304,7 +304,7 @@ fn put_response(
         }
         Err(e) => {
             let code = store_error_code(&e);
-            fail(req, code, e.to_string())
+            fail(req, code, store_error_remark(&b.store, &e))
         }
     }
 }
@@ -396,7 +396,7 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
             b.stats.sent_back(&h.group, &m.topic);
             ok(req)
         }
-        Err(e) => fail(req, store_error_code(&e), e.to_string()),
+        Err(e) => fail(req, store_error_code(&e), store_error_remark(&b.store, &e)),
     })
 }
 
@@ -426,8 +426,27 @@ pub(crate) fn store_error_code(e: &StoreError) -> ResponseCode {
         | StoreError::InvalidTopic(_)
         | StoreError::InvalidBatch(_)
         | StoreError::Encode(_) => ResponseCode::MESSAGE_ILLEGAL,
-        StoreError::ShutDown => ResponseCode::SERVICE_NOT_AVAILABLE,
+        StoreError::ShutDown | StoreError::NotWritable | StoreError::NoSpace { .. } => {
+            ResponseCode::SERVICE_NOT_AVAILABLE
+        }
         _ => ResponseCode::SYSTEM_ERROR,
+    }
+}
+
+/// The remark of a refused put: for SERVICE_NOT_AVAILABLE (disk full, allocation failure,
+/// store shut down) Java's one text with the disk usage (`handlePutMessageResult` +
+/// `diskUtil`), otherwise the store's reason.
+pub(crate) fn store_error_remark(store: &rocklet_store::MessageStore, e: &StoreError) -> String {
+    if store_error_code(e) == ResponseCode::SERVICE_NOT_AVAILABLE {
+        if let StoreError::NoSpace { .. } = e {
+            tracing::warn!(error = %e, "put refused: no disk space for a new store file");
+        }
+        format!(
+            "service not available now. It may be caused by one of the following reasons: the broker's disk is full [{}], messages are put to the slave, message store has been shut down, etc.",
+            store.disk_util()
+        )
+    } else {
+        e.to_string()
     }
 }
 pub(super) fn rand_u32() -> u32 {

@@ -261,7 +261,10 @@ async fn decide(
                 b.transactions.decided.lock().remove(k);
             }
             tracing::error!(error = %e, "commit of a transactional message failed");
-            return Err((crate::processor::store_error_code(&e), e.to_string()));
+            return Err((
+                crate::processor::store_error_code(&e),
+                crate::processor::store_error_remark(&b.store, &e),
+            ));
         }
     }
     put_op(b, &half, key.as_deref()).await;

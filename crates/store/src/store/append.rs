@@ -89,13 +89,14 @@ impl Inner {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::ShutDown);
         }
+        if !self.disk.writable() {
+            self.disk.refused();
+            return Err(StoreError::NotWritable);
+        }
         let mut file = match self.commit_log.last() {
             Some(f) if !f.is_full() => f,
-            Some(f) => self
-                .commit_log
-                .create(f.from() + file_size as u64)
-                .map_err(|e| self.cl_io(e))?,
-            None => self.commit_log.create(0).map_err(|e| self.cl_io(e))?,
+            Some(f) => self.create_commit_log_file(f.from() + file_size as u64)?,
+            None => self.create_commit_log_file(0)?,
         };
         let mut pos = file.wrote();
         if let Fit::NextFile { blank_len } = layout::fit(file_size, pos, total) {
@@ -103,17 +104,17 @@ impl Inner {
             let region = unsafe { file.write_region(pos, record::END_FILE_MIN_BLANK_LENGTH) };
             record::encode_blank(region, blank_len);
             file.set_wrote(file_size);
-            file = self
-                .commit_log
-                .create(file.from() + file_size as u64)
-                .map_err(|e| self.cl_io(e))?;
+            file = self.create_commit_log_file(file.from() + file_size as u64)?;
             pos = 0;
         }
         let cq = if n_dispatch > 0 {
             let cq = self.cq_get_or_create(&mut st, &first.topic, first.queue_id)?;
             let q = cq.max_offset();
-            cq.reserve(q, q + n_dispatch)
-                .map_err(|e| StoreError::io(self.cq_dir(&first.topic, first.queue_id), e))?;
+            cq.reserve(q, q + n_dispatch).map_err(|e| {
+                let err = StoreError::io(self.cq_dir(&first.topic, first.queue_id), e);
+                self.note_no_space(&err);
+                err
+            })?;
             Some(cq)
         } else {
             None
@@ -179,6 +180,29 @@ impl Inner {
             first_queue_offset: if n_dispatch > 0 { first_qo } else { 0 },
             store_timestamp: store_ts,
         })
+    }
+
+    /// A new commit-log file: the disk is checked first (Java checks every 10 s; a new file is
+    /// where a full disk would bite), and refused when the file cannot fit.
+    fn create_commit_log_file(
+        &self,
+        from: u64,
+    ) -> Result<std::sync::Arc<crate::mapped_file::MappedFile>, StoreError> {
+        self.check_disk();
+        let dir = self.cfg.root_dir.join("commitlog");
+        if !self.disk.writable() {
+            self.disk.refused();
+            return Err(StoreError::NotWritable);
+        }
+        if let Some(avail) = crate::disk::available_bytes(&dir) {
+            if avail < self.cl_file_size as u64 {
+                let e = std::io::Error::from_raw_os_error(libc::ENOSPC);
+                self.disk
+                    .alloc_failed(&dir.join(crate::layout::file_name(from)), &e);
+                return Err(StoreError::io(dir.join(crate::layout::file_name(from)), e));
+            }
+        }
+        self.commit_log.create(from).map_err(|e| self.cl_io(e))
     }
 
     fn index_messages(&self, msgs: &[PutMessage], preps: &[Prep], base: i64) {

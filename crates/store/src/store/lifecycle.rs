@@ -47,6 +47,10 @@ impl MessageStore {
             .map_err(|e| StoreError::io(&cl_dir, e))?;
         let (max_offset_tx, _) = watch::channel(0i64);
         let (flushed_tx, _) = watch::channel(0i64);
+        let disk = crate::disk::DiskGuard::new(
+            cfg.disk_space_warning_level_ratio,
+            cfg.disk_space_clean_forcibly_ratio,
+        );
         let inner = Inner {
             cfg,
             commit_log,
@@ -73,8 +77,41 @@ impl MessageStore {
             cq_file_size: cq_file_size as usize,
             prefault: Prefault::new(),
             stats: Default::default(),
+            disk,
+            clean_ctl: Mutex::new(Default::default()),
+            clean_cv: Condvar::new(),
+            clean_round_lock: Mutex::new(()),
         };
         let scan_start = recover(&inner)?;
+        // The file being written may have been created sparse (by an older Rocklet): give it
+        // its blocks now, so a full disk refuses puts instead of faulting a write. A full disk
+        // at start is logged and the store starts read-only.
+        if let Some(last) = inner.commit_log.last().filter(|f| !f.is_full()) {
+            if let Err(e) = last.allocate_blocks() {
+                if crate::disk::is_no_space(&e) {
+                    inner.disk.alloc_failed(last.path(), &e);
+                } else {
+                    tracing::warn!(path = %last.path().display(), error = %e, "cannot allocate the blocks of the commit-log file being written");
+                }
+            }
+        }
+        let ratio = inner.check_disk();
+        if !inner.disk.writable() {
+            tracing::warn!(
+                used = ratio,
+                warning_level = inner.disk.warning(),
+                "the store starts read-only: the disk is full; reads are served, puts are refused until space is freed"
+            );
+        } else if let Some(avail) = crate::disk::available_bytes(&cl_dir) {
+            let need = (inner.cl_file_size + inner.cq_file_size) as u64;
+            if avail < need {
+                tracing::warn!(
+                    available = avail,
+                    need,
+                    "less free disk space than a new commit-log file needs: puts are refused once the current file is full, until space is freed"
+                );
+            }
+        }
         let older_files = inner
             .commit_log
             .first()
@@ -107,6 +144,13 @@ impl MessageStore {
                     .map_err(|e| StoreError::io(&root, e))?,
             );
         }
+        let t = inner.clone();
+        flushers.push(
+            std::thread::Builder::new()
+                .name("rocklet-clean".into())
+                .spawn(move || super::clean::clean_loop(t))
+                .map_err(|e| StoreError::io(&root, e))?,
+        );
         let t = inner.clone();
         let prefaulter = std::thread::Builder::new()
             .name("rocklet-prefault".into())
@@ -213,6 +257,10 @@ impl MessageStore {
             g.stop = true;
             self.inner.flush_cv.notify_all();
             self.inner.commit_cv.notify_all();
+        }
+        {
+            self.inner.clean_ctl.lock().stop = true;
+            self.inner.clean_cv.notify_all();
         }
         for h in self.flushers.lock().drain(..) {
             let _ = h.join();

@@ -27,6 +27,7 @@ use crate::mapped_file::{MappedFile, MappedFileQueue};
 use crate::prefault::Prefault;
 
 mod append;
+mod clean;
 mod flush;
 mod lifecycle;
 mod read;
@@ -73,6 +74,11 @@ struct Inner {
     cq_file_size: usize,
     prefault: Prefault,
     stats: crate::stats::StoreStats,
+    disk: crate::disk::DiskGuard,
+    clean_ctl: Mutex<clean::CleanCtl>,
+    clean_cv: Condvar,
+    /// Serializes clean rounds (the thread's and [`MessageStore::clean_now`]'s).
+    clean_round_lock: Mutex<()>,
 }
 
 /// A durable RocketMQ-style message store. `Send + Sync`; share it behind the `Arc`
@@ -146,7 +152,16 @@ impl Inner {
     }
 
     fn cl_io(&self, e: std::io::Error) -> StoreError {
-        StoreError::io(self.cfg.root_dir.join("commitlog"), e)
+        let err = StoreError::io(self.cfg.root_dir.join("commitlog"), e);
+        self.note_no_space(&err);
+        err
+    }
+
+    /// An allocation failure makes the store refuse puts until the disk check finds room.
+    fn note_no_space(&self, err: &StoreError) {
+        if let StoreError::NoSpace { path, source } = err {
+            self.disk.alloc_failed(path, source);
+        }
     }
 }
 

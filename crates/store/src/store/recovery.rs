@@ -142,6 +142,14 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
             }
         }
     }
+    // Java `recoverTopicQueueTable`: the queues' min offsets start at their first entry still in
+    // the commit log (files of both are deleted by retention, consume-queue files later).
+    let min_phy = inner.commit_log.first().map_or(0, |f| f.from() as i64);
+    for m in st.queues.values() {
+        for cq in m.values() {
+            cq.correct_min_offset(min_phy);
+        }
+    }
     *inner.index.write() = index;
     if last_ts == 0 {
         // nothing scanned (the checkpoint is at the start of an empty last file)
