@@ -39,6 +39,10 @@ pub enum BrokerError {
     Bind { port: u16, source: std::io::Error },
     #[error("store: {0}")]
     Store(#[from] rocklet_store::StoreError),
+    #[error("start-up failed: {0}")]
+    Startup(String),
+    #[error("config file: {0}")]
+    ConfigFile(#[from] rocklet_store::config_file::ConfigFileError),
 }
 
 /// State shared by every processor and background task.
@@ -108,7 +112,25 @@ impl Broker {
         })?;
         cfg.listen_port = local.port();
         let store_host = SocketAddr::new(cfg.broker_ip1, local.port());
-        let store = MessageStore::open(cfg.store_config(store_host))?;
+        // Opening the store (recovery) and reading the config files block: off the runtime.
+        let (store, topics, offsets, subscriptions, delay_offsets) = {
+            let cfg = cfg.clone();
+            tokio::task::spawn_blocking(move || -> Result<_, BrokerError> {
+                let root = &cfg.store_path_root_dir;
+                Ok((
+                    MessageStore::open(cfg.store_config(store_host))?,
+                    topic::TopicConfigManager::load(&cfg)?,
+                    offsets::ConsumerOffsetManager::load(root)?,
+                    subscription::SubscriptionGroupManager::load(
+                        root,
+                        cfg.auto_create_subscription_group,
+                    )?,
+                    schedule::DelayOffsets::load(root)?,
+                ))
+            })
+            .await
+            .map_err(|e| BrokerError::Startup(e.to_string()))??
+        };
         let mut inner = BrokerInner {
             addr: store_host.to_string(),
             cluster_prop: format!(
@@ -117,12 +139,9 @@ impl Broker {
                 cfg.broker_cluster_name
             ),
             store_host,
-            topics: topic::TopicConfigManager::load(&cfg),
-            offsets: offsets::ConsumerOffsetManager::load(&cfg.store_path_root_dir),
-            subscriptions: subscription::SubscriptionGroupManager::load(
-                &cfg.store_path_root_dir,
-                cfg.auto_create_subscription_group,
-            ),
+            topics,
+            offsets,
+            subscriptions,
             clients: clients::ClientManager::default(),
             namesrv: RemotingClient::new(ClientOptions {
                 connect_timeout: Duration::from_secs(3),
@@ -131,7 +150,7 @@ impl Broker {
             register_now: Notify::new(),
             started: Instant::now(),
             transactions: Default::default(),
-            delay_offsets: schedule::DelayOffsets::load(&cfg.store_path_root_dir),
+            delay_offsets,
             locks: locks::RebalanceLocks::new(Duration::from_millis(
                 cfg.rebalance_lock_max_live_time,
             )),
@@ -231,6 +250,10 @@ impl Broker {
         self.inner.offsets.persist();
         self.inner.topics.persist();
         self.inner.subscriptions.persist();
+        self.inner.offsets.flush();
+        self.inner.topics.flush();
+        self.inner.subscriptions.flush();
+        self.inner.delay_offsets.flush();
         self.inner.store.shutdown();
         self.inner.namesrv.shutdown();
         tracing::info!(broker = %self.inner.cfg.broker_name, "broker shut down");

@@ -3,9 +3,8 @@
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 
-use crate::topic::write_atomic;
+use rocklet_store::config_file::{self, ConfigFileError, ConfigWriter};
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -16,7 +15,7 @@ struct OffsetFile {
 
 pub struct ConsumerOffsetManager {
     table: RwLock<HashMap<String, BTreeMap<i32, i64>>>,
-    path: PathBuf,
+    writer: ConfigWriter,
 }
 
 fn key(topic: &str, group: &str) -> String {
@@ -24,16 +23,16 @@ fn key(topic: &str, group: &str) -> String {
 }
 
 impl ConsumerOffsetManager {
-    pub fn load(root: &std::path::Path) -> Self {
+    /// Loads `config/consumerOffset.json` (or its `.bak`); an error when neither decodes, so
+    /// that every group's offsets are not reset without a word.
+    pub fn load(root: &std::path::Path) -> Result<Self, ConfigFileError> {
         let path = root.join("config").join("consumerOffset.json");
-        let file: OffsetFile = std::fs::read(&path)
-            .ok()
-            .and_then(|b| rocklet_protocol::body::decode_json(&b).ok())
-            .unwrap_or_default();
-        ConsumerOffsetManager {
+        let file: OffsetFile =
+            config_file::load(&path, rocklet_protocol::body::decode_json)?.unwrap_or_default();
+        Ok(ConsumerOffsetManager {
             table: RwLock::new(file.offset_table.into_iter().collect()),
-            path,
-        }
+            writer: ConfigWriter::new(path),
+        })
     }
 
     pub fn commit(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
@@ -122,8 +121,11 @@ impl ConsumerOffsetManager {
                 .collect(),
         };
         let json = serde_json::to_vec_pretty(&file).unwrap_or_default();
-        if let Err(e) = write_atomic(&self.path, &json) {
-            tracing::error!(path = %self.path.display(), error = %e, "persist consumerOffset.json failed");
-        }
+        self.writer.submit(json);
+    }
+
+    /// Waits until every persist so far is on disk.
+    pub fn flush(&self) {
+        self.writer.flush();
     }
 }

@@ -17,13 +17,13 @@ use rocklet_store::schedule::{DelayLevels, SCHEDULE_TOPIC};
 use rocklet_store::{PutMessage, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-use crate::topic::write_atomic;
 use crate::BrokerInner;
+use rocklet_store::config_file::{self, ConfigFileError, ConfigWriter};
 
 /// Java polls an empty or not-yet-due level every 100 ms (`DELAY_FOR_A_WHILE`).
 const POLL: Duration = Duration::from_millis(100);
@@ -44,20 +44,19 @@ struct OffsetFile {
 /// Per-level delivery progress, persisted to `config/delayOffset.json` (Java's file).
 pub struct DelayOffsets {
     table: Mutex<BTreeMap<i32, i64>>,
-    path: PathBuf,
+    writer: ConfigWriter,
 }
 
 impl DelayOffsets {
-    pub fn load(root: &Path) -> Self {
+    /// Loads `config/delayOffset.json` (or its `.bak`); an error when neither decodes.
+    pub fn load(root: &Path) -> Result<Self, ConfigFileError> {
         let path = root.join("config").join("delayOffset.json");
-        let file: OffsetFile = std::fs::read(&path)
-            .ok()
-            .and_then(|b| rocklet_protocol::body::decode_json(&b).ok())
-            .unwrap_or_default();
-        DelayOffsets {
+        let file: OffsetFile =
+            config_file::load(&path, rocklet_protocol::body::decode_json)?.unwrap_or_default();
+        Ok(DelayOffsets {
             table: Mutex::new(file.offset_table),
-            path,
-        }
+            writer: ConfigWriter::new(path),
+        })
     }
 
     pub fn get(&self, level: i32) -> i64 {
@@ -89,9 +88,12 @@ impl DelayOffsets {
             offset_table: self.table.lock().clone(),
         };
         let json = serde_json::to_vec_pretty(&file).unwrap_or_default();
-        if let Err(e) = write_atomic(&self.path, &json) {
-            tracing::error!(path = %self.path.display(), error = %e, "persist delayOffset.json failed");
-        }
+        self.writer.submit(json);
+    }
+
+    /// Waits until every persist so far is on disk.
+    pub fn flush(&self) {
+        self.writer.flush();
     }
 }
 
@@ -234,11 +236,12 @@ mod tests {
             "{\"offsetTable\":{1:5,3:0,12:7}}",
         )
         .unwrap();
-        let o = DelayOffsets::load(dir.path());
+        let o = DelayOffsets::load(dir.path()).unwrap();
         assert_eq!((o.get(1), o.get(2), o.get(3), o.get(12)), (5, 0, 0, 7));
         o.set(2, 9);
         o.persist();
-        let again = DelayOffsets::load(dir.path());
+        o.flush();
+        let again = DelayOffsets::load(dir.path()).unwrap();
         assert_eq!((again.get(1), again.get(2), again.get(12)), (5, 9, 7));
     }
 }

@@ -9,10 +9,9 @@
 use parking_lot::RwLock;
 use rocklet_protocol::body::DataVersion;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use crate::config::BrokerConfig;
-use crate::topic::write_atomic;
+use rocklet_store::config_file::ConfigWriter;
 
 /// Java 4.9.3's defaults for the keys that do not depend on the machine or the instance (read
 /// from a 4.9.3 broker's GET_BROKER_CONFIG; the thread counts and addresses are computed below).
@@ -185,7 +184,7 @@ const JAVA_DEFAULTS: &[(&str, &str)] = &[
 
 pub struct BrokerSettings {
     table: RwLock<(DataVersion, BTreeMap<String, String>)>,
-    path: PathBuf,
+    writer: ConfigWriter,
 }
 
 impl BrokerSettings {
@@ -241,7 +240,7 @@ impl BrokerSettings {
                 },
                 t,
             )),
-            path,
+            writer: ConfigWriter::new(path),
         }
     }
 
@@ -283,9 +282,7 @@ impl BrokerSettings {
             let text: String = g.1.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
             (changed, text)
         };
-        if let Err(e) = write_atomic(&self.path, text.as_bytes()) {
-            tracing::error!(path = %self.path.display(), error = %e, "persist broker config failed");
-        }
+        self.writer.write_now(text.into_bytes());
         changed
     }
 

@@ -3,9 +3,9 @@
 
 use parking_lot::RwLock;
 use rocklet_protocol::body::{DataVersion, SubscriptionGroupConfig, SubscriptionGroupWrapper};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::topic::write_atomic;
+use rocklet_store::config_file::{self, ConfigFileError, ConfigWriter};
 
 /// The groups Java 4.9.3's `SubscriptionGroupManager.init()` creates (`MixAll`'s tool, filter
 /// server, self-test and ONS groups); a group in the file wins over these.
@@ -21,20 +21,16 @@ const SYSTEM_GROUPS: &[&str] = &[
 
 pub struct SubscriptionGroupManager {
     inner: RwLock<SubscriptionGroupWrapper>,
-    path: PathBuf,
+    writer: ConfigWriter,
     auto_create: bool,
 }
 
 impl SubscriptionGroupManager {
-    pub fn load(root: &Path, auto_create: bool) -> Self {
+    /// Loads `config/subscriptionGroup.json` (or its `.bak`); an error when neither decodes.
+    pub fn load(root: &Path, auto_create: bool) -> Result<Self, ConfigFileError> {
         let path = root.join("config").join("subscriptionGroup.json");
-        let mut w: SubscriptionGroupWrapper = match std::fs::read(&path) {
-            Ok(b) => rocklet_protocol::body::decode_json(&b).unwrap_or_else(|e| {
-                tracing::error!(path = %path.display(), error = %e, "subscriptionGroup.json unreadable, starting from the defaults");
-                Default::default()
-            }),
-            Err(_) => Default::default(),
-        };
+        let mut w: SubscriptionGroupWrapper =
+            config_file::load(&path, rocklet_protocol::body::decode_json)?.unwrap_or_default();
         for g in SYSTEM_GROUPS {
             w.subscription_group_table
                 .entry((*g).to_owned())
@@ -46,11 +42,11 @@ impl SubscriptionGroupManager {
                 timestamp: crate::processor::now_ms(),
             };
         }
-        SubscriptionGroupManager {
+        Ok(SubscriptionGroupManager {
             inner: RwLock::new(w),
-            path,
+            writer: ConfigWriter::new(path),
             auto_create,
-        }
+        })
     }
 
     /// `findSubscriptionGroupConfig`: the group's settings, created with the defaults when
@@ -133,11 +129,15 @@ impl SubscriptionGroupManager {
             .collect()
     }
 
+    /// Hands the table to the file's writer thread; returns at once.
     pub fn persist(&self) {
         let json = serde_json::to_vec_pretty(&*self.inner.read()).unwrap_or_default();
-        if let Err(e) = write_atomic(&self.path, &json) {
-            tracing::error!(path = %self.path.display(), error = %e, "persist subscriptionGroup.json failed");
-        }
+        self.writer.submit(json);
+    }
+
+    /// Waits until every persist so far is on disk.
+    pub fn flush(&self) {
+        self.writer.flush();
     }
 }
 
@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn auto_create_persist_and_reload() {
         let dir = tempfile::tempdir().unwrap();
-        let m = SubscriptionGroupManager::load(dir.path(), true);
+        let m = SubscriptionGroupManager::load(dir.path(), true).unwrap();
         assert!(m.get("TOOLS_CONSUMER").is_some());
         let c = m.find_or_create("g1").unwrap();
         assert_eq!((c.retry_max_times, c.retry_queue_nums), (16, 1));
@@ -162,11 +162,12 @@ mod tests {
         m.update(c2);
         assert!(m.delete("g1"));
         assert!(!m.delete("g1"));
+        m.flush();
         let text =
             std::fs::read_to_string(dir.path().join("config/subscriptionGroup.json")).unwrap();
         assert!(text.contains("\"subscriptionGroupTable\""), "{text}");
         assert!(text.contains("\"retryMaxTimes\": 3"), "{text}");
-        let again = SubscriptionGroupManager::load(dir.path(), false);
+        let again = SubscriptionGroupManager::load(dir.path(), false).unwrap();
         assert_eq!(again.get("g2").unwrap().retry_max_times, 3);
         assert!(again.get("g1").is_none());
         assert!(

@@ -7,7 +7,7 @@ use rocklet_protocol::body::{
 };
 use rocklet_protocol::route::perm;
 use rocklet_protocol::time::now_ms;
-use std::path::PathBuf;
+use rocklet_store::config_file::{self, ConfigFileError, ConfigWriter};
 
 use crate::config::BrokerConfig;
 
@@ -75,17 +75,16 @@ pub fn is_system_topic(topic: &str, cfg: &BrokerConfig) -> bool {
 
 pub struct TopicConfigManager {
     inner: RwLock<TopicConfigSerializeWrapper>,
-    path: PathBuf,
+    writer: ConfigWriter,
     auto_create: bool,
 }
 
 impl TopicConfigManager {
-    pub fn load(cfg: &BrokerConfig) -> Self {
+    /// Loads `config/topics.json` (or its `.bak`); an error when neither decodes.
+    pub fn load(cfg: &BrokerConfig) -> Result<Self, ConfigFileError> {
         let path = cfg.store_path_root_dir.join("config").join("topics.json");
-        let mut w: TopicConfigSerializeWrapper = std::fs::read(&path)
-            .ok()
-            .and_then(|b| rocklet_protocol::body::decode_json(&b).ok())
-            .unwrap_or_default();
+        let mut w: TopicConfigSerializeWrapper =
+            config_file::load(&path, rocklet_protocol::body::decode_json)?.unwrap_or_default();
         // The system topics of Java 4.9.3's `TopicConfigManager` constructor (the trace topic
         // only with `traceTopicEnable`, off by default, so not here). Topics loaded from the
         // file win over these defaults, as Java's `load()` runs after the constructor.
@@ -133,11 +132,11 @@ impl TopicConfigManager {
                 timestamp: now_ms(),
             };
         }
-        TopicConfigManager {
+        Ok(TopicConfigManager {
             inner: RwLock::new(w),
-            path,
+            writer: ConfigWriter::new(path),
             auto_create: cfg.auto_create_topic_enable,
-        }
+        })
     }
 
     pub fn select(&self, topic: &str) -> Option<TopicConfig> {
@@ -257,28 +256,17 @@ impl TopicConfigManager {
         (tc, true)
     }
 
-    /// Write `topics.json` atomically (temp file + rename).
+    /// Hands the current table to `topics.json`'s writer thread (see
+    /// `rocklet_store::config_file`); returns at once.
     pub fn persist(&self) {
         let json = serde_json::to_vec_pretty(&*self.inner.read()).unwrap_or_default();
-        if let Err(e) = write_atomic(&self.path, &json) {
-            tracing::error!(path = %self.path.display(), error = %e, "persist topics.json failed");
-        }
+        self.writer.submit(json);
     }
-}
 
-/// Write a file through a temp file and rename, so a crash leaves the old or the new content.
-pub fn write_atomic(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    /// Waits until every persist so far is on disk.
+    pub fn flush(&self) {
+        self.writer.flush();
     }
-    let tmp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -301,7 +289,7 @@ mod tests {
             store_path_root_dir: dir.path().into(),
             ..Default::default()
         };
-        let m = TopicConfigManager::load(&cfg);
+        let m = TopicConfigManager::load(&cfg).unwrap();
         let (tc, created) = m.create_in_send("T1", "TBW102", 4, 0).unwrap();
         assert!(created);
         assert_eq!(
@@ -312,14 +300,15 @@ mod tests {
         assert_eq!(tc.write_queue_nums, 8, "capped by TBW102's queue count");
         assert!(m.create_in_send("T3", "NoSuchTopic", 4, 0).is_none());
         // Persisted across reload.
-        let m2 = TopicConfigManager::load(&cfg);
+        m.flush();
+        let m2 = TopicConfigManager::load(&cfg).unwrap();
         assert!(m2.select("T1").is_some());
         let off = BrokerConfig {
             auto_create_topic_enable: false,
             store_path_root_dir: tempfile::tempdir().unwrap().path().into(),
             ..Default::default()
         };
-        let m3 = TopicConfigManager::load(&off);
+        let m3 = TopicConfigManager::load(&off).unwrap();
         assert!(m3.create_in_send("T4", "TBW102", 4, 0).is_none());
     }
 }

@@ -10,7 +10,6 @@ use rocklet_protocol::body::{decode_json, KvTable};
 use rocklet_protocol::ProtocolError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 /// `NamesrvUtil.NAMESPACE_ORDER_TOPIC_CONFIG`: topic -> `brokerName:queueNums;...`, written by
@@ -61,19 +60,12 @@ impl KvConfigManager {
         })
     }
 
-    /// Read `path`; a missing file is an empty table (first start).
+    /// Read `path` (or its `.bak`, see `rocklet_store::config_file::load`); a missing file
+    /// is an empty table (first start), a file that does not decode an error.
     pub fn load(path: &Path) -> std::io::Result<Self> {
-        let text = match std::fs::read(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        let m = Self::from_json(&text).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{}: {e}", path.display()),
-            )
-        })?;
+        let m = rocklet_store::config_file::load(path, Self::from_json)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?
+            .unwrap_or_default();
         tracing::info!(path = %path.display(), namespaces = m.table.read().len(), "KV config loaded");
         Ok(m)
     }
@@ -127,33 +119,9 @@ impl KvConfigManager {
     }
 }
 
-/// Replace `path` with `bytes` so that a crash leaves either the old or the new contents:
-/// write `path.tmp` and sync it, keep the previous contents in `path.bak` (as Java's
-/// `MixAll.string2File` does), rename over `path` and sync the directory.
-pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let with_suffix = |s: &str| {
-        let mut p = path.as_os_str().to_owned();
-        p.push(s);
-        std::path::PathBuf::from(p)
-    };
-    let tmp = with_suffix(".tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    match std::fs::copy(path, with_suffix(".bak")) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    std::fs::rename(&tmp, path)?;
-    std::fs::File::open(dir)?.sync_all()
-}
+/// Replace `path` with `bytes` (see `rocklet_store::config_file::write`: unique temp name,
+/// `.bak`, fsync of the file and its directory).
+pub use rocklet_store::config_file::write as write_file_atomic;
 
 #[cfg(test)]
 mod tests {
@@ -213,6 +181,9 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         let bak = dir.path().join("sub/kvConfig.json.bak");
         assert_eq!(std::fs::read(bak).unwrap(), b"one");
-        assert!(!dir.path().join("sub/kvConfig.json.tmp").exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
+            2
+        );
     }
 }

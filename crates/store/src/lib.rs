@@ -32,6 +32,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod config_file;
 mod consume_queue;
 pub mod cq_entry;
 pub mod disk;
