@@ -221,3 +221,75 @@ fn serve_send_and_admin() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("illegal characters"));
 }
+
+fn serve(store: &std::path::Path) -> (Child, u16) {
+    let (np, bp) = (free_port(), free_port());
+    let child = Command::new(BIN)
+        .args(["serve", "--namesrv-port", &np.to_string()])
+        .args(["--broker-port", &bp.to_string(), "--bind", "127.0.0.1"])
+        .args(["--store", store.to_str().unwrap()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, bp)
+}
+
+fn wait_listening(port: u16, child: &mut Child) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// Java's `lock` and `abort` files across processes: a second broker on a store in use is
+/// refused with Java's words; `abort` exists while a broker runs, stays after a SIGKILL and
+/// goes with a clean SIGTERM stop.
+#[test]
+fn a_store_in_use_is_refused_and_abort_marks_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let abort = dir.path().join("abort");
+    let (first, port) = serve(dir.path());
+    let mut first = Server(first);
+    assert!(wait_listening(port, &mut first.0), "first broker starts");
+    assert!(abort.exists(), "abort while running");
+
+    let (mut second, port2) = serve(dir.path());
+    assert!(
+        !wait_listening(port2, &mut second),
+        "second broker must not serve"
+    );
+    let out = second.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Lock failed,MQ already started"), "{err}");
+
+    drop(first); // SIGKILL: a crash
+    assert!(abort.exists(), "abort stays after a crash");
+
+    let (third, port3) = serve(dir.path());
+    let mut third = Server(third);
+    assert!(
+        wait_listening(port3, &mut third.0),
+        "the lock died with the process"
+    );
+    let pid = third.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while third.0.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!abort.exists(), "a clean stop removes abort");
+}

@@ -20,6 +20,9 @@ pub enum StoreError {
     InvalidBatch(&'static str),
     #[error("invalid store configuration: {0}")]
     InvalidConfig(String),
+    /// Another broker (Rocklet or Java) has the store directory open.
+    #[error("Lock failed,MQ already started: {0} is held by another broker on this store")]
+    Locked(PathBuf),
     #[error("message store is shut down")]
     ShutDown,
     /// Java `RunningFlags` not writable: the disk is above the warning level, or a store file

@@ -47,6 +47,7 @@ pub mod schedule;
 pub mod search;
 pub mod stats;
 mod store;
+mod store_lock;
 
 /// The stored-record codec lives in `rocklet-protocol` (clients decode the same layout); the
 /// re-export keeps `rocklet_store::record::` paths working.

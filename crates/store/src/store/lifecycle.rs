@@ -42,6 +42,15 @@ impl MessageStore {
         }
         let root = cfg.root_dir.clone();
         fs::create_dir_all(root.join("consumequeue")).map_err(|e| StoreError::io(&root, e))?;
+        // Java's `lock` first: nothing of a store another broker has open is touched.
+        let lock = crate::store_lock::StoreLock::acquire(&root)?;
+        let crashed = crate::store_lock::abort_file(&root).exists();
+        if crashed {
+            tracing::warn!(
+                dir = %root.display(),
+                "the abort file is there: the store was not shut down cleanly"
+            );
+        }
         let cl_dir = root.join("commitlog");
         let commit_log = MappedFileQueue::load(cl_dir.clone(), cl_file_size as usize)
             .map_err(|e| StoreError::io(&cl_dir, e))?;
@@ -83,6 +92,7 @@ impl MessageStore {
             clean_round_lock: Mutex::new(()),
         };
         let scan_start = recover(&inner)?;
+        crate::store_lock::create_abort_file(&root)?;
         // The file being written may have been created sparse (by an older Rocklet): give it
         // its blocks now, so a full disk refuses puts instead of faulting a write. A full disk
         // at start is logged and the store starts read-only.
@@ -160,6 +170,7 @@ impl MessageStore {
             inner,
             flushers: Mutex::new(flushers),
             prefaulter: Mutex::new(Some(prefaulter)),
+            lock: Mutex::new(Some(lock)),
         }))
     }
 
@@ -236,6 +247,9 @@ impl MessageStore {
             return;
         }
         self.inner.flush_logics(true);
+        // A clean stop: no abort file, and the directory is free for the next broker.
+        crate::store_lock::remove_abort_file(&self.inner.cfg.root_dir);
+        self.lock.lock().take();
     }
 
     /// Test hook simulating a process crash: stops writes and the flush thread without the
@@ -244,6 +258,8 @@ impl MessageStore {
     #[doc(hidden)]
     pub fn halt_without_flush(&self) {
         self.stop_flusher();
+        // As after a crash: the abort file stays, the lock goes with the "process".
+        self.lock.lock().take();
     }
 
     fn stop_flusher(&self) -> bool {

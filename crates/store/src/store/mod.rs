@@ -94,6 +94,8 @@ pub struct MessageStore {
     inner: Arc<Inner>,
     flushers: Mutex<Vec<JoinHandle<()>>>,
     prefaulter: Mutex<Option<JoinHandle<()>>>,
+    /// The store directory's `lock`, held until shutdown.
+    lock: Mutex<Option<crate::store_lock::StoreLock>>,
 }
 
 use rocklet_protocol::time::now_ms;
