@@ -9,7 +9,8 @@ use crate::topic::write_atomic;
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct OffsetFile {
+#[doc(hidden)] // pub only for the fuzz targets (fuzz/)
+pub struct OffsetFile {
     /// `topic@group` -> queueId -> offset, as Java's file.
     offset_table: BTreeMap<String, BTreeMap<i32, i64>>,
 }
