@@ -50,7 +50,9 @@ fn check_client(b: &[u8]) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((sel, b)) = split_selector(data) else { return };
+    let Some((sel, b)) = split_selector(data) else {
+        return;
+    };
     let all: &[fn(&[u8])] = &[
         json::<HeartbeatData>,
         json::<LockBatchRequestBody>,

@@ -10,7 +10,9 @@ use rocklet_protocol::body::{
 };
 
 fuzz_target!(|data: &[u8]| {
-    let Some((sel, b)) = split_selector(data) else { return };
+    let Some((sel, b)) = split_selector(data) else {
+        return;
+    };
     match sel % 6 {
         0 => {
             if let Ok(w) = decode_json::<TopicConfigSerializeWrapper>(b) {

@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     let mut i = 0;
     while let Ok(Decoded::Frame(cmd, used)) = RemotingCommand::decode(rest) {
         assert!(used <= rest.len());
-        assert_eq!(Some(&cmd), from_stream.get(i), "decode and decode_from disagree");
+        assert_eq!(
+            Some(&cmd),
+            from_stream.get(i),
+            "decode and decode_from disagree"
+        );
         rest = &rest[used..];
         i += 1;
         // What decodes re-encodes to a frame that decodes to the same command.

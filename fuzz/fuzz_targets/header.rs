@@ -25,7 +25,9 @@ macro_rules! dispatch {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((sel, rest)) = split_selector(data) else { return };
+    let Some((sel, rest)) = split_selector(data) else {
+        return;
+    };
     let ext = match RemotingCommand::decode_frame(rest) {
         Ok(cmd) => cmd.ext_fields,
         Err(_) => {

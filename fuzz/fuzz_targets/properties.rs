@@ -11,7 +11,9 @@ use rocklet_protocol::msgid::decode_offset_msg_id;
 use rocklet_store::properties as sp;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((sel, b)) = split_selector(data) else { return };
+    let Some((sel, b)) = split_selector(data) else {
+        return;
+    };
     let s = String::from_utf8_lossy(b);
     match sel % 4 {
         0 => {
@@ -20,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(Properties::decode(&p.encode()), p);
             // The store's view agrees with the client's on every name.
             for (k, v) in p.iter() {
-                assert_eq!(sp::get(&s, k), Some(v), "store and client disagree on {k:?}");
+                assert_eq!(
+                    sp::get(&s, k),
+                    Some(v),
+                    "store and client disagree on {k:?}"
+                );
             }
             let _ = sp::to_java_map(&s);
             let _ = sp::tags_code(&s);

@@ -6,7 +6,9 @@ use rocklet_fuzz::split_selector;
 use rocklet_protocol::body::RegisterBrokerBody;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((sel, b)) = split_selector(data) else { return };
+    let Some((sel, b)) = split_selector(data) else {
+        return;
+    };
     let compressed = sel & 1 == 1;
     if let Ok(v) = RegisterBrokerBody::decode(b, compressed) {
         // The compact form of a topic config is space separated (`TopicConfig.encode`), so a
