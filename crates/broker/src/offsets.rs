@@ -8,7 +8,8 @@ use rocklet_store::config_file::{self, ConfigFileError, ConfigWriter};
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct OffsetFile {
+#[doc(hidden)] // pub only for the fuzz targets (fuzz/)
+pub struct OffsetFile {
     /// `topic@group` -> queueId -> offset, as Java's file.
     offset_table: BTreeMap<String, BTreeMap<i32, i64>>,
 }

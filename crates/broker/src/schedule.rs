@@ -36,7 +36,8 @@ const BATCH: i32 = 32;
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct OffsetFile {
+#[doc(hidden)] // pub only for the fuzz targets (fuzz/)
+pub struct OffsetFile {
     /// level -> next offset in queue `level - 1` of SCHEDULE_TOPIC_XXXX.
     offset_table: BTreeMap<i32, i64>,
 }

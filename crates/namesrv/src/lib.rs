@@ -3,7 +3,8 @@
 //! (`KVConfigManager`) and the settings admin tools read and change.
 #![forbid(unsafe_code)]
 
-mod kvconfig;
+#[doc(hidden)] // pub only for the fuzz targets (fuzz/)
+pub mod kvconfig;
 mod processor;
 mod routes;
 mod settings;

@@ -118,10 +118,15 @@ impl Properties {
     pub fn decode(s: &str) -> Self {
         let mut v: Vec<(String, String)> = Vec::new();
         for item in s.split(PROPERTY_SEPARATOR) {
-            let mut parts = item.split(NAME_VALUE_SEPARATOR);
-            let (Some(k), Some(val), None) = (parts.next(), parts.next(), parts.next()) else {
+            // Java's `String.split` drops trailing empty parts: `k\u1` is one part (skipped),
+            // `k\u1v\u1` two (kept), as the store's `properties::iter` reads them.
+            let item = item.trim_end_matches(NAME_VALUE_SEPARATOR);
+            let Some((k, val)) = item.split_once(NAME_VALUE_SEPARATOR) else {
                 continue;
             };
+            if val.contains(NAME_VALUE_SEPARATOR) {
+                continue;
+            }
             match v.iter_mut().find(|(ok, _)| ok == k) {
                 Some(slot) => slot.1 = val.to_owned(),
                 None => v.push((k.to_owned(), val.to_owned())),
@@ -207,7 +212,12 @@ impl MessageExt {
     /// CRC is not checked (Java's `MessageDecoder.decode` does not either).
     pub fn decode(buf: &[u8]) -> Result<(MessageExt, usize), ProtocolError> {
         let r = record::decode_ref(buf, false)?;
-        let store_size = r.encoded_len();
+        // The size as stored, not `r.encoded_len()`: properties that are not UTF-8 were read
+        // with U+FFFD replacements, which take more bytes than the stored ones.
+        let store_size = record::stored_len(buf).ok_or(record::DecodeError::Truncated {
+            needed: 4,
+            available: buf.len(),
+        })?;
         Ok((
             MessageExt {
                 store_size: store_size as i32,
@@ -405,6 +415,40 @@ mod tests {
         let p =
             Properties::decode("a\u{1}1\u{2}b\u{1}2\u{2}a\u{1}3\u{2}bad\u{2}c\u{1}x\u{1}y\u{2}");
         assert_eq!(p.0, [("a".into(), "3".into()), ("b".into(), "2".into())]);
+    }
+
+    /// Found by `fuzz/` (target `properties`): `k\u1` was read as `k=""` and `k\u1v\u1`
+    /// skipped, unlike Java's `split` (trailing empty parts dropped) and the store's reader.
+    #[test]
+    fn properties_trailing_separators_as_java_split() {
+        let s = "\0\0\u{1}\u{2}k\u{1}v\u{1}\u{2}e\u{1}\u{1}\u{2}\u{1}x";
+        let p = Properties::decode(s);
+        assert_eq!(p.0, [("k".into(), "v".into()), ("".into(), "x".into())]);
+    }
+
+    /// Found by `fuzz/` (target `record`): a record whose properties are not UTF-8 was given
+    /// the size of its lossy re-encoding, so `decode_all` stepped past the end of a pull body
+    /// and panicked (and mis-read the record after it).
+    #[test]
+    fn decode_all_steps_by_the_stored_size() {
+        let mut m = sample();
+        m.properties = Properties(vec![("TAGS".into(), "ab".into())]);
+        let mut one = BytesMut::new();
+        let n = m.encode(&mut one).unwrap();
+        let last = one.len() - 1;
+        one[last] = 0xFF; // "a\xFF": not UTF-8, read as "a\u{FFFD}" (3 bytes for 1)
+        let mut two = one.clone();
+        two.extend_from_slice(&one);
+        for buf in [&one[..], &two[..]] {
+            let msgs = MessageExt::decode_all(buf).unwrap();
+            assert_eq!(msgs.len(), buf.len() / n);
+            for got in &msgs {
+                assert_eq!(got.store_size as usize, n);
+                assert_eq!(got.properties.get("TAGS"), Some("a\u{FFFD}"));
+            }
+        }
+        let (got, size) = MessageExt::decode(&two).unwrap();
+        assert_eq!((size, got.topic.as_str()), (n, "TopicTest"));
     }
 
     #[test]

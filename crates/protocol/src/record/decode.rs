@@ -235,7 +235,22 @@ fn body_crc_of(body: &[u8]) -> i32 {
     body_crc(body)
 }
 
-/// Decodes and copies the record at the start of `buf`, verifying the body CRC.
+/// Decodes and copies the record at the start of `buf`, verifying the body CRC. `total_size`
+/// is the stored size (which differs from the re-encoded size when the properties are not
+/// UTF-8 and were read with replacements).
 pub fn decode(buf: &[u8]) -> Result<DecodedRecord, DecodeError> {
-    decode_ref(buf, true).map(|r| r.to_owned_record())
+    let r = decode_ref(buf, true)?;
+    let mut d = r.to_owned_record();
+    d.total_size = read_i32(buf, 0)?;
+    Ok(d)
+}
+
+/// The stored `totalSize` of the record at the start of `buf`, after [`decode_ref`] accepted
+/// it: the number of bytes to step over. Not [`RecordRef::encoded_len`], which is the size of
+/// the decoded fields re-encoded (longer when non-UTF-8 properties were replaced).
+pub fn stored_len(buf: &[u8]) -> Option<usize> {
+    match peek(buf) {
+        Ok(Peek::Message(n)) if n <= buf.len() => Some(n),
+        _ => None,
+    }
 }

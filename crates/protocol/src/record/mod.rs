@@ -250,5 +250,5 @@ mod encode;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{decode, decode_ref, peek, pickup_store_timestamp};
+pub use decode::{decode, decode_ref, peek, pickup_store_timestamp, stored_len};
 pub use encode::{encode_blank, encode_into, encode_to, validate};
