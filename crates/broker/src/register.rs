@@ -1,5 +1,10 @@
 //! Registration with name servers: at start, every `registerNameServerPeriod`, and when a topic
 //! is created; UNREGISTER_BROKER on shutdown (Java `BrokerOuterAPI`).
+//!
+//! Not in Java, whose broker waits for its next 30 s tick: a name server that restarted has
+//! forgotten the broker, so routes would fail for up to 30 s. Rocklet notices within a second
+//! that the connection to a name server it registered with closed, and registers again; a
+//! failed registration is retried every second until it succeeds.
 
 use rocklet_protocol::body::RegisterBrokerBody;
 use rocklet_protocol::header::{RegisterBrokerRequestHeader, UnRegisterBrokerRequestHeader};
@@ -11,10 +16,11 @@ use tokio::sync::watch;
 
 use crate::BrokerInner;
 
-pub(crate) async fn register_all(inner: &Arc<BrokerInner>) {
+/// Registers with every name server; returns the ones that accepted.
+pub(crate) async fn register_all(inner: &Arc<BrokerInner>) -> Vec<String> {
     let addrs = inner.cfg.namesrv_addrs();
     if addrs.is_empty() {
-        return;
+        return Vec::new();
     }
     let body = RegisterBrokerBody {
         filter_server_list: Vec::new(),
@@ -40,13 +46,17 @@ pub(crate) async fn register_all(inner: &Arc<BrokerInner>) {
         let client = inner.namesrv.clone();
         async move {
             match client.invoke(&ns, cmd, timeout).await {
-                Ok(r) if r.code == ResponseCode::SUCCESS.as_i32() => tracing::debug!(namesrv = %ns, "registered"),
+                Ok(r) if r.code == ResponseCode::SUCCESS.as_i32() => {
+                    tracing::debug!(namesrv = %ns, "registered");
+                    return Some(ns);
+                }
                 Ok(r) => tracing::warn!(namesrv = %ns, code = r.code, remark = ?r.remark, "register broker refused"),
                 Err(e) => tracing::warn!(namesrv = %ns, error = %e, "register broker failed"),
             }
+            None
         }
     });
-    futures_join_all(futs).await;
+    futures_join_all(futs).await.into_iter().flatten().collect()
 }
 
 pub(crate) async fn unregister_all(inner: &Arc<BrokerInner>) {
@@ -68,23 +78,50 @@ pub(crate) async fn registration_loop(
     inner: Arc<BrokerInner>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    const CHECK: Duration = Duration::from_secs(1);
     let period = inner.cfg.register_period();
+    let all = inner.cfg.namesrv_addrs().len();
     loop {
-        register_all(&inner).await;
-        tokio::select! {
-            _ = tokio::time::sleep(period) => {}
-            _ = inner.register_now.notified() => {}
-            _ = shutdown.changed() => break,
+        let registered = register_all(&inner).await;
+        let next = tokio::time::Instant::now()
+            + if registered.len() < all {
+                CHECK
+            } else {
+                period
+            };
+        // Until the next registration is due: each second, look whether a name server we
+        // registered with dropped its connection (it stopped or restarted).
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(CHECK) => {}
+                _ = inner.register_now.notified() => break,
+                _ = shutdown.changed() => return,
+            }
+            if tokio::time::Instant::now() >= next {
+                break;
+            }
+            let connected = inner.namesrv.connected_addrs();
+            if let Some(gone) = registered.iter().find(|ns| !connected.contains(ns)) {
+                tracing::info!(namesrv = %gone, "name server connection closed; registering again");
+                break;
+            }
         }
     }
 }
 
 /// Run futures concurrently and wait for all (a tiny `join_all` without the futures crate).
-async fn futures_join_all<F: std::future::Future<Output = ()> + Send + 'static>(
+async fn futures_join_all<
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+>(
     futs: impl Iterator<Item = F>,
-) {
+) -> Vec<T> {
     let handles: Vec<_> = futs.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
     for h in handles {
-        let _ = h.await;
+        if let Ok(v) = h.await {
+            out.push(v);
+        }
     }
+    out
 }
