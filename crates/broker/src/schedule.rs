@@ -111,12 +111,20 @@ pub(crate) async fn deliver_loop(b: Arc<BrokerInner>, mut stop: watch::Receiver<
     let mut last_persist = tokio::time::Instant::now();
     loop {
         let now = now_ms();
-        let mut wake = now + POLL.as_millis() as i64;
-        for level in 1..=b.cfg.delay_levels.max_level() {
-            if let Next::At(t) = deliver_due(&b, level, now) {
-                wake = wake.min(t);
+        // A round reads the store and puts every due message: blocking work, off the runtime's
+        // threads (a large backlog of due messages is delivered in one round).
+        let round = b.clone();
+        let wake = tokio::task::spawn_blocking(move || {
+            let mut wake = now + POLL.as_millis() as i64;
+            for level in 1..=round.cfg.delay_levels.max_level() {
+                if let Next::At(t) = deliver_due(&round, level, now) {
+                    wake = wake.min(t);
+                }
             }
-        }
+            wake
+        })
+        .await
+        .unwrap_or(now + POLL.as_millis() as i64);
         if last_persist.elapsed() >= PERSIST_EVERY {
             b.delay_offsets.persist();
             last_persist = tokio::time::Instant::now();

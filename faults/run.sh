@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# The fault suite: Rocklet (`rocklet namesrv` + `rocklet broker`, separate processes) under load
+# from the real Apache RocketMQ 4.9.3 Java client (interop/ FaultLoad: threads of synchronous
+# sends, every acknowledged msgId written down), a fault injected while the load runs, then every
+# record of the topic read back with the Java client (FaultCheck) and compared with what was
+# acknowledged. Prints one row per scenario and a markdown table at the end.
+#
+#   faults/run.sh                 # short form (CI): each scenario ~15 s of load
+#   FAULT_SECONDS=60 FAULT_KILLS=6 faults/run.sh     # long form (the table in docs/faults.md)
+#   FAULT_SCENARIOS="sigkill-sync" faults/run.sh     # a subset
+#
+# Scenarios: sigkill-async / sigkill-sync (the broker SIGKILLed FAULT_KILLS times under load,
+# restarted at once, in each flush mode), namesrv-loss (the name server SIGKILLed for a while and
+# restarted), disk-full (faults/disk_full.sh: a store on a small tmpfs, root only).
+# Figures: acked, lost (acked but not stored), duplicated (stored more than once), sends that
+# failed during the fault, the longest run of failures, the broker's restart time (launch to port
+# open) and its peak RSS. Exit 1 when an acknowledged message was lost or a scenario failed.
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BIN="${ROCKLET_BIN:-$ROOT/target/release/rocklet}"
+SECONDS_LOAD="${FAULT_SECONDS:-15}"
+KILLS="${FAULT_KILLS:-2}"
+THREADS="${FAULT_THREADS:-4}"
+SCENARIOS="${FAULT_SCENARIOS:-sigkill-async sigkill-sync namesrv-loss disk-full}"
+PORT_BASE="${FAULT_PORT_BASE:-31000}"
+WORK="$(mktemp -d /tmp/rocklet-faults.XXXXXX)"
+CP="$ROOT/interop/target/classes:$ROOT/interop/target/lib/*"
+PIDS=()
+ROWS=()
+failed=0
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  if [[ -z "${FAULT_KEEP:-}" ]]; then rm -rf "$WORK"; else echo "faults: work dir kept: $WORK"; fi
+}
+trap cleanup EXIT
+
+[[ -x "$BIN" ]] || { echo "faults: rocklet binary missing ($BIN); cargo build --release first" >&2; exit 1; }
+"$ROOT/interop/setup.sh" >/dev/null || { echo "faults: interop/setup.sh failed" >&2; exit 1; }
+
+now_ms() { date +%s%3N; }
+wait_port() { # PORT TIMEOUT_S PID -> 0 open, 1 timeout, 2 process gone
+  local deadline=$(( $(now_ms) + $2 * 1000 ))
+  while (( $(now_ms) < deadline )); do
+    kill -0 "$3" 2>/dev/null || return 2
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.02
+  done
+  return 1
+}
+peak_rss_mib() { awk '/VmHWM/ {print int($2/1024)}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+java_run() { # LOG TIMEOUT CLASS ARGS...
+  local log="$1" to="$2" cls="$3"; shift 3
+  timeout --kill-after=5 "$to" java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dfile.encoding=UTF-8 -Duser.home="$(dirname "$log")" \
+    -Drocketmq.client.logRoot="$(dirname "$log")/logs" \
+    -cp "$CP" "rocklet.interop.$cls" "$@" >"$log.out" 2>"$log.err"
+}
+
+start_namesrv() { # DIR PORT
+  RUST_LOG=warn "$BIN" namesrv --listen-port "$2" --bind 127.0.0.1 >>"$1/namesrv.log" 2>&1 &
+  NS_PID=$!; PIDS+=("$NS_PID")
+  wait_port "$2" 20 "$NS_PID"
+}
+
+start_broker() { # DIR NS_ADDR PORT FLUSH -> sets BR_PID, RESTART_MS
+  local t0; t0=$(now_ms)
+  RUST_LOG=warn "$BIN" broker -n "$2" --listen-port "$3" --store-path-root-dir "$1/store" \
+    -p "flushDiskType=$4" -p mapedFileSizeCommitLog=4194304 -p maxMessageSize=65536 -p brokerIP1=127.0.0.1 \
+    >>"$1/broker.log" 2>&1 &
+  BR_PID=$!; PIDS+=("$BR_PID")
+  wait_port "$3" 30 "$BR_PID" || return 1
+  RESTART_MS=$(( $(now_ms) - t0 ))
+}
+
+row() { # scenario acked lost dup failed outage restart rss result
+  ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |")
+  echo "fault $1: acked $2, lost $3, duplicated $4, failed sends $5, longest outage $6 ms, restart $7 ms, peak RSS $8 MiB: $9"
+}
+
+# Load + fault + check. FAULT is a function run in the background while the load runs.
+run_load_scenario() { # NAME FLUSH FAULT_FN
+  local name="$1" flush="$2" fault="$3" d="$WORK/$1" n=$(( PORT_BASE )) 
+  PORT_BASE=$(( PORT_BASE + 10 ))
+  mkdir -p "$d"
+  NS_PORT=$n; BR_PORT=$(( n + 5 )); NS="127.0.0.1:$NS_PORT"
+  if ! start_namesrv "$d" "$NS_PORT" || ! start_broker "$d" "$NS" "$BR_PORT" "$flush"; then
+    row "$name" - - - - - - - "FAIL: servers did not start (see $d)"; failed=1; return
+  fi
+  sleep 1.5 # registered with the name server
+  local topic="Fault_${name//-/_}"
+  java_run "$d/load" $(( SECONDS_LOAD + 60 ))s FaultLoad -n "$NS" -t "$topic" --seconds "$SECONDS_LOAD" \
+    --threads "$THREADS" -o "$d/acked.txt" &
+  local load_pid=$!
+  RESTARTS=(); RSS_PEAKS=()
+  "$fault" "$d"
+  wait "$load_pid"; local rc=$?
+  local summary; summary="$(tail -1 "$d/load.out" 2>/dev/null)"
+  RSS_PEAKS+=("$(peak_rss_mib "$BR_PID")")
+  if (( rc != 0 )) || [[ "$summary" != \{* ]]; then
+    row "$name" - - - - - - - "FAIL: load exited $rc (see $d/load.err)"; failed=1
+    kill -KILL "$BR_PID" "$NS_PID" 2>/dev/null; return
+  fi
+  java_run "$d/check" 120s FaultCheck -n "$NS" -t "$topic" --acked "$d/acked.txt" --timeout-sec 90
+  local crc=$? check; check="$(tail -1 "$d/check.out" 2>/dev/null)"
+  local j='import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b["acked"], b["lost"], b["duplicated"], a["failed"], a["longestOutageMs"], b["stored"], b["read"])'
+  local acked lost dup fails outage stored read
+  if ! read -r acked lost dup fails outage stored read < <(python3 -c "$j" "$summary" "$check" 2>/dev/null); then
+    row "$name" - - - - - - - "FAIL: check gave no result (see $d/check.err)"; failed=1
+  else
+    local restart="${RESTARTS[*]:--}" rss; rss=$(printf '%s\n' "${RSS_PEAKS[@]}" | sort -n | tail -1)
+    local result=PASS
+    if (( crc != 0 || lost != 0 )); then result="FAIL: $lost acked messages lost, $read of $stored stored records read"; failed=1; fi
+    row "$name" "$acked" "$lost" "$dup" "$fails" "$outage" "${restart// /\/}" "$rss" "$result"
+  fi
+  kill -TERM "$BR_PID" "$NS_PID" 2>/dev/null; sleep 1
+}
+
+# Faults (run while the load runs; $1 = the scenario's dir).
+kill_broker_loop() {
+  local d="$1" flush="$2" gap=$(( SECONDS_LOAD * 1000 / (KILLS + 1) )) i
+  for i in $(seq 1 "$KILLS"); do
+    sleep "$(awk -v g="$gap" 'BEGIN {print g/1000}')"
+    RSS_PEAKS+=("$(peak_rss_mib "$BR_PID")")
+    kill -KILL "$BR_PID" 2>/dev/null
+    while kill -0 "$BR_PID" 2>/dev/null; do sleep 0.01; done
+    if start_broker "$d" "$NS" "$BR_PORT" "$flush"; then
+      RESTARTS+=("$RESTART_MS")
+    else
+      RESTARTS+=("no-restart"); return
+    fi
+  done
+}
+fault_sigkill_async() { kill_broker_loop "$1" ASYNC_FLUSH; }
+fault_sigkill_sync() { kill_broker_loop "$1" SYNC_FLUSH; }
+fault_namesrv_loss() {
+  local down=$(( SECONDS_LOAD / 3 ))
+  sleep "$down"
+  kill -KILL "$NS_PID" 2>/dev/null
+  sleep "$down"
+  start_namesrv "$1" "$NS_PORT" || echo "faults: name server did not restart" >&2
+}
+
+for s in $SCENARIOS; do
+  echo "== fault scenario: $s"
+  case "$s" in
+    sigkill-async) run_load_scenario "$s" ASYNC_FLUSH fault_sigkill_async ;;
+    sigkill-sync) run_load_scenario "$s" SYNC_FLUSH fault_sigkill_sync ;;
+    namesrv-loss) run_load_scenario "$s" ASYNC_FLUSH fault_namesrv_loss ;;
+    disk-full)
+      if [[ $(id -u) -ne 0 ]]; then
+        row "$s" - - - - - - - "SKIP: needs root to mount a tmpfs"
+      elif "$ROOT/faults/disk_full.sh" "$BIN" >"$WORK/disk_full.txt" 2>&1; then
+        row "$s" "$(grep -m1 -o 'acked before refusal: [0-9]*' "$WORK/disk_full.txt" | grep -o '[0-9]*$')" 0 - - - - - "PASS: code 14 with Java's text, reads served while full, sends resumed without a restart"
+      else
+        tail -20 "$WORK/disk_full.txt"
+        row "$s" - - - - - - - "FAIL (faults/disk_full.sh)"; failed=1
+      fi ;;
+    *) echo "faults: unknown scenario $s" >&2; failed=1 ;;
+  esac
+done
+
+echo
+echo "| scenario | acked | lost | duplicated | failed sends | longest outage (ms) | broker restart (ms) | peak RSS (MiB) | result |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+printf '%s\n' "${ROWS[@]}"
+echo
+if (( failed )); then echo "faults: FAILED"; exit 1; fi
+echo "faults: all scenarios passed"
