@@ -301,7 +301,7 @@ impl IndexFile {
         let diff = if self.h.begin_timestamp <= 0 {
             0
         } else {
-            ((store_ts - self.h.begin_timestamp) / 1000).clamp(0, i32::MAX as i64)
+            (store_ts.saturating_sub(self.h.begin_timestamp) / 1000).clamp(0, i32::MAX as i64)
         };
         let mut e = [0u8; ENTRY_SIZE];
         e[0..4].copy_from_slice(&hash.to_be_bytes());
@@ -358,13 +358,14 @@ impl IndexFile {
             if diff < 0 {
                 return;
             }
-            let t = self.h.begin_timestamp + diff as i64 * 1000;
+            // Saturating: a damaged header must not overflow.
+            let t = self.h.begin_timestamp.saturating_add(diff as i64 * 1000);
             let first = i == 1;
-            let may_match = first || (t <= end && t + 999 >= begin);
+            let may_match = first || (t <= end && t.saturating_add(999) >= begin);
             if h == hash && may_match && !accept(phy) {
                 return;
             }
-            if !first && t + 999 < begin {
+            if !first && t.saturating_add(999) < begin {
                 return;
             }
             // Entries of a chain go strictly backwards; anything else is damage.
@@ -762,7 +763,9 @@ mod tests {
     #[test]
     fn keys_in_java_order() {
         let mut v = Vec::new();
-        index_keys("KEYS\u{1}a  b\u{2}UNIQ_KEY\u{1}U\u{2}", |k| v.push(k.to_owned()));
+        index_keys("KEYS\u{1}a  b\u{2}UNIQ_KEY\u{1}U\u{2}", |k| {
+            v.push(k.to_owned())
+        });
         assert_eq!(v, ["U", "a", "b"]);
         assert_eq!(count_keys("TAGS\u{1}x"), 0);
     }
@@ -801,7 +804,11 @@ mod tests {
         s.put_key("T", "order-1", 8192, t0 + 2_500);
         flush(&s.take_dirty().1).unwrap();
         let name = s.files[0].name.clone();
-        assert_eq!(name, human_time(t0), "named by creation time, yyyyMMddHHmmssSSS local");
+        assert_eq!(
+            name,
+            human_time(t0),
+            "named by creation time, yyyyMMddHHmmssSSS local"
+        );
         let b = fs::read(d.path().join("index").join(&name)).unwrap();
         assert_eq!(b.len(), 40 + 8 * 4 + 4 * 20);
         // Header.
@@ -940,7 +947,11 @@ mod tests {
         let mut s = svc(d.path(), 4, 4); // 3 entries a file
         let two = "KEYS\u{1}a b\u{2}";
         s.reserve([2, 2], 1).unwrap();
-        assert_eq!(s.pending.len(), 2, "no file yet, and the second record needs the next");
+        assert_eq!(
+            s.pending.len(),
+            2,
+            "no file yet, and the second record needs the next"
+        );
         s.put_record("T", two, 2, 10, 1_000);
         s.put_record("T", two, 2, 20, 1_000);
         let h = s.headers();

@@ -75,7 +75,11 @@ fn keys_are_found_after_a_clean_restart_without_a_rebuild() {
     s.shutdown();
     drop(s);
     let before = index_files(dir.path());
-    assert_eq!(entries(dir.path()), 300, "UNIQ_KEY and two KEYS per message");
+    assert_eq!(
+        entries(dir.path()),
+        300,
+        "UNIQ_KEY and two KEYS per message"
+    );
     let s = MessageStore::open(small(dir.path(), 1000)).unwrap();
     assert!(s.key_index_ready());
     check_all(&s, "T", 100);

@@ -13,6 +13,9 @@ fn put_throughput() {
     let dir = tempfile::tempdir().unwrap();
     let s = MessageStore::open(StoreConfig {
         mapped_file_size_commit_log: 64 * 1024 * 1024,
+        // Java's index file sizes (cfg's small test sizes would roll a file every 4095 keys).
+        max_hash_slot_num: StoreConfig::default().max_hash_slot_num,
+        max_index_num: StoreConfig::default().max_index_num,
         ..cfg(dir.path(), FlushDiskType::AsyncFlush)
     })
     .unwrap();

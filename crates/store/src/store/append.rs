@@ -132,9 +132,12 @@ impl Inner {
             // Index files are created before the record is written: a full disk fails the put
             // here, never after its record is in the log.
             let keys = preps.iter().map(|p| p.n_keys);
-            self.index.write().reserve(keys, now_ms()).inspect_err(|e| {
-                self.note_no_space(e);
-            })?;
+            self.index
+                .write()
+                .reserve(keys, now_ms())
+                .inspect_err(|e| {
+                    self.note_no_space(e);
+                })?;
         }
         let first_qo = cq.as_ref().map(|c| c.max_offset()).unwrap_or(0);
         let store_ts = now_ms();

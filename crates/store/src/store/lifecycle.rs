@@ -52,8 +52,7 @@ impl MessageStore {
         // ending after the checkpoint's indexMsgTimestamp may be partial and are destroyed;
         // recovery indexes their records again from the commit log.
         let cp_path = root.join("checkpoint");
-        let checkpoint =
-            Checkpoint::read(&cp_path).map_err(|e| StoreError::io(&cp_path, e))?;
+        let checkpoint = Checkpoint::read(&cp_path).map_err(|e| StoreError::io(&cp_path, e))?;
         let abnormal_index_ts = match checkpoint {
             Some(c) if c.clean_shutdown => None,
             Some(c) => Some(c.index_msg_timestamp),
