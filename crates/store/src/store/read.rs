@@ -242,7 +242,7 @@ impl MessageStore {
             out.len() < max_num
         });
         drop(idx);
-        out.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        out.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
         out.into_iter().map(|(_, b)| b).collect()
     }
 
