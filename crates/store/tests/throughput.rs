@@ -51,6 +51,53 @@ fn put_throughput() {
     );
 }
 
+/// As [`put_throughput`] with a distinct UNIQ_KEY and KEYS value per message (every key lands
+/// in its own hash slot, as with real producers): `cargo test -p rocklet-store --release
+/// --test throughput -- --ignored --nocapture put_throughput_distinct_keys`.
+#[test]
+#[ignore]
+fn put_throughput_distinct_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = MessageStore::open(StoreConfig {
+        mapped_file_size_commit_log: 64 * 1024 * 1024,
+        // Java's index file sizes (cfg's small test sizes would roll a file every 4095 keys).
+        max_hash_slot_num: StoreConfig::default().max_hash_slot_num,
+        max_index_num: StoreConfig::default().max_index_num,
+        ..cfg(dir.path(), FlushDiskType::AsyncFlush)
+    })
+    .unwrap();
+    let n = 300_000;
+    let body = bytes::Bytes::from(vec![7u8; 128]);
+    let t = Instant::now();
+    rt().block_on(async {
+        let mut tasks = Vec::new();
+        for w in 0..4 {
+            let s = s.clone();
+            let body = body.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..n / 4 {
+                    let p = props(
+                        Some("TagA"),
+                        Some(&format!("order-{w}-{i}")),
+                        Some(&format!("0A0B0C0D0E0F0000{w:04}{i:012}")),
+                    );
+                    s.put_message(msg("Bench", w, body.clone(), p))
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let el = t.elapsed();
+    println!(
+        "{n} puts (distinct keys) in {el:?}: {:.0} msgs/s",
+        n as f64 / el.as_secs_f64()
+    );
+}
+
 /// What a new store file costs now that its blocks are allocated before mapping (fallocate)
 /// instead of created sparse (`set_len`): `cargo test -p rocklet-store --release --test
 /// throughput -- --ignored --nocapture file_creation_cost`.
