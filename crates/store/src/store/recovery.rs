@@ -34,8 +34,7 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
     // entries. The scan (framing and CRC validation, torn-tail detection) starts at the file
     // holding that offset instead of at the first file, so start-up does not grow with the
     // log (Java scans from the checkpoint's file too); only records from that offset on are
-    // dispatched again. Keys of the records before it go into the key index in the background
-    // (`index_older_files`).
+    // dispatched again. The key index is persisted; `reindex` adds what it lacks afterwards.
     let consistent = checkpoint.map_or(0, |c| c.logics_consistent_offset.max(0) as u64);
     let first_scanned = all_files
         .iter()
