@@ -617,6 +617,27 @@ impl IndexService {
         index_keys(props, |k| self.put_key(topic, k, phy, store_ts));
     }
 
+    /// Indexes the keys of the record at `phy` that have no entry for `phy` yet (the last
+    /// record indexed before a crash, whose keys Java may have split across a file that
+    /// survived and one that was destroyed). Returns how many were added.
+    pub fn put_missing(&mut self, topic: &str, props: &str, phy: i64, store_ts: i64) -> usize {
+        let mut missing = Vec::new();
+        index_keys(props, |k| {
+            let mut found = false;
+            self.query(topic, k, i64::MIN, i64::MAX, &mut |p| {
+                found = p == phy;
+                !found && p >= phy
+            });
+            if !found {
+                missing.push(k.to_owned());
+            }
+        });
+        for k in &missing {
+            self.put_key(topic, k, phy, store_ts);
+        }
+        missing.len()
+    }
+
     /// `IndexService.putKey` for `topic#key` (rolls to the next file when the last is full).
     pub fn put_key(&mut self, topic: &str, key: &str, phy: i64, store_ts: i64) {
         let hash = key_hash(topic, key);
@@ -966,5 +987,21 @@ mod tests {
         assert_eq!(all(&s, "T", "e"), vec![30]);
         assert_eq!(all(&s, "T", "a"), vec![30, 20, 10]);
         assert!(s.pending.is_empty());
+    }
+
+    #[test]
+    fn a_record_split_by_java_gets_its_missing_keys_once() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = svc(d.path(), 8, 16);
+        let props = "KEYS\u{1}a b\u{2}UNIQ_KEY\u{1}U\u{2}";
+        s.reserve([3, 3], 1).unwrap();
+        s.put_key("T", "a", 50, 1_000);
+        // As Java after its file rolled mid-record: only UNIQ_KEY survived for offset 100.
+        s.put_key("T", "U", 100, 2_000);
+        assert_eq!(s.put_missing("T", props, 100, 2_000), 2);
+        assert_eq!(s.put_missing("T", props, 100, 2_000), 0);
+        assert_eq!(all(&s, "T", "U"), vec![100]);
+        assert_eq!(all(&s, "T", "a"), vec![100, 50]);
+        assert_eq!(all(&s, "T", "b"), vec![100]);
     }
 }

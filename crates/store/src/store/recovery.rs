@@ -177,8 +177,9 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
 /// Indexes the records of the commit log below `end` that the key index lacks: those after
 /// the last one indexed (the newest index file's endPhyOffset; every record when nothing is
 /// indexed, e.g. the first start of a store written before the index was persisted, or after
-/// the index files were destroyed). As Java's `buildIndex`, a record at or below that offset
-/// is not indexed again, so no key is doubled. Runs before the store is shared.
+/// the index files were destroyed). A record below that offset is not indexed again (Java's
+/// `buildIndex` rule), the record at it only for the keys it lacks, so no key is doubled.
+/// Runs before the store is shared.
 fn reindex(inner: &Inner, end: u64) {
     if !inner.cfg.message_index_enable {
         return;
@@ -211,13 +212,23 @@ fn reindex(inner: &Inner, end: u64) {
             };
             let phy = (f.from() + pos as u64) as i64;
             pos += n;
-            if after.is_some_and(|a| phy <= a) {
+            if after.is_some_and(|a| phy < a) {
                 continue;
             }
             let Ok(r) = record::decode_ref(here, false) else {
                 continue;
             };
             if record::transaction_type(r.sys_flag) == record::TRANSACTION_ROLLBACK_TYPE {
+                continue;
+            }
+            if after == Some(phy) {
+                // The last record indexed: whole when Rocklet wrote it, maybe split by Java.
+                if idx
+                    .reserve([index::count_keys(&r.properties)], now_ms())
+                    .is_ok()
+                {
+                    keys += idx.put_missing(r.topic, &r.properties, phy, r.store_timestamp);
+                }
                 continue;
             }
             let n_keys = index::count_keys(&r.properties);
