@@ -619,8 +619,16 @@ impl IndexService {
 
     /// Indexes the keys of the record at `phy` that have no entry for `phy` yet (the last
     /// record indexed before a crash, whose keys Java may have split across a file that
-    /// survived and one that was destroyed). Returns how many were added.
-    pub fn put_missing(&mut self, topic: &str, props: &str, phy: i64, store_ts: i64) -> usize {
+    /// survived and one that was destroyed). Returns how many were added; a file is created
+    /// only when some are missing.
+    pub fn put_missing(
+        &mut self,
+        topic: &str,
+        props: &str,
+        phy: i64,
+        store_ts: i64,
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
         let mut missing = Vec::new();
         index_keys(props, |k| {
             let mut found = false;
@@ -632,10 +640,14 @@ impl IndexService {
                 missing.push(k.to_owned());
             }
         });
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        self.reserve([missing.len()], now_ms)?;
         for k in &missing {
             self.put_key(topic, k, phy, store_ts);
         }
-        missing.len()
+        Ok(missing.len())
     }
 
     /// `IndexService.putKey` for `topic#key` (rolls to the next file when the last is full).
@@ -998,8 +1010,8 @@ mod tests {
         s.put_key("T", "a", 50, 1_000);
         // As Java after its file rolled mid-record: only UNIQ_KEY survived for offset 100.
         s.put_key("T", "U", 100, 2_000);
-        assert_eq!(s.put_missing("T", props, 100, 2_000), 2);
-        assert_eq!(s.put_missing("T", props, 100, 2_000), 0);
+        assert_eq!(s.put_missing("T", props, 100, 2_000, 1).unwrap(), 2);
+        assert_eq!(s.put_missing("T", props, 100, 2_000, 1).unwrap(), 0);
         assert_eq!(all(&s, "T", "U"), vec![100]);
         assert_eq!(all(&s, "T", "a"), vec![100, 50]);
         assert_eq!(all(&s, "T", "b"), vec![100]);

@@ -223,11 +223,13 @@ fn reindex(inner: &Inner, end: u64) {
             }
             if after == Some(phy) {
                 // The last record indexed: whole when Rocklet wrote it, maybe split by Java.
-                if idx
-                    .reserve([index::count_keys(&r.properties)], now_ms())
-                    .is_ok()
-                {
-                    keys += idx.put_missing(r.topic, &r.properties, phy, r.store_timestamp);
+                match idx.put_missing(r.topic, &r.properties, phy, r.store_timestamp, now_ms()) {
+                    Ok(n) => keys += n,
+                    Err(e) => {
+                        tracing::error!(error = %e, offset = phy, "cannot create an index file: the keys of later records are not indexed");
+                        inner.note_no_space(&e);
+                        break 'files;
+                    }
                 }
                 continue;
             }
