@@ -98,6 +98,64 @@ fn put_throughput_distinct_keys() {
     );
 }
 
+/// What a crash costs the key index at the next open: Java's rule destroys the index file
+/// written after the last checkpoint and its records are indexed again from the commit log
+/// (with Java's sizes the whole current file, up to 20 M keys): `cargo test -p rocklet-store
+/// --release --test throughput -- --ignored --nocapture reopen_after_crash`.
+#[test]
+#[ignore]
+fn reopen_after_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = StoreConfig {
+        mapped_file_size_commit_log: 256 * 1024 * 1024,
+        max_hash_slot_num: StoreConfig::default().max_hash_slot_num,
+        max_index_num: StoreConfig::default().max_index_num,
+        flush_interval_consume_queue_ms: 3_600_000,
+        ..cfg(dir.path(), FlushDiskType::AsyncFlush)
+    };
+    let n = 1_000_000usize;
+    let s = MessageStore::open(c.clone()).unwrap();
+    let body = bytes::Bytes::from(vec![7u8; 128]);
+    rt().block_on(async {
+        for i in 0..n {
+            let p = props(None, Some(&format!("k{i}")), Some(&format!("U{i:030}")));
+            s.put_message(msg("Bench", (i % 4) as i32, body.clone(), p))
+                .await
+                .unwrap();
+        }
+    });
+    s.shutdown();
+    drop(s);
+    let t = Instant::now();
+    let s = MessageStore::open(c.clone()).unwrap();
+    println!(
+        "clean reopen with {} keys indexed: {:?}",
+        2 * n,
+        t.elapsed()
+    );
+    rt().block_on(async {
+        s.put_message(msg(
+            "Bench",
+            0,
+            body.clone(),
+            props(None, Some("late"), None),
+        ))
+        .await
+        .unwrap();
+    });
+    s.halt_without_flush();
+    drop(s);
+    let t = Instant::now();
+    let s = MessageStore::open(c).unwrap();
+    println!(
+        "reopen after a crash ({} keys indexed again): {:?}",
+        2 * n + 1,
+        t.elapsed()
+    );
+    assert_eq!(s.query_message("Bench", "k0", 4, 0, i64::MAX).len(), 1);
+    assert_eq!(s.query_message("Bench", "late", 4, 0, i64::MAX).len(), 1);
+}
+
 /// What a new store file costs now that its blocks are allocated before mapping (fallocate)
 /// instead of created sparse (`set_len`): `cargo test -p rocklet-store --release --test
 /// throughput -- --ignored --nocapture file_creation_cost`.
