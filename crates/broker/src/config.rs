@@ -102,6 +102,13 @@ pub struct BrokerConfig {
     pub disk_space_clean_forcibly_ratio: f64,
     /// `diskCheckInterval` ms (Rocklet; Java's is 10000, fixed).
     pub disk_check_interval: u64,
+    /// `maxHashSlotNum`, default 5000000: hash slots per index file.
+    pub max_hash_slot_num: usize,
+    /// `maxIndexNum`, default 20000000: entries per index file (420 MB files with the
+    /// defaults, allocated when created).
+    pub max_index_num: usize,
+    /// `messageIndexEnable`, default true.
+    pub message_index_enable: bool,
     /// The properties file the config was read from (`-c`): UPDATE_BROKER_CONFIG rewrites it,
     /// as Java does.
     pub config_file: Option<PathBuf>,
@@ -157,6 +164,9 @@ impl Default for BrokerConfig {
             disk_space_warning_level_ratio: 0.90,
             disk_space_clean_forcibly_ratio: 0.85,
             disk_check_interval: 10_000,
+            max_hash_slot_num: 5_000_000,
+            max_index_num: 5_000_000 * 4,
+            message_index_enable: true,
             config_file: None,
             file_properties: Default::default(),
         }
@@ -309,6 +319,9 @@ impl BrokerConfig {
                     self.disk_space_clean_forcibly_ratio = num(k, v)?
                 }
                 "diskCheckInterval" => self.disk_check_interval = num(k, v)?,
+                "maxHashSlotNum" => self.max_hash_slot_num = num(k, v)?,
+                "maxIndexNum" => self.max_index_num = num(k, v)?,
+                "messageIndexEnable" => self.message_index_enable = boolean(k, v)?,
                 other => tracing::debug!(key = other, "unknown broker property ignored"),
             }
         }
@@ -447,6 +460,9 @@ impl BrokerConfig {
                 "cleanFileForciblyEnable",
                 self.clean_file_forcibly_enable.to_string(),
             ),
+            ("maxHashSlotNum", self.max_hash_slot_num.to_string()),
+            ("maxIndexNum", self.max_index_num.to_string()),
+            ("messageIndexEnable", self.message_index_enable.to_string()),
         ]
     }
 
@@ -481,6 +497,9 @@ impl BrokerConfig {
             disk_space_warning_level_ratio: self.disk_space_warning_level_ratio,
             disk_space_clean_forcibly_ratio: self.disk_space_clean_forcibly_ratio,
             disk_check_interval_ms: self.disk_check_interval,
+            max_hash_slot_num: self.max_hash_slot_num,
+            max_index_num: self.max_index_num,
+            message_index_enable: self.message_index_enable,
             ..StoreConfig::default()
         }
     }

@@ -7,7 +7,7 @@ mod common;
 
 use bytes::BytesMut;
 use common::*;
-use rocklet_broker::handled_codes;
+use rocklet_broker::{handled_codes, BrokerConfig};
 use rocklet_protocol::body::{
     decode_json, encode_json, ConsumerIdList, LockBatchRequestBody, LockBatchResponseBody,
     MessageQueueData,
@@ -443,6 +443,76 @@ async fn offsets_times_view_and_query() {
     assert_eq!(ms[0].body().unwrap(), &b"q3"[..]);
     let r = e.call(query("absent", false)).await;
     assert_eq!(r.code, ResponseCode::QUERY_NOT_FOUND.as_i32());
+    e.broker.shutdown().await;
+}
+
+/// Keys and unique keys are found over TCP after a restart, from the persisted index
+/// (`index/`, several files) and without a rebuild.
+#[tokio::test]
+async fn query_by_key_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = "IdxTopic";
+    let query = |key: &str, uniq: bool| {
+        let mut cmd = RemotingCommand::request(
+            RequestCode::QUERY_MESSAGE,
+            &QueryMessageRequestHeader {
+                topic: t.into(),
+                key: key.into(),
+                max_num: 32,
+                begin_timestamp: 0,
+                end_timestamp: i64::MAX,
+                unique_key_query: None,
+            },
+        );
+        if uniq {
+            cmd.ext_fields.insert("_UNIQUE_KEY_QUERY", "true");
+        }
+        cmd
+    };
+    let bodies = |r: &RemotingCommand| -> Vec<Vec<u8>> {
+        MessageExt::decode_all(r.body_bytes())
+            .unwrap()
+            .iter()
+            .map(|m| m.body().unwrap().to_vec())
+            .collect()
+    };
+    // Small index files: the keys span several.
+    let cfg = || BrokerConfig {
+        max_hash_slot_num: 16,
+        max_index_num: 8,
+        ..config(dir.path())
+    };
+    let e = start(cfg()).await;
+    for i in 0..10 {
+        let h = send_header(
+            t,
+            i % 2,
+            props("", &format!("key{i} all"), &format!("UQ{i:04}")),
+        );
+        send_ok(&e, send_v2(&h, format!("m{i}").as_bytes())).await;
+    }
+    e.broker.shutdown().await;
+    let files = std::fs::read_dir(dir.path().join("index")).unwrap().count();
+    assert!(files >= 4, "{files} index files");
+
+    let e = start(cfg()).await;
+    for i in 0..10 {
+        let r = e.call(query(&format!("key{i}"), false)).await;
+        assert_eq!(r.code, 0, "key{i}");
+        assert_eq!(bodies(&r), vec![format!("m{i}").into_bytes()]);
+        let r = e.call(query(&format!("UQ{i:04}"), true)).await;
+        assert_eq!(r.code, 0, "UQ{i:04}");
+        assert_eq!(bodies(&r), vec![format!("m{i}").into_bytes()]);
+    }
+    let r = e.call(query("all", false)).await;
+    let mut got = bodies(&r);
+    got.sort();
+    assert_eq!(got.len(), 10);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("index")).unwrap().count(),
+        files,
+        "nothing indexed again"
+    );
     e.broker.shutdown().await;
 }
 

@@ -71,6 +71,15 @@ pub struct StoreConfig {
     pub disk_space_clean_forcibly_ratio: f64,
     /// Period of the disk-usage check (Java: 10 s, fixed).
     pub disk_check_interval_ms: u64,
+    /// `maxHashSlotNum`, default 5 000 000: hash slots per index file.
+    pub max_hash_slot_num: usize,
+    /// `maxIndexNum`, default 20 000 000: entries per index file (the first is never used, as
+    /// Java's). With the defaults an index file is 420 MB (40 + 4 * slots + 20 * entries bytes),
+    /// allocated when it is created.
+    pub max_index_num: usize,
+    /// `messageIndexEnable`, default true: keys are indexed (queries read existing files
+    /// either way).
+    pub message_index_enable: bool,
 }
 
 impl StoreConfig {
@@ -107,6 +116,9 @@ impl Default for StoreConfig {
             disk_space_warning_level_ratio: 0.90,
             disk_space_clean_forcibly_ratio: 0.85,
             disk_check_interval_ms: 10_000,
+            max_hash_slot_num: 5_000_000,
+            max_index_num: 5_000_000 * 4,
+            message_index_enable: true,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! queues, key index, checkpoint, recovery). No networking.
 //!
 //! Layout under `root_dir` (Java-compatible): `commitlog/<20-digit start offset>`,
-//! `consumequeue/<topic>/<queueId>/<20-digit start offset>`, `checkpoint`.
+//! `consumequeue/<topic>/<queueId>/<20-digit start offset>`, `index/<yyyyMMddHHmmssSSS>`,
+//! `checkpoint`.
 //!
 //! Design:
 //! * One append lock: the record is encoded straight into the mmap, queue offsets are
@@ -15,7 +16,9 @@
 //!   commit (a put requests its end offset, the thread msyncs everything written so far and
 //!   publishes the flushed offset on a watch channel; waiters time out into
 //!   `PutStatus::FlushDiskTimeout`); `rocklet-prefault` keeps pages ahead of the writer
-//!   faulted in (`prefault`); `rocklet-index` indexes older files after a restart.
+//!   faulted in (`prefault`).
+//! * Keys (KEYS items and UNIQ_KEY) go into Java-layout index files under `index/` (`index`),
+//!   mapped, written under the append lock and msynced before each checkpoint.
 //! * Recovery at open starts at the commit-log file holding the checkpoint's
 //!   logics-consistent offset (every record below it had its consume-queue entry flushed when
 //!   the checkpoint was written; consume-queue directories are fsynced before that): it checks
@@ -23,9 +26,10 @@
 //!   invalid one (zeroing the torn tail, deleting later files), dispatches the records from the
 //!   consistent offset on again (rewriting missing or wrong consume-queue entries) and drops
 //!   consume-queue entries past the end. Open time is bounded by one file, not the log (dev
-//!   VM: 0.16-0.4 s for a 1.7 GB log with 1 GiB files; 1.8-3.7 s with a whole-log scan). Keys of the
-//!   records before the consistent offset go into the in-memory key index on `rocklet-index` in
-//!   the background ([`MessageStore::key_index_ready`]); scanned pages are dropped from the RSS.
+//!   VM: 0.16-0.4 s for a 1.7 GB log with 1 GiB files; 1.8-3.7 s with a whole-log scan). The
+//!   key index is loaded as it is on disk (after an abnormal shutdown the files ending after the
+//!   checkpoint's indexMsgTimestamp are destroyed, as Java does) and the records after its last
+//!   indexed offset are indexed before `open` returns; scanned pages are dropped from the RSS.
 //!
 //! Pure, I/O-free modules: [`record`] (record codec, re-exported from `rocklet-protocol`), [`cq_entry`] (consume-queue entry codec),
 //! [`layout`] (file arithmetic), [`properties`], [`search`].

@@ -117,7 +117,13 @@ impl MappedFile {
     /// that: they are rebuilt from the commit log on recovery, and two fsyncs on the send path of
     /// the first message of every queue stalled all sends (Java fsyncs neither).
     pub fn create(dir: &Path, from: u64, size: usize, durable: bool) -> io::Result<Self> {
-        let path = dir.join(layout::file_name(from));
+        Self::create_at(dir.join(layout::file_name(from)), from, size, durable)
+    }
+
+    /// As [`MappedFile::create`], at an explicit path (index files are named by time).
+    pub fn create_at(path: PathBuf, from: u64, size: usize, durable: bool) -> io::Result<Self> {
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let dir = dir.as_path();
         let file = OpenOptions::new()
             .read(true)
             .write(true)

@@ -30,6 +30,9 @@ pub fn config(dir: &Path) -> BrokerConfig {
         max_message_size: 128 * 1024,
         flush_interval_commit_log: 50,
         flush_consumer_offset_interval: 100,
+        // Small index files (Java's defaults make each 420 MB).
+        max_hash_slot_num: 4096,
+        max_index_num: 16_384,
         ..BrokerConfig::default()
     }
 }

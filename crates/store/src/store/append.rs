@@ -1,6 +1,6 @@
 //! Appending: a put is checked and sized (`prepare`), encoded straight into the commit-log
 //! mmap with its queue offsets and consume-queue entries under the append lock (`append`),
-//! its keys indexed, and in SyncFlush mode handed to the group commit.
+//! its keys indexed (under the same lock), and in SyncFlush mode handed to the group commit.
 
 use std::sync::atomic::Ordering;
 
@@ -9,7 +9,7 @@ use rocklet_protocol::msgid;
 use crate::config::FlushDiskType;
 use crate::cq_entry::CqEntry;
 use crate::error::StoreError;
-use crate::index::key_hash;
+use crate::index;
 use crate::layout::{self, Fit};
 use crate::properties;
 use crate::record::{self, RecordRef};
@@ -26,6 +26,8 @@ struct Prep {
     /// time (store time + delay).
     delay_ms: Option<i64>,
     dispatch: bool,
+    /// Keys to index (0 for rollbacks and with indexing off).
+    n_keys: usize,
 }
 
 struct Appended {
@@ -56,7 +58,13 @@ impl Inner {
             });
         }
         let tt = record::transaction_type(sys_flag);
+        let n_keys = if self.cfg.message_index_enable && tt != record::TRANSACTION_ROLLBACK_TYPE {
+            index::count_keys(&m.properties)
+        } else {
+            0
+        };
         Ok(Prep {
+            n_keys,
             len,
             sys_flag,
             crc: record::body_crc(&m.body),
@@ -119,6 +127,18 @@ impl Inner {
         } else {
             None
         };
+        let n_keys: usize = preps.iter().map(|p| p.n_keys).sum();
+        if n_keys > 0 {
+            // Index files are created before the record is written: a full disk fails the put
+            // here, never after its record is in the log.
+            let keys = preps.iter().map(|p| p.n_keys);
+            self.index
+                .write()
+                .reserve(keys, now_ms())
+                .inspect_err(|e| {
+                    self.note_no_space(e);
+                })?;
+        }
         let first_qo = cq.as_ref().map(|c| c.max_offset()).unwrap_or(0);
         let store_ts = now_ms();
         let base = file.from() as i64 + pos as i64;
@@ -171,6 +191,14 @@ impl Inner {
                 off += p.len as i64;
             }
         }
+        if n_keys > 0 {
+            let mut idx = self.index.write();
+            let mut off = base;
+            for (m, p) in msgs.iter().zip(preps) {
+                idx.put_record(&m.topic, &m.properties, p.n_keys, off, store_ts);
+                off += p.len as i64;
+            }
+        }
         self.last_store_ts.store(store_ts, Ordering::Release);
         drop(st);
         self.stats.put(msgs.len() as u64, total as u64);
@@ -203,21 +231,6 @@ impl Inner {
             }
         }
         self.commit_log.create(from).map_err(|e| self.cl_io(e))
-    }
-
-    fn index_messages(&self, msgs: &[PutMessage], preps: &[Prep], base: i64) {
-        let mut guard = None;
-        let mut off = base;
-        for (m, p) in msgs.iter().zip(preps) {
-            if record::transaction_type(p.sys_flag) != record::TRANSACTION_ROLLBACK_TYPE {
-                properties::index_keys(&m.properties, |k| {
-                    guard
-                        .get_or_insert_with(|| self.index.write())
-                        .insert(key_hash(&m.topic, k), off);
-                });
-            }
-            off += p.len as i64;
-        }
     }
 }
 
@@ -290,7 +303,6 @@ impl MessageStore {
     ) -> Result<(PutResult, Option<i64>), StoreError> {
         let inner = &self.inner;
         let a = inner.append(msgs, preps)?;
-        inner.index_messages(msgs, preps, a.wrote_offset);
         let end = a.wrote_offset + a.wrote_bytes as i64;
         inner.max_offset_tx.send_if_modified(|v| {
             if end > *v {

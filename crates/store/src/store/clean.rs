@@ -10,8 +10,8 @@
 //! `disk_max_used_space_ratio`; above `disk_space_clean_forcibly_ratio` (with
 //! `clean_file_forcibly_enable`) even unexpired files go. Then every consume-queue file whose
 //! last entry points below the commit log's new first offset is deleted, the queues' min offsets
-//! move up to their first surviving entry, and the key index drops what it held for the
-//! deleted files.
+//! move up to their first surviving entry, and the index files whose last offset is below it
+//! are deleted.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -124,16 +124,12 @@ impl Inner {
         self.delete_expired_index(min);
     }
 
-    /// Drops the key-index data of commit-log records below `min_phy` (the one call a persisted
-    /// index replaces).
+    /// Java `IndexService.deleteExpiredFile`: deletes the index files (oldest first, never
+    /// the last) whose endPhyOffset is below `min_phy`, the commit log's new first offset.
     pub(super) fn delete_expired_index(&self, min_phy: i64) {
-        let n = self.index.write().delete_below(min_phy);
+        let n = self.index.write().delete_expired(min_phy);
         if n > 0 {
-            tracing::info!(
-                min_phy,
-                generations = n,
-                "key index data of deleted files dropped"
-            );
+            tracing::info!(min_phy, files = n, "expired index files deleted");
         }
     }
 }

@@ -66,16 +66,36 @@ impl Inner {
                 tracing::error!(topic = %cq.topic, queue_id = cq.queue_id, error = %e, "consume queue flush failed");
             }
         }
+        let index_ts = self.flush_index();
         let cp = Checkpoint {
             physic_msg_timestamp: ts,
             logics_msg_timestamp: ts,
-            index_msg_timestamp: ts,
+            index_msg_timestamp: index_ts,
             physic_flushed_offset: self.flush_ctl.lock().flushed,
             clean_shutdown: clean,
             logics_consistent_offset: dispatched,
         };
         if let Err(e) = cp.write(&self.checkpoint_path()) {
             tracing::error!(error = %e, "checkpoint write failed");
+        }
+    }
+}
+
+impl Inner {
+    /// msyncs the index files written since the last flush; returns the checkpoint's
+    /// indexMsgTimestamp: the newest endTimestamp known durable. (Java sets it when a full file
+    /// is flushed; an abnormal start destroys the files ending after it.)
+    fn flush_index(&self) -> i64 {
+        let (ts, dirty) = self.index.read().take_dirty();
+        match crate::index::flush(&dirty) {
+            Ok(()) => {
+                self.index_flushed_ts.store(ts, Ordering::Release);
+                ts
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "index flush failed");
+                self.index_flushed_ts.load(Ordering::Acquire)
+            }
         }
     }
 }

@@ -9,16 +9,17 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex, RwLock};
 use tokio::sync::watch;
 
+use crate::checkpoint::Checkpoint;
 use crate::config::{FlushDiskType, StoreConfig};
 use crate::consume_queue::ConsumeQueue;
 use crate::error::StoreError;
-use crate::index::KeyIndex;
+use crate::index::IndexService;
 use crate::layout;
 use crate::mapped_file::MappedFileQueue;
 use crate::prefault::Prefault;
 
 use super::flush::{flush_loop, group_commit_loop};
-use super::recovery::{index_older_files, recover};
+use super::recovery::recover;
 use super::{AppendState, FlushCtl, Inner, MessageStore};
 
 impl MessageStore {
@@ -26,7 +27,8 @@ impl MessageStore {
     /// every commit-log record is validated (magic, sizes, body CRC, physical offset); the
     /// first invalid record and everything after it is dropped (zeroed / files deleted);
     /// consume queues are verified against the commit log, truncated and re-dispatched;
-    /// the in-memory key index is rebuilt. Starts the flush thread.
+    /// the key index (`index/`) is loaded and the records it lacks indexed. Starts the flush
+    /// thread.
     pub fn open(cfg: StoreConfig) -> Result<Arc<Self>, StoreError> {
         let cl_file_size = cfg.mapped_file_size_commit_log;
         if !(4096..=i32::MAX as u64).contains(&cl_file_size) {
@@ -54,6 +56,33 @@ impl MessageStore {
         let cl_dir = root.join("commitlog");
         let commit_log = MappedFileQueue::load(cl_dir.clone(), cl_file_size as usize)
             .map_err(|e| StoreError::io(&cl_dir, e))?;
+        IndexService::check_sizes(cfg.max_hash_slot_num, cfg.max_index_num)?;
+        // Java `IndexService.load(lastExitOK)`: after an abnormal shutdown the index files
+        // ending after the checkpoint's indexMsgTimestamp may be partial and are destroyed;
+        // recovery indexes their records again from the commit log.
+        let cp_path = root.join("checkpoint");
+        let checkpoint = Checkpoint::read(&cp_path).map_err(|e| StoreError::io(&cp_path, e))?;
+        // Abnormal: Java's rule (the abort file is there), or Rocklet's own clean-shutdown
+        // marker missing (stores written before Rocklet kept the abort file; a store a Java
+        // broker stopped cleanly since also lands here and only re-indexes its newest file).
+        let abnormal_index_ts = match checkpoint {
+            Some(c) if c.clean_shutdown && !crashed => None,
+            Some(c) => Some(c.index_msg_timestamp),
+            None => Some(0),
+        };
+        let loaded = IndexService::load(
+            root.join("index"),
+            cfg.max_hash_slot_num,
+            cfg.max_index_num,
+            abnormal_index_ts,
+        )?;
+        if loaded.destroyed > 0 {
+            tracing::warn!(
+                files = loaded.destroyed,
+                "index files destroyed at open; their keys are indexed again from the commit log"
+            );
+        }
+        let index_ts = checkpoint.map_or(0, |c| c.index_msg_timestamp);
         let (max_offset_tx, _) = watch::channel(0i64);
         let (flushed_tx, _) = watch::channel(0i64);
         let disk = crate::disk::DiskGuard::new(
@@ -67,7 +96,8 @@ impl MessageStore {
                 queues: HashMap::new(),
             }),
             queues: RwLock::new(HashMap::new()),
-            index: RwLock::new(KeyIndex::default()),
+            index: RwLock::new(loaded.service),
+            index_flushed_ts: AtomicI64::new(index_ts),
             max_offset_tx,
             flushed_tx,
             flush_ctl: Mutex::new(FlushCtl {
@@ -80,7 +110,6 @@ impl MessageStore {
             flush_cv: Condvar::new(),
             commit_cv: Condvar::new(),
             closed: AtomicBool::new(false),
-            index_ready: AtomicBool::new(false),
             last_store_ts: AtomicI64::new(0),
             cl_file_size: cl_file_size as usize,
             cq_file_size: cq_file_size as usize,
@@ -91,7 +120,7 @@ impl MessageStore {
             clean_cv: Condvar::new(),
             clean_round_lock: Mutex::new(()),
         };
-        let scan_start = recover(&inner)?;
+        recover(&inner)?;
         crate::store_lock::create_abort_file(&root)?;
         // The file being written may have been created sparse (by an older Rocklet): give it
         // its blocks now, so a full disk refuses puts instead of faulting a write. A full disk
@@ -122,11 +151,6 @@ impl MessageStore {
                 );
             }
         }
-        let older_files = inner
-            .commit_log
-            .first()
-            .is_some_and(|f| f.from() < scan_start);
-        inner.index_ready.store(!older_files, Ordering::Release);
         let max = inner.commit_log.max_offset().unwrap_or(0) as i64;
         inner.max_offset_tx.send_replace(max);
         let inner = Arc::new(inner);
@@ -136,15 +160,6 @@ impl MessageStore {
             .name("rocklet-flush".into())
             .spawn(move || flush_loop(t))
             .map_err(|e| StoreError::io(&root, e))?];
-        if older_files {
-            let t = inner.clone();
-            flushers.push(
-                std::thread::Builder::new()
-                    .name("rocklet-index".into())
-                    .spawn(move || index_older_files(t, scan_start))
-                    .map_err(|e| StoreError::io(&root, e))?,
-            );
-        }
         if inner.cfg.flush_disk_type == FlushDiskType::SyncFlush {
             let t = inner.clone();
             flushers.push(

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use crate::config::StoreConfig;
 use crate::consume_queue::ConsumeQueue;
 use crate::error::StoreError;
-use crate::index::KeyIndex;
+use crate::index::IndexService;
 use crate::mapped_file::{MappedFile, MappedFileQueue};
 use crate::prefault::Prefault;
 
@@ -59,7 +59,10 @@ struct Inner {
     commit_log: MappedFileQueue,
     append: Mutex<AppendState>,
     queues: RwLock<QueueMap>,
-    index: RwLock<KeyIndex>,
+    /// The key index (`index/`); written under the append lock.
+    index: RwLock<IndexService>,
+    /// The index's endTimestamp at its last msync (the checkpoint's indexMsgTimestamp).
+    index_flushed_ts: AtomicI64,
     max_offset_tx: watch::Sender<i64>,
     flushed_tx: watch::Sender<i64>,
     flush_ctl: Mutex<FlushCtl>,
@@ -67,8 +70,6 @@ struct Inner {
     /// Wakes the group-commit threads (SYNC_FLUSH).
     commit_cv: Condvar,
     closed: AtomicBool,
-    /// The key index covers the whole commit log (see `index_older_files`).
-    index_ready: AtomicBool,
     last_store_ts: AtomicI64,
     cl_file_size: usize,
     cq_file_size: usize,

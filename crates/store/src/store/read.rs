@@ -1,12 +1,9 @@
 //! Reading: messages of a queue from a logical offset (Java `getMessage`), lookups by
 //! commit-log offset, store time and key, and queue/commit-log offsets.
 
-use std::sync::atomic::Ordering;
-
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use crate::index::key_hash;
 use crate::mapped_file::bytes_of;
 use crate::properties;
 use crate::record::{self, Peek};
@@ -201,15 +198,17 @@ impl MessageStore {
         self.inner.look(commit_log_offset)
     }
 
-    /// Whether the key index covers every commit-log file. After a restart the files older
-    /// than the recovery checkpoint are indexed in the background; until then
-    /// [`MessageStore::query_message`] may miss their messages.
+    /// Whether the key index covers every commit-log file: always, since the index is
+    /// persisted (`index/`) and recovery indexes what it lacks before `open` returns.
     pub fn key_index_ready(&self) -> bool {
-        self.inner.index_ready.load(Ordering::Acquire)
+        true
     }
 
     /// Messages of `topic` having `key` among their space-separated KEYS or as UNIQ_KEY,
-    /// stored within `[begin_ts, end_ts]`, newest first, at most `max_num`.
+    /// stored within `[begin_ts, end_ts]`, newest first, at most `max_num` (Java
+    /// `IndexService.queryOffset`: index files newest first, each slot's chain followed).
+    /// Each candidate is checked against its record (topic, key, store time), so hash
+    /// collisions and entries of deleted files are skipped.
     pub fn query_message(
         &self,
         topic: &str,
@@ -218,29 +217,33 @@ impl MessageStore {
         begin_ts: i64,
         end_ts: i64,
     ) -> Vec<Bytes> {
-        let mut cands = self.inner.index.read().lookup(key_hash(topic, key));
-        cands.sort_unstable_by(|a, b| b.cmp(a));
-        cands.dedup();
-        let mut out = Vec::new();
-        for phy in cands {
-            if out.len() >= max_num {
-                break;
+        let mut out: Vec<(i64, Bytes)> = Vec::new();
+        if max_num == 0 {
+            return Vec::new();
+        }
+        let idx = self.inner.index.read();
+        idx.query(topic, key, begin_ts, end_ts, &mut |phy| {
+            if out.iter().any(|(p, _)| *p == phy) {
+                return true;
             }
             let Some(b) = self.inner.look(phy) else {
-                continue;
+                return true;
             };
             let Ok(r) = record::decode_ref(&b, false) else {
-                continue;
+                return true;
             };
             if r.topic == topic
                 && r.store_timestamp >= begin_ts
                 && r.store_timestamp <= end_ts
                 && properties::has_index_key(&r.properties, key)
             {
-                out.push(b);
+                out.push((phy, b));
             }
-        }
-        out
+            out.len() < max_num
+        });
+        drop(idx);
+        out.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
+        out.into_iter().map(|(_, b)| b).collect()
     }
 
     /// Receiver of the commit-log max offset, bumped after each put.

@@ -1,22 +1,21 @@
 //! Recovery at open (see the crate docs and [`MessageStore::open`](super::MessageStore::open)):
 //! validate the commit log from the checkpoint's file on, truncate a torn tail, re-dispatch
-//! consume-queue entries; afterwards the keys of the older files are indexed in the background.
+//! consume-queue entries, index the records the key index lacks.
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use crate::checkpoint::Checkpoint;
 use crate::cq_entry::CqEntry;
 use crate::error::StoreError;
-use crate::index::{key_hash, KeyIndex};
+use crate::index;
 use crate::properties;
 use crate::record::{self, Peek, RecordRef};
 use crate::schedule;
 
-use super::{validate_topic, AppendState, Inner};
+use super::{now_ms, validate_topic, AppendState, Inner};
 
 /// Recovery (see [`MessageStore::open`](super::MessageStore::open)). Runs before the store is
 /// shared.
@@ -35,8 +34,7 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
     // entries. The scan (framing and CRC validation, torn-tail detection) starts at the file
     // holding that offset instead of at the first file, so start-up does not grow with the
     // log (Java scans from the checkpoint's file too); only records from that offset on are
-    // dispatched again. Keys of the records before it go into the key index in the background
-    // (`index_older_files`).
+    // dispatched again. The key index is persisted; `reindex` adds what it lacks afterwards.
     let consistent = checkpoint.map_or(0, |c| c.logics_consistent_offset.max(0) as u64);
     let first_scanned = all_files
         .iter()
@@ -46,7 +44,6 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
     let scan_start: u64 = files.first().map(|f| f.from()).unwrap_or(0);
     let mut valid_end: u64 = scan_start;
     let mut seen: HashMap<String, HashMap<i32, i64>> = HashMap::new();
-    let mut index = KeyIndex::default();
     let mut records = 0u64;
     let mut last_ts = 0i64;
     'files: for f in files {
@@ -66,7 +63,7 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
                 Ok(Peek::Message(n)) => match record::decode_ref(here, true) {
                     Ok(r) if r.physical_offset == phy as i64 => {
                         if phy >= consistent {
-                            dispatch_recovered(inner, &mut st, &mut seen, &mut index, &r, phy, n)?;
+                            dispatch_recovered(inner, &mut st, &mut seen, &r, phy, n)?;
                             records += 1;
                         }
                         pos += n;
@@ -150,7 +147,8 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
             cq.correct_min_offset(min_phy);
         }
     }
-    *inner.index.write() = index;
+    drop(st);
+    reindex(inner, valid_end);
     if last_ts == 0 {
         // nothing scanned (the checkpoint is at the start of an empty last file)
         last_ts = checkpoint.map_or(0, |c| c.physic_msg_timestamp);
@@ -176,67 +174,87 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
     Ok(dispatch_from)
 }
 
-/// Puts the keys of the commit-log records below `end` (the files recovery did not scan) into
-/// the key index, in the background while the store serves. Until it finishes
-/// ([`MessageStore::key_index_ready`](super::MessageStore::key_index_ready)), a query by key may
-/// miss messages of those files.
-pub(super) fn index_older_files(inner: Arc<Inner>, end: u64) {
+/// Indexes the records of the commit log below `end` that the key index lacks: those after
+/// the last one indexed (the newest index file's endPhyOffset; every record when nothing is
+/// indexed, e.g. the first start of a store written before the index was persisted, or after
+/// the index files were destroyed). A record below that offset is not indexed again (Java's
+/// `buildIndex` rule), the record at it only for the keys it lacks, so no key is doubled.
+/// Runs before the store is shared.
+fn reindex(inner: &Inner, end: u64) {
+    if !inner.cfg.message_index_enable {
+        return;
+    }
     let t0 = std::time::Instant::now();
-    let mut batch: Vec<(u64, i64)> = Vec::with_capacity(4096);
+    let mut idx = inner.index.write();
+    let after = idx.indexed_to();
     let mut keys = 0usize;
-    let flush = |batch: &mut Vec<(u64, i64)>| {
-        if !batch.is_empty() {
-            let mut index = inner.index.write();
-            for (h, off) in batch.drain(..) {
-                index.insert(h, off);
-            }
-        }
-    };
-    'files: for f in inner.commit_log.files() {
+    let files = inner.commit_log.files();
+    let start = after.map_or(0, |a| {
+        files
+            .iter()
+            .rposition(|f| f.from() as i64 <= a)
+            .unwrap_or(0)
+    });
+    'files: for f in &files[start.min(files.len())..] {
         if f.from() >= end {
             break;
         }
         let len = (end - f.from()).min(f.size() as u64) as usize;
         let Some(data) = f.slice(0, len) else {
-            break; // beyond the recovered end: cannot happen, `end` is at most that
+            break;
         };
         let mut pos = 0usize;
         while pos < data.len() {
-            if inner.closed.load(Ordering::Acquire) {
-                return;
-            }
             let here = &data[pos..];
             let n = match record::peek(here) {
                 Ok(Peek::Message(n)) => n,
-                _ => break, // the blank at the end of the file (or damage: stop this file)
+                _ => break, // the blank at the end of the file
             };
-            if let Ok(r) = record::decode_ref(here, false) {
-                if record::transaction_type(r.sys_flag) != record::TRANSACTION_ROLLBACK_TYPE {
-                    let phy = (f.from() + pos as u64) as i64;
-                    properties::index_keys(&r.properties, |k| {
-                        batch.push((key_hash(r.topic, k), phy));
-                    });
-                }
-            }
+            let phy = (f.from() + pos as u64) as i64;
             pos += n;
-            if batch.len() >= 4096 {
-                keys += batch.len();
-                flush(&mut batch);
+            if after.is_some_and(|a| phy < a) {
+                continue;
             }
+            let Ok(r) = record::decode_ref(here, false) else {
+                continue;
+            };
+            if record::transaction_type(r.sys_flag) == record::TRANSACTION_ROLLBACK_TYPE {
+                continue;
+            }
+            if after == Some(phy) {
+                // The last record indexed: whole when Rocklet wrote it, maybe split by Java.
+                match idx.put_missing(r.topic, &r.properties, phy, r.store_timestamp, now_ms()) {
+                    Ok(n) => keys += n,
+                    Err(e) => {
+                        tracing::error!(error = %e, offset = phy, "cannot create an index file: the keys of later records are not indexed");
+                        inner.note_no_space(&e);
+                        break 'files;
+                    }
+                }
+                continue;
+            }
+            let n_keys = index::count_keys(&r.properties);
+            if n_keys == 0 {
+                continue;
+            }
+            if let Err(e) = idx.reserve([n_keys], r.store_timestamp.max(now_ms())) {
+                tracing::error!(error = %e, offset = phy, "cannot create an index file: the keys of later records are not indexed");
+                inner.note_no_space(&e);
+                break 'files;
+            }
+            idx.put_record(r.topic, &r.properties, n_keys, phy, r.store_timestamp);
+            keys += n_keys;
         }
         f.release_pages(0, len);
-        if inner.closed.load(Ordering::Acquire) {
-            break 'files;
-        }
     }
-    keys += batch.len();
-    flush(&mut batch);
-    inner.index_ready.store(true, Ordering::Release);
-    tracing::info!(
-        keys,
-        elapsed_ms = t0.elapsed().as_millis() as u64,
-        "key index of older commit-log files built"
-    );
+    if keys > 0 {
+        tracing::info!(
+            keys,
+            from = after.unwrap_or(-1),
+            elapsed_ms = t0.elapsed().as_millis() as u64,
+            "key index completed from the commit log"
+        );
+    }
 }
 
 fn load_consume_queues(inner: &Inner, st: &mut AppendState, dir: &Path) -> Result<(), StoreError> {
@@ -265,7 +283,6 @@ fn dispatch_recovered(
     inner: &Inner,
     st: &mut AppendState,
     seen: &mut HashMap<String, HashMap<i32, i64>>,
-    index: &mut KeyIndex,
     r: &RecordRef<'_>,
     phy: u64,
     len: usize,
@@ -317,11 +334,6 @@ fn dispatch_recovered(
                     .insert(r.queue_id, qo);
             }
         }
-    }
-    if tt != record::TRANSACTION_ROLLBACK_TYPE {
-        properties::index_keys(&r.properties, |k| {
-            index.insert(key_hash(r.topic, k), phy as i64)
-        });
     }
     Ok(())
 }

@@ -13,6 +13,8 @@ pub fn cfg(dir: &Path, flush: FlushDiskType) -> StoreConfig {
         flush_disk_type: flush,
         flush_interval_commit_log_ms: 20,
         flush_interval_consume_queue_ms: 50,
+        max_hash_slot_num: 1024,
+        max_index_num: 4096,
         ..StoreConfig::default()
     }
 }
