@@ -60,7 +60,7 @@ java_run() { # LOG TIMEOUT CLASS ARGS...
 
 start_namesrv() { # DIR PORT
   RUST_LOG=warn "$BIN" namesrv --listen-port "$2" --bind 127.0.0.1 >>"$1/namesrv.log" 2>&1 &
-  NS_PID=$!; PIDS+=("$NS_PID")
+  NS_PID=$!; PIDS+=("$NS_PID"); disown "$NS_PID"
   wait_port "$2" 20 "$NS_PID"
 }
 
@@ -69,7 +69,7 @@ start_broker() { # DIR NS_ADDR PORT FLUSH -> sets BR_PID, RESTART_MS
   RUST_LOG=warn "$BIN" broker -n "$2" --listen-port "$3" --store-path-root-dir "$1/store" \
     -p "flushDiskType=$4" -p mapedFileSizeCommitLog=4194304 -p maxMessageSize=65536 -p brokerIP1=127.0.0.1 \
     >>"$1/broker.log" 2>&1 &
-  BR_PID=$!; PIDS+=("$BR_PID")
+  BR_PID=$!; PIDS+=("$BR_PID"); disown "$BR_PID"
   wait_port "$3" 30 "$BR_PID" || return 1
   RESTART_MS=$(( $(now_ms) - t0 ))
 }
