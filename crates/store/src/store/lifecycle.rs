@@ -60,6 +60,7 @@ impl MessageStore {
             queues: RwLock::new(HashMap::new()),
             index: RwLock::new(KeyIndex::default()),
             max_offset_tx,
+            arrival: std::sync::OnceLock::new(),
             flushed_tx,
             flush_ctl: Mutex::new(FlushCtl {
                 requested: 0,
