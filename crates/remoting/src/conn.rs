@@ -285,3 +285,55 @@ pub enum ReadError {
     #[error("{0}")]
     Protocol(#[from] ProtocolError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn budget_bounds_bytes_and_resumes_below_the_low_mark() {
+        let b = Arc::new(WriteBudget::new(1000, 200));
+        assert!(b.acquire(600).await);
+        assert!(b.try_acquire(300));
+        assert_eq!(b.queued(), 900);
+        assert!(!b.is_over());
+        // No room for 200 more: the sender waits and the reader must stop.
+        let b2 = b.clone();
+        let waiter = tokio::spawn(async move { b2.acquire(200).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        assert!(b.is_over());
+        // Writing 600 lets the waiter in; reading stays stopped above the low mark.
+        b.release(600);
+        assert!(waiter.await.unwrap());
+        assert_eq!(b.queued(), 500);
+        assert!(b.is_over());
+        // Drained to the low mark: reading resumes, and a waiting reader is woken.
+        let b3 = b.clone();
+        let reader = tokio::spawn(async move { b3.wait_drained().await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!reader.is_finished());
+        b.release(300);
+        assert_eq!(b.queued(), 200);
+        assert!(!b.is_over());
+        tokio::time::timeout(Duration::from_secs(1), reader)
+            .await
+            .expect("reader woken")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_frame_larger_than_the_mark_goes_alone_and_close_fails_waiters() {
+        let b = Arc::new(WriteBudget::new(1000, 200));
+        assert!(b.acquire(5000).await);
+        assert_eq!(b.queued(), 5000);
+        let b2 = b.clone();
+        let waiter = tokio::spawn(async move { b2.acquire(10).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        b.close();
+        assert!(!waiter.await.unwrap());
+        assert!(!b.is_over());
+    }
+}
