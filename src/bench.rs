@@ -19,6 +19,9 @@ pub enum BenchCmd {
     Consume(ConsumeArgs),
     /// A name server + broker stand-in that answers every send with a canned SEND_OK.
     NullServer(NullArgs),
+    /// Misbehaving clients against a broker: pipelined pulls never read, parked pulls, a
+    /// connection flood; prints a probe client's latency.
+    Abuse(crate::bench_abuse::AbuseArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Serialize)]
@@ -153,6 +156,7 @@ pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Produce(a) => produce(a).await,
         BenchCmd::Consume(a) => consume(a).await,
         BenchCmd::NullServer(a) => crate::null_server::run(a.port).await,
+        BenchCmd::Abuse(a) => crate::bench_abuse::run(a).await,
     }
 }
 

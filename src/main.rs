@@ -15,6 +15,7 @@ macro_rules! out {
 }
 
 mod bench;
+mod bench_abuse;
 mod cli_admin_ext;
 mod cli_client;
 mod cli_serve;

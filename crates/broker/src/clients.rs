@@ -1,6 +1,5 @@
 //! Producers and consumers known from heartbeats (`ProducerManager`, `ConsumerManager`).
 
-use bytes::Bytes;
 use parking_lot::RwLock;
 use rocklet_protocol::body::{
     Connection, ConsumerConnection, ConsumerData, ProducerConnection, SubscriptionData,
@@ -11,7 +10,6 @@ use rocklet_remoting::ConnCtx;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::Instant;
-use tokio::sync::mpsc;
 
 pub struct ClientChannel {
     pub client_id: String,
@@ -251,7 +249,7 @@ impl ClientManager {
     }
 
     /// A live producer channel of `group`, for transaction check-backs.
-    pub fn producer_channel(&self, group: &str) -> Option<mpsc::Sender<Bytes>> {
+    pub fn producer_channel(&self, group: &str) -> Option<rocklet_remoting::FrameSender> {
         self.producers.read().get(group).and_then(|m| {
             m.values()
                 .find(|c| !c.ctx.is_closed())

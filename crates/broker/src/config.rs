@@ -58,6 +58,20 @@ pub struct BrokerConfig {
     pub long_polling_enable: bool,
     /// `shortPollingTimeMills`, default 1000.
     pub short_polling_time_mills: u64,
+    /// `maxHeldPullsPerConnection` (Rocklet): suspended pulls held for one connection; more
+    /// are answered at once (PULL_NOT_FOUND). Default 4096.
+    pub max_held_pulls_per_connection: usize,
+    /// `maxHeldPulls` (Rocklet): suspended pulls held by the broker. Default 65536.
+    pub max_held_pulls: usize,
+    /// `writeBufferHighWaterMark` (Java's NettyServerConfig property; 0 = Rocklet's default,
+    /// 16 MiB): bytes queued for one connection before its requests stop being read.
+    pub write_buffer_high_water_mark: usize,
+    /// `writeBufferLowWaterMark` (0 = Rocklet's default, 4 MiB): reading resumes below it.
+    pub write_buffer_low_water_mark: usize,
+    /// `serverChannelMaxIdleTimeSeconds` (Java 120), kept in ms: a connection with nothing
+    /// read or written for this long is closed; 0 never. `serverChannelMaxIdleTimeMillis`
+    /// (Rocklet) sets it in ms.
+    pub server_channel_max_idle_millis: u64,
     /// `flushConsumerOffsetInterval` ms, default 5000.
     pub flush_consumer_offset_interval: u64,
     /// `regionId`, default `DefaultRegion`.
@@ -143,6 +157,11 @@ impl Default for BrokerConfig {
             register_broker_timeout_mills: 6000,
             long_polling_enable: true,
             short_polling_time_mills: 1000,
+            max_held_pulls_per_connection: crate::hold::DEFAULT_MAX_HELD_PER_CONNECTION,
+            max_held_pulls: crate::hold::DEFAULT_MAX_HELD_TOTAL,
+            write_buffer_high_water_mark: rocklet_remoting::conn::DEFAULT_WRITE_HIGH_WATER_MARK,
+            write_buffer_low_water_mark: rocklet_remoting::conn::DEFAULT_WRITE_LOW_WATER_MARK,
+            server_channel_max_idle_millis: 120_000,
             flush_consumer_offset_interval: 5000,
             region_id: "DefaultRegion".into(),
             trace_on: true,
@@ -282,6 +301,31 @@ impl BrokerConfig {
                 "registerBrokerTimeoutMills" => self.register_broker_timeout_mills = num(k, v)?,
                 "longPollingEnable" => self.long_polling_enable = boolean(k, v)?,
                 "shortPollingTimeMills" => self.short_polling_time_mills = num(k, v)?,
+                "maxHeldPullsPerConnection" => self.max_held_pulls_per_connection = num(k, v)?,
+                "maxHeldPulls" => self.max_held_pulls = num(k, v)?,
+                "writeBufferHighWaterMark" => {
+                    let n: usize = num(k, v)?;
+                    self.write_buffer_high_water_mark = if n == 0 {
+                        rocklet_remoting::conn::DEFAULT_WRITE_HIGH_WATER_MARK
+                    } else {
+                        n
+                    };
+                }
+                "writeBufferLowWaterMark" => {
+                    let n: usize = num(k, v)?;
+                    self.write_buffer_low_water_mark = if n == 0 {
+                        rocklet_remoting::conn::DEFAULT_WRITE_LOW_WATER_MARK
+                    } else {
+                        n
+                    };
+                }
+                "serverChannelMaxIdleTimeSeconds" => {
+                    let secs: u64 = num(k, v)?;
+                    self.server_channel_max_idle_millis = secs.saturating_mul(1000);
+                }
+                "serverChannelMaxIdleTimeMillis" => {
+                    self.server_channel_max_idle_millis = num(k, v)?
+                }
                 "flushConsumerOffsetInterval" => self.flush_consumer_offset_interval = num(k, v)?,
                 "regionId" => self.region_id = v.clone(),
                 "traceOn" => self.trace_on = boolean(k, v)?,
@@ -413,6 +457,23 @@ impl BrokerConfig {
             (
                 "shortPollingTimeMills",
                 self.short_polling_time_mills.to_string(),
+            ),
+            (
+                "maxHeldPullsPerConnection",
+                self.max_held_pulls_per_connection.to_string(),
+            ),
+            ("maxHeldPulls", self.max_held_pulls.to_string()),
+            (
+                "writeBufferHighWaterMark",
+                self.write_buffer_high_water_mark.to_string(),
+            ),
+            (
+                "writeBufferLowWaterMark",
+                self.write_buffer_low_water_mark.to_string(),
+            ),
+            (
+                "serverChannelMaxIdleTimeSeconds",
+                (self.server_channel_max_idle_millis / 1000).to_string(),
             ),
             (
                 "flushConsumerOffsetInterval",

@@ -6,6 +6,7 @@
 pub mod clients;
 pub mod config;
 mod group_commit;
+mod hold;
 pub mod locks;
 pub mod offsets;
 mod processor;
@@ -19,10 +20,11 @@ pub mod topic;
 pub mod transaction;
 
 pub use config::{BrokerConfig, ConfigError};
+pub use hold::HoldStats;
 pub use processor::handled_codes;
 
 use rocklet_remoting::client::ClientOptions;
-use rocklet_remoting::{bind_listener, serve, RemotingClient, ServerConfig};
+use rocklet_remoting::{bind_listener, serve, RemotingClient, ServerConfig, ServerStats};
 use rocklet_store::MessageStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,11 +72,14 @@ pub(crate) struct BrokerInner {
     pub delay_offsets: schedule::DelayOffsets,
     /// Orderly consumers' queue locks.
     pub locks: locks::RebalanceLocks,
+    /// Suspended (long-polling) pulls, per queue.
+    pub hold: Arc<hold::PullHold>,
 }
 
 /// A running broker.
 pub struct Broker {
     inner: Arc<BrokerInner>,
+    server_stats: Arc<ServerStats>,
     local: SocketAddr,
     fast_local: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
@@ -155,18 +160,37 @@ impl Broker {
                 cfg.rebalance_lock_max_live_time,
             )),
             stats: stats::BrokerStats::new(&cfg.broker_cluster_name),
+            hold: Arc::new(hold::PullHold::new(
+                cfg.max_held_pulls_per_connection,
+                cfg.max_held_pulls,
+            )),
             settings: settings::BrokerSettings::new(&cfg),
             store,
             cfg,
         };
         inner.transactions = transaction::Transactions::load(&inner);
         let inner = Arc::new(inner);
+        {
+            let hold = inner.hold.clone();
+            inner
+                .store
+                .set_arrival_listener(Arc::new(move |topic: &str, q: i32, max: i64| {
+                    hold.arrived(topic, q, max)
+                }));
+        }
         let (tx, rx) = watch::channel(false);
+        let server_cfg = ServerConfig {
+            write_buffer_high_water_mark: inner.cfg.write_buffer_high_water_mark,
+            write_buffer_low_water_mark: inner.cfg.write_buffer_low_water_mark,
+            channel_max_idle: Duration::from_millis(inner.cfg.server_channel_max_idle_millis),
+            ..ServerConfig::default()
+        };
+        let server_stats = server_cfg.stats.clone();
         let processor = Arc::new(processor::BrokerProcessor::new(inner.clone(), false));
         let mut tasks = vec![tokio::spawn(serve(
             listener,
             processor,
-            ServerConfig::default(),
+            server_cfg.clone(),
             rx.clone(),
         ))];
         let fast_local = fast_listener.as_ref().and_then(|l| l.local_addr().ok());
@@ -175,7 +199,10 @@ impl Broker {
             tasks.push(tokio::spawn(serve(
                 l,
                 fast,
-                ServerConfig::default(),
+                ServerConfig {
+                    stats: Default::default(),
+                    ..server_cfg.clone()
+                },
                 rx.clone(),
             )));
         }
@@ -192,6 +219,10 @@ impl Broker {
             rx.clone(),
         )));
         tasks.push(tokio::spawn(stats::sample_loop(inner.clone(), rx.clone())));
+        tasks.push(tokio::spawn(processor::hold_loop(
+            inner.clone(),
+            rx.clone(),
+        )));
         tasks.push(tokio::spawn(offset_flush_loop(inner.clone(), rx)));
         tracing::info!(
             listen = %local,
@@ -204,6 +235,7 @@ impl Broker {
         );
         Ok(Broker {
             inner,
+            server_stats,
             local,
             fast_local,
             shutdown: tx,
@@ -228,6 +260,14 @@ impl Broker {
     }
     pub fn config(&self) -> &BrokerConfig {
         &self.inner.cfg
+    }
+    /// The main port's connections and their write queues.
+    pub fn server_stats(&self) -> &Arc<ServerStats> {
+        &self.server_stats
+    }
+    /// The long-polling hold service's counters.
+    pub fn hold_stats(&self) -> HoldStats {
+        self.inner.hold.stats()
     }
 
     /// Run one transaction check round now (also done every `transactionCheckInterval`).

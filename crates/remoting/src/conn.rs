@@ -1,19 +1,173 @@
 //! One framed connection: a reader loop and a writer task that coalesces queued frames into one
 //! write. Shared by client and server.
+//!
+//! On the server, every frame queued for a connection is charged to its [`WriteBudget`] in
+//! bytes: senders wait while the queue holds `high` bytes, and the connection's reader stops
+//! reading requests once a sender had to wait, until the writer has drained the queue to `low`
+//! bytes (a client that does not read its responses gets no more requests served).
 
 use bytes::{Bytes, BytesMut};
 use rocklet_protocol::{ProtocolError, RemotingCommand};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 /// Frames waiting to be written per connection before senders wait (backpressure).
 pub const WRITE_QUEUE_FRAMES: usize = 4096;
 
+/// Default byte bound of a server connection's write queue (`writeBufferHighWaterMark`; Java
+/// 4.9.3 leaves Netty's writability marks at 0, i.e. Netty's own, and never bounds the queue).
+pub const DEFAULT_WRITE_HIGH_WATER_MARK: usize = 16 * 1024 * 1024;
+/// Default `writeBufferLowWaterMark`: reading resumes once the queue is drained to this.
+pub const DEFAULT_WRITE_LOW_WATER_MARK: usize = 4 * 1024 * 1024;
+
+/// Read-buffer growth step: an idle connection holds at most about this much.
+const READ_CHUNK: usize = 8 * 1024;
+/// A read or write buffer grown past this by a large frame is released once empty.
+const KEEP_BUFFER: usize = 64 * 1024;
+
+/// Byte accounting of one server connection's write queue, shared by its senders, its writer
+/// and its reader.
+#[derive(Debug)]
+pub struct WriteBudget {
+    /// One permit per queued byte (a frame larger than `high` takes `high`).
+    sem: Semaphore,
+    high: usize,
+    low: usize,
+    queued: AtomicUsize,
+    /// A sender had to wait since the queue was last drained to `low`.
+    over: AtomicBool,
+    drained: Notify,
+    /// Milliseconds since `epoch` of the last frame read or written (idle timeout).
+    last_io: AtomicU64,
+    epoch: Instant,
+}
+
+impl WriteBudget {
+    /// A budget of `high` bytes; reading resumes below `low` (clamped to `high`).
+    pub fn new(high: usize, low: usize) -> Self {
+        let high = high.clamp(1, Semaphore::MAX_PERMITS);
+        WriteBudget {
+            sem: Semaphore::new(high),
+            high,
+            low: low.min(high),
+            queued: AtomicUsize::new(0),
+            over: AtomicBool::new(false),
+            drained: Notify::new(),
+            last_io: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+    /// Bytes queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+    /// The high mark.
+    pub fn high(&self) -> usize {
+        self.high
+    }
+    fn charge_of(&self, len: usize) -> u32 {
+        len.clamp(1, self.high).min(u32::MAX as usize) as u32
+    }
+    /// Take room for `len` bytes, waiting while the queue is full; false once the writer is
+    /// gone.
+    pub(crate) async fn acquire(&self, len: usize) -> bool {
+        let n = self.charge_of(len);
+        let permit = match self.sem.try_acquire_many(n) {
+            Ok(p) => p,
+            Err(tokio::sync::TryAcquireError::Closed) => return false,
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                self.over.store(true, Ordering::Release);
+                match self.sem.acquire_many(n).await {
+                    Ok(p) => p,
+                    Err(_) => return false,
+                }
+            }
+        };
+        permit.forget();
+        self.queued.fetch_add(len, Ordering::Relaxed);
+        true
+    }
+    /// Take room for `len` bytes without waiting.
+    pub(crate) fn try_acquire(&self, len: usize) -> bool {
+        match self.sem.try_acquire_many(self.charge_of(len)) {
+            Ok(p) => {
+                p.forget();
+                self.queued.fetch_add(len, Ordering::Relaxed);
+                true
+            }
+            Err(_) => {
+                self.over.store(true, Ordering::Release);
+                false
+            }
+        }
+    }
+    /// The frame channel was full: treat it as a full queue.
+    pub(crate) fn note_full(&self) {
+        self.over.store(true, Ordering::Release);
+    }
+    /// Give back the room of a frame that was written (or never queued).
+    pub(crate) fn release(&self, len: usize) {
+        self.sem.add_permits(self.charge_of(len) as usize);
+        let left = self.queued.fetch_sub(len, Ordering::Relaxed) - len;
+        if left <= self.low && self.over.swap(false, Ordering::AcqRel) {
+            self.drained.notify_waiters();
+        }
+    }
+    /// The writer is gone: wake every waiting sender (they fail) and the reader.
+    fn close(&self) {
+        self.sem.close();
+        self.over.store(false, Ordering::Release);
+        self.drained.notify_waiters();
+    }
+    /// True while the reader must not read (a sender waited and the queue is above `low`).
+    pub fn is_over(&self) -> bool {
+        self.over.load(Ordering::Acquire)
+    }
+    /// Resolves once the reader may read again.
+    pub async fn wait_drained(&self) {
+        loop {
+            let n = self.drained.notified();
+            tokio::pin!(n);
+            n.as_mut().enable();
+            if !self.is_over() {
+                return;
+            }
+            n.await;
+        }
+    }
+    /// Record that a frame was read or written now.
+    pub fn touch(&self) {
+        self.last_io
+            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+    /// When the last frame was read or written.
+    pub fn last_io(&self) -> Instant {
+        self.epoch + std::time::Duration::from_millis(self.last_io.load(Ordering::Relaxed))
+    }
+}
+
 /// Spawn the writer task: drains every queued frame and writes them with one `write_all`.
-pub fn spawn_writer<W: AsyncWrite + Unpin + Send + 'static>(mut w: W) -> mpsc::Sender<Bytes> {
+pub fn spawn_writer<W: AsyncWrite + Unpin + Send + 'static>(w: W) -> mpsc::Sender<Bytes> {
+    spawn_writer_with(w, None)
+}
+
+/// [`spawn_writer`] for a server connection: each written frame gives its bytes back to
+/// `budget`, and the budget is closed when the writer ends.
+pub fn spawn_writer_with<W: AsyncWrite + Unpin + Send + 'static>(
+    mut w: W,
+    budget: Option<Arc<WriteBudget>>,
+) -> mpsc::Sender<Bytes> {
     let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE_FRAMES);
     tokio::spawn(async move {
-        let mut buf = BytesMut::with_capacity(64 * 1024);
+        let release = |len: usize| {
+            if let Some(b) = &budget {
+                b.release(len);
+            }
+        };
+        let mut buf = BytesMut::new();
         while let Some(first) = rx.recv().await {
             // Fast path: a lone frame is written as is, without a copy.
             let mut batch_len = 0;
@@ -24,17 +178,26 @@ pub fn spawn_writer<W: AsyncWrite + Unpin + Send + 'static>(mut w: W) -> mpsc::S
                 tokio::task::yield_now().await;
                 next = rx.try_recv();
             }
+            let mut charged = first.len();
             match next {
                 Err(_) => {
-                    if w.write_all(&first).await.is_err() {
+                    let ok = w.write_all(&first).await.is_ok();
+                    drop(first);
+                    release(charged);
+                    if !ok {
                         break;
+                    }
+                    if let Some(b) = &budget {
+                        b.touch();
                     }
                     continue;
                 }
                 Ok(second) => {
                     buf.clear();
+                    buf.reserve(first.len() + second.len());
                     buf.extend_from_slice(&first);
                     buf.extend_from_slice(&second);
+                    charged += second.len();
                     batch_len += 2;
                 }
             }
@@ -42,15 +205,28 @@ pub fn spawn_writer<W: AsyncWrite + Unpin + Send + 'static>(mut w: W) -> mpsc::S
                 match rx.try_recv() {
                     Ok(f) => {
                         buf.extend_from_slice(&f);
+                        charged += f.len();
                         batch_len += 1;
                     }
                     Err(_) => break,
                 }
             }
-            if w.write_all(&buf).await.is_err() {
+            let ok = w.write_all(&buf).await.is_ok();
+            release(charged);
+            if buf.capacity() > KEEP_BUFFER {
+                buf = BytesMut::new();
+            }
+            if !ok {
                 break;
             }
+            if let Some(b) = &budget {
+                b.touch();
+            }
         }
+        if let Some(b) = &budget {
+            b.close();
+        }
+        rx.close();
         let _ = w.shutdown().await;
     });
     tx
@@ -66,7 +242,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     pub fn new(inner: R) -> Self {
         FrameReader {
             inner,
-            buf: BytesMut::with_capacity(64 * 1024),
+            buf: BytesMut::new(),
         }
     }
 
@@ -77,10 +253,14 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             // length the peer claims is checked against 16 MiB by the decoder, and memory only
             // grows as bytes actually arrive.
             if let Some(cmd) = RemotingCommand::decode_from(&mut self.buf)? {
+                if self.buf.is_empty() && self.buf.capacity() > KEEP_BUFFER {
+                    // A large frame grew the buffer: do not keep it for an idle connection.
+                    self.buf = BytesMut::new();
+                }
                 return Ok(Some(cmd));
             }
             if self.buf.capacity() - self.buf.len() < 4096 {
-                self.buf.reserve(64 * 1024);
+                self.buf.reserve(READ_CHUNK);
             }
             let n = self
                 .inner
@@ -104,4 +284,56 @@ pub enum ReadError {
     Io(std::io::Error),
     #[error("{0}")]
     Protocol(#[from] ProtocolError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn budget_bounds_bytes_and_resumes_below_the_low_mark() {
+        let b = Arc::new(WriteBudget::new(1000, 200));
+        assert!(b.acquire(600).await);
+        assert!(b.try_acquire(300));
+        assert_eq!(b.queued(), 900);
+        assert!(!b.is_over());
+        // No room for 200 more: the sender waits and the reader must stop.
+        let b2 = b.clone();
+        let waiter = tokio::spawn(async move { b2.acquire(200).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        assert!(b.is_over());
+        // Writing 600 lets the waiter in; reading stays stopped above the low mark.
+        b.release(600);
+        assert!(waiter.await.unwrap());
+        assert_eq!(b.queued(), 500);
+        assert!(b.is_over());
+        // Drained to the low mark: reading resumes, and a waiting reader is woken.
+        let b3 = b.clone();
+        let reader = tokio::spawn(async move { b3.wait_drained().await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!reader.is_finished());
+        b.release(300);
+        assert_eq!(b.queued(), 200);
+        assert!(!b.is_over());
+        tokio::time::timeout(Duration::from_secs(1), reader)
+            .await
+            .expect("reader woken")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_frame_larger_than_the_mark_goes_alone_and_close_fails_waiters() {
+        let b = Arc::new(WriteBudget::new(1000, 200));
+        assert!(b.acquire(5000).await);
+        assert_eq!(b.queued(), 5000);
+        let b2 = b.clone();
+        let waiter = tokio::spawn(async move { b2.acquire(10).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        b.close();
+        assert!(!waiter.await.unwrap());
+        assert!(!b.is_over());
+    }
 }

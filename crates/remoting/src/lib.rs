@@ -13,8 +13,11 @@ pub mod error;
 pub mod server;
 
 pub use client::RemotingClient;
+pub use conn::WriteBudget;
 pub use error::RemotingError;
-pub use server::{bind_listener, not_supported, serve, ConnCtx, Processor, ServerConfig};
+pub use server::{
+    bind_listener, not_supported, serve, ConnCtx, FrameSender, Processor, ServerConfig, ServerStats,
+};
 
 /// Split a `host:port;host:port` address list (Java's `namesrvAddr` format), dropping blanks.
 pub fn split_addr_list(list: &str) -> Vec<String> {

@@ -14,7 +14,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::conn::{spawn_writer, FrameReader, ReadError};
+use crate::conn::{
+    spawn_writer_with, FrameReader, ReadError, WriteBudget, DEFAULT_WRITE_HIGH_WATER_MARK,
+    DEFAULT_WRITE_LOW_WATER_MARK,
+};
 
 /// What a connection handler may do besides returning a response: answer later (long polling,
 /// group commit) or push requests to the client.
@@ -23,6 +26,8 @@ pub struct ConnCtx {
     pub peer: SocketAddr,
     pub local: SocketAddr,
     tx: mpsc::Sender<Bytes>,
+    /// Bytes queued for this connection's writer (bounded; see [`WriteBudget`]).
+    budget: Arc<WriteBudget>,
     /// Its sender is dropped by the server when the connection's read loop ends.
     open: watch::Receiver<()>,
     /// Test contexts hold their own sender, so they never report closed.
@@ -80,9 +85,36 @@ impl ConnCtx {
         }
     }
 
-    /// Queue a command for this connection. Returns false when the connection is gone.
+    /// Queue a command for this connection, waiting while its write queue is full (see
+    /// [`WriteBudget`]). Returns false when the connection is gone.
     pub async fn send(&self, cmd: &RemotingCommand) -> bool {
-        self.tx.send(cmd.encode_to_bytes()).await.is_ok()
+        self.send_frame(cmd.encode_to_bytes()).await
+    }
+    async fn send_frame(&self, frame: Bytes) -> bool {
+        let len = frame.len();
+        if !self.budget.acquire(len).await {
+            return false;
+        }
+        match self.tx.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(frame)) => {
+                self.budget.note_full();
+                if self.tx.send(frame).await.is_ok() {
+                    true
+                } else {
+                    self.budget.release(len);
+                    false
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.budget.release(len);
+                false
+            }
+        }
+    }
+    /// Bytes queued for this connection and not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.budget.queued()
     }
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed() || self.open.has_changed().is_err()
@@ -107,12 +139,14 @@ impl ConnCtx {
         peer: SocketAddr,
         local: SocketAddr,
         tx: mpsc::Sender<Bytes>,
+        budget: Arc<WriteBudget>,
     ) -> (Self, watch::Sender<()>) {
         let (open_tx, open) = watch::channel(());
         let ctx = ConnCtx {
             peer,
             local,
             tx,
+            budget,
             open,
             _test_open: None,
             state: Arc::new(OnceLock::new()),
@@ -122,14 +156,46 @@ impl ConnCtx {
     }
     /// A context not bound to a socket, for unit tests of processors (it never reports closed).
     pub fn for_test(tx: mpsc::Sender<Bytes>) -> Self {
-        let (mut ctx, open_tx) =
-            Self::new(([127, 0, 0, 1], 1).into(), ([127, 0, 0, 1], 2).into(), tx);
+        // Nothing writes this channel's frames back to the budget: make it large enough.
+        let budget = Arc::new(WriteBudget::new(usize::MAX, usize::MAX));
+        let (mut ctx, open_tx) = Self::new(
+            ([127, 0, 0, 1], 1).into(),
+            ([127, 0, 0, 1], 2).into(),
+            tx,
+            budget,
+        );
         ctx._test_open = Some(Arc::new(open_tx));
         ctx
     }
-    /// A channel to this connection's writer, for pushing frames.
-    pub fn sender(&self) -> mpsc::Sender<Bytes> {
-        self.tx.clone()
+    /// A handle to this connection's writer, for pushing frames without waiting.
+    pub fn sender(&self) -> FrameSender {
+        FrameSender {
+            tx: self.tx.clone(),
+            budget: self.budget.clone(),
+        }
+    }
+}
+
+/// Pushes frames to one connection without waiting (server-initiated requests).
+#[derive(Clone)]
+pub struct FrameSender {
+    tx: mpsc::Sender<Bytes>,
+    budget: Arc<WriteBudget>,
+}
+
+impl FrameSender {
+    /// Queue a frame; false (the frame dropped) when the connection's write queue is full or
+    /// the connection is gone.
+    pub fn try_send(&self, frame: Bytes) -> bool {
+        let len = frame.len();
+        if !self.budget.try_acquire(len) {
+            return false;
+        }
+        if self.tx.try_send(frame).is_err() {
+            self.budget.release(len);
+            return false;
+        }
+        true
     }
 }
 
@@ -151,13 +217,77 @@ pub trait Processor: Send + Sync + 'static {
 pub struct ServerConfig {
     /// Most connections served at once (Java has no limit; this protects memory).
     pub max_connections: usize,
+    /// `writeBufferHighWaterMark`: bytes queued per connection before senders wait and the
+    /// connection's requests stop being read.
+    pub write_buffer_high_water_mark: usize,
+    /// `writeBufferLowWaterMark`: reading resumes once the queue is drained to this.
+    pub write_buffer_low_water_mark: usize,
+    /// `serverChannelMaxIdleTimeSeconds` (Java 120 s): a connection with nothing read or
+    /// written for this long is closed. Zero: never.
+    pub channel_max_idle: Duration,
+    /// Live connections and their queued bytes, for gauges and tests.
+    pub stats: Arc<ServerStats>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_connections: 10_000,
+            write_buffer_high_water_mark: DEFAULT_WRITE_HIGH_WATER_MARK,
+            write_buffer_low_water_mark: DEFAULT_WRITE_LOW_WATER_MARK,
+            channel_max_idle: Duration::from_secs(120),
+            stats: Default::default(),
         }
+    }
+}
+
+/// The live connections of a server (their write queues), read on demand so the data path
+/// pays nothing for it.
+#[derive(Debug, Default)]
+pub struct ServerStats {
+    conns: parking_lot::Mutex<HashMap<u64, Arc<WriteBudget>>>,
+    next: std::sync::atomic::AtomicU64,
+    idle_closed: std::sync::atomic::AtomicU64,
+}
+
+impl ServerStats {
+    /// Connections open now.
+    pub fn connections(&self) -> usize {
+        self.conns.lock().len()
+    }
+    /// Bytes queued for writing over every connection.
+    pub fn queued_bytes(&self) -> usize {
+        self.conns.lock().values().map(|b| b.queued()).sum()
+    }
+    /// The largest write queue of one connection, bytes.
+    pub fn max_queued_bytes(&self) -> usize {
+        self.conns
+            .lock()
+            .values()
+            .map(|b| b.queued())
+            .max()
+            .unwrap_or(0)
+    }
+    /// Connections closed for being idle.
+    pub fn idle_closed(&self) -> u64 {
+        self.idle_closed.load(Ordering::Relaxed)
+    }
+    fn add(&self, b: Arc<WriteBudget>) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.conns.lock().insert(id, b);
+        id
+    }
+    fn remove(&self, id: u64) {
+        self.conns.lock().remove(&id);
+    }
+}
+
+/// Removes a connection from the server's stats when its handler ends.
+struct StatsGuard(Arc<ServerStats>, u64);
+
+impl Drop for StatsGuard {
+    fn drop(&mut self) {
+        self.0.remove(self.1);
     }
 }
 
@@ -211,17 +341,49 @@ pub async fn serve<P: Processor>(
             .ok()
             .or(local)
             .unwrap_or_else(|| ([127, 0, 0, 1], 0).into());
+        let high = config.write_buffer_high_water_mark;
+        let low = config.write_buffer_low_water_mark;
+        let idle = config.channel_max_idle;
+        let stats = config.stats.clone();
         conns.spawn(async move {
             let _permit = permit;
             let (r, w) = stream.into_split();
-            let tx = spawn_writer(w);
-            let (ctx, _open) = ConnCtx::new(peer, local, tx);
+            let budget = Arc::new(WriteBudget::new(high, low));
+            budget.touch();
+            let _stats = StatsGuard(stats.clone(), stats.add(budget.clone()));
+            let tx = spawn_writer_with(w, Some(budget.clone()));
+            let (ctx, _open) = ConnCtx::new(peer, local, tx, budget.clone());
             let mut reader = FrameReader::new(r);
             loop {
+                // Backpressure: a sender waited for room in this connection's write queue;
+                // read no more requests until the writer has drained it to the low mark.
+                if budget.is_over() {
+                    tokio::select! {
+                        _ = budget.wait_drained() => {}
+                        _ = sd.changed() => break,
+                        _ = idle_sleep(&budget, idle) => {
+                            if is_idle(&budget, idle) {
+                                stats.idle_closed.fetch_add(1, Ordering::Relaxed);
+                                tracing::info!(%peer, "closing idle connection (write queue not drained)");
+                                break;
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let next = tokio::select! {
                     n = reader.next() => n,
                     _ = sd.changed() => break,
+                    _ = idle_sleep(&budget, idle) => {
+                        if is_idle(&budget, idle) {
+                            stats.idle_closed.fetch_add(1, Ordering::Relaxed);
+                            tracing::info!(%peer, idle_secs = idle.as_secs_f64(), "closing idle connection");
+                            break;
+                        }
+                        continue;
+                    }
                 };
+                budget.touch();
                 match next {
                     Ok(Some(cmd)) if cmd.is_response() => {
                         let opaque = cmd.opaque;
@@ -233,8 +395,27 @@ pub async fn serve<P: Processor>(
                     Ok(Some(cmd)) => {
                         let oneway = cmd.is_oneway();
                         if let Some(resp) = processor.process(&ctx, cmd).await {
-                            if !oneway && !ctx.send(&resp).await {
-                                break;
+                            if !oneway {
+                                // Waits while the write queue is full; a peer that reads
+                                // nothing for the idle time is dropped.
+                                let send = ctx.send(&resp);
+                                tokio::pin!(send);
+                                let sent = loop {
+                                    tokio::select! {
+                                        s = &mut send => break s,
+                                        _ = sd.changed() => break false,
+                                        _ = idle_sleep(&budget, idle) => {
+                                            if is_idle(&budget, idle) {
+                                                stats.idle_closed.fetch_add(1, Ordering::Relaxed);
+                                                tracing::info!(%peer, "closing connection: nothing written for the idle time");
+                                                break false;
+                                            }
+                                        }
+                                    }
+                                };
+                                if !sent {
+                                    break;
+                                }
                             }
                         }
                     }
@@ -257,6 +438,18 @@ pub async fn serve<P: Processor>(
     }
     drop(listener);
     while conns.join_next().await.is_some() {}
+}
+
+/// Sleeps until the connection would have been idle for `idle` (forever when zero).
+async fn idle_sleep(budget: &WriteBudget, idle: Duration) {
+    if idle.is_zero() {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep_until((budget.last_io() + idle).into()).await;
+}
+
+fn is_idle(budget: &WriteBudget, idle: Duration) -> bool {
+    !idle.is_zero() && budget.last_io().elapsed() >= idle
 }
 
 /// A REQUEST_CODE_NOT_SUPPORTED response naming the code, with Java's remark.

@@ -60,4 +60,6 @@ pub use rocklet_protocol::record;
 pub use config::{FlushDiskType, StoreConfig};
 pub use cq_entry::CqEntry;
 pub use error::StoreError;
-pub use store::{GetResult, GetStatus, MessageStore, PutMessage, PutResult, PutStatus};
+pub use store::{
+    ArrivalListener, GetResult, GetStatus, MessageStore, PutMessage, PutResult, PutStatus,
+};

@@ -171,10 +171,32 @@ impl Processor for BrokerProcessor {
     }
 
     fn connection_closed(&self, peer: SocketAddr) {
+        self.b.hold.connection_closed(peer);
         for g in self.b.clients.connection_closed(peer) {
             self.b.clients.notify_consumer_ids_changed(&g);
         }
     }
+}
+
+/// The long-polling task: runs held pulls again when woken or when their wait ends.
+pub(crate) async fn hold_loop(b: B, stop: tokio::sync::watch::Receiver<bool>) {
+    let hold = b.hold.clone();
+    let b2 = b.clone();
+    hold.run_loop(
+        move |h: crate::hold::Held| {
+            if h.ctx.is_closed() {
+                return;
+            }
+            let b = b2.clone();
+            tokio::spawn(async move {
+                if let Some(resp) = pull::pull_again(&b, &h.ctx, h.req) {
+                    let _ = h.ctx.send(&resp).await;
+                }
+            });
+        },
+        stop,
+    )
+    .await;
 }
 
 /// A handler's result as the response: a decode error is SYSTEM_ERROR with its reason. Refused

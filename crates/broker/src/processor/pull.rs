@@ -20,6 +20,11 @@ pub(super) fn pull_message(b: &B, ctx: &ConnCtx, req: RemotingCommand) -> Option
     pull(b, ctx, req, true)
 }
 
+/// A held pull run again (woken or its wait ended): never suspended, never commits.
+pub(super) fn pull_again(b: &B, ctx: &ConnCtx, req: RemotingCommand) -> Option<RemotingCommand> {
+    pull(b, ctx, req, false)
+}
+
 fn pull(
     b: &B,
     ctx: &ConnCtx,
@@ -104,7 +109,9 @@ fn pull(
         }
     };
     let tags = tag_codes(&expression);
-    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && h.commit_offset >= 0 {
+    // Java commits only on the first run (`brokerAllowSuspend && hasCommitOffsetFlag`): a held
+    // pull run again later must not move the offset back to what it carried.
+    if allow_suspend && h.sys_flag & FLAG_COMMIT_OFFSET != 0 && h.commit_offset >= 0 {
         b.offsets
             .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     }
@@ -150,32 +157,31 @@ fn pull(
         );
     }
     if code == ResponseCode::PULL_NOT_FOUND && allow_suspend && h.sys_flag & FLAG_SUSPEND != 0 {
+        // Java's `PullRequestHoldService`: held until a put reaches this queue past the
+        // offset or the wait ends, then run again without suspension.
         let wait = if b.cfg.long_polling_enable {
             Duration::from_millis(h.suspend_timeout_millis.clamp(0, 60_000) as u64)
         } else {
             Duration::from_millis(b.cfg.short_polling_time_mills)
         };
-        let b = b.clone();
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            let deadline = tokio::time::Instant::now() + wait;
-            let mut rx = b.store.subscribe_new_messages();
-            loop {
-                if b.store.max_offset_in_queue(&h.topic, h.queue_id) > h.queue_offset
-                    || ctx.is_closed()
-                {
-                    break;
+        match b
+            .hold
+            .hold(ctx.clone(), req, &h.topic, h.queue_id, h.queue_offset, wait)
+        {
+            Ok(()) => {
+                // A put that landed between the read above and the hold found nothing to wake.
+                let max = b.store.max_offset_in_queue(&h.topic, h.queue_id);
+                if max > h.queue_offset {
+                    b.hold.arrived(&h.topic, h.queue_id, max);
                 }
-                tokio::select! {
-                    r = rx.changed() => if r.is_err() { break },
-                    _ = tokio::time::sleep_until(deadline) => break,
-                }
+                return None;
             }
-            if let Some(resp) = pull(&b, &ctx, req, false) {
-                let _ = ctx.send(&resp).await;
+            Err(refused) => {
+                let (why, req) = *refused;
+                tracing::debug!(peer = %ctx.peer, ?why, "pull not held: cap reached, answered now");
+                return Some(RemotingCommand::response_to(&req, code, None).with_header(&header));
             }
-        });
-        return None;
+        }
     }
     let mut resp = RemotingCommand::response_to(&req, code, None).with_header(&header);
     if code == ResponseCode::SUCCESS {

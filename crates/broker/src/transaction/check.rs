@@ -246,7 +246,7 @@ fn send_check(b: &BrokerInner, mut msg: MessageExt) {
     let mut cmd = RemotingCommand::request(RequestCode::CHECK_TRANSACTION_STATE, &header)
         .with_body(body.freeze());
     cmd.mark_oneway();
-    if tx.try_send(cmd.encode_to_bytes()).is_err() {
+    if !tx.try_send(cmd.encode_to_bytes()) {
         tracing::warn!(group = %group, "check transaction failed: producer connection busy or closed");
     }
 }

@@ -138,9 +138,20 @@ impl RemotingCommand {
         dst[start + 4..start + 8].copy_from_slice(&word.to_be_bytes());
     }
 
+    /// The whole frame in a buffer of exactly its size (a queued response holds no spare
+    /// capacity): the header is encoded first, then header and body are copied once.
     pub fn encode_to_bytes(&self) -> Bytes {
-        let mut b = BytesMut::with_capacity(64 + self.body.as_ref().map_or(0, |b| b.len()));
-        self.encode(&mut b);
+        let body = self.body.as_deref().unwrap_or(&[]);
+        let mut header = BytesMut::with_capacity(256);
+        match self.serialize_type {
+            SerializeType::Json => self.encode_json_header(&mut header),
+            SerializeType::RocketMq => self.encode_binary_header(&mut header),
+        }
+        let mut b = BytesMut::with_capacity(8 + header.len() + body.len());
+        b.put_i32((4 + header.len() + body.len()) as i32);
+        b.put_u32(((self.serialize_type as u32) << 24) | (header.len() as u32 & 0x00FF_FFFF));
+        b.extend_from_slice(&header);
+        b.extend_from_slice(body);
         b.freeze()
     }
 

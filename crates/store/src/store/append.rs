@@ -296,6 +296,12 @@ impl MessageStore {
         Ok(r)
     }
 
+    /// Set the listener told of each put that reaches a consume queue (once; later calls are
+    /// ignored and return false).
+    pub fn set_arrival_listener(&self, listener: super::ArrivalListener) -> bool {
+        self.inner.arrival.set(listener).is_ok()
+    }
+
     fn put_inner(
         &self,
         msgs: &[PutMessage],
@@ -312,6 +318,16 @@ impl MessageStore {
                 false
             }
         });
+        let dispatched = preps.iter().filter(|p| p.dispatch).count() as i64;
+        if dispatched > 0 {
+            if let Some(listener) = inner.arrival.get() {
+                listener(
+                    &msgs[0].topic,
+                    msgs[0].queue_id,
+                    a.first_queue_offset + dispatched,
+                );
+            }
+        }
         let mut msg_ids = Vec::with_capacity(msgs.len());
         let mut off = a.wrote_offset;
         for p in preps {

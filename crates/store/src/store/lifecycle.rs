@@ -99,6 +99,7 @@ impl MessageStore {
             index: RwLock::new(loaded.service),
             index_flushed_ts: AtomicI64::new(index_ts),
             max_offset_tx,
+            arrival: std::sync::OnceLock::new(),
             flushed_tx,
             flush_ctl: Mutex::new(FlushCtl {
                 requested: 0,

@@ -38,6 +38,10 @@ pub use types::{GetResult, GetStatus, PutMessage, PutResult, PutStatus};
 
 type QueueMap = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 
+/// Called after a put with the topic, the queue id and the queue's new max offset (one past
+/// its last message), outside the store's locks; it must not block.
+pub type ArrivalListener = std::sync::Arc<dyn Fn(&str, i32, i64) + Send + Sync>;
+
 struct AppendState {
     /// Private mirror of `Inner::queues` so the hot path needs no second lock.
     queues: QueueMap,
@@ -64,6 +68,8 @@ struct Inner {
     /// The index's endTimestamp at its last msync (the checkpoint's indexMsgTimestamp).
     index_flushed_ts: AtomicI64,
     max_offset_tx: watch::Sender<i64>,
+    /// Told of every put that reaches a consume queue (Java's `MessageArrivingListener`).
+    arrival: std::sync::OnceLock<ArrivalListener>,
     flushed_tx: watch::Sender<i64>,
     flush_ctl: Mutex<FlushCtl>,
     flush_cv: Condvar,
