@@ -123,6 +123,8 @@ pub struct BrokerConfig {
     pub max_index_num: usize,
     /// `messageIndexEnable`, default true.
     pub message_index_enable: bool,
+    /// Rocklet's `recoverTruncateDamagedCommitLog`, default false (see the store's config).
+    pub recover_truncate_damaged: bool,
     /// The properties file the config was read from (`-c`): UPDATE_BROKER_CONFIG rewrites it,
     /// as Java does.
     pub config_file: Option<PathBuf>,
@@ -186,6 +188,7 @@ impl Default for BrokerConfig {
             max_hash_slot_num: 5_000_000,
             max_index_num: 5_000_000 * 4,
             message_index_enable: true,
+            recover_truncate_damaged: false,
             config_file: None,
             file_properties: Default::default(),
         }
@@ -366,6 +369,7 @@ impl BrokerConfig {
                 "maxHashSlotNum" => self.max_hash_slot_num = num(k, v)?,
                 "maxIndexNum" => self.max_index_num = num(k, v)?,
                 "messageIndexEnable" => self.message_index_enable = boolean(k, v)?,
+                "recoverTruncateDamagedCommitLog" => self.recover_truncate_damaged = boolean(k, v)?,
                 other => tracing::debug!(key = other, "unknown broker property ignored"),
             }
         }
@@ -524,6 +528,10 @@ impl BrokerConfig {
             ("maxHashSlotNum", self.max_hash_slot_num.to_string()),
             ("maxIndexNum", self.max_index_num.to_string()),
             ("messageIndexEnable", self.message_index_enable.to_string()),
+            (
+                "recoverTruncateDamagedCommitLog",
+                self.recover_truncate_damaged.to_string(),
+            ),
         ]
     }
 
@@ -561,6 +569,7 @@ impl BrokerConfig {
             max_hash_slot_num: self.max_hash_slot_num,
             max_index_num: self.max_index_num,
             message_index_enable: self.message_index_enable,
+            recover_truncate_damaged: self.recover_truncate_damaged,
             ..StoreConfig::default()
         }
     }

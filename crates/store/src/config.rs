@@ -80,6 +80,10 @@ pub struct StoreConfig {
     /// `messageIndexEnable`, default true: keys are indexed (queries read existing files
     /// either way).
     pub message_index_enable: bool,
+    /// Rocklet's `recoverTruncateDamagedCommitLog`, default false: when recovery finds a damaged
+    /// record with intact records after it, the store refuses to open (they would be lost);
+    /// true drops everything from the damage on, as a torn tail is dropped.
+    pub recover_truncate_damaged: bool,
 }
 
 impl StoreConfig {
@@ -119,6 +123,7 @@ impl Default for StoreConfig {
             max_hash_slot_num: 5_000_000,
             max_index_num: 5_000_000 * 4,
             message_index_enable: true,
+            recover_truncate_damaged: false,
         }
     }
 }

@@ -23,6 +23,16 @@ pub enum StoreError {
     /// Another broker (Rocklet or Java) has the store directory open.
     #[error("Lock failed,MQ already started: {0} is held by another broker on this store")]
     Locked(PathBuf),
+    /// Recovery found a damaged record with intact records after it.
+    #[error("commit log damaged at offset {offset} ({reason}), but intact records follow from offset {intact}: refusing to start so that they are not lost. Back up the store; to drop everything from offset {offset} on (queue offsets after it are handed out again), start with recoverTruncateDamagedCommitLog=true")]
+    Damaged {
+        /// Where the damaged record starts.
+        offset: u64,
+        /// What is wrong with it.
+        reason: String,
+        /// The first intact record after it.
+        intact: u64,
+    },
     #[error("message store is shut down")]
     ShutDown,
     /// Java `RunningFlags` not writable: the disk is above the warning level, or a store file

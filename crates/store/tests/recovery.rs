@@ -448,3 +448,75 @@ fn deleting_queues_and_checkpoint_rebuilds_every_queue() {
         "a full scan indexes everything before open returns"
     );
 }
+
+/// A damaged record with intact records after it (damage, not a torn write): the store refuses
+/// to open rather than truncating acknowledged messages away, leaves the file as it is, and
+/// names the offsets; `recover_truncate_damaged` accepts the loss explicitly.
+#[test]
+fn damage_before_intact_records_refuses_to_open_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    let expected = fill(&s, 160, 5);
+    s.shutdown();
+    drop(s);
+    let file_size = 64 * 1024u64;
+    let end = expected
+        .values()
+        .map(|(_, r)| r.wrote_offset as u64 + r.wrote_bytes as u64)
+        .max()
+        .unwrap();
+    let last_from = (end - 1) / file_size * file_size;
+    // The first single message of the last file: there are intact records after it.
+    let victim = expected
+        .values()
+        .map(|(_, r)| r)
+        .filter(|r| r.msg_num == 1 && r.wrote_offset as u64 >= last_from)
+        .min_by_key(|r| r.wrote_offset)
+        .unwrap()
+        .clone();
+    assert!((victim.wrote_offset + victim.wrote_bytes as i64) < end as i64);
+    let path = dir
+        .path()
+        .join("commitlog")
+        .join(format!("{last_from:020}"));
+    let at = victim.wrote_offset as u64 - last_from + 100; // a body byte: the CRC fails
+    let mut data = std::fs::read(&path).unwrap();
+    data[at as usize] ^= 0xFF;
+    corrupt(&path, at, &data[at as usize..at as usize + 1]);
+
+    let err = match MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)) {
+        Ok(_) => panic!("a store with damage before intact records must not open"),
+        Err(e) => e,
+    };
+    match &err {
+        rocklet_store::StoreError::Damaged { offset, intact, .. } => {
+            assert_eq!(*offset, victim.wrote_offset as u64);
+            assert_eq!(
+                *intact,
+                (victim.wrote_offset + victim.wrote_bytes as i64) as u64
+            );
+        }
+        other => panic!("unexpected error: {other}"),
+    }
+    assert!(
+        err.to_string().contains("recoverTruncateDamagedCommitLog"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        data,
+        "the file is left as it was"
+    );
+
+    // Told to accept the loss: the log ends at the damaged record.
+    let mut c = cfg(dir.path(), FlushDiskType::AsyncFlush);
+    c.recover_truncate_damaged = true;
+    let s = MessageStore::open(c).unwrap();
+    assert_eq!(s.commit_log_max_offset(), victim.wrote_offset);
+    let before: Expected = expected
+        .iter()
+        .filter(|(_, (_, r))| r.wrote_offset < victim.wrote_offset)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    verify_exact(&s, &before, false);
+}

@@ -46,7 +46,10 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
     let mut seen: HashMap<String, HashMap<i32, i64>> = HashMap::new();
     let mut records = 0u64;
     let mut last_ts = 0i64;
-    'files: for f in files {
+    // The first invalid record (offset, file, position in it, reason), unless it starts a
+    // zero-filled tail (the normal end of a log).
+    let mut damage: Option<(u64, usize, usize, String)> = None;
+    'files: for (fi, f) in files.iter().enumerate() {
         if f.from() != valid_end {
             break;
         }
@@ -71,31 +74,51 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
                         last_ts = r.store_timestamp;
                     }
                     Ok(r) => {
-                        tracing::warn!(
-                            offset = phy,
-                            stored = r.physical_offset,
-                            "record physical offset mismatch, truncating here"
-                        );
+                        let why = format!("stored physical offset {}", r.physical_offset);
+                        damage = Some((phy, fi, pos, why));
                         break 'files;
                     }
                     Err(e) => {
-                        tracing::warn!(offset = phy, error = %e, "invalid record, truncating here");
+                        damage = Some((phy, fi, pos, e.to_string()));
                         break 'files;
                     }
                 },
                 Ok(p) => {
-                    tracing::warn!(offset = phy, ?p, "misplaced blank, truncating here");
+                    damage = Some((phy, fi, pos, format!("misplaced {p:?}")));
                     break 'files;
                 }
                 Err(e) => {
                     if here.len() >= 8 && here[..8] != [0u8; 8] {
-                        tracing::warn!(offset = phy, error = %e, "garbage in commit log, truncating here");
+                        damage = Some((phy, fi, pos, e.to_string()));
                     }
                     break 'files;
                 }
             }
         }
         valid_end = f.from() + size as u64;
+    }
+    if let Some((offset, fi, pos, reason)) = damage {
+        // A torn tail (a crash mid-write) has nothing valid after it; damage in the middle of
+        // the log has intact, acknowledged records after it, which truncating would destroy.
+        match next_intact_record(files, fi, pos, size) {
+            Some(intact) if !inner.cfg.recover_truncate_damaged => {
+                tracing::error!(offset, %reason, intact, "commit log damaged with intact records after it; refusing to start");
+                return Err(StoreError::Damaged {
+                    offset,
+                    reason,
+                    intact,
+                });
+            }
+            Some(intact) => tracing::error!(
+                offset,
+                %reason,
+                intact,
+                "commit log damaged; recoverTruncateDamagedCommitLog: everything from here on is dropped"
+            ),
+            None => {
+                tracing::warn!(offset, %reason, "invalid record at the end of the commit log (torn write), truncating here")
+            }
+        }
     }
     inner
         .commit_log
@@ -172,6 +195,37 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
         );
     }
     Ok(dispatch_from)
+}
+
+/// The offset of the first valid record after position `pos` of `files[fi]` (in that file or a
+/// later one): a message whose body CRC checks and whose stored physical offset is where it
+/// stands, so a stray magic number inside a body does not count.
+fn next_intact_record(
+    files: &[std::sync::Arc<crate::mapped_file::MappedFile>],
+    fi: usize,
+    pos: usize,
+    size: usize,
+) -> Option<u64> {
+    let magic = record::MESSAGE_MAGIC_CODE.to_be_bytes();
+    for (i, f) in files.iter().enumerate().skip(fi) {
+        let Some(data) = f.slice(0, size) else {
+            continue;
+        };
+        let mut p = if i == fi { pos + 1 } else { 0 };
+        while p + 8 <= data.len() {
+            let Some(k) = data[p + 4..].windows(4).position(|w| w == magic) else {
+                break;
+            };
+            let start = p + k;
+            let phy = f.from() + start as u64;
+            if matches!(record::decode_ref(&data[start..], true), Ok(r) if r.physical_offset == phy as i64)
+            {
+                return Some(phy);
+            }
+            p = start + 1;
+        }
+    }
+    None
 }
 
 /// Indexes the records of the commit log below `end` that the key index lacks: those after
