@@ -64,6 +64,7 @@ scenario() {
             --store "$MNT/store" --bind 127.0.0.1 \
             -p mapedFileSizeCommitLog=1048576 -p maxMessageSize=65536 \
             -p mapedFileSizeConsumeQueue=60000 \
+            -p maxHashSlotNum=5000 -p maxIndexNum=20000 \
             -p diskCheckInterval=500 \
             -p fileReservedTime=72 \
             -p rocketmq.broker.diskSpaceWarningLevelRatio="$LEVEL" >>"$LOG" 2>&1 &
