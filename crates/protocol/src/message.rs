@@ -140,7 +140,16 @@ impl Properties {
 /// store widens it to i64 like `MessageExtBrokerInner.tagsString2tagsCode`) and the bucket of a
 /// property name in Java's `HashMap`.
 pub fn java_string_hash(s: &str) -> i32 {
-    let mut h: i32 = 0;
+    java_string_hash_continue(0, s)
+}
+
+/// Java's `String.hashCode()` of the concatenation of `parts`, without building it (the index
+/// key `topic + "#" + key`): the hash of a concatenation continues from the hash of its start.
+pub fn java_string_hash_of(parts: &[&str]) -> i32 {
+    parts.iter().fold(0, |h, p| java_string_hash_continue(h, p))
+}
+
+fn java_string_hash_continue(mut h: i32, s: &str) -> i32 {
     if s.is_ascii() {
         // Property names and tags are ASCII: one UTF-16 unit per byte.
         for b in s.bytes() {

@@ -42,15 +42,9 @@ const INDEX_COUNT: usize = 36;
 /// Java `String.hashCode` of `topic + "#" + key` (over UTF-16 code units), made non-negative as
 /// `IndexFile.indexKeyHashMethod` does.
 pub(crate) fn key_hash(topic: &str, key: &str) -> i32 {
-    let mut h: i32 = 0;
-    for u in topic
-        .encode_utf16()
-        .chain(std::iter::once(b'#' as u16))
-        .chain(key.encode_utf16())
-    {
-        h = h.wrapping_mul(31).wrapping_add(u as i32);
-    }
-    positive(h)
+    positive(rocklet_protocol::message::java_string_hash_of(&[
+        topic, "#", key,
+    ]))
 }
 
 /// `Math.abs`, with `Integer.MIN_VALUE` (which stays negative) made 0.
