@@ -874,6 +874,7 @@ group_restart
 group_external mqadmin.sh mqadmin/
 group_codes
 group_external console.sh console/ reqreply/
+group_external store_compat.sh storecompat/
 
 # results.md
 {
