@@ -55,6 +55,10 @@ pub struct ProduceArgs {
     /// Stop after this many seconds.
     #[arg(short = 'd', long = "duration", default_value_t = 10)]
     pub duration: u64,
+    /// Pace the sends: at most this many messages a second in all (0 = as fast as the
+    /// concurrency allows). Message i is sent no earlier than i / rate seconds after the start.
+    #[arg(long = "rate", default_value_t = 0)]
+    pub rate: u64,
     #[arg(short = 'm', long = "mode", value_enum, default_value = "sync")]
     pub mode: SendMode,
     /// Messages per batch (1 = no batching).
@@ -200,15 +204,17 @@ pub async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
     let live = Arc::new(Live::default());
     let stop = Arc::new(AtomicBool::new(false));
     let issued = Arc::new(AtomicU64::new(0));
+    let paced = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + Duration::from_secs(a.duration.max(1));
     let mut workers = Vec::new();
     for w in 0..a.concurrency.max(1) {
-        let (p, live, stop, issued, a, body) = (
+        let (p, live, stop, issued, paced, a, body) = (
             producer.clone(),
             live.clone(),
             stop.clone(),
             issued.clone(),
+            paced.clone(),
             a.clone(),
             body.clone(),
         );
@@ -220,6 +226,14 @@ pub async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                 if a.count > 0 && issued.fetch_add(a.batch as u64, Ordering::Relaxed) >= a.count {
                     break;
+                }
+                if a.rate > 0 {
+                    let k = paced.fetch_add(a.batch as u64, Ordering::Relaxed);
+                    let due = start + Duration::from_secs_f64(k as f64 / a.rate as f64);
+                    if due >= deadline {
+                        break;
+                    }
+                    tokio::time::sleep_until(due.into()).await;
                 }
                 let mk = |i: u64| {
                     let mut m = Message::new(&a.topic, body.clone());
