@@ -49,8 +49,12 @@ pub use eval::{EvalError, PropertySource, Value};
 /// Longest expression (in bytes) [`parse`] accepts.
 pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;
 
-/// Deepest nesting (parentheses, unary operators, chained comparisons) [`parse`] accepts; it
-/// keeps parsing and evaluation far from the end of the stack.
+/// Most parentheses and unary operators (`NOT`, `-`, `+`) [`parse`] accepts nested in one
+/// another; it bounds the parser's recursion.
+pub const MAX_NESTING: usize = 32;
+
+/// Tallest expression tree [`parse`] accepts (chained comparisons such as `a IS NULL IS NULL`
+/// grow it without nesting); it bounds the recursion of evaluation, `Display`, `Clone` and drop.
 pub const MAX_DEPTH: usize = 200;
 
 /// Why an expression was rejected. Java reports all of these as `MQFilterException`
@@ -84,7 +88,8 @@ pub enum FilterError {
     /// The expression is longer than [`MAX_EXPRESSION_LEN`].
     #[error("expression is {len} bytes long, the limit is {max}")]
     TooLong { len: usize, max: usize },
-    /// The expression nests deeper than [`MAX_DEPTH`].
+    /// The expression nests deeper than [`MAX_NESTING`] or its tree is taller than
+    /// [`MAX_DEPTH`].
     #[error("expression nests deeper than {max} at line {line}, column {column}")]
     TooDeep { line: u32, column: u32, max: usize },
 }

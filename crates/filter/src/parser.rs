@@ -9,7 +9,7 @@
 use crate::ast::{CompareOp, Expression, Literal};
 use crate::eval::{java_compare, parse_java_double};
 use crate::lexer::{lex, Tok, Token};
-use crate::{FilterError, MAX_DEPTH};
+use crate::{FilterError, MAX_DEPTH, MAX_NESTING};
 use std::cmp::Ordering;
 
 /// An expression with the height of its tree.
@@ -48,10 +48,49 @@ fn as_boolean(node: Node, at: &Token) -> Result<Node, FilterError> {
     } else if matches!(e, Expression::Property(_)) {
         Ok((Expression::BoolCast(Box::new(e)), h + 1))
     } else {
-        Err(invalid(
-            at,
-            format!("Expression will not result in a boolean value: {e}"),
-        ))
+        Err(not_boolean(&e, at))
+    }
+}
+
+// The messages are built out of line: `format!` in the recursive functions would make their
+// stack frames (unoptimised builds keep every temporary) several times larger.
+#[cold]
+#[inline(never)]
+fn not_boolean(e: &Expression, at: &Token) -> FilterError {
+    invalid(
+        at,
+        format!("Expression will not result in a boolean value: {e}"),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn cannot_compare(e: &Expression, at: &Token) -> FilterError {
+    invalid(at, format!("Value '{e}' cannot be compared."))
+}
+
+#[cold]
+#[inline(never)]
+fn incompatible(l: &Expression, r: &Expression, at: &Token) -> FilterError {
+    invalid(at, format!("'{l}' cannot be compared with '{r}'"))
+}
+
+#[cold]
+#[inline(never)]
+fn in_needs_property(e: &Expression, at: &Token) -> FilterError {
+    invalid(
+        at,
+        format!("Expected a property for In expression, got: {e}"),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn too_deep(at: &Token, max: usize) -> FilterError {
+    FilterError::TooDeep {
+        line: at.line,
+        column: at.column,
+        max,
     }
 }
 
@@ -64,7 +103,7 @@ fn check_ordering_operand(e: &Expression, at: &Token) -> Result<(), FilterError>
         e => e.is_boolean(),
     };
     if bad {
-        return Err(invalid(at, format!("Value '{e}' cannot be compared.")));
+        return Err(cannot_compare(e, at));
     }
     Ok(())
 }
@@ -72,7 +111,7 @@ fn check_ordering_operand(e: &Expression, at: &Token) -> Result<(), FilterError>
 /// Java `checkEqualOperand`: no `NULL` constant.
 fn check_equal_operand(e: &Expression, at: &Token) -> Result<(), FilterError> {
     if matches!(e, Expression::Literal(Literal::Null)) {
-        return Err(invalid(at, format!("'{e}' cannot be compared.")));
+        return Err(cannot_compare(e, at));
     }
     Ok(())
 }
@@ -130,11 +169,7 @@ impl Parser {
 
     fn height(h: usize, at: &Token) -> Result<usize, FilterError> {
         if h > MAX_DEPTH {
-            return Err(FilterError::TooDeep {
-                line: at.line,
-                column: at.column,
-                max: MAX_DEPTH,
-            });
+            return Err(too_deep(at, MAX_DEPTH));
         }
         Ok(h)
     }
@@ -149,14 +184,10 @@ impl Parser {
         self.logic_chain(true)
     }
 
-    fn and_expr(&mut self) -> Result<Node, FilterError> {
-        self.logic_chain(false)
-    }
-
     /// `operand (OP operand)*` for OR (operands: AND chains) or AND (operands: equality level).
     fn logic_chain(&mut self, or: bool) -> Result<Node, FilterError> {
         let first = if or {
-            self.and_expr()?
+            self.logic_chain(false)?
         } else {
             self.equality_expr()?
         };
@@ -170,17 +201,17 @@ impl Parser {
         while self.peek(0)?.tok == op {
             let at = self.next()?;
             let right = if or {
-                self.and_expr()?
+                self.logic_chain(false)?
             } else {
                 self.equality_expr()?
             };
             if let Some(left) = first.take() {
                 let (l, lh) = as_boolean(left, &at)?;
-                height = height.max(lh);
+                height = height.max(lh + 1);
                 operands.push(l);
             }
             let (r, rh) = as_boolean(right, &at)?;
-            height = Self::height(height.max(rh) + 1, &at)?;
+            height = Self::height(height.max(rh + 1), &at)?;
             operands.push(r);
         }
         let e = if or {
@@ -206,10 +237,7 @@ impl Parser {
                         && left.is_boolean()
                         && !right.is_boolean()
                     {
-                        return Err(invalid(
-                            &at,
-                            format!("'{left}' cannot be compared with '{right}'"),
-                        ));
+                        return Err(incompatible(&left, &right, &at));
                     }
                     let eq = Expression::Compare(CompareOp::Eq, boxed(left), boxed(right));
                     h = h.max(rh) + 1;
@@ -301,10 +329,7 @@ impl Parser {
                 }
                 self.expect(&Tok::RParen)?;
                 let Expression::Property(property) = left else {
-                    return Err(invalid(
-                        &kw,
-                        format!("Expected a property for In expression, got: {left}"),
-                    ));
+                    return Err(in_needs_property(&left, &kw));
                 };
                 left = Expression::In {
                     property,
@@ -336,47 +361,32 @@ impl Parser {
     fn unary_expr(&mut self) -> Result<Node, FilterError> {
         let at = self.peek(0)?.clone();
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(FilterError::TooDeep {
-                line: at.line,
-                column: at.column,
-                max: MAX_DEPTH,
-            });
+        if self.depth > MAX_NESTING {
+            return Err(too_deep(&at, MAX_NESTING));
         }
-        let r = self.unary_inner(&at);
+        let r = match at.tok {
+            Tok::Plus => self.next().and_then(|_| self.unary_expr()),
+            Tok::Minus => self
+                .next()
+                .and_then(|_| self.unary_expr())
+                .and_then(|(e, h)| Ok((Expression::Negate(boxed(e)), Self::height(h + 1, &at)?))),
+            Tok::Not => self
+                .next()
+                .and_then(|_| self.unary_expr())
+                .and_then(|inner| as_boolean(inner, &at))
+                .and_then(|(e, h)| Ok((Expression::Not(boxed(e)), Self::height(h + 1, &at)?))),
+            Tok::LParen => self.next().and_then(|_| self.or_expr()).and_then(|inner| {
+                self.expect(&Tok::RParen)?;
+                Ok(inner)
+            }),
+            _ => self.primary_expr(&at),
+        };
         self.depth -= 1;
         r
     }
 
-    fn unary_inner(&mut self, at: &Token) -> Result<Node, FilterError> {
-        match at.tok {
-            Tok::Plus => {
-                self.next()?;
-                self.unary_expr()
-            }
-            Tok::Minus => {
-                self.next()?;
-                let (e, h) = self.unary_expr()?;
-                Ok((Expression::Negate(boxed(e)), Self::height(h + 1, at)?))
-            }
-            Tok::Not => {
-                self.next()?;
-                let inner = self.unary_expr()?;
-                let (e, h) = as_boolean(inner, at)?;
-                Ok((Expression::Not(boxed(e)), Self::height(h + 1, at)?))
-            }
-            _ => self.primary_expr(at),
-        }
-    }
-
     fn primary_expr(&mut self, at: &Token) -> Result<Node, FilterError> {
         let lit = match &at.tok {
-            Tok::LParen => {
-                self.next()?;
-                let inner = self.or_expr()?;
-                self.expect(&Tok::RParen)?;
-                return Ok(inner);
-            }
             Tok::Id(name) => Expression::Property(name.clone()),
             Tok::Str(s) => Expression::Literal(Literal::Str(s.clone())),
             Tok::True => Expression::Literal(Literal::Bool(true)),
