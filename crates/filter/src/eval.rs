@@ -311,10 +311,10 @@ pub(crate) fn java_compare(lv: &Value<'_>, rv: &Value<'_>) -> Result<Ordering, E
     })
 }
 
-/// Java `Double.valueOf(String)` for decimal input: surrounding characters up to U+0020 are
-/// trimmed, an optional sign, `NaN`, `Infinity`, or digits with an optional fraction and
-/// exponent and an optional `f`/`F`/`d`/`D` suffix. Hexadecimal floats (`0x1p3`) are not
-/// supported and give `None` (Java accepts them).
+/// Java `Double.valueOf(String)`: surrounding characters up to U+0020 are trimmed, then an
+/// optional sign and `NaN`, `Infinity`, decimal digits with an optional fraction and exponent,
+/// or a hexadecimal float (`0x1.8p3`, binary exponent required); a number may end in one of
+/// `f`, `F`, `d`, `D`. `None` is Java's `NumberFormatException`.
 pub(crate) fn parse_java_double(s: &str) -> Option<f64> {
     let t = s.trim_matches(|c: char| c <= ' ');
     let (negative, rest) = match t.as_bytes().first() {
@@ -325,6 +325,7 @@ pub(crate) fn parse_java_double(s: &str) -> Option<f64> {
     let magnitude = match rest {
         "NaN" => Some(f64::NAN),
         "Infinity" => Some(f64::INFINITY),
+        _ if rest.starts_with("0x") || rest.starts_with("0X") => parse_hex(&rest[2..]),
         _ => parse_decimal(rest),
     }?;
     Some(if negative { -magnitude } else { magnitude })
@@ -344,7 +345,7 @@ fn parse_decimal(s: &str) -> Option<f64> {
     if int_len == 0 && frac_len == 0 {
         return None;
     }
-    let mut exponent: i64 = 0;
+    let mut exponent = 0;
     if matches!(b.get(i), Some(b'e' | b'E')) {
         i += 1;
         let negative = match b.get(i) {
@@ -362,10 +363,7 @@ fn parse_decimal(s: &str) -> Option<f64> {
         if n == 0 {
             return None;
         }
-        for c in &b[i..i + n] {
-            // Saturate: anything this large is already zero or infinity.
-            exponent = (exponent * 10 + i64::from(c - b'0')).min(1_000_000);
-        }
+        exponent = exponent_digits(&b[i..i + n]);
         if negative {
             exponent = -exponent;
         }
@@ -381,4 +379,92 @@ fn parse_decimal(s: &str) -> Option<f64> {
         &s[int_len + 1..int_len + 1 + frac_len]
     };
     format!("{int_part}.{frac_part}e{exponent}").parse().ok()
+}
+
+/// Reads decimal exponent digits, saturating far beyond any finite double's range.
+fn exponent_digits(digits: &[u8]) -> i64 {
+    digits
+        .iter()
+        .fold(0i64, |e, c| (e * 10 + i64::from(c - b'0')).min(1_000_000))
+}
+
+/// The part of a Java hexadecimal float after `0x`: `hex[.hex]` (at least one digit) `p`
+/// `[+-]digits` and an optional `fFdD`; correctly rounded (ties to even), like Java.
+fn parse_hex(s: &str) -> Option<f64> {
+    let s = s.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(s);
+    let (mantissa, exp) = s.split_once(['p', 'P'])?;
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let hex = |t: &str| t.bytes().all(|c| c.is_ascii_hexdigit());
+    if (int.is_empty() && frac.is_empty()) || !hex(int) || !hex(frac) {
+        return None;
+    }
+    let (negative, exp_digits) = match exp.as_bytes().first() {
+        Some(b'-') => (true, &exp[1..]),
+        Some(b'+') => (false, &exp[1..]),
+        _ => (false, exp),
+    };
+    if exp_digits.is_empty() || !exp_digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let p = exponent_digits(exp_digits.as_bytes());
+    let p = if negative { -p } else { p };
+    // All digits as one integer D times 2^(p - 4 * fraction digits); keep D's first 16
+    // significant hex digits in `m` and whether any later digit is non-zero.
+    let frac_len = i64::try_from(frac.len()).ok()?;
+    let mut m: u64 = 0;
+    let mut kept = 0;
+    let mut dropped: i64 = 0;
+    let mut sticky = false;
+    for c in int.bytes().chain(frac.bytes()) {
+        let d = u64::from(char::from(c).to_digit(16)?);
+        if kept == 0 && d == 0 {
+            continue;
+        }
+        if kept < 16 {
+            m = (m << 4) | d;
+            kept += 1;
+        } else {
+            dropped += 1;
+            sticky |= d != 0;
+        }
+    }
+    if m == 0 {
+        return Some(0.0);
+    }
+    let e = p - 4 * frac_len + 4 * dropped;
+    let nbits = i64::from(64 - m.leading_zeros());
+    let lead = e + nbits - 1;
+    if lead > 1023 {
+        return Some(f64::INFINITY);
+    }
+    let mut lsb = (lead - 52).max(-1074);
+    let shift = lsb - e;
+    let mut q: u128 = if shift <= 0 {
+        u128::from(m) << u32::try_from(-shift).ok()?
+    } else if shift > 100 {
+        0
+    } else {
+        let shift = u32::try_from(shift).ok()?;
+        let m = u128::from(m);
+        let q = m >> shift;
+        let rem = m & ((1u128 << shift) - 1);
+        let half = 1u128 << (shift - 1);
+        let up = rem > half || (rem == half && (sticky || q & 1 == 1));
+        q + u128::from(up)
+    };
+    if q == 1u128 << 53 {
+        q >>= 1;
+        lsb += 1;
+    }
+    let q = u64::try_from(q).ok()?;
+    if q >= 1 << 52 {
+        let biased = u64::try_from(lsb + 52 + 1023).ok()?;
+        if biased > 2046 {
+            return Some(f64::INFINITY);
+        }
+        Some(f64::from_bits((biased << 52) | (q & ((1 << 52) - 1))))
+    } else {
+        // Subnormal (lsb is -1074), or zero after rounding.
+        Some(f64::from_bits(q))
+    }
 }

@@ -95,7 +95,7 @@ impl Cursor {
     }
 
     /// Advances over `n` characters, keeping Java's line and column (columns count UTF-16
-    /// units; `\r`, `\n` and `\r\n` end a line).
+    /// units, tabs stop every 8 columns; `\r`, `\n` and `\r\n` end a line).
     fn bump(&mut self, n: usize) {
         for _ in 0..n {
             let Some(c) = self.chars.get(self.pos).copied() else {
@@ -114,6 +114,11 @@ impl Cursor {
                     } else {
                         self.column = self.column.saturating_add(1);
                     }
+                }
+                '\t' => {
+                    // JavaCC's SimpleCharStream: tab stops every 8 columns.
+                    let at = self.column.saturating_sub(1);
+                    self.column = (at + 8 - at % 8).saturating_add(1);
                 }
                 c => {
                     self.column = self

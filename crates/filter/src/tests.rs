@@ -360,6 +360,17 @@ fn error_messages_name_the_place() {
         e.map(|e| e.to_string()).as_deref(),
         Some("Encountered \"<EOF>\" at line 1, column 10.")
     );
+    let e = parse("\ta\t#").err();
+    assert!(matches!(
+        e,
+        Some(FilterError::Lexical {
+            line: 1,
+            column: 17,
+            ..
+        })
+    ));
+    let e = parse("a = '𝄞' #").err();
+    assert!(matches!(e, Some(FilterError::Lexical { column: 10, .. })));
     let e = parse("a > 'x'").err();
     assert!(matches!(e, Some(FilterError::Invalid { column: 3, .. })));
 }
@@ -496,4 +507,58 @@ fn deepest_nesting_fits_a_small_stack() {
             }
         });
     assert!(run.map(|h| h.join().is_ok()).unwrap_or(false));
+}
+
+#[test]
+fn java_double_value_of() {
+    use crate::eval::parse_java_double as d;
+    let cases: &[(&str, Option<f64>)] = &[
+        ("1", Some(1.0)),
+        (" 1.5 ", Some(1.5)),
+        ("\t-2.5e1\n", Some(-25.0)),
+        ("+.5", Some(0.5)),
+        ("5.", Some(5.0)),
+        ("1e400", Some(f64::INFINITY)),
+        ("-1e400", Some(f64::NEG_INFINITY)),
+        ("1e-400", Some(0.0)),
+        ("4.9e-324", Some(f64::from_bits(1))),
+        ("1.5f", Some(1.5)),
+        ("2D", Some(2.0)),
+        ("Infinity", Some(f64::INFINITY)),
+        ("-Infinity", Some(f64::NEG_INFINITY)),
+        ("0x1p3", Some(8.0)),
+        ("0X1.8P1", Some(3.0)),
+        ("-0x.8p0", Some(-0.5)),
+        ("0x1.fffffffffffffp1023", Some(f64::MAX)),
+        ("0x1p1024", Some(f64::INFINITY)),
+        ("0x1p-1074", Some(f64::from_bits(1))),
+        ("0x1p-1075", Some(0.0)),
+        ("0x1.8p-1074", Some(f64::from_bits(2))),
+        ("0x1.00000000000008p0", Some(1.0)),
+        ("0x1.00000000000008000001p0", Some(1.0 + f64::EPSILON)),
+        ("0x1.00000000000018p0", Some(1.0 + 2.0 * f64::EPSILON)),
+        ("0x1.0000000000000ffffffffp0", Some(1.0 + f64::EPSILON)),
+        ("0x1p3d", Some(8.0)),
+        ("", None),
+        (" ", None),
+        (".", None),
+        ("e5", None),
+        ("1e", None),
+        ("1.5 x", None),
+        ("1,5", None),
+        ("inf", None),
+        ("nan", None),
+        ("infinity", None),
+        ("NaNd", None),
+        ("1.5ff", None),
+        ("0x1", None),
+        ("0xp1", None),
+        ("0x1.8", None),
+        ("1_000", None),
+    ];
+    for (s, want) in cases {
+        assert_eq!(d(s), *want, "{s:?}");
+    }
+    assert!(d("NaN").is_some_and(f64::is_nan));
+    assert!(d("-NaN").is_some_and(f64::is_nan));
 }
