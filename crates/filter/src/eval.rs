@@ -270,11 +270,53 @@ fn number_format(input: &str, target: &'static str) -> EvalError {
 }
 
 fn to_int(s: &str) -> Result<i32, EvalError> {
-    s.parse().map_err(|_| number_format(s, "Integer"))
+    parse_java_long(s)
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or_else(|| number_format(s, "Integer"))
 }
 
 fn to_long(s: &str) -> Result<i64, EvalError> {
-    s.parse().map_err(|_| number_format(s, "Long"))
+    parse_java_long(s).ok_or_else(|| number_format(s, "Long"))
+}
+
+/// The zero of each run of ten decimal digits (general category Nd) in the Basic Multilingual
+/// Plane as of Unicode 6.2 (Java 8's `Character.digit`). Java parses a `String` char by char, so
+/// digits outside the BMP (surrogate pairs) are never digits to it.
+const DIGIT_ZEROS: [u32; 35] = [
+    0x0030, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+    0x0D66, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xAA50, 0xABF0, 0xFF10,
+];
+
+/// Java `Character.digit(c, 10)`.
+fn java_digit(c: char) -> Option<i64> {
+    let c = u32::from(c);
+    DIGIT_ZEROS
+        .iter()
+        .find(|&&zero| (zero..zero + 10).contains(&c))
+        .map(|&zero| i64::from(c - zero))
+}
+
+/// Java `Long.parseLong(s)` (and, with a range check, `Integer.parseInt`): an optional `+` or
+/// `-`, then at least one decimal digit of any script; no spaces; overflow is an error.
+pub(crate) fn parse_java_long(s: &str) -> Option<i64> {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    // Accumulate negatively, as Java does, so that i64::MIN fits.
+    let mut v: i64 = 0;
+    for c in digits.chars() {
+        v = v.checked_mul(10)?.checked_sub(java_digit(c)?)?;
+    }
+    if negative {
+        Some(v)
+    } else {
+        v.checked_neg()
+    }
 }
 
 fn to_double(s: &str) -> Result<f64, EvalError> {

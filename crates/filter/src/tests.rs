@@ -562,3 +562,38 @@ fn java_double_value_of() {
     assert!(d("NaN").is_some_and(f64::is_nan));
     assert!(d("-NaN").is_some_and(f64::is_nan));
 }
+
+#[test]
+fn java_parse_long() {
+    use crate::eval::parse_java_long as l;
+    let cases: &[(&str, Option<i64>)] = &[
+        ("0", Some(0)),
+        ("+7", Some(7)),
+        ("-7", Some(-7)),
+        ("007", Some(7)),
+        ("9223372036854775807", Some(i64::MAX)),
+        ("-9223372036854775808", Some(i64::MIN)),
+        ("9223372036854775808", None),
+        ("\u{663}\u{662}", Some(32)),
+        ("\u{FF11}\u{FF10}", Some(10)),
+        ("\u{1D7CF}", None),
+        ("", None),
+        ("+", None),
+        ("-", None),
+        ("+-1", None),
+        (" 1", None),
+        ("1 ", None),
+        ("1.0", None),
+        ("1L", None),
+    ];
+    for (s, want) in cases {
+        assert_eq!(l(s), *want, "{s:?}");
+    }
+    // A property written in Arabic-Indic digits equals the number, as in Java.
+    let e = parse("n = 32").unwrap_or_else(|e| panic!("{e}"));
+    assert!(e.matches(&[("n", "\u{663}\u{662}")]));
+    let e = parse("n = 3000000000").unwrap_or_else(|e| panic!("{e}"));
+    assert!(e.matches(&[("n", "3000000000")]));
+    let e = parse("n = 30").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!e.matches(&[("n", "3000000000")]));
+}
