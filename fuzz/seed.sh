@@ -89,4 +89,13 @@ echo '{"dataVersion":{"counter":1,"timestamp":2},"subscriptionGroupTable":{"g":{
 echo '{"configTable":{"ORDER_TOPIC_CONFIG":{"T1":"broker-a:4"},"N":{"K":"V"}}}' | seed config_files kv_config 4
 printf 'brokerClusterName=DefaultCluster\nbrokerName=broker-a\nbrokerId=0\ndeleteWhen=04\nfileReservedTime=48\nbrokerRole=ASYNC_MASTER\nflushDiskType=ASYNC_FLUSH\n' | seed config_files broker_conf 5
 
+# sql92: selector expressions (text, no selector byte).
+n=0
+for e in "a > 5 AND b IN ('x', 'hello')" "c BETWEEN 2.0 AND 3.0 OR NOT (d = TRUE)" \
+    "a IS NOT NULL AND x IS NULL" "s = 'it''s' AND u <> 'héllo ✓'" "a NOT BETWEEN -1 AND 1e3" \
+    "b NOT IN ('a', 'b') OR a >= 3000000000" "/* c */ a = 5 -- line\n" "NOT (a < c) AND (b = 'x' OR TRUE)"; do
+    n=$((n + 1))
+    printf '%b' "$e" | seed sql92 "expr_$n"
+done
+
 for d in "$corpus"/*/; do echo "seeded $(basename "$d"): $(ls "$d" | wc -l) files"; done
