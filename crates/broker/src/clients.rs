@@ -96,8 +96,15 @@ impl ClientManager {
         g.consume_type = data.consume_type.clone();
         g.message_model = data.message_model.clone();
         g.consume_from_where = data.consume_from_where.clone();
+        // Java `updateSubscription`: a topic's subscription is replaced only by a newer
+        // subVersion (a stale heartbeat does not undo a change).
         for s in &data.subscription_data_set {
-            g.subscriptions.insert(s.topic.clone(), s.clone());
+            match g.subscriptions.get(&s.topic) {
+                Some(old) if s.sub_version <= old.sub_version => {}
+                _ => {
+                    g.subscriptions.insert(s.topic.clone(), s.clone());
+                }
+            }
         }
         g.subscriptions
             .retain(|t, _| data.subscription_data_set.iter().any(|s| &s.topic == t));

@@ -5,6 +5,7 @@
 
 pub mod clients;
 pub mod config;
+pub mod filter;
 mod group_commit;
 mod hold;
 pub mod locks;
@@ -60,6 +61,7 @@ pub(crate) struct BrokerInner {
     pub topics: topic::TopicConfigManager,
     pub offsets: offsets::ConsumerOffsetManager,
     pub subscriptions: subscription::SubscriptionGroupManager,
+    pub filters: filter::ConsumerFilterManager,
     pub stats: stats::BrokerStats,
     pub settings: settings::BrokerSettings,
     pub clients: clients::ClientManager,
@@ -118,7 +120,7 @@ impl Broker {
         cfg.listen_port = local.port();
         let store_host = SocketAddr::new(cfg.broker_ip1, local.port());
         // Opening the store (recovery) and reading the config files block: off the runtime.
-        let (store, topics, offsets, subscriptions, delay_offsets) = {
+        let (store, topics, offsets, subscriptions, delay_offsets, filters) = {
             let cfg = cfg.clone();
             tokio::task::spawn_blocking(move || -> Result<_, BrokerError> {
                 let root = &cfg.store_path_root_dir;
@@ -131,6 +133,7 @@ impl Broker {
                         cfg.auto_create_subscription_group,
                     )?,
                     schedule::DelayOffsets::load(root)?,
+                    filter::ConsumerFilterManager::load(root)?,
                 ))
             })
             .await
@@ -147,6 +150,7 @@ impl Broker {
             topics,
             offsets,
             subscriptions,
+            filters,
             clients: clients::ClientManager::default(),
             namesrv: RemotingClient::new(ClientOptions {
                 connect_timeout: Duration::from_secs(3),
@@ -290,7 +294,9 @@ impl Broker {
         self.inner.offsets.persist();
         self.inner.topics.persist();
         self.inner.subscriptions.persist();
+        self.inner.filters.persist();
         self.inner.offsets.flush();
+        self.inner.filters.flush();
         self.inner.topics.flush();
         self.inner.subscriptions.flush();
         self.inner.delay_offsets.flush();
@@ -313,7 +319,10 @@ async fn offset_flush_loop(inner: Arc<BrokerInner>, mut rx: watch::Receiver<bool
     tick.tick().await;
     loop {
         tokio::select! {
-            _ = tick.tick() => inner.offsets.persist(),
+            _ = tick.tick() => {
+                inner.offsets.persist();
+                inner.filters.persist();
+            }
             _ = rx.changed() => break,
         }
     }

@@ -56,6 +56,8 @@ pub struct BrokerConfig {
     pub register_broker_timeout_mills: u64,
     /// `longPollingEnable`, default true.
     pub long_polling_enable: bool,
+    /// `enablePropertyFilter`: SQL92 subscriptions (off by default, as in Java).
+    pub enable_property_filter: bool,
     /// `shortPollingTimeMills`, default 1000.
     pub short_polling_time_mills: u64,
     /// `maxHeldPullsPerConnection` (Rocklet): suspended pulls held for one connection; more
@@ -158,6 +160,7 @@ impl Default for BrokerConfig {
             register_name_server_period: 30_000,
             register_broker_timeout_mills: 6000,
             long_polling_enable: true,
+            enable_property_filter: false,
             short_polling_time_mills: 1000,
             max_held_pulls_per_connection: crate::hold::DEFAULT_MAX_HELD_PER_CONNECTION,
             max_held_pulls: crate::hold::DEFAULT_MAX_HELD_TOTAL,
@@ -303,6 +306,7 @@ impl BrokerConfig {
                 "registerNameServerPeriod" => self.register_name_server_period = num(k, v)?,
                 "registerBrokerTimeoutMills" => self.register_broker_timeout_mills = num(k, v)?,
                 "longPollingEnable" => self.long_polling_enable = boolean(k, v)?,
+                "enablePropertyFilter" => self.enable_property_filter = boolean(k, v)?,
                 "shortPollingTimeMills" => self.short_polling_time_mills = num(k, v)?,
                 "maxHeldPullsPerConnection" => self.max_held_pulls_per_connection = num(k, v)?,
                 "maxHeldPulls" => self.max_held_pulls = num(k, v)?,
@@ -460,6 +464,10 @@ impl BrokerConfig {
                 self.register_broker_timeout_mills.to_string(),
             ),
             ("longPollingEnable", self.long_polling_enable.to_string()),
+            (
+                "enablePropertyFilter",
+                self.enable_property_filter.to_string(),
+            ),
             (
                 "shortPollingTimeMills",
                 self.short_polling_time_mills.to_string(),

@@ -36,6 +36,8 @@ pub(super) fn heartbeat(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
                 b.register_now.notify_one();
             }
         }
+        b.filters
+            .register_group(&c.group_name, &c.subscription_data_set);
         if b.clients.register_consumer(c, &hello) && notify {
             b.clients.notify_consumer_ids_changed(&c.group_name);
         }
@@ -51,32 +53,46 @@ pub(super) fn unregister_client(b: &B, _ctx: &ConnCtx, req: &RemotingCommand) ->
         h.consumer_group.as_deref(),
     ) {
         if let Some(g) = &h.consumer_group {
+            if b.clients.consumer_connection(g).is_none() {
+                b.filters.unregister_group(g);
+            }
             b.clients.notify_consumer_ids_changed(g);
         }
     }
     Ok(ok(req))
 }
 
-/// CHECK_CLIENT_CONFIG: whether the broker can filter the way a consumer subscribes. TAG is
-/// always fine; other expression types need property filtering, which Rocklet does not have
-/// (Java's `enablePropertyFilter`, off by default, answers the same way).
-pub(super) fn check_client_config(_b: &B, _ctx: &ConnCtx, req: &RemotingCommand) -> Res {
+/// CHECK_CLIENT_CONFIG (`checkClientConfig`): whether the broker can filter the way a consumer
+/// subscribes, asked by a push consumer at start. TAG is always fine; SQL92 needs
+/// `enablePropertyFilter` and an expression that compiles (else SUBSCRIPTION_PARSE_FAILED with
+/// the parser's message).
+pub(super) fn check_client_config(b: &B, _ctx: &ConnCtx, req: &RemotingCommand) -> Res {
     #[derive(serde::Deserialize, Default)]
     #[serde(rename_all = "camelCase", default)]
     struct CheckClientRequestBody {
         subscription_data: Option<rocklet_protocol::body::SubscriptionData>,
     }
     let body: CheckClientRequestBody = decode_json(req.body_bytes())?;
-    let kind = body
-        .subscription_data
-        .and_then(|s| s.expression_type)
-        .unwrap_or_default();
-    if kind.is_empty() || kind == "TAG" {
+    let Some(sub) = body.subscription_data else {
+        return Ok(ok(req));
+    };
+    let kind = sub.expression_type.clone().unwrap_or_default();
+    if crate::filter::is_tag_type(Some(&kind)) {
         return Ok(ok(req));
     }
-    Ok(super::fail(
-        req,
-        rocklet_protocol::ResponseCode::SYSTEM_ERROR,
-        format!("The broker does not support consumer to filter message by {kind}"),
-    ))
+    if !b.cfg.enable_property_filter {
+        return Ok(super::fail(
+            req,
+            rocklet_protocol::ResponseCode::SYSTEM_ERROR,
+            format!("The broker does not support consumer to filter message by {kind}"),
+        ));
+    }
+    if let Err(e) = crate::filter::compile(&kind, &sub.sub_string) {
+        return Ok(super::fail(
+            req,
+            rocklet_protocol::ResponseCode::SUBSCRIPTION_PARSE_FAILED,
+            e,
+        ));
+    }
+    Ok(ok(req))
 }

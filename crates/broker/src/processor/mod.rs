@@ -173,6 +173,9 @@ impl Processor for BrokerProcessor {
     fn connection_closed(&self, peer: SocketAddr) {
         self.b.hold.connection_closed(peer);
         for g in self.b.clients.connection_closed(peer) {
+            if self.b.clients.consumer_connection(&g).is_none() {
+                self.b.filters.unregister_group(&g);
+            }
             self.b.clients.notify_consumer_ids_changed(&g);
         }
     }

@@ -77,38 +77,14 @@ fn pull(
             ),
         ));
     }
-    let expression = if h.sys_flag & FLAG_SUBSCRIPTION != 0 {
-        if h.expression_type
-            .as_deref()
-            .is_some_and(|t| !t.eq_ignore_ascii_case("TAG"))
-        {
-            return Some(fail(
-                &req,
-                ResponseCode::SUBSCRIPTION_PARSE_FAILED,
-                "The broker does not support consumer to filter message by SQL92",
-            ));
-        }
-        h.subscription.clone().unwrap_or_else(|| "*".into())
-    } else {
-        match b.clients.subscription(&h.consumer_group, &h.topic) {
-            None => {
-                return Some(fail(
-                    &req,
-                    ResponseCode::SUBSCRIPTION_NOT_EXIST,
-                    "the consumer's group info not exist",
-                ))
-            }
-            Some(None) => {
-                return Some(fail(
-                    &req,
-                    ResponseCode::SUBSCRIPTION_NOT_EXIST,
-                    "the consumer's subscription not exist",
-                ))
-            }
-            Some(Some(sd)) => sd.sub_string,
-        }
+    let sub = match subscription(b, &h) {
+        Ok(s) => s,
+        Err((code, remark)) => return Some(fail(&req, code, remark)),
     };
-    let tags = tag_codes(&expression);
+    let tags = match &sub {
+        Sub::Tags(expression) => tag_codes(expression),
+        Sub::Sql(_) => None,
+    };
     // Java commits only on the first run (`brokerAllowSuspend && hasCommitOffsetFlag`): a held
     // pull run again later must not move the offset back to what it carried.
     if allow_suspend && h.sys_flag & FLAG_COMMIT_OFFSET != 0 && h.commit_offset >= 0 {
@@ -119,14 +95,22 @@ fn pull(
     let filter = tags
         .as_ref()
         .map(|set| move |code: i64| set.contains(&code));
-    let got = match &filter {
-        Some(f) => b
-            .store
-            .get_message(&h.topic, h.queue_id, h.queue_offset, max, Some(f)),
-        None => b
-            .store
-            .get_message(&h.topic, h.queue_id, h.queue_offset, max, None),
+    let sql = match &sub {
+        Sub::Sql(Some(expr)) => {
+            Some(move |record: &[u8]| crate::filter::matches_record(expr, record))
+        }
+        _ => None,
     };
+    let tag_filter = filter.as_ref().map(|f| f as &dyn Fn(i64) -> bool);
+    let record_filter = sql.as_ref().map(|f| f as &dyn Fn(&[u8]) -> bool);
+    let got = b.store.get_message_filtered(
+        &h.topic,
+        h.queue_id,
+        h.queue_offset,
+        max,
+        tag_filter,
+        record_filter,
+    );
     let code = match got.status {
         GetStatus::Found => ResponseCode::SUCCESS,
         GetStatus::NoMessageInQueue | GetStatus::NoMatchedLogicQueue => {
@@ -195,6 +179,98 @@ fn pull(
         resp = resp.with_body(concat(&got.messages));
     }
     Some(resp)
+}
+
+/// How a pull filters: by tags (the expression), or by an SQL92 expression (None: Java's
+/// `ExpressionMessageFilter` without compiled filter data lets everything through).
+enum Sub {
+    Tags(String),
+    Sql(Option<std::sync::Arc<rocklet_filter::Expression>>),
+}
+
+const FAQ: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
+
+/// The pull's subscription as `PullMessageProcessor` finds it: carried by the request
+/// (`hasSubscriptionFlag`, e.g. the lite pull consumer), else registered by the group's
+/// heartbeats (push consumers), with the SQL92 filter data from the consumer filter manager.
+fn subscription(b: &B, h: &PullMessageRequestHeader) -> Result<Sub, (ResponseCode, String)> {
+    use crate::filter::{is_tag_type, FilterData};
+    let sub = if h.sys_flag & FLAG_SUBSCRIPTION != 0 {
+        let expression = h.subscription.clone().unwrap_or_default();
+        let ty = h.expression_type.as_deref();
+        if is_tag_type(ty) {
+            Sub::Tags(if expression.is_empty() {
+                "*".into()
+            } else {
+                expression
+            })
+        } else {
+            // `FilterAPI.build` refuses an empty expression; an expression that does not
+            // compile leaves Java without filter data (`ConsumerFilterManager.build` logs and
+            // returns null; the `assert` after it is off in a production JVM).
+            if expression.trim().is_empty() {
+                return Err((
+                    ResponseCode::SUBSCRIPTION_PARSE_FAILED,
+                    "parse the consumer's subscription failed".into(),
+                ));
+            }
+            let ty = ty.unwrap_or_default();
+            let data =
+                FilterData::build(&h.topic, &h.consumer_group, &expression, ty, h.sub_version);
+            Sub::Sql(data.and_then(|d| d.compiled))
+        }
+    } else {
+        let sd = match b.clients.subscription(&h.consumer_group, &h.topic) {
+            None => {
+                return Err((
+                    ResponseCode::SUBSCRIPTION_NOT_EXIST,
+                    format!("the consumer's group info not exist{FAQ}"),
+                ))
+            }
+            Some(None) => {
+                return Err((
+                    ResponseCode::SUBSCRIPTION_NOT_EXIST,
+                    format!("the consumer's subscription not exist{FAQ}"),
+                ))
+            }
+            Some(Some(sd)) => sd,
+        };
+        if sd.sub_version < h.sub_version {
+            return Err((
+                ResponseCode::SUBSCRIPTION_NOT_LATEST,
+                "the consumer's subscription not latest".into(),
+            ));
+        }
+        if is_tag_type(sd.expression_type.as_deref()) {
+            Sub::Tags(sd.sub_string)
+        } else {
+            let Some(data) = b.filters.get(&h.topic, &h.consumer_group) else {
+                return Err((
+                    ResponseCode::FILTER_DATA_NOT_EXIST,
+                    "The broker's consumer filter data is not exist!Your expression may be wrong!"
+                        .into(),
+                ));
+            };
+            if data.client_version < h.sub_version {
+                return Err((
+                    ResponseCode::FILTER_DATA_NOT_LATEST,
+                    "the consumer's consumer filter data not latest".into(),
+                ));
+            }
+            Sub::Sql(data.compiled)
+        }
+    };
+    if matches!(sub, Sub::Sql(_)) && !b.cfg.enable_property_filter {
+        let ty = h
+            .expression_type
+            .clone()
+            .unwrap_or_else(|| crate::filter::SQL92.into());
+        return Err((
+            ResponseCode::SYSTEM_ERROR,
+            format!("The broker does not support consumer to filter message by {ty}"),
+        ));
+    }
+    Ok(sub)
 }
 
 /// Tag hash codes of a TAG expression; None for "*" (everything).

@@ -53,7 +53,31 @@ impl MessageStore {
         max_msg_nums: i32,
         tag_filter: Option<&dyn Fn(i64) -> bool>,
     ) -> GetResult {
-        let res = self.read_queue(topic, queue_id, offset, max_msg_nums, tag_filter);
+        self.get_message_filtered(topic, queue_id, offset, max_msg_nums, tag_filter, None)
+    }
+
+    /// [`MessageStore::get_message`] with Java's two filter stages (`MessageFilter`): the
+    /// consume-queue stage on the tags code (`isMatchedByConsumeQueue`) and the commit-log stage
+    /// on the stored record (`isMatchedByCommitLog`, e.g. an SQL92 expression over the
+    /// properties). A record either stage refuses is skipped and the next offset moves past it;
+    /// when nothing in the range matched the status is `NoMatchedMessage`.
+    pub fn get_message_filtered(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msg_nums: i32,
+        tag_filter: Option<&dyn Fn(i64) -> bool>,
+        record_filter: Option<&dyn Fn(&[u8]) -> bool>,
+    ) -> GetResult {
+        let res = self.read_queue(
+            topic,
+            queue_id,
+            offset,
+            max_msg_nums,
+            tag_filter,
+            record_filter,
+        );
         self.inner.stats.got(res.messages.len() as u64);
         res
     }
@@ -65,6 +89,7 @@ impl MessageStore {
         offset: i64,
         max_msg_nums: i32,
         tag_filter: Option<&dyn Fn(i64) -> bool>,
+        record_filter: Option<&dyn Fn(&[u8]) -> bool>,
     ) -> GetResult {
         let inner = &self.inner;
         let mut res = GetResult {
@@ -125,6 +150,7 @@ impl MessageStore {
                     }
                 }
                 match inner.read_record(e.commit_log_offset, e.size) {
+                    Some(b) if record_filter.is_some_and(|f| !f(&b)) => {}
                     Some(b) => {
                         total_bytes += b.len();
                         res.messages.push(b);
