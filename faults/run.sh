@@ -266,8 +266,11 @@ run_damage_scenario() { # NAME last|older
   kill -TERM "$BR_PID" "$NS_PID" 2>/dev/null; sleep 1
 }
 
+SUITE_T0=$(now_ms)
+TIMINGS=()
 for s in $SCENARIOS; do
   echo "== fault scenario: $s"
+  scen_t0=$(now_ms)
   case "$s" in
     sigkill-async) run_load_scenario "$s" ASYNC_FLUSH fault_sigkill_async ;;
     sigkill-sync) run_load_scenario "$s" SYNC_FLUSH fault_sigkill_sync ;;
@@ -283,8 +286,24 @@ for s in $SCENARIOS; do
         tail -20 "$WORK/disk_full.txt"
         row "$s" - - - - - - - "FAIL (faults/disk_full.sh)"; failed=1
       fi ;;
+    disk-full-ext4)
+      if [[ $(id -u) -ne 0 ]]; then
+        row "$s" - - - - - - - "SKIP: needs root to mount an ext4 image on a loop device"
+      else
+        FS=ext4 "$ROOT/faults/disk_full.sh" "$BIN" >"$WORK/disk_full_ext4.txt" 2>&1; rc=$?
+        if (( rc == 0 )); then
+          row "$s" "$(grep -m1 -o 'acked before refusal: [0-9]*' "$WORK/disk_full_ext4.txt" | grep -o '[0-9]*$')" 0 - - - - - "PASS: 64 MiB ext4 on a loop device: code 14 with Java's text, reads served while full, restart on the full disk refuses writes, sends resumed without a restart"
+        elif (( rc == 3 )); then
+          row "$s" - - - - - - - "$(grep -m1 '^SKIP' "$WORK/disk_full_ext4.txt")"
+        else
+          tail -20 "$WORK/disk_full_ext4.txt"
+          row "$s" - - - - - - - "FAIL (FS=ext4 faults/disk_full.sh)"; failed=1
+        fi
+      fi ;;
     *) echo "faults: unknown scenario $s" >&2; failed=1 ;;
   esac
+  TIMINGS+=("$s $(( ($(now_ms) - scen_t0) / 1000 )) s")
+  echo "== $s took $(( ($(now_ms) - scen_t0) / 1000 )) s"
 done
 
 echo
@@ -292,6 +311,7 @@ echo "| scenario | acked | lost | duplicated | failed sends | longest outage (ms
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 printf '%s\n' "${ROWS[@]}"
 echo
+echo "timings: $(IFS=,; echo "${TIMINGS[*]}" | sed 's/,/, /g'); total $(( ($(now_ms) - SUITE_T0) / 1000 )) s"
 if (( known )); then echo "faults: known failures reported (FAIL-KNOWN rows, see docs/faults.md)"; fi
 if (( failed || (known && ${FAULT_STRICT:-0}) )); then echo "faults: FAILED"; exit 1; fi
 echo "faults: all scenarios passed"
