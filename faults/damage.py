@@ -9,7 +9,7 @@ records (`last`) or of the first file (`older`, which must not be the last one),
 byte inside its body (after the fixed header), so its body CRC no longer matches. Prints one line
 of key=value pairs for the script:
   file         the damaged file's name        offset     the damaged record's commit-log offset
-  index        its index in the file          in_file    records in that file
+  index        its index in the file (0-based)   in_file    records in that file
   after        records from the damaged one to the end of its file
   acked_after  acked msgIds among those records
   expected_lost  acked msgIds with no copy before the damage (what truncating there loses)
@@ -74,10 +74,10 @@ def main():
         return 1
     fi = len(files) - 1 if which == "last" else 0
     name, recs = files[fi]
-    if len(recs) < 3:
+    if len(recs) < 2:  # the damaged record needs an intact one after it
         print("error=only_%d_records_in_%s" % (len(recs), name))
         return 1
-    idx = len(recs) // 2
+    idx = (len(recs) - 1) // 2
     pos, size, body, body_len, _ = recs[idx]
     if body_len < 64:
         print("error=body_too_short")
