@@ -117,14 +117,14 @@ run_load_scenario() { # NAME FLUSH FAULT_FN
   fi
   java_run "$d/check" 120s FaultCheck -n "$NS" -t "$topic" --acked "$d/acked.txt" --timeout-sec 90
   local crc=$? check; check="$(tail -1 "$d/check.out" 2>/dev/null)"
-  local j='import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b["acked"], b["lost"], b["duplicated"], a["failed"], a["longestOutageMs"], b["stored"], b["read"])'
-  local acked lost dup fails outage stored read
-  if ! read -r acked lost dup fails outage stored read < <(python3 -c "$j" "$summary" "$check" 2>/dev/null); then
+  local j='import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print(b["acked"], b["lost"], b["duplicated"], a["failed"], a["longestOutageMs"], b["stored"], b["read"], b["corrupt"])'
+  local acked lost dup fails outage stored read corrupt
+  if ! read -r acked lost dup fails outage stored read corrupt < <(python3 -c "$j" "$summary" "$check" 2>/dev/null); then
     row "$name" - - - - - - - "FAIL: check gave no result (see $d/check.err)"; failed=1
   else
     local restart="${RESTARTS[*]:--}" rss; rss=$(printf '%s\n' "${RSS_PEAKS[@]}" | sort -n | tail -1)
     local result=PASS
-    if (( crc != 0 || lost != 0 )); then result="FAIL: $lost acked messages lost, $read of $stored stored records read"; failed=1; fi
+    if (( crc != 0 || lost != 0 )); then result="FAIL: $lost acked messages lost, $read of $stored stored records read, $corrupt corrupt bodies"; failed=1; fi
     row "$name" "$acked" "$lost" "$dup" "$fails" "$outage" "${restart// /\/}" "$rss" "$result"
   fi
   kill -TERM "$BR_PID" "$NS_PID" 2>/dev/null; sleep 1
