@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Disk full on a real small file system: `rocklet serve` with its store on a tmpfs, sends until
+# Disk full on a real small file system: `rocklet serve` with its store on a tmpfs (or, FS=ext4,
+# an ext4 file system on a loop device: an image file, mkfs.ext4, mount -o loop), sends until
 # the broker refuses them, checks the code (14) and Java's text, checks reads are still served,
 # restarts on the full disk (starts, serves reads, refuses writes), frees space, checks sends
 # resume without a restart, tears the mount down. Two scenarios: the Java warning level (0.90,
@@ -8,7 +9,10 @@
 #
 # Needs root (mount). Usage: faults/disk_full.sh [path/to/rocklet]
 #   ROCKLET        the binary (default: target/release/rocklet, else target/debug/rocklet)
-#   SIZE_MB        tmpfs size (default 24)
+#   FS             tmpfs (default) or ext4 (exits 3 with a SKIP line when the loop mount fails)
+#   SIZE_MB        file system size (default 24 for tmpfs, 64 for the ext4 image: ext4 keeps 5 %
+#                  reserved for root and ~6 MiB of metadata and journal, the ballast is 60 % of
+#                  the size df reports)
 #   LEVELS         warning levels to run (default "0.90 1.0")
 #   KEEP_LOGS      a directory to keep each scenario's broker log in
 set -euo pipefail
@@ -20,7 +24,12 @@ if [[ -z "$ROCKLET" ]]; then
     done
 fi
 [[ -x "${ROCKLET:-}" ]] || { echo "no rocklet binary (build it or pass its path)"; exit 2; }
-SIZE_MB=${SIZE_MB:-24}
+FS=${FS:-tmpfs}
+case "$FS" in
+    tmpfs) SIZE_MB=${SIZE_MB:-24} ;;
+    ext4) SIZE_MB=${SIZE_MB:-64} ;;
+    *) echo "FS must be tmpfs or ext4"; exit 2 ;;
+esac
 NS_PORT=${NS_PORT:-19876}
 BR_PORT=${BR_PORT:-20911}
 NS=127.0.0.1:$NS_PORT
@@ -38,9 +47,13 @@ cleanup() {
         wait "$PID" 2>/dev/null || true
     fi
     if [[ -n "${KEEP_LOGS:-}" && -n "$LOG" && -f "$LOG" ]]; then
-        cp "$LOG" "$KEEP_LOGS/disk_full.$LEVEL.log"
+        cp "$LOG" "$KEEP_LOGS/disk_full.$FS.$LEVEL.log"
     fi
     [[ -n "$MNT" ]] && umount "$MNT" 2>/dev/null || true
+    # mount -o loop sets autoclear; detach what is left attached to the image all the same.
+    if [[ -n "$WORK" && -f "$WORK/img" ]]; then
+        losetup -j "$WORK/img" 2>/dev/null | cut -d: -f1 | while read -r dev; do losetup -d "$dev" || true; done
+    fi
     [[ -n "$WORK" ]] && rm -rf "$WORK"
     WORK= MNT=
 }
@@ -51,13 +64,26 @@ scenario() {
     WORK=$(mktemp -d /tmp/rocklet-disk-full.XXXXXX)
     MNT=$WORK/mnt
     LOG=$WORK/serve.log
-    echo "=== scenario: diskSpaceWarningLevelRatio=$LEVEL"
+    echo "=== scenario ($FS): diskSpaceWarningLevelRatio=$LEVEL"
     mkdir -p "$MNT"
-    mount -t tmpfs -o size=${SIZE_MB}m tmpfs "$MNT"
-    echo "tmpfs of ${SIZE_MB} MiB at $MNT"
-    # Ballast taking 60 % of the file system: what the operator frees later (unlinking store files
-    # the broker still maps would free nothing).
-    head -c $((SIZE_MB * 6 / 10))M /dev/zero >"$MNT/ballast"
+    if [[ "$FS" == tmpfs ]]; then
+        mount -t tmpfs -o size=${SIZE_MB}m tmpfs "$MNT"
+        echo "tmpfs of ${SIZE_MB} MiB at $MNT"
+        # Ballast taking 60 % of the file system: what the operator frees later (unlinking store
+        # files the broker still maps would free nothing).
+        head -c $((SIZE_MB * 6 / 10))M /dev/zero >"$MNT/ballast"
+    else
+        truncate -s ${SIZE_MB}M "$WORK/img"
+        if ! err=$(mkfs.ext4 -q -F "$WORK/img" 2>&1 && mount -o loop "$WORK/img" "$MNT" 2>&1); then
+            echo "SKIP: ext4 on a loop device impossible here: mkfs.ext4 -q -F IMG && mount -o loop IMG MNT: $err"
+            exit 3
+        fi
+        echo "ext4 image of ${SIZE_MB} MiB at $MNT ($(losetup -j "$WORK/img" | cut -d: -f1))"
+        df -k "$MNT" | tail -1 | awk '{print "empty ext4: size " $2 " KiB, used " $3 " KiB, available " $4 " KiB (5 % reserved for root)"}'
+        # Ballast: 60 % of the size df reports, written out so that df counts it.
+        dd if=/dev/zero of="$MNT/ballast" bs=1K count=$(( $(df -k --output=size "$MNT" | tail -1) * 6 / 10 )) status=none
+        sync -f "$MNT/ballast"
+    fi
 
     start_broker() {
         "$ROCKLET" serve --namesrv-port "$NS_PORT" --broker-port "$BR_PORT" \

@@ -21,8 +21,9 @@ import java.util.Set;
  * Check for the fault suite: reads every record of TOPIC from each queue's min to max offset
  * (as the broker reports them now) with a real 4.9.3 DefaultLitePullConsumer, and compares with
  * the acked file FaultLoad wrote. Prints one JSON line: acked, stored records, distinct msgIds,
- * lost (acked but not stored), duplicated (stored more than once), and exits 1 when anything
- * acked was lost.
+ * lost (acked but not stored), duplicated (stored more than once), corrupt (a record whose body is
+ * not the one FaultLoad sent for its key: "ID-N|" then 'x' padding; the first one's msgId and queue
+ * offset in firstCorrupt), and exits 1 when anything acked was lost.
  *
  * usage: FaultCheck -n ADDR -t TOPIC --acked acked.txt [--timeout-sec 60]
  */
@@ -71,7 +72,8 @@ public final class FaultCheck {
             next.put(mq.getQueueId(), r[0]);
         }
         Map<String, Integer> seen = new HashMap<>();
-        long records = 0;
+        long records = 0, corrupt = 0;
+        String firstCorrupt = "";
         while (System.currentTimeMillis() < deadline) {
             boolean done = true;
             for (Map.Entry<Integer, Long> e : next.entrySet()) {
@@ -89,6 +91,12 @@ public final class FaultCheck {
                     continue;
                 }
                 records++;
+                if (!bodyIntact(m)) {
+                    if (corrupt++ == 0) {
+                        firstCorrupt = m.getMsgId() + " queue " + m.getQueueId() + " offset " + m.getQueueOffset()
+                            + " commitlog " + m.getCommitLogOffset();
+                    }
+                }
                 seen.merge(m.getMsgId(), 1, Integer::sum);
                 next.merge(m.getQueueId(), m.getQueueOffset() + 1, Math::max);
             }
@@ -110,7 +118,26 @@ public final class FaultCheck {
             expectRecords += r[1] - r[0];
         }
         System.out.println("{\"acked\":" + acked.size() + ",\"stored\":" + expectRecords + ",\"read\":" + records
-            + ",\"distinct\":" + seen.size() + ",\"lost\":" + lost + ",\"duplicated\":" + dup + "}");
-        System.exit(lost == 0 && records == expectRecords ? 0 : 1);
+            + ",\"distinct\":" + seen.size() + ",\"lost\":" + lost + ",\"duplicated\":" + dup + ",\"corrupt\":" + corrupt + ",\"firstCorrupt\":\"" + firstCorrupt + "\"}");
+        System.exit(lost == 0 && corrupt == 0 && records == expectRecords ? 0 : 1);
+    }
+
+    /** FaultLoad's body for key kID-N: "ID-N|" then 'x' up to its size. */
+    static boolean bodyIntact(MessageExt m) {
+        String k = m.getKeys();
+        byte[] b = m.getBody();
+        if (k == null || !k.startsWith("k") || b == null) {
+            return false;
+        }
+        byte[] head = (k.substring(1) + "|").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (b.length < head.length) {
+            return false;
+        }
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] != (i < head.length ? head[i] : (byte) 'x')) {
+                return false;
+            }
+        }
+        return true;
     }
 }
