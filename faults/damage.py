@@ -15,6 +15,8 @@ of key=value pairs for the script:
   expected_lost  acked msgIds with no copy before the damage (what truncating there loses)
   files        commit-log files with records  consistent the checkpoint's logics-consistent offset
   scan_file    the file recovery starts its scan at (the one holding that offset)
+  victim_lost  1 when the damaged record's msgId is acked and stored nowhere else (what not
+               serving that one record loses)
 """
 import os
 import struct
@@ -104,6 +106,10 @@ def main():
         for r in rs:
             if int(n) + r[0] < offset:
                 before.add(r[4])
+    # Not serving the damaged record alone loses its msgId unless another record holds it.
+    victim = recs[idx][4]
+    others = sum(1 for n, rs in files for r in rs if r[4] == victim) - 1
+    victim_lost = 1 if victim in acked and others == 0 else 0
     consistent = -1
     try:
         with open(os.path.join(store, "checkpoint"), "rb") as f:
@@ -117,7 +123,7 @@ def main():
         if int(n) <= max(consistent, 0):
             scan_file = n
     print(
-        "file=%s offset=%d index=%d in_file=%d after=%d acked_after=%d expected_lost=%d files=%d consistent=%d scan_file=%s"
+        "file=%s offset=%d index=%d in_file=%d after=%d acked_after=%d expected_lost=%d files=%d consistent=%d scan_file=%s victim_lost=%d"
         % (
             name,
             offset,
@@ -129,6 +135,7 @@ def main():
             len(files),
             consistent,
             scan_file,
+            victim_lost,
         )
     )
     return 0

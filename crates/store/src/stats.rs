@@ -11,6 +11,7 @@ pub struct StoreStats {
     get_found: AtomicU64,
     get_miss: AtomicU64,
     transferred: AtomicU64,
+    damaged: AtomicU64,
 }
 
 /// One reading of every counter.
@@ -26,6 +27,8 @@ pub struct StoreTotals {
     pub get_miss: u64,
     /// Messages handed out by reads (`getMessageTransferedMsgCount`).
     pub transferred: u64,
+    /// Damaged records found by reads (older files' CRC checks), not served.
+    pub damaged_reads: u64,
 }
 
 impl StoreStats {
@@ -43,6 +46,10 @@ impl StoreStats {
         }
     }
 
+    pub(crate) fn damaged_read(&self) {
+        self.damaged.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn totals(&self) -> StoreTotals {
         StoreTotals {
             put_times: self.put_times.load(Ordering::Relaxed),
@@ -50,6 +57,7 @@ impl StoreStats {
             get_found: self.get_found.load(Ordering::Relaxed),
             get_miss: self.get_miss.load(Ordering::Relaxed),
             transferred: self.transferred.load(Ordering::Relaxed),
+            damaged_reads: self.damaged.load(Ordering::Relaxed),
         }
     }
 }

@@ -520,3 +520,48 @@ fn damage_before_intact_records_refuses_to_open_unless_told() {
         .collect();
     verify_exact(&s, &before, false);
 }
+
+#[test]
+fn damage_in_an_older_file_is_not_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), FlushDiskType::AsyncFlush);
+    let expected = fill(&s, 160, 6);
+    s.shutdown();
+    drop(s);
+    // A single message in the first file (recovery after a clean stop scans from the
+    // checkpoint's file, the last one, so this file is never checked at open).
+    let file_size = 64 * 1024u64;
+    let ((topic, q, qo), (_, victim)) = expected
+        .iter()
+        .filter(|(_, (_, r))| r.msg_num == 1 && (r.wrote_offset as u64) < file_size / 2)
+        .max_by_key(|(_, (_, r))| r.wrote_offset)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .unwrap();
+    let path = dir.path().join("commitlog").join(format!("{:020}", 0));
+    let at = victim.wrote_offset as u64 + 100; // a body byte: the CRC fails
+    let mut data = std::fs::read(&path).unwrap();
+    data[at as usize] ^= 0xFF;
+    corrupt(&path, at, &data[at as usize..at as usize + 1]);
+
+    let s = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    // Not served (the read goes on to the next message), reported, and the next offset
+    // moves past it.
+    let g = s.get_message(&topic, q, qo, 1, None);
+    for m in &g.messages {
+        assert_ne!(
+            record::decode(m).unwrap().queue_offset,
+            qo,
+            "the damaged record was served"
+        );
+    }
+    assert!(g.next_begin_offset > qo);
+    assert_eq!(s.stats().damaged_reads, 1);
+    assert!(s.look_message_by_offset(victim.wrote_offset).is_none());
+    // Every other message is served intact.
+    let others: Expected = expected
+        .iter()
+        .filter(|(k, _)| **k != (topic.clone(), q, qo))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    verify_exact(&s, &others, false);
+}

@@ -98,6 +98,7 @@ impl MessageStore {
             queues: RwLock::new(HashMap::new()),
             index: RwLock::new(loaded.service),
             index_flushed_ts: AtomicI64::new(index_ts),
+            verified_from: std::sync::atomic::AtomicU64::new(0),
             max_offset_tx,
             arrival: std::sync::OnceLock::new(),
             flushed_tx,

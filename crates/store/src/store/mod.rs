@@ -67,6 +67,10 @@ struct Inner {
     index: RwLock<IndexService>,
     /// The index's endTimestamp at its last msync (the checkpoint's indexMsgTimestamp).
     index_flushed_ts: AtomicI64,
+    /// Commit-log offset from which every record is known intact: recovery checked framing and
+    /// CRC from here, and this process wrote the rest. Records below it (older files, never
+    /// checked since they were written) have their body CRC checked when read.
+    verified_from: std::sync::atomic::AtomicU64,
     max_offset_tx: watch::Sender<i64>,
     /// Told of every put that reaches a consume queue (Java's `MessageArrivingListener`).
     arrival: std::sync::OnceLock<ArrivalListener>,

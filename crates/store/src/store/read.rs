@@ -16,7 +16,39 @@ impl Inner {
             return None;
         }
         let f = self.commit_log.find(phy as u64)?;
-        bytes_of(&f, (phy as u64 - f.from()) as usize, size as usize)
+        let b = bytes_of(&f, (phy as u64 - f.from()) as usize, size as usize)?;
+        self.intact(phy, &b).then_some(b)
+    }
+
+    /// False for a record in a file recovery did not check whose framing or body CRC is wrong
+    /// (damage on disk since it was written): reported at error level and counted, never
+    /// served as a good message. Java serves such a record as is (its read path and its
+    /// client's decoder do not check the CRC).
+    fn intact(&self, phy: i64, b: &[u8]) -> bool {
+        if phy as u64
+            >= self
+                .verified_from
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return true;
+        }
+        match record::decode_ref(b, true) {
+            Ok(r) if r.physical_offset == phy => true,
+            Ok(r) => {
+                self.stats.damaged_read();
+                tracing::error!(
+                    offset = phy,
+                    stored_offset = r.physical_offset,
+                    "damaged commit-log record not served: its stored physical offset is wrong"
+                );
+                false
+            }
+            Err(e) => {
+                self.stats.damaged_read();
+                tracing::error!(offset = phy, error = %e, "damaged commit-log record not served (a file older than the last recovery's scan; the damage happened on disk)");
+                false
+            }
+        }
     }
 
     fn store_time_of(&self, phy: i64, size: i32) -> Option<i64> {
@@ -35,7 +67,7 @@ impl Inner {
         let f = self.commit_log.find(phy as u64)?;
         let pos = (phy as u64 - f.from()) as usize;
         match record::peek(f.slice(pos, 8)?) {
-            Ok(Peek::Message(n)) => bytes_of(&f, pos, n),
+            Ok(Peek::Message(n)) => bytes_of(&f, pos, n).filter(|b| self.intact(phy, b)),
             _ => None,
         }
     }

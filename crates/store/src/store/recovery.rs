@@ -42,6 +42,9 @@ pub(super) fn recover(inner: &Inner) -> Result<u64, StoreError> {
         .unwrap_or(0);
     let files = &all_files[first_scanned..];
     let scan_start: u64 = files.first().map(|f| f.from()).unwrap_or(0);
+    inner
+        .verified_from
+        .store(scan_start, std::sync::atomic::Ordering::Relaxed);
     let mut valid_end: u64 = scan_start;
     let mut seen: HashMap<String, HashMap<i32, i64>> = HashMap::new();
     let mut records = 0u64;
