@@ -967,6 +967,54 @@ async fn send_back_retries_after_the_delay_level() {
     e.broker.shutdown().await;
 }
 
+/// Past maxReconsumeTimes (or with delay level -1) CONSUMER_SEND_MSG_BACK puts the message to
+/// %DLQ%group (one queue, perm 6 as 4.9.3 creates it) at once, with RETRY_TOPIC, the first
+/// failure's offset msgId as ORIGIN_MESSAGE_ID, the keys kept and reconsumeTimes + 1.
+#[tokio::test]
+async fn send_back_past_max_reconsume_times_goes_to_the_dlq() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    let h = send_header("DlqTopic", 0, props("T", "key-1", "UNIQ-1"));
+    send_ok(&e, send_v2(&h, b"dead")).await;
+    let (_, msgs) = pull(&e, &pull_header("DlqTopic", 0, 0, "*")).await;
+    for (delay_level, max) in [(0, 0), (-1, 16)] {
+        let back = ConsumerSendMsgBackRequestHeader {
+            offset: msgs[0].commit_log_offset,
+            group: format!("dlq_cg{}", -delay_level),
+            delay_level,
+            origin_msg_id: Some("UNIQ-1".into()),
+            origin_topic: Some("DlqTopic".into()),
+            unit_mode: Some(false),
+            max_reconsume_times: Some(max),
+        };
+        let r = e
+            .call(RemotingCommand::request(
+                RequestCode::CONSUMER_SEND_MSG_BACK,
+                &back,
+            ))
+            .await;
+        assert_eq!(r.code, 0, "{:?}", r.remark);
+        let dlq = format!("%DLQ%{}", back.group);
+        let tc = topic_table(&e).await.topic_config_table[&dlq].clone();
+        assert_eq!(
+            (tc.read_queue_nums, tc.write_queue_nums, tc.perm),
+            (1, 1, 6)
+        );
+        let got = pull_until(&e, &dlq, 0, 1, T).await;
+        assert_eq!(got.len(), 1, "nothing in {dlq}");
+        let m = &got[0];
+        assert_eq!(m.body().unwrap(), &b"dead"[..]);
+        assert_eq!(m.reconsume_times, 1);
+        assert_eq!(m.keys(), Some("key-1"));
+        assert_eq!(m.properties.get("RETRY_TOPIC"), Some("DlqTopic"));
+        assert_eq!(
+            m.properties.get("ORIGIN_MESSAGE_ID"),
+            Some(msgs[0].offset_msg_id().as_str())
+        );
+    }
+    e.broker.shutdown().await;
+}
+
 fn lock_body(client: &str, queues: &[i32]) -> Vec<u8> {
     encode_json(&LockBatchRequestBody {
         client_id: Some(client.into()),
@@ -1112,4 +1160,48 @@ async fn every_handled_code_is_dispatched() {
     // Still alive after all the header-less requests.
     send_ok(&e, send_v1("AliveTopic", 0, "", b"x")).await;
     e.broker.shutdown().await;
+}
+
+/// QUERY_CONSUMER_OFFSET for a group that never committed (Java `queryConsumerOffset`): 0 while
+/// the queue starts at 0 and its first message is still "in memory"; QUERY_NOT_FOUND once that
+/// message is further behind than accessMessageInMemoryMaxRatio of physical memory (0 % here:
+/// anything behind the end), so the client's consumeFromWhere decides.
+#[tokio::test]
+async fn new_group_offset_follows_the_in_memory_rule() {
+    for (ratio, want) in [(40u32, Some(0i64)), (0, None)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config(dir.path());
+        cfg.access_message_in_memory_max_ratio = ratio;
+        let e = start(cfg).await;
+        send_ok(&e, send_v1("FromTopic", 0, "", b"one")).await;
+        send_ok(&e, send_v1("FromTopic", 0, "", b"two")).await;
+        let q = RemotingCommand::request(
+            RequestCode::QUERY_CONSUMER_OFFSET,
+            &QueryConsumerOffsetRequestHeader {
+                consumer_group: "fresh".into(),
+                topic: "FromTopic".into(),
+                queue_id: 0,
+            },
+        );
+        let r = e.call(q).await;
+        match want {
+            Some(o) => {
+                assert_eq!(r.code, 0, "ratio {ratio}: {:?}", r.remark);
+                let h: OffsetResponseHeader = r.header().unwrap();
+                assert_eq!(h.offset, o);
+            }
+            None => {
+                assert_eq!(
+                    r.code,
+                    ResponseCode::QUERY_NOT_FOUND.as_i32(),
+                    "ratio {ratio}"
+                );
+                assert_eq!(
+                    r.remark.as_deref(),
+                    Some("Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first")
+                );
+            }
+        }
+        e.broker.shutdown().await;
+    }
 }

@@ -36,6 +36,9 @@ pub struct StoreConfig {
     pub max_transfer_bytes_on_message: usize,
     /// `maxTransferCountOnMessageInMemory`, default 32 (per `get_message` call).
     pub max_transfer_count_on_message: usize,
+    /// `accessMessageInMemoryMaxRatio` (%), default 40: a message further behind the commit
+    /// log's end than this share of physical memory counts as "in disk" (not in the page cache).
+    pub access_message_in_memory_max_ratio: u32,
     /// The broker's address, written into every record (storeHost).
     pub store_host: SocketAddr,
     /// `messageDelayLevel`: delay of each level, for the tagsCode (delivery time) of
@@ -106,6 +109,7 @@ impl Default for StoreConfig {
             max_message_size: 4 * 1024 * 1024,
             max_transfer_bytes_on_message: 256 * 1024,
             max_transfer_count_on_message: 32,
+            access_message_in_memory_max_ratio: 40,
             store_host: SocketAddr::from(([127, 0, 0, 1], 10911)),
             delay_levels: DelayLevels::default(),
             file_reserved_time_ms: 72 * 3600 * 1000,

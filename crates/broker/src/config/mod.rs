@@ -58,6 +58,8 @@ pub struct BrokerConfig {
     pub long_polling_enable: bool,
     /// `enablePropertyFilter`: SQL92 subscriptions (off by default, as in Java).
     pub enable_property_filter: bool,
+    /// `accessMessageInMemoryMaxRatio` (%), default 40.
+    pub access_message_in_memory_max_ratio: u32,
     /// `shortPollingTimeMills`, default 1000.
     pub short_polling_time_mills: u64,
     /// `maxHeldPullsPerConnection` (Rocklet): suspended pulls held for one connection; more
@@ -161,6 +163,7 @@ impl Default for BrokerConfig {
             register_broker_timeout_mills: 6000,
             long_polling_enable: true,
             enable_property_filter: false,
+            access_message_in_memory_max_ratio: 40,
             short_polling_time_mills: 1000,
             max_held_pulls_per_connection: crate::hold::DEFAULT_MAX_HELD_PER_CONNECTION,
             max_held_pulls: crate::hold::DEFAULT_MAX_HELD_TOTAL,
@@ -307,6 +310,9 @@ impl BrokerConfig {
                 "registerBrokerTimeoutMills" => self.register_broker_timeout_mills = num(k, v)?,
                 "longPollingEnable" => self.long_polling_enable = boolean(k, v)?,
                 "enablePropertyFilter" => self.enable_property_filter = boolean(k, v)?,
+                "accessMessageInMemoryMaxRatio" => {
+                    self.access_message_in_memory_max_ratio = num(k, v)?
+                }
                 "shortPollingTimeMills" => self.short_polling_time_mills = num(k, v)?,
                 "maxHeldPullsPerConnection" => self.max_held_pulls_per_connection = num(k, v)?,
                 "maxHeldPulls" => self.max_held_pulls = num(k, v)?,
@@ -469,6 +475,10 @@ impl BrokerConfig {
                 self.enable_property_filter.to_string(),
             ),
             (
+                "accessMessageInMemoryMaxRatio",
+                self.access_message_in_memory_max_ratio.to_string(),
+            ),
+            (
                 "shortPollingTimeMills",
                 self.short_polling_time_mills.to_string(),
             ),
@@ -552,6 +562,7 @@ impl BrokerConfig {
             max_message_size: self.max_message_size,
             store_host,
             max_transfer_count_on_message: self.max_transfer_count.max(1) as usize,
+            access_message_in_memory_max_ratio: self.access_message_in_memory_max_ratio,
             delay_levels: self.delay_levels.clone(),
             file_reserved_time_ms: self
                 .file_reserved_time_ms

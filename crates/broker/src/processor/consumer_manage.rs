@@ -28,8 +28,12 @@ pub(super) fn query_consumer_offset(b: &B, _ctx: &ConnCtx, req: &RemotingCommand
     if offset >= 0 {
         return Ok(ok(req).with_header(&OffsetResponseHeader { offset }));
     }
-    // Java: a group that never committed starts at 0 while the queue still begins at 0.
-    if b.store.min_offset_in_queue(&h.topic, h.queue_id) <= 0 {
+    // Java: a group that never committed starts at 0 while the queue still begins at 0 and its
+    // first message is not "in disk" (further behind than accessMessageInMemoryMaxRatio of
+    // memory); the client's consumeFromWhere decides otherwise.
+    if b.store.min_offset_in_queue(&h.topic, h.queue_id) <= 0
+        && !b.store.in_disk_by_consume_offset(&h.topic, h.queue_id, 0)
+    {
         return Ok(ok(req).with_header(&OffsetResponseHeader { offset: 0 }));
     }
     Ok(fail(

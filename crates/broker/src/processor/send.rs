@@ -340,34 +340,35 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
     let max = h.max_reconsume_times.unwrap_or(sg.retry_max_times);
     let reconsume = m.reconsume_times + 1;
     let dlq = reconsume > max || h.delay_level < 0;
-    let (topic, queues, p) = if dlq {
-        (
-            format!("{DLQ_GROUP_TOPIC_PREFIX}{}", h.group),
-            1,
-            perm::WRITE | perm::READ,
-        )
-    } else {
-        (
-            format!("{RETRY_GROUP_TOPIC_PREFIX}{}", h.group),
-            sg.retry_queue_nums,
-            perm::WRITE | perm::READ,
-        )
-    };
-    let (_, created) = b.topics.create_system(&topic, queues, p);
+    // Java creates (or finds) the retry topic first, whatever the message's fate.
+    let retry = format!("{RETRY_GROUP_TOPIC_PREFIX}{}", h.group);
+    let (_, created) =
+        b.topics
+            .create_system(&retry, sg.retry_queue_nums, perm::WRITE | perm::READ);
     if created {
         b.register_now.notify_one();
     }
+    // 4.9.3 creates the DLQ topic readable and writable (`PERM_WRITE | PERM_READ`), one queue.
+    let (topic, queues) = if dlq {
+        let dlq_topic = format!("{DLQ_GROUP_TOPIC_PREFIX}{}", h.group);
+        let (_, created) = b
+            .topics
+            .create_system(&dlq_topic, 1, perm::WRITE | perm::READ);
+        if created {
+            b.register_now.notify_one();
+        }
+        (dlq_topic, 1)
+    } else {
+        (retry, sg.retry_queue_nums)
+    };
     let mut props = m.properties.clone();
     if props.get(property::RETRY_TOPIC).is_none() {
         props.insert(property::RETRY_TOPIC, m.topic.clone());
     }
-    if props.get(property::ORIGIN_MESSAGE_ID).is_none() {
-        props.insert(
-            property::ORIGIN_MESSAGE_ID,
-            h.origin_msg_id.clone().unwrap_or_else(|| m.msg_id()),
-        );
-    }
-    if !dlq {
+    props.insert(property::WAIT_STORE_MSG_OK, "false");
+    if dlq {
+        props.insert(property::DELAY_TIME_LEVEL, "0");
+    } else {
         // Java: level 0 means "3 + reconsumeTimes"; the retry waits in SCHEDULE_TOPIC_XXXX.
         let level = if h.delay_level == 0 {
             3 + m.reconsume_times
@@ -375,6 +376,11 @@ async fn msg_back(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> Res {
             h.delay_level
         };
         props.insert(property::DELAY_TIME_LEVEL, level.to_string());
+    }
+    // The first failure's id: the stored message's offset msgId (Java's `MessageExt` from
+    // `lookMessageByOffset`), not the header's `originMsgId`, which Java reads only for hooks.
+    if props.get(property::ORIGIN_MESSAGE_ID).is_none() {
+        props.insert(property::ORIGIN_MESSAGE_ID, m.offset_msg_id());
     }
     let mut put = PutMessage {
         topic,

@@ -200,6 +200,25 @@ impl MessageStore {
         res
     }
 
+    /// Java `checkInDiskByConsumeOffset`: whether the message at `offset` of the queue lies
+    /// further behind the commit log's end than `accessMessageInMemoryMaxRatio` % of the
+    /// machine's physical memory (so is not expected in the page cache). False for an unknown
+    /// queue or offset.
+    pub fn in_disk_by_consume_offset(&self, topic: &str, queue_id: i32, offset: i64) -> bool {
+        let Some(e) = self
+            .inner
+            .find_cq(topic, queue_id)
+            .and_then(|cq| cq.entry(offset))
+        else {
+            return false;
+        };
+        let memory = total_physical_memory()
+            .saturating_mul(self.inner.cfg.access_message_in_memory_max_ratio as u64)
+            / 100;
+        let behind = self.commit_log_max_offset() - e.commit_log_offset;
+        behind > 0 && behind as u64 > memory
+    }
+
     /// Next queue offset to be written (0 for an unknown queue).
     pub fn max_offset_in_queue(&self, topic: &str, queue_id: i32) -> i64 {
         self.inner
@@ -352,4 +371,21 @@ impl MessageStore {
         v.sort();
         v
     }
+}
+
+/// The machine's physical memory in bytes (`MemTotal` of /proc/meminfo; Java's
+/// `StoreUtil.TOTAL_PHYSICAL_MEMORY_SIZE`), read once; 0 when unknown.
+fn total_physical_memory() -> u64 {
+    static TOTAL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TOTAL.get_or_init(|| {
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .find(|l| l.starts_with("MemTotal:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
+            .map_or(0, |kb| kb * 1024)
+    })
 }
