@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * usage: SqlFilter -n ADDR -t TOPIC --mode push|litepull [--seconds 40]
  */
 public final class SqlFilter {
-    static final String USAGE = "SqlFilter -n ADDR -t TOPIC --mode push|litepull [--seconds 40]";
+    static final String USAGE = "SqlFilter -n ADDR -t TOPIC --mode push|litepull [--kind sql|tag] [--seconds 40]";
     static final int N = 24;
     static final String[] CASES = {
         "a > 10",
@@ -72,9 +72,27 @@ public final class SqlFilter {
         "a > -1 AND a < +3",
     };
     static final String BAD = "a > AND b";
+    /** Tag subscriptions (--kind tag): lists, '*', an empty expression, two tags with the same
+     * String.hashCode ("Aa" and "BB": the broker passes both by hash code, the client's string
+     * re-check keeps the one asked for), a tag with a space, spaces around tags, no match. */
+    static final String[] TAG_CASES = {
+        "TagA || TagB",
+        "*",
+        "",
+        "Aa",
+        "BB",
+        "Tag A",
+        "TagA||TagC",
+        " TagB ",
+        "TagD",
+        "TagA || Tag A",
+        "Aa || TagC",
+    };
+    static final String[] TAGS = {"TagA", "TagB", "TagC", "Aa", "BB", "Tag A", null};
+    static boolean tagKind;
 
     static Message message(String topic, int i) {
-        Message m = new Message(topic, "sql", ("m" + i).getBytes(StandardCharsets.UTF_8));
+        Message m = new Message(topic, tagKind ? TAGS[i % TAGS.length] : "sql", ("m" + i).getBytes(StandardCharsets.UTF_8));
         if (i == 21) {
             m.putUserProperty("a", "abc");
         } else if (i != 20) {
@@ -102,8 +120,15 @@ public final class SqlFilter {
         String ns = Common.need(a, "n", USAGE);
         String topic = Common.need(a, "t", USAGE);
         String mode = Common.need(a, "mode", USAGE);
+        final boolean push = mode.equals("push");
         long seconds = Long.parseLong(a.getOrDefault("seconds", "40"));
         String run = String.valueOf(System.currentTimeMillis() % 100000);
+        tagKind = "tag".equals(a.get("kind"));
+        final String[] CASES = tagKind ? TAG_CASES : SqlFilter.CASES;
+        final String BAD = tagKind ? null : SqlFilter.BAD;
+        if (tagKind) {
+            mode = mode + "-tag";
+        }
 
         DefaultMQProducer p = new DefaultMQProducer("sql_pg_" + run);
         p.setNamesrvAddr(ns);
@@ -125,12 +150,13 @@ public final class SqlFilter {
         List<Runnable> stops = new ArrayList<>();
         List<DefaultLitePullConsumer> pulls = new ArrayList<>();
         String badResult = "";
-        for (int c = 0; c <= CASES.length; c++) {
+        for (int c = 0; c < CASES.length + (BAD == null ? 0 : 1); c++) {
             final int idx = c;
             boolean bad = c == CASES.length;
             String expr = bad ? BAD : CASES[c];
+            MessageSelector selector = tagKind ? MessageSelector.byTag(expr) : MessageSelector.bySql(expr);
             String group = "sql_" + mode + "_" + run + "_" + c;
-            if (mode.equals("push")) {
+            if (push) {
                 DefaultMQPushConsumer pc = new DefaultMQPushConsumer(group);
                 pc.setNamesrvAddr(ns);
                 pc.setClientIP("127.0.0.1");
@@ -138,7 +164,7 @@ public final class SqlFilter {
                 pc.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
                 pc.setConsumeThreadMin(1);
                 pc.setConsumeThreadMax(1);
-                pc.subscribe(topic, MessageSelector.bySql(expr));
+                pc.subscribe(topic, selector);
                 pc.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
                     for (MessageExt m : msgs) {
                         got.get(idx).add(new String(m.getBody(), StandardCharsets.UTF_8));
@@ -162,7 +188,7 @@ public final class SqlFilter {
                 lc.setInstanceName("sql_" + mode + "_" + run);
                 lc.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
                 lc.setPullThreadNums(1);
-                lc.subscribe(topic, MessageSelector.bySql(expr));
+                lc.subscribe(topic, selector);
                 try {
                     lc.start();
                     pulls.add(lc);
@@ -193,7 +219,7 @@ public final class SqlFilter {
         // queues: never stop before 25 s, so a selector's empty answer means no message matched.
         long atLeast = started + 25000;
         while (System.currentTimeMillis() < deadline) {
-            if (mode.equals("litepull")) {
+            if (!push) {
                 for (int c = 0; c < pulls.size(); c++) {
                     for (MessageExt m : pulls.get(c).poll(50)) {
                         got.get(c).add(new String(m.getBody(), StandardCharsets.UTF_8));
@@ -212,9 +238,11 @@ public final class SqlFilter {
             r.run();
         }
         for (int c = 0; c < CASES.length; c++) {
-            System.out.printf("CASE %02d %s %s -> %s%n", c, mode, CASES[c], String.join(",", sorted(got.get(c))));
+            System.out.printf("CASE %02d %s [%s] -> %s%n", c, mode, CASES[c], String.join(",", sorted(got.get(c))));
         }
-        System.out.println("BAD " + mode + " " + BAD + " -> " + badResult);
+        if (BAD != null) {
+            System.out.println("BAD " + mode + " " + BAD + " -> " + badResult);
+        }
         System.exit(0);
     }
 
