@@ -36,6 +36,13 @@ pub struct SendArgs {
     pub queue: Option<i32>,
     #[arg(short = 'g', long, default_value = "rocklet_cli_producer")]
     pub group: String,
+    /// Message trace (Java `enableMsgTrace`): a trace record of each acknowledged send goes to
+    /// the trace topic, where `mqadmin queryMsgTraceById` finds it.
+    #[arg(long)]
+    pub trace: bool,
+    /// The trace topic (Java `customizedTraceTopic`; default RMQ_SYS_TRACE_TOPIC).
+    #[arg(long, requires = "trace")]
+    pub trace_topic: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -198,7 +205,10 @@ pub async fn send(a: SendArgs) -> anyhow::Result<()> {
         (None, Some(f)) => std::fs::read(f).with_context(|| format!("reading {}", f.display()))?,
         (None, None) => bail!("give --body or --file"),
     };
-    let p = DefaultMQProducer::new(ProducerConfig::new(&a.group).with_namesrv(&a.namesrv));
+    let mut cfg = ProducerConfig::new(&a.group).with_namesrv(&a.namesrv);
+    cfg.enable_msg_trace = a.trace;
+    cfg.customized_trace_topic = a.trace_topic.clone();
+    let p = DefaultMQProducer::new(cfg);
     p.start().await?;
     let mq = match a.queue {
         Some(q) => {

@@ -595,3 +595,80 @@ async fn delayed_send_arrives_after_level_one() {
     p.shutdown().await;
     c.shutdown().await;
 }
+
+/// `enableMsgTrace`: each acknowledged sync / async send leaves a `Pub` trace record in
+/// RMQ_SYS_TRACE_TOPIC (auto-created), keyed by the msgId and the message's keys, in Java's
+/// layout; oneway sends leave none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_trace_records_each_acknowledged_send() {
+    let c = EmbeddedCluster::start().await.unwrap();
+    let mut pc = cfg("traced_pg", &c.namesrv_addr());
+    pc.enable_msg_trace = true;
+    let p = DefaultMQProducer::new(pc);
+    p.start().await.unwrap();
+    let sync = p
+        .send(
+            Message::new("TracedTopic", "one")
+                .with_tags("TagT")
+                .with_keys(["tk1", "tk2"]),
+        )
+        .await
+        .unwrap();
+    let f = p
+        .send_async_future(Message::new("TracedTopic", "two"))
+        .await
+        .unwrap();
+    let asy = f.await.unwrap();
+    p.send_oneway(Message::new("TracedTopic", "three").with_keys(["tk-oneway"]))
+        .await
+        .unwrap();
+    // the trace producer sends when its batch is done; shutdown flushes it
+    p.shutdown().await;
+    let reader = DefaultMQProducer::new(cfg("trace_reader", &c.namesrv_addr()));
+    reader.start().await.unwrap();
+    let admin = reader.admin().unwrap();
+    let mut found = Vec::new();
+    for (id, what) in [(&sync.msg_id, "sync"), (&asy.msg_id, "async")] {
+        let q = admin
+            .query_message("RMQ_SYS_TRACE_TOPIC", id, 32, 0, i64::MAX, false)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: no trace found by msgId: {e}"));
+        let body = String::from_utf8(q.message_list[0].raw_body.to_vec()).unwrap();
+        let rec = body
+            .split('\u{2}')
+            .find(|r| r.contains(id.as_str()))
+            .unwrap_or_else(|| panic!("{what}: {body:?}"));
+        let f: Vec<&str> = rec.split('\u{1}').collect();
+        assert_eq!(f.len(), 14, "{rec:?}");
+        assert_eq!(
+            (f[0], f[2], f[3], f[4], f[5]),
+            (
+                "Pub",
+                "DefaultRegion",
+                "traced_pg",
+                "TracedTopic",
+                id.as_str()
+            )
+        );
+        assert_eq!(f[13], "true");
+        found.push((f[6].to_owned(), f[7].to_owned(), f[12].to_owned()));
+    }
+    assert_eq!(
+        found[0],
+        ("TagT".into(), "tk1 tk2".into(), sync.offset_msg_id.clone())
+    );
+    assert_eq!(
+        found[1],
+        ("null".into(), "null".into(), asy.offset_msg_id.clone())
+    );
+    // the message's keys are trace keys too; the oneway send left none
+    assert!(admin
+        .query_message("RMQ_SYS_TRACE_TOPIC", "tk2", 32, 0, i64::MAX, false)
+        .await
+        .is_ok());
+    assert!(admin
+        .query_message("RMQ_SYS_TRACE_TOPIC", "tk-oneway", 32, 0, i64::MAX, false)
+        .await
+        .is_err());
+    reader.shutdown().await;
+}

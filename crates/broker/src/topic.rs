@@ -64,6 +64,7 @@ const SYSTEM_TOPICS: &[&str] = &[
 /// the broker name and `<cluster>_REPLY_TOPIC` as system topics.
 pub fn is_system_topic(topic: &str, cfg: &BrokerConfig) -> bool {
     SYSTEM_TOPICS.contains(&topic)
+        || (cfg.trace_topic_enable && topic == cfg.msg_trace_topic_name)
         || topic.starts_with("rmq_sys_")
         || topic == cfg.broker_cluster_name
         || topic == cfg.broker_name
@@ -86,8 +87,8 @@ impl TopicConfigManager {
         let mut w: TopicConfigSerializeWrapper =
             config_file::load(&path, rocklet_protocol::body::decode_json)?.unwrap_or_default();
         // The system topics of Java 4.9.3's `TopicConfigManager` constructor (the trace topic
-        // only with `traceTopicEnable`, off by default, so not here). Topics loaded from the
-        // file win over these defaults, as Java's `load()` runs after the constructor.
+        // only with `traceTopicEnable`, off by default). Topics loaded from the file win over
+        // these defaults, as Java's `load()` runs after the constructor.
         let sys = |name: &str, q: i32, p: i32| TopicConfig::new(name, q, q, p);
         let mut defaults = vec![
             sys(SELF_TEST_TOPIC, 1, perm::READ | perm::WRITE),
@@ -114,6 +115,9 @@ impl TopicConfigManager {
                 perm::READ | perm::WRITE,
             ),
         ];
+        if cfg.trace_topic_enable && !cfg.msg_trace_topic_name.is_empty() {
+            defaults.push(sys(&cfg.msg_trace_topic_name, 1, perm::READ | perm::WRITE));
+        }
         if cfg.auto_create_topic_enable {
             defaults.push(sys(
                 AUTO_CREATE_TOPIC_KEY_TOPIC,

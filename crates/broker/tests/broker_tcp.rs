@@ -1205,3 +1205,28 @@ async fn new_group_offset_follows_the_in_memory_rule() {
         e.broker.shutdown().await;
     }
 }
+
+/// `traceTopicEnable` creates `msgTraceTopicName` (1 queue, perm 6) at start, as Java's
+/// TopicConfigManager does; off by default.
+#[tokio::test]
+async fn trace_topic_enable_creates_the_trace_topic() {
+    for enable in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config(dir.path());
+        cfg.trace_topic_enable = enable;
+        cfg.msg_trace_topic_name = "MyTraceTopic".into();
+        let e = start(cfg).await;
+        let t = topic_table(&e).await;
+        match t.topic_config_table.get("MyTraceTopic") {
+            Some(tc) => {
+                assert!(enable);
+                assert_eq!(
+                    (tc.read_queue_nums, tc.write_queue_nums, tc.perm),
+                    (1, 1, 6)
+                );
+            }
+            None => assert!(!enable, "not created"),
+        }
+        e.broker.shutdown().await;
+    }
+}

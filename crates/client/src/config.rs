@@ -121,6 +121,16 @@ impl ClientConfig {
             _ => resource.to_owned(),
         }
     }
+    /// The name without this client's namespace prefix (`NamespaceUtil.withoutNamespace`).
+    pub fn without_namespace(&self, resource: &str) -> String {
+        match self.namespace.as_deref().filter(|n| !n.is_empty()) {
+            Some(ns) => resource
+                .strip_prefix(&format!("{ns}%"))
+                .unwrap_or(resource)
+                .to_owned(),
+            None => resource.to_owned(),
+        }
+    }
 }
 
 /// What an async send does when the in-flight limit is reached (Rocklet extension).
@@ -169,6 +179,11 @@ pub struct ProducerConfig {
     pub latency_max: Vec<u64>,
     /// `notAvailableDuration` (ms) of `MQFaultStrategy`.
     pub not_available_duration: Vec<u64>,
+    /// `enableMsgTrace` (Java's `DefaultMQProducer(group, enableMsgTrace)`), false: write a
+    /// `Pub` trace record of every acknowledged send to the trace topic, in Java's format.
+    pub enable_msg_trace: bool,
+    /// `customizedTraceTopic`: the trace topic, `RMQ_SYS_TRACE_TOPIC` when None.
+    pub customized_trace_topic: Option<String>,
     /// Rocklet extension: most async sends in flight.
     pub max_async_inflight_msgs: usize,
     /// Rocklet extension: most bytes of async sends in flight.
@@ -196,6 +211,8 @@ impl Default for ProducerConfig {
             send_latency_fault_enable: false,
             latency_max: vec![50, 100, 550, 1000, 2000, 3000, 15000],
             not_available_duration: vec![0, 0, 30000, 60000, 120000, 180000, 600000],
+            enable_msg_trace: false,
+            customized_trace_topic: None,
             max_async_inflight_msgs: 10_000,
             max_async_inflight_bytes: 64 * 1024 * 1024,
             async_full_policy: AsyncFullPolicy::Wait,

@@ -25,6 +25,7 @@ pub mod message;
 pub mod producer;
 pub mod request;
 pub mod selector;
+pub(crate) mod trace;
 pub mod transaction;
 pub(crate) mod validators;
 

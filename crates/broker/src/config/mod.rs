@@ -58,6 +58,10 @@ pub struct BrokerConfig {
     pub long_polling_enable: bool,
     /// `enablePropertyFilter`: SQL92 subscriptions (off by default, as in Java).
     pub enable_property_filter: bool,
+    /// `traceTopicEnable`: create `msgTraceTopicName` at start (off by default, as Java).
+    pub trace_topic_enable: bool,
+    /// `msgTraceTopicName`, RMQ_SYS_TRACE_TOPIC.
+    pub msg_trace_topic_name: String,
     /// `accessMessageInMemoryMaxRatio` (%), default 40.
     pub access_message_in_memory_max_ratio: u32,
     /// `shortPollingTimeMills`, default 1000.
@@ -164,6 +168,8 @@ impl Default for BrokerConfig {
             long_polling_enable: true,
             enable_property_filter: false,
             access_message_in_memory_max_ratio: 40,
+            trace_topic_enable: false,
+            msg_trace_topic_name: "RMQ_SYS_TRACE_TOPIC".into(),
             short_polling_time_mills: 1000,
             max_held_pulls_per_connection: crate::hold::DEFAULT_MAX_HELD_PER_CONNECTION,
             max_held_pulls: crate::hold::DEFAULT_MAX_HELD_TOTAL,
@@ -310,6 +316,8 @@ impl BrokerConfig {
                 "registerBrokerTimeoutMills" => self.register_broker_timeout_mills = num(k, v)?,
                 "longPollingEnable" => self.long_polling_enable = boolean(k, v)?,
                 "enablePropertyFilter" => self.enable_property_filter = boolean(k, v)?,
+                "traceTopicEnable" => self.trace_topic_enable = boolean(k, v)?,
+                "msgTraceTopicName" => self.msg_trace_topic_name = v.clone(),
                 "accessMessageInMemoryMaxRatio" => {
                     self.access_message_in_memory_max_ratio = num(k, v)?
                 }
@@ -478,6 +486,8 @@ impl BrokerConfig {
                 "accessMessageInMemoryMaxRatio",
                 self.access_message_in_memory_max_ratio.to_string(),
             ),
+            ("traceTopicEnable", self.trace_topic_enable.to_string()),
+            ("msgTraceTopicName", self.msg_trace_topic_name.clone()),
             (
                 "shortPollingTimeMills",
                 self.short_polling_time_mills.to_string(),

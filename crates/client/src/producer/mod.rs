@@ -45,6 +45,8 @@ pub(crate) struct Inner {
     fault: FaultStrategy,
     inflight_msgs: Arc<Semaphore>,
     inflight_bytes: Arc<Semaphore>,
+    /// With `enableMsgTrace`, once started.
+    tracer: Mutex<Option<Arc<crate::trace::Tracer>>>,
 }
 
 /// The producer. Cheap to clone; clones share one producer.
@@ -78,6 +80,7 @@ impl DefaultMQProducer {
                 fault,
                 inflight_msgs: Arc::new(Semaphore::new(msgs)),
                 inflight_bytes: Arc::new(Semaphore::new(bytes)),
+                tracer: Mutex::new(None),
             }),
         }
     }
@@ -149,6 +152,13 @@ impl DefaultMQProducer {
             inst
         };
         tracing::info!(group = %self.inner.cfg.producer_group, client_id = inst.client_id(), "producer started");
+        if self.inner.cfg.enable_msg_trace {
+            // Java logs a trace dispatcher that cannot start and goes on without traces.
+            match crate::trace::Tracer::start(&self.inner.cfg).await {
+                Ok(t) => *self.inner.tracer.lock() = Some(Arc::new(t)),
+                Err(e) => tracing::warn!(error = %e, "message trace not started"),
+            }
+        }
         inst.send_heartbeat_to_all_brokers().await;
         Ok(())
     }
@@ -163,6 +173,10 @@ impl DefaultMQProducer {
     /// explicitly; it is released (its tasks end, its connections close) once nothing else
     /// holds it.
     pub async fn shutdown(&self) {
+        let tracer = self.inner.tracer.lock().take();
+        if let Some(t) = tracer {
+            t.shutdown(Duration::from_secs(3)).await;
+        }
         let inst = {
             let mut st = self.inner.state.lock();
             if *st != ServiceState::RUNNING {

@@ -40,6 +40,22 @@ pub(super) struct Prepared {
     batch: bool,
     /// `UNIQ_KEY`, comma-joined for a batch.
     pub(super) uniq_id: String,
+    /// What a trace record needs (filled only with `enableMsgTrace`): tags, keys, type.
+    pub(super) trace: Option<TraceInfo>,
+}
+
+/// The parts of the message a `Pub` trace record names.
+pub(super) struct TraceInfo {
+    pub(super) tags: Option<String>,
+    pub(super) keys: Option<String>,
+    pub(super) msg_type: crate::trace::MsgType,
+}
+
+impl Prepared {
+    /// The body's length as sent (compressed when it was).
+    pub(super) fn body_len(&self) -> usize {
+        self.body.len()
+    }
 }
 
 impl DefaultMQProducer {
@@ -66,6 +82,11 @@ impl DefaultMQProducer {
             sys_flag: sys,
             batch: false,
             uniq_id: msg.uniq_id().unwrap_or_default().to_owned(),
+            trace: self
+                .inner
+                .cfg
+                .enable_msg_trace
+                .then(|| trace_info(msg, sys)),
         }
     }
 
@@ -124,6 +145,11 @@ impl DefaultMQProducer {
             sys_flag: 0,
             batch: true,
             uniq_id: ids.join(","),
+            trace: self.inner.cfg.enable_msg_trace.then(|| TraceInfo {
+                tags: None,
+                keys: None,
+                msg_type: crate::trace::MsgType::Normal,
+            }),
         })
     }
     pub(super) fn send_command(&self, p: &Prepared, mq: &MessageQueue) -> RemotingCommand {
@@ -151,5 +177,25 @@ impl DefaultMQProducer {
         };
         RemotingCommand::request(code, &SendMessageRequestHeaderV2::from_v1(&h))
             .with_body(p.body.clone())
+    }
+}
+
+/// `sendKernelImpl`'s message type for the trace: a transaction half, unless the message is
+/// delayed (Java sets Delay_Msg after Trans_Msg_Half, so delay wins).
+fn trace_info(msg: &Message, sys: i32) -> TraceInfo {
+    use crate::trace::MsgType;
+    let mut msg_type = MsgType::Normal;
+    if sys & sys_flag::TRANSACTION_PREPARED_TYPE != 0 {
+        msg_type = MsgType::TransHalf;
+    }
+    if msg.property("__STARTDELIVERTIME").is_some()
+        || msg.property(property::DELAY_TIME_LEVEL).is_some()
+    {
+        msg_type = MsgType::Delay;
+    }
+    TraceInfo {
+        tags: msg.tags().map(str::to_owned),
+        keys: msg.keys().map(str::to_owned),
+        msg_type,
     }
 }

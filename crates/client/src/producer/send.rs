@@ -190,6 +190,7 @@ impl DefaultMQProducer {
             return Err(ClientError::Timeout("sendKernelImpl call timeout".into()));
         }
         let req = self.send_command(p, mq);
+        let trace_start = crate::producer::now_ms();
         if mode == Mode::Oneway {
             inst.remoting
                 .invoke_oneway(&addr, req, timeout - cost)
@@ -197,7 +198,40 @@ impl DefaultMQProducer {
             return Ok(None);
         }
         let resp = inst.remoting.invoke(&addr, req, timeout - cost).await?;
-        process_send_response(&resp, &addr, mq, &p.uniq_id).map(Some)
+        let r = process_send_response(&resp, &addr, mq, &p.uniq_id)?;
+        self.trace_sent(p, &addr, &r, trace_start);
+        Ok(Some(r))
+    }
+
+    /// `SendMessageTraceHookImpl.sendMessageAfter`: a `Pub` record for an answered send whose
+    /// broker has trace on (never for the trace topic itself, nor for oneway sends).
+    fn trace_sent(&self, p: &Prepared, addr: &str, r: &SendResult, start_ms: i64) {
+        let (Some(info), Some(tracer)) = (&p.trace, self.inner.tracer.lock().clone()) else {
+            return;
+        };
+        if p.topic.starts_with(&tracer.topic) || !r.trace_on {
+            return;
+        }
+        let cost = crate::producer::now_ms() - start_ms;
+        tracer.append(crate::trace::PubTrace {
+            timestamp: start_ms,
+            region_id: r.region_id.clone(),
+            group: self
+                .inner
+                .cfg
+                .client
+                .without_namespace(&self.inner.cfg.producer_group),
+            topic: self.inner.cfg.client.without_namespace(&p.topic),
+            msg_id: r.msg_id.clone(),
+            tags: info.tags.clone(),
+            keys: info.keys.clone(),
+            store_host: addr.to_owned(),
+            body_length: p.body_len(),
+            cost_ms: cost,
+            msg_type: info.msg_type,
+            offset_msg_id: r.offset_msg_id.clone(),
+            success: r.send_status == SendStatus::SEND_OK,
+        });
     }
 }
 
