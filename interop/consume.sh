@@ -11,6 +11,8 @@
 #  - tags/push-same-as-java: SqlFilter --kind tag, 11 tag subscriptions (lists, '*', empty, two
 #    tags with one hash code, a tag with a space, spaces around, no match).
 #  - retry/dlq-same-as-java: RetryDlq.java, RECONSUME_LATER with maxReconsumeTimes 2 until the DLQ.
+#  - trace/rust-producer-read-by-mqadmin: `rocklet send --trace` to each broker, then the 4.9.3
+#    mqadmin QueryMsgTraceById finds the Pub record on both (same output once normalised).
 #  - from/in-memory-same-as-java, from/in-disk-same-as-java: FromWhere.java, new groups with
 #    CONSUME_FROM_FIRST / LAST / TIMESTAMP on a topic with history; the second pair of servers
 #    runs with accessMessageInMemoryMaxRatio=0 so a new group's offset query is QUERY_NOT_FOUND
@@ -32,7 +34,7 @@ CP="$HERE/target/classes:$HERE/target/lib/*"
 source "$HERE/servers.sh"
 selected() { [[ -z "$FILTER" || "$1" == *"$FILTER"* || "$FILTER" == "$1"* ]]; }
 sel=0
-for p in sql/ tags/ retry/ from/; do
+for p in sql/ tags/ retry/ from/ trace/; do
   [[ -z "$FILTER" || "$p" == *"$FILTER"* || "$FILTER" == "$p"* ]] && sel=1
 done
 (( sel )) || { echo "consume: filter '$FILTER' selects nothing"; exit 0; }
@@ -151,6 +153,34 @@ if selected from/; then
   java_client "$WORK/rocklet/from0.out" FromWhere -n "127.0.0.1:$((PORT_BASE + 201))" -t FromTopic
   wait "$jp"
   same_cell from/in-disk-same-as-java '^FROM' from0
+fi
+
+# Message trace from the Rust producer (`rocklet send --trace`), read back with the 4.9.3
+# mqadmin QueryMsgTraceById from the Java broker and from Rocklet: one Pub record, same fields.
+if selected trace/; then
+  t0=$SECONDS
+  for side in java rocklet; do
+    ns=$JNS; [[ $side == rocklet ]] && ns=$RNS
+    "$ROCKLET_BIN" send -n "$ns" -t RustTraceTopic -b traced --tags TagT -k "tk1 tk2" -g rust_trace_pg --trace \
+      >"$WORK/$side/trace-send.out" 2>&1
+    id=$(grep -o 'msgId=[0-9A-F]*' "$WORK/$side/trace-send.out" | head -n 1 | cut -d= -f2)
+    sleep 2
+    mkdir -p "$WORK/$side/mqa/conf"; cp "$HERE/conf/logback_tools.xml" "$WORK/$side/mqa/conf/"
+    ROCKETMQ_HOME="$WORK/$side/mqa" timeout 60s java -Xms64m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+      -Duser.home="$WORK/$side/mqa" -Drocketmq.home.dir="$WORK/$side/mqa" \
+      -Drocketmq.client.logRoot="$WORK/$side/mqa/logs" -cp "$CP" rocklet.interop.MqadminRun \
+      QueryMsgTraceById -i "${id:-none}" -n "$ns" >"$WORK/$side/trace.raw" 2>&1
+    # times, costs and addresses vary between runs
+    sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,.]+/TIME/g; s/[0-9]+ms/Nms/g; s/[0-9]+(\.[0-9]+){3}(:[0-9]+)?/ADDR/g; s/ +/ /g' \
+      "$WORK/$side/trace.raw" | grep -v '^$' | grep -v 'RocketMQLog' >"$WORK/$side/trace.out"
+  done
+  if ! grep -q "Pub.*rust_trace_pg" "$WORK/java/trace.out"; then
+    failed=$((failed + 1)); echo "FAIL trace/rust-producer-read-by-mqadmin: the Java broker's answer has no Pub record of rust_trace_pg: $(head -c 300 "$WORK/java/trace.raw" | tr '\n' ';')"
+  elif diff "$WORK/java/trace.out" "$WORK/rocklet/trace.out" >"$WORK/trace.diff"; then
+    echo "PASS trace/rust-producer-read-by-mqadmin ($((SECONDS - t0))s) - QueryMsgTraceById shows the Rust producer's Pub record the same from both brokers: $(grep -m1 'Pub' "$WORK/java/trace.out" | cut -c1-120)"
+  else
+    failed=$((failed + 1)); echo "FAIL trace/rust-producer-read-by-mqadmin: Java vs Rocklet differ: $(head -n 6 "$WORK/trace.diff" | tr '\n' ';' | cut -c1-300)"
+  fi
 fi
 
 # property filtering off (the default): the push consumer's start is refused as by Java's default

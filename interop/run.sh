@@ -875,7 +875,7 @@ group_external mqadmin.sh mqadmin/
 group_codes
 group_external console.sh console/ reqreply/
 group_external store_compat.sh storecompat/
-group_external consume.sh sql/ tags/ retry/ from/
+group_external consume.sh sql/ tags/ retry/ from/ trace/
 
 # results.md
 {
