@@ -145,7 +145,7 @@ impl Tracer {
             let n = self
                 .dropped
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if n % 1000 == 0 {
+            if n.is_multiple_of(1000) {
                 tracing::warn!(
                     dropped = n + 1,
                     "message trace queue full: trace records dropped"

@@ -145,7 +145,7 @@ impl DefaultMQProducer {
             sys_flag: 0,
             batch: true,
             uniq_id: ids.join(","),
-            trace: self.inner.cfg.enable_msg_trace.then(|| TraceInfo {
+            trace: self.inner.cfg.enable_msg_trace.then_some(TraceInfo {
                 tags: None,
                 keys: None,
                 msg_type: crate::trace::MsgType::Normal,

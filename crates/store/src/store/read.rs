@@ -73,6 +73,9 @@ impl Inner {
     }
 }
 
+/// The commit-log stage of a pull's filter: true to serve the stored record.
+pub type RecordFilter<'a> = &'a dyn Fn(&[u8]) -> bool;
+
 impl MessageStore {
     /// Reads up to `max_msg_nums` messages from a queue starting at logical `offset`
     /// (Java `DefaultMessageStore.getMessage`, as a master). A queue that was never written
@@ -100,7 +103,7 @@ impl MessageStore {
         offset: i64,
         max_msg_nums: i32,
         tag_filter: Option<&dyn Fn(i64) -> bool>,
-        record_filter: Option<&dyn Fn(&[u8]) -> bool>,
+        record_filter: Option<RecordFilter<'_>>,
     ) -> GetResult {
         let res = self.read_queue(
             topic,
@@ -121,7 +124,7 @@ impl MessageStore {
         offset: i64,
         max_msg_nums: i32,
         tag_filter: Option<&dyn Fn(i64) -> bool>,
-        record_filter: Option<&dyn Fn(&[u8]) -> bool>,
+        record_filter: Option<RecordFilter<'_>>,
     ) -> GetResult {
         let inner = &self.inner;
         let mut res = GetResult {
