@@ -69,6 +69,8 @@ impl Tok {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Token {
     pub tok: Tok,
+    /// The token's text as written (Java's `Token.image`).
+    pub image: String,
     pub line: u32,
     pub column: u32,
 }
@@ -87,6 +89,9 @@ struct Cursor {
     pos: usize,
     line: u32,
     column: u32,
+    /// Where Java puts the last character read (0, 0 before any): its end-of-input token is
+    /// reported there.
+    last: (u32, u32),
 }
 
 impl Cursor {
@@ -102,6 +107,9 @@ impl Cursor {
                 return;
             };
             self.pos += 1;
+            if c == '\n' || c == '\r' {
+                self.last = (self.line, self.column);
+            }
             match c {
                 '\n' => {
                     self.line = self.line.saturating_add(1);
@@ -126,7 +134,59 @@ impl Cursor {
                         .saturating_add(u32::try_from(c.len_utf16()).unwrap_or(1));
                 }
             }
+            if c != '\n' && c != '\r' {
+                // A tab's column is its tab stop; a surrogate pair's, its second unit's.
+                self.last = (self.line, self.column.saturating_sub(1));
+            }
         }
+    }
+
+    /// `TokenMgrError`'s text for a character that starts no token. JavaCC reads one more
+    /// character to build it: at the end of input it reports `<EOF>` one column further on.
+    fn bad_char(&self) -> String {
+        let c = self.peek(0).unwrap_or(' ');
+        if self.peek(1).is_none() && c.len_utf16() == 1 {
+            return format!(
+                "Lexical error at line {}, column {}.  Encountered: <EOF> after : \"\"",
+                self.line,
+                self.column.saturating_add(1)
+            );
+        }
+        let unit = c.encode_utf16(&mut [0; 2])[0];
+        let shown = String::from_utf16_lossy(&[unit]);
+        format!(
+            "Lexical error at line {}, column {}.  Encountered: \"{}\" ({unit}), after : \"\"",
+            self.line,
+            self.column,
+            crate::javacc::add_escapes(&shown)
+        )
+    }
+
+    /// `TokenMgrError`'s text for a string or block comment that is never closed: JavaCC reads
+    /// to the end of input and reports what it read, one column after its last character (at
+    /// column 0 of the next line when that is a line end).
+    fn unterminated(&self) -> String {
+        let rest: String = self.chars[self.pos..].iter().collect();
+        let mut end = Cursor {
+            chars: self.chars[self.pos..].to_vec(),
+            pos: 0,
+            line: self.line,
+            column: self.column,
+            last: self.last,
+        };
+        let n = end.chars.len();
+        end.bump(n.saturating_sub(1));
+        let (line, column) = match end.peek(0) {
+            Some('\n' | '\r') => (end.line.saturating_add(1), 0),
+            _ => {
+                end.bump(1);
+                (end.line, end.column)
+            }
+        };
+        format!(
+            "Lexical error at line {line}, column {column}.  Encountered: <EOF> after : \"{}\"",
+            crate::javacc::add_escapes(&rest)
+        )
     }
 
     fn count_digits(&self, from: usize) -> usize {
@@ -213,6 +273,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
         pos: 0,
         line: 1,
         column: 1,
+        last: (0, 0),
     };
     let mut tokens = Vec::new();
     loop {
@@ -262,7 +323,7 @@ pub(crate) fn lex(src: &str) -> Lexed {
         let Some(c) = cur.peek(0) else {
             return Lexed {
                 tokens,
-                end: Ok((line, column)),
+                end: Ok(cur.last),
             };
         };
         let (tok, len) = match c {
@@ -300,14 +361,14 @@ pub(crate) fn lex(src: &str) -> Lexed {
                     n += 1;
                 }
                 if !closed {
-                    return lexical_error(tokens, line, column, c);
+                    return lexical_error(tokens, line, column, c, cur.unterminated());
                 }
                 (Tok::Str(value), n)
             }
             c if c.is_ascii_digit() || c == '.' => {
                 let (decimal, float) = cur.number_lengths();
                 if decimal == 0 && float == 0 {
-                    return lexical_error(tokens, line, column, c);
+                    return lexical_error(tokens, line, column, c, cur.bad_char());
                 }
                 let text = |n: usize| cur.chars[cur.pos..cur.pos + n].iter().collect::<String>();
                 if float > decimal {
@@ -324,20 +385,31 @@ pub(crate) fn lex(src: &str) -> Lexed {
                 let word: String = cur.chars[cur.pos..cur.pos + n].iter().collect();
                 (keyword(&word).unwrap_or(Tok::Id(word)), n)
             }
-            c => return lexical_error(tokens, line, column, c),
+            // An unclosed `/*` comment reads to the end like an unclosed string.
+            '/' if cur.peek(1) == Some('*') => {
+                return lexical_error(tokens, line, column, c, cur.unterminated())
+            }
+            c => return lexical_error(tokens, line, column, c, cur.bad_char()),
         };
+        let image = cur.chars[cur.pos..cur.pos + len].iter().collect();
         cur.bump(len);
-        tokens.push(Token { tok, line, column });
+        tokens.push(Token {
+            tok,
+            image,
+            line,
+            column,
+        });
     }
 }
 
-fn lexical_error(tokens: Vec<Token>, line: u32, column: u32, c: char) -> Lexed {
+fn lexical_error(tokens: Vec<Token>, line: u32, column: u32, c: char, message: String) -> Lexed {
     Lexed {
         tokens,
         end: Err(FilterError::Lexical {
             line,
             column,
             found: c.to_string(),
+            message,
         }),
     }
 }

@@ -40,6 +40,7 @@
 
 mod ast;
 mod eval;
+mod javacc;
 mod lexer;
 mod parser;
 
@@ -63,19 +64,27 @@ pub const MAX_DEPTH: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FilterError {
-    /// A character that starts no token (Java: `TokenMgrError`).
-    #[error("Lexical error at line {line}, column {column}. Encountered: {found:?}")]
+    /// A character that starts no token (Java: `TokenMgrError`). `line` and `column` are where
+    /// that character is; `message` is the text of Java's `TokenMgrError.getMessage()`, whose
+    /// own position differs at the end of input (JavaCC then reports one column further on).
+    #[error("{message}")]
     Lexical {
         line: u32,
         column: u32,
         found: String,
+        message: String,
     },
-    /// A token the grammar does not allow there (Java: `ParseException`).
-    #[error("Encountered \"{found}\" at line {line}, column {column}.")]
+    /// A token the grammar does not allow there (Java: `ParseException`). `found` is the
+    /// token as written (`<EOF>` at the end); `message` is the text of Java's
+    /// `ParseException.getMessage()`: `Encountered " "AND" "AND "" at line 1, column 5.`, then
+    /// `Was expecting one of:` and the expected tokens, one per line, indented by four spaces
+    /// and followed by ` ...` (with Linux's `"\n"` line ends and a trailing `"\n    "`).
+    #[error("{message}")]
     Syntax {
         line: u32,
         column: u32,
         found: String,
+        message: String,
     },
     /// A well-formed expression the Java factories refuse (comparing a string constant with
     /// `>`, `= NULL`, `IN` on a non-property, an out-of-range number, a non-boolean result ...).

@@ -32,11 +32,17 @@ fn invalid(at: &Token, message: String) -> FilterError {
     }
 }
 
+/// A syntax error at `at`; [`Parser::parse`] replaces its message with Java's.
 fn syntax(at: &Token) -> FilterError {
+    let found = at.tok.image();
     FilterError::Syntax {
         line: at.line,
         column: at.column,
-        found: at.tok.image(),
+        message: format!(
+            "Encountered \"{found}\" at line {}, column {}.",
+            at.line, at.column
+        ),
+        found,
     }
 }
 
@@ -132,6 +138,7 @@ impl Parser {
             lex_error,
             eof: Token {
                 tok: Tok::Eof,
+                image: String::new(),
                 line,
                 column,
             },
@@ -175,6 +182,38 @@ impl Parser {
     }
 
     pub(crate) fn parse(mut self) -> Result<Expression, FilterError> {
+        match self.parse_selector() {
+            Err(FilterError::Syntax { .. }) => Err(self.java_syntax_error()),
+            r => r,
+        }
+    }
+
+    /// Java's `ParseException` for the syntax error found: the generated parser's port says
+    /// where Java stops (it can be earlier than here, at a `+` whose operand does not scan)
+    /// and what it expected there.
+    #[cold]
+    #[inline(never)]
+    fn java_syntax_error(&self) -> FilterError {
+        let found =
+            crate::javacc::java_parse_error(&self.tokens, self.lex_error.is_some(), &self.eof);
+        let Some(j) = found else {
+            // Not expected: the port agrees with this parser on what is a syntax error.
+            return syntax(self.peek(0).unwrap_or(&self.eof));
+        };
+        let at = self.tokens.get(j.token).unwrap_or(&self.eof);
+        FilterError::Syntax {
+            line: at.line,
+            column: at.column,
+            found: if at.tok == Tok::Eof {
+                "<EOF>".into()
+            } else {
+                at.image.clone()
+            },
+            message: j.message,
+        }
+    }
+
+    fn parse_selector(&mut self) -> Result<Expression, FilterError> {
         let start = self.peek(0)?.clone();
         let node = self.or_expr()?;
         Ok(as_boolean(node, &start)?.0)
