@@ -49,10 +49,11 @@ import java.util.TreeSet;
  * (user.home/.rocketmq_offsets/CLIENT_ID/GROUP/offsets.json), and, once offline, the group's
  * consumeStats / connection answer again (api.jsonl, "*.offline").
  *
- * usage: Broadcast -n ADDR -t TOPIC -g GROUP -o OUT_DIR [--timeout-sec 40]
+ * usage: Broadcast -n ADDR -t TOPIC -g GROUP -o OUT_DIR [--timeout-sec 40] [--settle-sec 11]
+ * (--settle-sec: the wait between the last message consumed and the admin calls)
  */
 public final class Broadcast {
-    static final String USAGE = "Broadcast -n NAMESRV_ADDR -t TOPIC -g GROUP -o OUT_DIR [--timeout-sec 40]";
+    static final String USAGE = "Broadcast -n NAMESRV_ADDR -t TOPIC -g GROUP -o OUT_DIR [--timeout-sec 40] [--settle-sec 11]";
     static final int N = 8;
     static final int QUEUES = 4;
 
@@ -175,6 +176,7 @@ public final class Broadcast {
         String group = Common.need(a, "g", USAGE);
         File outDir = new File(Common.need(a, "o", USAGE));
         long timeoutMs = Long.parseLong(a.getOrDefault("timeout-sec", "40")) * 1000L;
+        long settleMs = (long) (Double.parseDouble(a.getOrDefault("settle-sec", "11")) * 1000L);
         outDir.mkdirs();
         api = Common.openOut(new File(outDir, "api.jsonl").getPath());
         exact = Common.openOut(new File(outDir, "exact.txt").getPath());
@@ -229,8 +231,9 @@ public final class Broadcast {
         // both consumers re-send a heartbeat so that the broker surely has both
         c1.getDefaultMQPushConsumerImpl().getmQClientFactory().sendHeartbeatToAllBrokerWithLock();
         c2.getDefaultMQPushConsumerImpl().getmQClientFactory().sendHeartbeatToAllBrokerWithLock();
-        // the local offset store is persisted every 5 s and on shutdown; let one rebalance settle
-        Thread.sleep(1500);
+        // let one rebalance settle, and let the brokers' 10-second stats sampling run at least once
+        // after the last pull (GROUP_GET_NUMS: consumeTps of getConsumeStats)
+        Thread.sleep(settleMs);
 
         // ---- the real mqadmin subcommands
         mqadmin(outDir, "consumerProgress", "consumerProgress", "-g", group, "-n", addr);
@@ -241,6 +244,13 @@ public final class Broadcast {
         mqadmin(outDir, "brokerConsumeStats", "brokerConsumeStats", "-b", brokerAddr, "-n", addr);
 
         // ---- DefaultMQAdminExt
+        try {
+            double tps = admin.examineConsumeStats(group, topic).getConsumeTps();
+            System.out.println("CONSUME_TPS " + tps);
+            exact.println("CONSUME_TPS examineConsumeStats(g, topic).consumeTps > 0 once sampled after the pulls: " + (tps > 0));
+        } catch (Exception e) {
+            exact.println("CONSUME_TPS error " + Console.code(e) + " " + Console.message(e));
+        }
         check("examineConsumeStats", () -> admin.examineConsumeStats(group));
         check("examineConsumeStats.topic", () -> admin.examineConsumeStats(group, topic));
         check("examineConsumerConnectionInfo", () -> admin.examineConsumerConnectionInfo(group));
@@ -256,6 +266,14 @@ public final class Broadcast {
             exact.println("JSTACK c1 getConsumerRunningInfo(g, c1, true): error " + Console.code(e) + " " + Console.message(e));
         }
         check("fetchConsumeStatsInBroker.order", () -> admin.fetchConsumeStatsInBroker(brokerAddr, true, 5000));
+
+        check("getConsumeStatus", () -> admin.getConsumeStatus(topic, group, ""));
+        check("examineSubscriptionGroupConfig", () -> admin.examineSubscriptionGroupConfig(brokerAddr, group));
+        check("examineTopicRouteInfo.retry", () -> admin.examineTopicRouteInfo("%RETRY%" + group));
+        mqadmin(outDir, "getConsumerStatus", "getConsumerStatus", "-g", group, "-t", topic, "-n", addr);
+        // INVOKE_BROKER_TO_RESET_OFFSET (222) for a group whose offsets live on the clients (last: it mutates)
+        mqadmin(outDir, "resetOffsetByTime", "resetOffsetByTime", "-g", group, "-t", topic, "-s", "now", "-n", addr);
+        check("resetOffsetByTimestamp", () -> admin.resetOffsetByTimestamp(topic, group, System.currentTimeMillis(), true));
 
         // ---- QUERY_CONSUMER_OFFSET (14), exact answers
         MQClientAPIImpl capi = c1.getDefaultMQPushConsumerImpl().getmQClientFactory().getMQClientAPIImpl();
@@ -299,6 +317,10 @@ public final class Broadcast {
         Thread.sleep(500);
         check("examineConsumeStats.offline", () -> admin.examineConsumeStats(group));
         check("examineConsumerConnectionInfo.offline", () -> admin.examineConsumerConnectionInfo(group));
+        check("resetOffsetByTimestamp.offline", () -> admin.resetOffsetByTimestamp(topic, group, System.currentTimeMillis(), true));
+        mqadmin(outDir, "offline-consumerProgress", "consumerProgress", "-n", addr);
+        mqadmin(outDir, "offline-consumerConnection", "consumerConnection", "-g", group, "-n", addr);
+        mqadmin(outDir, "offline-resetOffsetByTime", "resetOffsetByTime", "-g", group, "-t", topic, "-s", "now", "-n", addr);
         admin.shutdown();
         api.close();
         exact.close();
