@@ -39,6 +39,7 @@ import java.util.TreeSet;
  * then runs, in this JVM:
  *  - the real 4.9.3 mqadmin subcommands (MQAdminStartup.main0, stdout captured) consumerProgress -g,
  *    consumerProgress, consumerConnection -g, consumerStatus -g, consumerStatus -g -i C1, written
+ *    consumerProgress -g -s true, getConsumerStatus, resetOffsetByTime (online and offline), brokerConsumeStats,
  *    to OUT/mqadmin-NAME.out in mqadmin.sh's format ("### mqadmin ARGS", stdout, "### exit 0");
  *  - DefaultMQAdminExt calls, one JSON line each in OUT/api.jsonl (console_compare.py's format):
  *    examineConsumeStats(g), examineConsumeStats(g, topic), examineConsumerConnectionInfo(g),
@@ -237,6 +238,7 @@ public final class Broadcast {
 
         // ---- the real mqadmin subcommands
         mqadmin(outDir, "consumerProgress", "consumerProgress", "-g", group, "-n", addr);
+        mqadmin(outDir, "consumerProgress", "consumerProgress", "-g", group, "-s", "true", "-n", addr);
         mqadmin(outDir, "consumerProgress", "consumerProgress", "-n", addr);
         mqadmin(outDir, "consumerConnection", "consumerConnection", "-g", group, "-n", addr);
         mqadmin(outDir, "consumerStatus", "consumerStatus", "-g", group, "-n", addr);
