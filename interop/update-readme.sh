@@ -146,6 +146,7 @@ rows.append(("request codes answered as Java's ¹⁴", ["n/a", status(["codes/co
 rows.append(("store dir shared with the Java broker, both ways ¹⁵", ["n/a", group("storecompat/"), "n/a", "n/a"]))
 rows.append(("SQL92 and tag filters ¹⁶", ["n/a", group_of(["sql/", "tags/"]), "n/a", "n/a"]))
 rows.append(("retry and DLQ, new groups' start ¹⁶", ["n/a", group_of(["retry/", "from/"]), "n/a", "n/a"]))
+rows.append(("broadcast groups as the admin tools see them ¹⁶", ["n/a", group("broadcast/"), "n/a", "n/a"]))
 rows.append(("message trace read by mqadmin ¹⁶", ["n/a", group("mqadmin/QueryMsgTraceById"), "n/a", group("trace/")]))
 
 
@@ -237,7 +238,9 @@ L.append("16. `consume.sh`: the real 4.9.3 consumers and tools against the Java 
          " compared line by line: 30 SQL92 selectors (push and lite pull), a bad selector, property filtering off,"
          " 11 tag subscriptions, RECONSUME_LATER until the DLQ, CONSUME_FROM_FIRST / LAST / TIMESTAMP for new groups"
          " (in memory and 'in disk'), and the Rust producer's message trace read by `mqadmin QueryMsgTraceById`"
-         " (Rust client column; the Java producer's and consumer's traces are the `mqadmin/QueryMsgTraceById` cell).")
+         " (Rust client column; the Java producer's and consumer's traces are the `mqadmin/QueryMsgTraceById` cell)."
+         " `broadcast.sh`: two BROADCASTING push consumers of one group; mqadmin consumerProgress / consumerConnection /"
+         " consumerStatus and the DefaultMQAdminExt calls compared, offsets kept on the clients only.")
 L.append("")
 L.append("## Cells")
 L.append("")

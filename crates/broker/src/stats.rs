@@ -68,7 +68,17 @@ struct Windows {
     day: VecDeque<Sample>,
 }
 
-fn push(list: &mut VecDeque<Sample>, s: Sample, keep: usize) {
+/// Adds a sample to a window. The first sample of a window is preceded by a zero one `seed_ms`
+/// earlier (Java `StatsItem.samplingIn*` seeds an empty list with `CallSnapshot(now - period,
+/// 0, 0)`), so a counter shows its count as a rate from its first sample on.
+fn push(list: &mut VecDeque<Sample>, s: Sample, keep: usize, seed_ms: i64) {
+    if list.is_empty() {
+        list.push_back(Sample {
+            value: 0,
+            times: 0,
+            ts: s.ts - seed_ms,
+        });
+    }
     list.push_back(s);
     while list.len() > keep {
         list.pop_front();
@@ -263,13 +273,13 @@ impl BrokerStats {
                 let s = item.now(now_ms);
                 let mut w = item.windows.lock();
                 if minute {
-                    push(&mut w.minute, s, 7);
+                    push(&mut w.minute, s, 7, 10_000);
                 }
                 if hour {
-                    push(&mut w.hour, s, 7);
+                    push(&mut w.hour, s, 7, 600_000);
                 }
                 if day {
-                    push(&mut w.day, s, 25);
+                    push(&mut w.day, s, 25, 3_600_000);
                 }
             };
             for pair in self.topic_put.items().iter().chain(&self.group_get.items()) {
@@ -371,19 +381,19 @@ mod tests {
             s.put("T", 10, 1000);
             s.tick(sec as i64 * 1000, totals(sec * 10), sec);
         }
-        // Samples at 0 s, 10 s, 20 s: 200 messages in 20 s.
+        // Samples at 0 s, 10 s, 20 s after Java's zero seed at -10 s: 210 messages in 30 s.
         let m = s.topic_put.get("T").unwrap().nums.minute();
-        assert_eq!(m.sum, 200);
-        assert!((m.tps - 10.0).abs() < 1e-9, "{m:?}");
+        assert_eq!(m.sum, 210);
+        assert!((m.tps - 7.0).abs() < 1e-9, "{m:?}");
         assert!((m.avgpt - 10.0).abs() < 1e-9);
         assert!((s.store_tps(10, |t| t.put_times) - 10.0).abs() < 1e-9);
         assert_eq!(s.store_tps(60, |t| t.put_times), 0.0, "no 60 s history yet");
         assert_eq!(s.store_tps_line(|t| t.put_times), "10.0 0.0 0.0");
         assert_eq!(s.broker_put_nums.value(), 210);
-        assert_eq!(s.windows(BROKER_PUT_NUMS, "C").unwrap()[0].sum, 200);
+        assert_eq!(s.windows(BROKER_PUT_NUMS, "C").unwrap()[0].sum, 210);
         assert!(s.windows(BROKER_PUT_NUMS, "other").is_none());
         assert!(s.windows("NOPE", "T").is_none());
-        assert_eq!(s.windows(TOPIC_PUT_SIZE, "T").unwrap()[0].sum, 20_000);
+        assert_eq!(s.windows(TOPIC_PUT_SIZE, "T").unwrap()[0].sum, 21_000);
     }
 
     #[test]

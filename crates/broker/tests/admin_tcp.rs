@@ -144,7 +144,8 @@ async fn send_back_honours_the_groups_retry_max_times() {
     assert_eq!(r.code, 0, "{:?}", r.remark);
     let topics: TopicConfigSerializeWrapper = topic_table(&e).await;
     assert!(topics.topic_config_table.contains_key("%DLQ%g0"));
-    assert!(!topics.topic_config_table.contains_key("%RETRY%g0"));
+    // 4.9.3 creates (finds) the retry topic before it decides on the DLQ.
+    assert!(topics.topic_config_table.contains_key("%RETRY%g0"));
     e.broker.shutdown().await;
 }
 
