@@ -246,12 +246,12 @@ public final class SqlFilter {
         System.exit(0);
     }
 
-    /** "refused, code N: exception class" (compared); the first line of the text is printed
-     * on its own BADTEXT line (informative: the parser's wording differs in detail). */
+    /** "refused, code N: " and the first line of the broker's remark (the parser exception's
+     * class and "Encountered ... at line L, column C."), compared; the whole first line is also
+     * printed on its own BADTEXT line. */
     static String refusal(MQClientException e, int idx, boolean bad) {
         String msg = String.valueOf(e.getErrorMessage()).split("\n")[0];
-        String cls = msg.contains(":") ? msg.substring(0, msg.indexOf(':')) : msg;
-        String r = "refused, code " + e.getResponseCode() + ": " + cls;
+        String r = "refused, code " + e.getResponseCode() + ": " + msg;
         System.out.println((bad ? "BADTEXT " : "CASE " + idx + " start refused: ") + "code " + e.getResponseCode() + ": " + msg);
         return r;
     }
