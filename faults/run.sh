@@ -31,7 +31,7 @@ BIN="${ROCKLET_BIN:-$ROOT/target/release/rocklet}"
 SECONDS_LOAD="${FAULT_SECONDS:-15}"
 KILLS="${FAULT_KILLS:-2}"
 THREADS="${FAULT_THREADS:-4}"
-SCENARIOS="${FAULT_SCENARIOS:-sigkill-async sigkill-sync namesrv-loss damage-last damage-older disk-full disk-full-ext4}"
+SCENARIOS="${FAULT_SCENARIOS:-sigkill-async sigkill-sync namesrv-loss damage-last damage-older memory disk-full disk-full-ext4}"
 PORT_BASE="${FAULT_PORT_BASE:-31000}"
 WORK="$(mktemp -d /tmp/rocklet-faults.XXXXXX)"
 CP="$ROOT/interop/target/classes:$ROOT/interop/target/lib/*"
@@ -290,6 +290,47 @@ for s in $SCENARIOS; do
     namesrv-loss) run_load_scenario "$s" ASYNC_FLUSH fault_namesrv_loss ;;
     damage-last) run_damage_scenario "$s" last ;;
     damage-older) run_damage_scenario "$s" older ;;
+    memory)
+      # faults/memory.sh: clients that never read (8 connections pipelining pulls), 8,000 parked
+      # pulls on one connection, 2,000 simultaneous connects; each must leave the broker alive,
+      # grow its RSS by less than FAULT_MEMORY_MAX_MIB (512) and keep a probe client answered.
+      if BR_PORT=$(( PORT_BASE + 95 )) SECONDS_EACH="${FAULT_MEMORY_SECONDS:-5}" \
+          "$ROOT/faults/memory.sh" "$BIN" >"$WORK/memory.txt" 2>&1; then
+        mem_rows="$(python3 - "$WORK/memory.txt" "${FAULT_MEMORY_MAX_MIB:-512}" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+limit = int(sys.argv[2])
+out, bad, peak = [], [], 0
+for name in ("pipeline", "park", "flood"):
+    m = re.search(r"^%s +rss_before_mb=(\d+) rss_peak_mb=(\d+) \(\+(\d+)\)" % name, text, re.M)
+    j = re.search(r"^%s (\{.*\})$" % name, text, re.M)
+    if not m or not j:
+        bad.append(name + ": no result")
+        continue
+    grow = int(m.group(3)); peak = max(peak, int(m.group(2)))
+    d = json.loads(j.group(1))
+    extra = ""
+    if name == "flood":
+        extra = ", %d connects (p99 %.0f ms, %d failed)" % (d["connects_ok"], d["connect_p99_ms"], d["connects_failed"])
+        if d["connects_failed"]:
+            bad.append("flood: %d connects failed" % d["connects_failed"])
+    out.append("%s +%d MiB (probe p99 %.1f ms, %d failed%s)" % (name, grow, d["probe_p99_ms"], d["probe_failed"], extra))
+    if grow > limit:
+        bad.append("%s grew %d MiB > %d" % (name, grow, limit))
+    if d["probe_failed"] or d["probe_count"] == 0:
+        bad.append("%s: probe failed %d, answered %d" % (name, d["probe_failed"], d["probe_count"]))
+print(peak)
+print(("FAIL: " + "; ".join(bad) + "; ") if bad else "PASS: ", end="")
+print("; ".join(out))
+PY
+)"
+        mem_peak="$(head -n 1 <<<"$mem_rows")"; mem_res="$(tail -n +2 <<<"$mem_rows")"
+        row "$s" - - - - - - "$mem_peak" "$mem_res"
+        [[ "$mem_res" == PASS* ]] || failed=1
+      else
+        tail -20 "$WORK/memory.txt"
+        row "$s" - - - - - - - "FAIL (faults/memory.sh)"; failed=1
+      fi ;;
     disk-full)
       if [[ $(id -u) -ne 0 ]]; then
         row "$s" - - - - - - - "SKIP: needs root to mount a tmpfs"
