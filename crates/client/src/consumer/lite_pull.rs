@@ -748,6 +748,10 @@ impl DefaultLitePullConsumer {
     ) -> Result<(Vec<MessageExt>, i64), ClientError> {
         let cfg = &self.inner.cfg;
         let addr = inst.broker_addr_for(mq).await?;
+        if inst.heartbeat_missing() {
+            // The broker learns of the group from a heartbeat; the periodic one may be 30 s away.
+            inst.send_heartbeat_to_all_brokers().await;
+        }
         let h = PullMessageRequestHeader {
             consumer_group: cfg.consumer_group.clone(),
             topic: mq.topic.clone(),
