@@ -188,6 +188,28 @@ async fn assign_poll_commit_seek_pause_resume() {
             (0..5).map(|i| format!("paused-{i}")).collect::<Vec<_>>()
         );
 
+        // seekToEnd skips what is there; only later messages come.
+        let q3 = &mqs[3];
+        c.seek(q3, 0).await.unwrap();
+        c.seek_to_end(q3).await.unwrap();
+        assert!(poll_for(&c, Duration::from_millis(1000)).await.is_empty());
+        let r = p
+            .send_to_queue(Message::new(t, "after-end"), q3)
+            .await
+            .unwrap();
+        let got = poll_n(&c, 1, Duration::from_secs(10)).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].msg_id(), r.msg_id);
+
+        // offsetForTimestamp: the first message stored at or after the time.
+        assert_eq!(c.offset_for_timestamp(q3, 0).await.unwrap(), 0);
+        assert_eq!(
+            c.offset_for_timestamp(q3, got[0].store_timestamp)
+                .await
+                .unwrap(),
+            got[0].queue_offset
+        );
+
         c.shutdown().await;
         p.shutdown().await;
         cluster.shutdown().await;
