@@ -416,3 +416,43 @@ async fn heartbeats_register_the_consumer_group() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cache_is_bounded_by_size_too() {
+    bounded(async {
+        let t = "LiteBoundedSize";
+        let (cluster, p) = setup(t).await;
+        let route = p.admin().unwrap().topic_route(t).await.unwrap();
+        let q = MessageQueue::new(t, route.queue_datas[0].broker_name.clone(), 0);
+        // 40 bodies of 256 KiB (10 MiB) waiting.
+        let body = vec![b'x'; 256 * 1024];
+        for _ in 0..40 {
+            p.send_to_queue(Message::new(t, body.clone()), &q)
+                .await
+                .unwrap();
+        }
+        let c = consumer(&cluster, "lite_bounded_size", |cfg| {
+            // Pull while under 1 MiB cached: at most 1 MiB plus one batch of 4.
+            cfg.pull_threshold_size_for_queue = 0;
+            cfg.pull_batch_size = 4;
+            cfg.auto_commit = false;
+        });
+        c.assign(vec![q.clone()]).unwrap();
+        c.start().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while c.cached_count(&q) == 0 {
+            assert!(Instant::now() < deadline, "nothing was pulled");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let cached = c.cached_count(&q);
+        assert!((4..=3 + 4).contains(&cached), "cached {cached}");
+        let got = poll_n(&c, 40, Duration::from_secs(20)).await;
+        assert_eq!(got.len(), 40);
+        assert!(got.iter().all(|m| m.body().unwrap().len() == body.len()));
+        c.shutdown().await;
+        p.shutdown().await;
+        cluster.shutdown().await;
+    })
+    .await;
+}
