@@ -456,3 +456,32 @@ async fn the_cache_is_bounded_by_size_too() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_a_waiting_poll_and_later_calls_fail() {
+    bounded(async {
+        let t = "LiteShutdown";
+        let (cluster, p) = setup(t).await;
+        let c = consumer(&cluster, "lite_shutdown", |_| {});
+        assert!(
+            c.poll(Duration::from_millis(10)).await.is_err(),
+            "not started"
+        );
+        c.start().await.unwrap();
+        assert!(c.start().await.is_err(), "started twice");
+        c.assign(c.fetch_message_queues(t).await.unwrap()).unwrap();
+        let c2 = c.clone();
+        let waiting = tokio::spawn(async move { c2.poll(Duration::from_secs(30)).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let t0 = Instant::now();
+        c.shutdown().await;
+        let r = waiting.await.unwrap().unwrap();
+        assert!(r.is_empty());
+        assert!(t0.elapsed() < Duration::from_secs(5));
+        assert!(c.poll(Duration::from_millis(10)).await.is_err());
+        assert!(c.instance().is_none());
+        p.shutdown().await;
+        cluster.shutdown().await;
+    })
+    .await;
+}

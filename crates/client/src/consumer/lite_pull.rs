@@ -251,6 +251,8 @@ impl DefaultLitePullConsumer {
             *st = ServiceState::SHUTDOWN_ALREADY;
         }
         let _ = self.inner.shutdown_tx.send(true);
+        // A poll waiting for messages returns (empty) now.
+        self.inner.arrived.notify_waiters();
         if let Some(t) = self.inner.auto_commit_task.lock().take() {
             t.abort();
         }
