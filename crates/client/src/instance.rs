@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
-use rocklet_protocol::body::{encode_json, HeartbeatData, ProducerData};
+use rocklet_protocol::body::{encode_json, ConsumerData, HeartbeatData, ProducerData};
 use rocklet_protocol::header::{GetRouteInfoRequestHeader, UnregisterClientRequestHeader};
 use rocklet_protocol::route::{perm, TopicRouteData, MASTER_ID};
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
@@ -142,6 +142,8 @@ pub struct ClientInstance {
     pub(crate) remoting: RemotingClient,
     state: Mutex<ServiceState>,
     producers: Mutex<HashSet<String>>,
+    /// Consumer groups using this instance and what their heartbeats say of them.
+    consumers: Mutex<BTreeMap<String, ConsumerData>>,
     /// Per-producer-group default-topic queue count, for routes derived from TBW102.
     topic_routes: RwLock<HashMap<String, TopicRouteData>>,
     publish_info: RwLock<HashMap<String, Arc<TopicPublishInfo>>>,
@@ -177,6 +179,7 @@ impl ClientInstance {
             remoting,
             state: Mutex::new(ServiceState::CREATE_JUST),
             producers: Mutex::new(HashSet::new()),
+            consumers: Mutex::new(BTreeMap::new()),
             topic_routes: RwLock::new(HashMap::new()),
             publish_info: RwLock::new(HashMap::new()),
             broker_addrs: RwLock::new(HashMap::new()),
@@ -218,6 +221,16 @@ impl ClientInstance {
     /// `registerProducer`: false when the group is already registered in this instance.
     pub(crate) fn register_producer(&self, group: &str) -> bool {
         self.producers.lock().insert(group.to_owned())
+    }
+
+    /// `registerConsumer`: false when the group is already registered in this instance.
+    pub(crate) fn register_consumer(&self, data: ConsumerData) -> bool {
+        let mut c = self.consumers.lock();
+        if c.contains_key(&data.group_name) {
+            return false;
+        }
+        c.insert(data.group_name.clone(), data);
+        true
     }
 
     /// Start once (`MQClientInstance.start`); later calls do nothing.
@@ -267,34 +280,53 @@ impl ClientInstance {
     }
 
     /// A producer group stops using this instance: unregister it from every broker, and stop the
-    /// instance when no producer is left (`unregisterProducer` + `shutdown`).
+    /// instance when no producer or consumer is left (`unregisterProducer` + `shutdown`).
     pub(crate) async fn unregister_producer(self: &Arc<Self>, group: &str) {
         let removed = self.producers.lock().remove(group);
         if removed {
-            let brokers: Vec<String> = self
-                .broker_addrs
-                .read()
-                .values()
-                .flat_map(|m| m.values().cloned())
-                .collect();
-            let header = UnregisterClientRequestHeader {
-                client_id: self.client_id.clone(),
-                producer_group: Some(group.to_owned()),
-                consumer_group: None,
-            };
-            for addr in brokers {
-                let cmd = RemotingCommand::request(RequestCode::UNREGISTER_CLIENT, &header);
-                if let Err(e) = self
-                    .remoting
-                    .invoke(&addr, cmd, Duration::from_secs(3))
-                    .await
-                {
-                    tracing::debug!(broker = %addr, error = %e, "unregister client failed");
-                }
-            }
+            self.unregister_client(Some(group), None).await;
         }
-        if self.producers.lock().is_empty() {
+        self.shutdown_if_unused();
+    }
+
+    /// A consumer group stops using this instance: unregister it from every broker, and stop the
+    /// instance when no producer or consumer is left (`unregisterConsumer` + `shutdown`).
+    pub(crate) async fn unregister_consumer(self: &Arc<Self>, group: &str) {
+        let removed = self.consumers.lock().remove(group).is_some();
+        if removed {
+            self.unregister_client(None, Some(group)).await;
+        }
+        self.shutdown_if_unused();
+    }
+
+    fn shutdown_if_unused(&self) {
+        if self.producers.lock().is_empty() && self.consumers.lock().is_empty() {
             self.shutdown();
+        }
+    }
+
+    /// UNREGISTER_CLIENT to every known broker address.
+    async fn unregister_client(&self, producer: Option<&str>, consumer: Option<&str>) {
+        let brokers: Vec<String> = self
+            .broker_addrs
+            .read()
+            .values()
+            .flat_map(|m| m.values().cloned())
+            .collect();
+        let header = UnregisterClientRequestHeader {
+            client_id: self.client_id.clone(),
+            producer_group: producer.map(str::to_owned),
+            consumer_group: consumer.map(str::to_owned),
+        };
+        for addr in brokers {
+            let cmd = RemotingCommand::request(RequestCode::UNREGISTER_CLIENT, &header);
+            if let Err(e) = self
+                .remoting
+                .invoke(&addr, cmd, Duration::from_secs(3))
+                .await
+            {
+                tracing::debug!(broker = %addr, error = %e, "unregister client failed");
+            }
         }
     }
 
@@ -528,34 +560,41 @@ impl ClientInstance {
             .any(|a| !done.contains(a))
     }
 
-    /// HEART_BEAT to every master broker (producers only need masters).
+    /// HEART_BEAT to every master broker, and to the slaves too when a consumer uses this
+    /// instance (producers only need masters), as `sendHeartbeatToAllBroker`.
     pub(crate) async fn send_heartbeat_to_all_brokers(&self) {
         let Ok(_g) = tokio::time::timeout(Duration::from_secs(3), self.heartbeat_lock.lock()).await
         else {
             return;
         };
         let mut groups: Vec<String> = self.producers.lock().iter().cloned().collect();
-        if groups.is_empty() {
+        let consumers: Vec<ConsumerData> = self.consumers.lock().values().cloned().collect();
+        if groups.is_empty() && consumers.is_empty() {
             return;
         }
         groups.push(CLIENT_INNER_PRODUCER_GROUP.to_owned());
         groups.sort();
+        let to_slaves = !consumers.is_empty();
         let hb = HeartbeatData {
             client_id: self.client_id.clone(),
-            consumer_data_set: Vec::new(),
+            consumer_data_set: consumers,
             producer_data_set: groups
                 .into_iter()
                 .map(|g| ProducerData { group_name: g })
                 .collect(),
         };
         let body = encode_json(&hb);
-        let masters: Vec<String> = self
+        let targets: Vec<String> = self
             .broker_addrs
             .read()
             .values()
-            .filter_map(|m| m.get(&MASTER_ID).cloned())
+            .flat_map(|m| {
+                m.iter()
+                    .filter(|(id, _)| to_slaves || **id == MASTER_ID)
+                    .map(|(_, a)| a.clone())
+            })
             .collect();
-        for addr in masters {
+        for addr in targets {
             let cmd =
                 RemotingCommand::request_bare(RequestCode::HEART_BEAT).with_body(body.clone());
             match self

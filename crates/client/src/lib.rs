@@ -1,6 +1,7 @@
 //! Rocklet's RocketMQ 4.9.x client: the producer described by the seed (`DefaultMQProducer`,
 //! `ClientConfig`, `MQClientInstance`, the send path with retries and fault avoidance), the
-//! `MQAdmin` operations and a simple pull.
+//! `MQAdmin` operations, a simple pull and the lite pull consumer in ASSIGN mode
+//! ([`DefaultLitePullConsumer`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), rocklet_client::ClientError> {
@@ -18,6 +19,7 @@
 pub mod admin;
 pub mod admin_ext;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub(crate) mod fault;
 pub(crate) mod instance;
@@ -31,6 +33,7 @@ pub(crate) mod validators;
 
 pub use admin::MQAdmin;
 pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig};
+pub use consumer::{ConsumeFromWhere, DefaultLitePullConsumer, LitePullConsumerConfig};
 pub use error::{client_error_code, ClientError, DEFAULT_RETRY_RESPONSE_CODES};
 pub use instance::{ClientInstance, ServiceState};
 pub use message::{

@@ -1,0 +1,7 @@
+//! Consumers. So far the lite pull consumer in ASSIGN mode ([`DefaultLitePullConsumer`]).
+
+pub mod config;
+pub mod lite_pull;
+
+pub use config::{ConsumeFromWhere, LitePullConsumerConfig, DEFAULT_CONSUMER_GROUP};
+pub use lite_pull::DefaultLitePullConsumer;
