@@ -22,7 +22,7 @@ echo "rust: $rust_pass passed, $rust_fail failed"
 
 step "fuzz targets, a short run each (fuzz/run.sh; the recorded long run is in docs/fuzzing.md)"
 fuzz/run.sh "${FUZZ_SECONDS:-5}" 2>&1 | tee target/fuzz-output.txt
-fuzz_targets=$(grep -cE "^fuzz [a-z_]+: [0-9]+ execs, 0 crashes" target/fuzz-output.txt || true)
+fuzz_targets=$(grep -cE "^fuzz [a-z0-9_]+: [0-9]+ execs, 0 crashes" target/fuzz-output.txt || true)
 echo "fuzz: $fuzz_targets targets ran without a crash"
 
 step "build the rocklet binary and the interop driver"

@@ -73,6 +73,10 @@ enum Cmd {
         timeout_sec: u64,
         #[arg(short = 'g', long = "group")]
         group: Option<String>,
+        /// Read with the Rust DefaultLitePullConsumer (assign every queue, seek to its min
+        /// offset, poll) instead of single pulls.
+        #[arg(long)]
+        lite: bool,
     },
     /// The Admin.java checks with MQAdmin.
     Admin {
@@ -789,6 +793,63 @@ async fn consume(
         return Ok(false);
     }
     println!("PASS Consume(rust): {summary}");
+    Ok(true)
+}
+
+/// `consume --lite`: the Rust DefaultLitePullConsumer in assign mode reads every queue from its
+/// min offset until `expect` distinct msgIds (or the timeout); one JSON line per message.
+async fn consume_lite(
+    c: Common,
+    out: String,
+    expect: usize,
+    timeout_sec: u64,
+    group: Option<String>,
+) -> anyhow::Result<bool> {
+    use rocklet_client::{DefaultLitePullConsumer, LitePullConsumerConfig};
+    let group = group.unwrap_or_else(|| format!("rocklet_interop_rust_lite_cg_{}", now_ms()));
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(timeout_sec);
+    let mut cfg = LitePullConsumerConfig::new(group).with_namesrv(c.namesrv.clone());
+    cfg.client = client_config(&c.namesrv, "rust-lite");
+    cfg.auto_commit = false;
+    cfg.pull_batch_size = 32;
+    let consumer = DefaultLitePullConsumer::new(cfg);
+    consumer.start().await.context("lite pull consumer start")?;
+    let admin =
+        MQAdmin::connect(client_config(&c.namesrv, "rust-lite-admin")).context("admin connect")?;
+    let queues = all_read_queues(&admin, &c.topic).await?;
+    consumer.assign(queues.clone())?;
+    for q in &queues {
+        let min = admin.min_offset(q).await.unwrap_or(0);
+        consumer.seek(q, min).await?;
+    }
+    let mut seen: Vec<Value> = Vec::new();
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    let mut dups = 0usize;
+    while ids.len() < expect && Instant::now() < deadline {
+        for m in consumer.poll(Duration::from_millis(500)).await? {
+            let id = m.msg_id();
+            if ids.insert(id) {
+                seen.push(recv_record(&m));
+            } else {
+                dups += 1;
+            }
+        }
+    }
+    consumer.shutdown().await;
+    write_lines(&out, &seen)?;
+    let summary = format!(
+        "{}/{expect} distinct msgIds via the Rust lite pull consumer ({} queues) from {} in {} ms ({dups} duplicates) -> {out}",
+        seen.len(),
+        queues.len(),
+        c.topic,
+        t0.elapsed().as_millis()
+    );
+    if seen.len() < expect {
+        println!("FAIL Consume(rust lite): timeout, {summary}");
+        return Ok(false);
+    }
+    println!("PASS Consume(rust lite): {summary}");
     Ok(true)
 }
 
@@ -1518,7 +1579,16 @@ fn main() {
                 expect,
                 timeout_sec,
                 group,
+                lite: false,
             } => consume(c, out, expect, timeout_sec, group).await,
+            Cmd::Consume {
+                c,
+                out,
+                expect,
+                timeout_sec,
+                group,
+                lite: true,
+            } => consume_lite(c, out, expect, timeout_sec, group).await,
             Cmd::Admin { c, out, sent } => admin_cmd(c, out, sent).await,
             Cmd::CreateTopic {
                 c,

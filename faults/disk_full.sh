@@ -121,8 +121,10 @@ scenario() {
         out=$("$ROCKLET" send -n "$NS" -t DiskFull -q 0 -f "$WORK/body" -k "key$round" -c 20 2>&1 || true)
         ok=$(grep -c "SEND_OK" <<<"$out" || true)
         acked=$((acked + ok))
-        if grep -q "failed" <<<"$out"; then
-            refusal=$(grep -m1 "failed" <<<"$out")
+        # A send that failed prints "#N failed: ..."; the client's own WARN lines (a route
+        # lookup retried after a closed connection, say) are not a refusal.
+        if grep -qE "^#[0-9]+ failed" <<<"$out"; then
+            refusal=$(grep -m1 -E "^#[0-9]+ failed" <<<"$out")
             break
         fi
     done

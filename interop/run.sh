@@ -129,7 +129,20 @@ run_client_cells() {
     fi
   done
 
-  local cell="$pfx/namesrv-wire"
+  # The Rust DefaultLitePullConsumer (assign + seek + poll) reads what the Java producer sent.
+  local cell="$pfx/consume-rustlitepull"
+  if selected "$cell" && [[ -x "$DRIVER" ]] && (( expect > 0 )); then
+    t0=$SECONDS
+    rust_prog "$wd/consume-rustlitepull" 90s consume --lite -n "$ns" -t "$topic" -o "$wd/got-rustlitepull.jsonl" \
+      --expect "$expect" --timeout-sec 45; rc=$?
+    if (( rc != 0 )); then
+      record "$cell" FAIL "$(last_fail_line "$wd/consume-rustlitepull" $rc)" $((SECONDS - t0))
+    else
+      compare_cell "$cell" "$sent" "$wd/got-rustlitepull.jsonl" "$wd" rustlitepull "$t0"
+    fi
+  fi
+
+  cell="$pfx/namesrv-wire"
   if selected "$cell"; then
     t0=$SECONDS
     timeout 60s python3 "$HERE/probe.py" namesrv-wire "$ns" "$topic" "$wd/namesrv-wire" >"$wd/namesrv-wire.out" 2>&1; rc=$?
@@ -153,7 +166,7 @@ run_client_cells() {
   fi
 }
 
-CLIENT_CELLS=(produce consume-litepull consume-push namesrv-wire admin)
+CLIENT_CELLS=(produce consume-litepull consume-push consume-rustlitepull namesrv-wire admin)
 cells_of() { local c; for c in "${CLIENT_CELLS[@]}"; do echo "$1/$c"; done; }
 
 fail_group() { # PREFIX REASON SECS

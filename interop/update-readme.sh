@@ -98,6 +98,7 @@ def per_col(fn):
 
 rows.append(("consume: Java litepull", per_col(lambda ps, k: status([f"{p}/consume-litepull" for p in ps]))))
 rows.append(("consume: Java push", per_col(lambda ps, k: status([f"{p}/consume-push" for p in ps]))))
+rows.append(("consume: Rust lite pull consumer (assign) ¹⁷", per_col(lambda ps, k: status([f"{p}/consume-rustlitepull" for p in ps]) if k == "java" else "n/a")))
 rows.append(("consume: Rust pull", per_col(lambda ps, k: status([f"{p}/consume-rustpull" for p in ps]) if k == "rust" else "n/a")))
 rows.append(("decoded message fields, Rust = Java ¹", per_col(lambda ps, k: status([f"{p}/consume-fields" for p in ps]) if k == "rust" else "n/a")))
 rows.append(("stored fields = Java broker's ⁷", ["n/a", status(["java-rocklet/same-as-java-broker", "java-rocklet-split/same-as-java-broker"]), "n/a", status(["rust-rocklet/same-as-java-broker"])]))
@@ -241,6 +242,8 @@ L.append("16. `consume.sh`: the real 4.9.3 consumers and tools against the Java 
          " (Rust client column; the Java producer's and consumer's traces are the `mqadmin/QueryMsgTraceById` cell)."
          " `broadcast.sh`: two BROADCASTING push consumers of one group; mqadmin consumerProgress / consumerConnection /"
          " consumerStatus and the DefaultMQAdminExt calls compared, offsets kept on the clients only.")
+L.append("17. The Rust `DefaultLitePullConsumer` (`interop_driver consume --lite`: assign every queue, seek to its"
+         " min offset, poll) reads the Java producer's corpus back; every message identical (`compare.py`).")
 L.append("")
 L.append("## Cells")
 L.append("")

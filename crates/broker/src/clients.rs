@@ -237,6 +237,14 @@ impl ClientManager {
             .unwrap_or_default()
     }
 
+    /// Whether the online group consumes BROADCASTING (its heartbeat's messageModel).
+    pub fn is_broadcasting(&self, group: &str) -> bool {
+        self.consumers
+            .read()
+            .get(group)
+            .is_some_and(|g| g.message_model.as_deref() == Some("BROADCASTING"))
+    }
+
     pub fn subscription(&self, group: &str, topic: &str) -> Option<Option<SubscriptionData>> {
         self.consumers
             .read()

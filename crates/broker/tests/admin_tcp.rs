@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use rocklet_protocol::body::{decode_json, SubscriptionGroupWrapper, TopicConfigSerializeWrapper};
+use rocklet_protocol::body::{
+    decode_json, encode_json, HeartbeatData, SubscriptionGroupWrapper, TopicConfigSerializeWrapper,
+};
 use rocklet_protocol::header::*;
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 
@@ -659,5 +661,45 @@ async fn small_management_codes_answer_as_java() {
         Some("reply message properties[REPLY_TO_CLIENT] is null")
     );
     assert_ne!(r.header::<SendMessageResponseHeader>().unwrap().msg_id, "0");
+    e.broker.shutdown().await;
+}
+
+/// A BROADCASTING group whose config has consumeBroadcastEnable=false cannot pull with its
+/// heartbeat's subscription (Java PullMessageProcessor: NO_PERMISSION, checked before the
+/// subscription itself).
+#[tokio::test]
+async fn broadcast_pull_needs_consume_broadcast_enable() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start(config(dir.path())).await;
+    for (group, enable) in [("bc_off", false), ("bc_on", true)] {
+        let body = format!(r#"{{"groupName":"{group}","consumeBroadcastEnable":{enable}}}"#);
+        let r = e
+            .call(
+                RemotingCommand::request_bare(RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP)
+                    .with_body(body.into_bytes()),
+            )
+            .await;
+        assert_eq!(r.code, 0);
+        let mut hb = heartbeat(&format!("{group}@1"), group, "BcTopic", "*");
+        let mut data: HeartbeatData = decode_json(hb.body_bytes()).unwrap();
+        data.consumer_data_set[0].message_model = Some("BROADCASTING".into());
+        hb = RemotingCommand::request_bare(RequestCode::HEART_BEAT).with_body(encode_json(&data));
+        assert_eq!(e.call(hb).await.code, 0);
+        send_ok(&e, send_v1("BcTopic", 0, "", b"x")).await;
+        let mut h = pull_header("BcTopic", 0, 0, "*");
+        h.consumer_group = group.into();
+        h.sys_flag = 0;
+        h.subscription = None;
+        let (r, _) = pull(&e, &h).await;
+        if enable {
+            assert_eq!(r.code, 0, "{:?}", r.remark);
+        } else {
+            assert_eq!(r.code, ResponseCode::NO_PERMISSION.as_i32());
+            assert_eq!(
+                r.remark.as_deref(),
+                Some("the consumer group[bc_off] can not consume by broadcast way")
+            );
+        }
+    }
     e.broker.shutdown().await;
 }

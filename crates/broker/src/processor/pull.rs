@@ -220,20 +220,31 @@ fn subscription(b: &B, h: &PullMessageRequestHeader) -> Result<Sub, (ResponseCod
             Sub::Sql(data.and_then(|d| d.compiled))
         }
     } else {
-        let sd = match b.clients.subscription(&h.consumer_group, &h.topic) {
-            None => {
-                return Err((
-                    ResponseCode::SUBSCRIPTION_NOT_EXIST,
-                    format!("the consumer's group info not exist{FAQ}"),
-                ))
-            }
-            Some(None) => {
-                return Err((
-                    ResponseCode::SUBSCRIPTION_NOT_EXIST,
-                    format!("the consumer's subscription not exist{FAQ}"),
-                ))
-            }
-            Some(Some(sd)) => sd,
+        let Some(found) = b.clients.subscription(&h.consumer_group, &h.topic) else {
+            return Err((
+                ResponseCode::SUBSCRIPTION_NOT_EXIST,
+                format!("the consumer's group info not exist{FAQ}"),
+            ));
+        };
+        // Java checks this between the group info and the subscription.
+        if b.clients.is_broadcasting(&h.consumer_group)
+            && b.subscriptions
+                .get(&h.consumer_group)
+                .is_some_and(|sg| !sg.consume_broadcast_enable)
+        {
+            return Err((
+                ResponseCode::NO_PERMISSION,
+                format!(
+                    "the consumer group[{}] can not consume by broadcast way",
+                    h.consumer_group
+                ),
+            ));
+        }
+        let Some(sd) = found else {
+            return Err((
+                ResponseCode::SUBSCRIPTION_NOT_EXIST,
+                format!("the consumer's subscription not exist{FAQ}"),
+            ));
         };
         if sd.sub_version < h.sub_version {
             return Err((
