@@ -628,11 +628,22 @@ async fn message_trace_records_each_acknowledged_send() {
     reader.start().await.unwrap();
     let admin = reader.admin().unwrap();
     let mut found = Vec::new();
+    // The trace topic was auto-created by the first trace send; its route reaches the name
+    // server with the broker's next registration (at once, but asynchronously).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     for (id, what) in [(&sync.msg_id, "sync"), (&asy.msg_id, "async")] {
-        let q = admin
-            .query_message("RMQ_SYS_TRACE_TOPIC", id, 32, 0, i64::MAX, false)
-            .await
-            .unwrap_or_else(|e| panic!("{what}: no trace found by msgId: {e}"));
+        let q = loop {
+            match admin
+                .query_message("RMQ_SYS_TRACE_TOPIC", id, 32, 0, i64::MAX, false)
+                .await
+            {
+                Ok(q) => break q,
+                Err(e) if std::time::Instant::now() > deadline => {
+                    panic!("{what}: no trace found by msgId: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
         let body = String::from_utf8(q.message_list[0].raw_body.to_vec()).unwrap();
         let rec = body
             .split('\u{2}')
