@@ -206,7 +206,11 @@ impl DefaultMQProducer {
     /// `SendMessageTraceHookImpl.sendMessageAfter`: a `Pub` record for an answered send whose
     /// broker has trace on (never for the trace topic itself, nor for oneway sends).
     fn trace_sent(&self, p: &Prepared, addr: &str, r: &SendResult, start_ms: i64) {
-        let (Some(info), Some(tracer)) = (&p.trace, self.inner.tracer.lock().clone()) else {
+        // `p.trace` is None unless tracing is on: no lock on the untraced send path.
+        let Some(info) = &p.trace else {
+            return;
+        };
+        let Some(tracer) = self.inner.tracer.lock().clone() else {
             return;
         };
         if p.topic.starts_with(&tracer.topic) || !r.trace_on {
