@@ -113,9 +113,11 @@ impl TopicConfig {
             self.topic_filter_type
         )
     }
+    /// `TopicConfig.decode`; the filter type must be a name, as Java's `TopicFilterType.valueOf`
+    /// requires (an ordinal there would be re-read as an ordinal by the JSON reader).
     pub fn decode_compact(s: &str) -> Option<Self> {
         let p: Vec<&str> = s.split(' ').collect();
-        if p.len() != 5 {
+        if p.len() != 5 || !matches!(p[4], "SINGLE_TAG" | "MULTI_TAG") {
             return None;
         }
         Some(TopicConfig {
@@ -458,6 +460,17 @@ mod tests {
         for cut in 0..z.len() {
             let _ = RegisterBrokerBody::decode(&z[..cut], true);
         }
+    }
+
+    #[test]
+    fn compact_topic_line_takes_filter_type_names_only() {
+        // Found by the register_broker fuzz target: `2` as the filter type was kept, written back
+        // to JSON and then refused there as an ordinal out of range. Java's valueOf refuses it.
+        assert!(TopicConfig::decode_compact("T 4 4 6 2").is_none());
+        assert!(TopicConfig::decode_compact("T 4 4 6 0").is_none());
+        let t = TopicConfig::decode_compact("T 4 4 6 MULTI_TAG").unwrap();
+        assert_eq!(t.topic_filter_type, "MULTI_TAG");
+        assert_eq!(TopicConfig::decode_compact(&t.encode_compact()), Some(t));
     }
 
     #[test]
