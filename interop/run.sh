@@ -890,6 +890,7 @@ group_external console.sh console/ reqreply/
 group_external store_compat.sh storecompat/
 group_external consume.sh sql/ tags/ retry/ from/ trace/
 group_external broadcast.sh broadcast/
+group_external allocate.sh allocate/
 
 # results.md
 {
