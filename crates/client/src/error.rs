@@ -40,6 +40,7 @@ pub(crate) const FAQ_NO_TOPIC_ROUTE_INFO: &str = "http://rocketmq.apache.org/doc
 pub(crate) const FAQ_CLIENT_SERVICE_NOT_OK: &str = "http://rocketmq.apache.org/docs/faq/";
 pub(crate) const FAQ_GROUP_NAME_DUPLICATE: &str = "http://rocketmq.apache.org/docs/faq/";
 pub(crate) const FAQ_NAME_SERVER_ADDR_NOT_EXIST: &str = "http://rocketmq.apache.org/docs/faq/";
+pub(crate) const FAQ_CLIENT_PARAMETER_CHECK: &str = "http://rocketmq.apache.org/docs/faq/";
 
 /// `DefaultMQProducer.retryResponseCodes` of 4.9.3: the broker answers after which a sync send
 /// is retried. SYSTEM_BUSY is not among them (4.9.3 leaves it to the caller).

@@ -122,9 +122,39 @@ fn server_request(client_id: &str, cmd: RemotingCommand, reply: mpsc::Sender<Byt
             crate::transaction::check_transaction_state(client_id, cmd, reply)
         }
         RequestCode::PUSH_REPLY_MESSAGE_TO_CLIENT => crate::request::receive_reply(cmd, reply),
+        RequestCode::NOTIFY_CONSUMER_IDS_CHANGED
+        | RequestCode::RESET_CONSUMER_CLIENT_OFFSET
+        | RequestCode::GET_CONSUMER_STATUS_FROM_CLIENT
+        | RequestCode::GET_CONSUMER_RUNNING_INFO
+        | RequestCode::CONSUME_MESSAGE_DIRECTLY => {
+            let inst = registry().lock().get(client_id).and_then(Weak::upgrade);
+            match inst {
+                Some(inst) => {
+                    tokio::spawn(async move { inst.consumer_request(cmd, reply).await });
+                }
+                None => tracing::debug!(code = cmd.code, "consumer request for a closed instance"),
+            }
+        }
         _ => tracing::debug!(code = cmd.code, "server request ignored"),
     }
 }
+
+/// What the client instance needs of a push consumer (`MQConsumerInner`): its heartbeat data,
+/// rebalance and offset persistence, and the broker's calls.
+pub(crate) trait ConsumerInner: Send + Sync {
+    fn do_rebalance(&self) -> BoxFuture<()>;
+    fn persist_offsets(&self) -> BoxFuture<()>;
+    fn reset_offset(&self, topic: String, offsets: Vec<(MessageQueue, i64)>) -> BoxFuture<()>;
+    fn offsets_of(&self, topic: &str) -> Vec<(MessageQueue, i64)>;
+    fn running_info(&self) -> Option<Vec<u8>>;
+    fn consume_directly(
+        &self,
+        msg: crate::message::MessageExt,
+        broker_name: Option<String>,
+    ) -> BoxFuture<Option<Vec<u8>>>;
+}
+
+use crate::consumer::listener::BoxFuture;
 
 /// The process-wide registry (`MQClientManager.factoryTable`).
 fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
@@ -144,6 +174,10 @@ pub struct ClientInstance {
     producers: Mutex<HashSet<String>>,
     /// Consumer groups using this instance and what their heartbeats say of them.
     consumers: Mutex<BTreeMap<String, ConsumerData>>,
+    /// The push consumers among them.
+    consumer_impls: Mutex<BTreeMap<String, Arc<dyn ConsumerInner>>>,
+    /// Wakes the rebalance task (`rebalanceImmediately`).
+    rebalance_now: Arc<tokio::sync::Notify>,
     /// Per-producer-group default-topic queue count, for routes derived from TBW102.
     topic_routes: RwLock<HashMap<String, TopicRouteData>>,
     publish_info: RwLock<HashMap<String, Arc<TopicPublishInfo>>>,
@@ -180,6 +214,8 @@ impl ClientInstance {
             state: Mutex::new(ServiceState::CREATE_JUST),
             producers: Mutex::new(HashSet::new()),
             consumers: Mutex::new(BTreeMap::new()),
+            consumer_impls: Mutex::new(BTreeMap::new()),
+            rebalance_now: Arc::new(tokio::sync::Notify::new()),
             topic_routes: RwLock::new(HashMap::new()),
             publish_info: RwLock::new(HashMap::new()),
             broker_addrs: RwLock::new(HashMap::new()),
@@ -233,6 +269,183 @@ impl ClientInstance {
         true
     }
 
+    /// `registerConsumer` of a push consumer: false when the group is already registered.
+    pub(crate) fn register_consumer_inner(
+        &self,
+        data: ConsumerData,
+        inner: Arc<dyn ConsumerInner>,
+    ) -> bool {
+        let group = data.group_name.clone();
+        if !self.register_consumer(data) {
+            return false;
+        }
+        self.consumer_impls.lock().insert(group, inner);
+        true
+    }
+
+    /// A consumer's subscriptions changed: its next heartbeat says so.
+    pub(crate) fn update_consumer_data(&self, data: ConsumerData) {
+        if let Some(d) = self.consumers.lock().get_mut(&data.group_name) {
+            *d = data;
+        }
+    }
+
+    /// `rebalanceImmediately`: wake the rebalance task.
+    pub fn rebalance_immediately(&self) {
+        self.rebalance_now.notify_one();
+    }
+
+    fn push_consumers(&self) -> Vec<Arc<dyn ConsumerInner>> {
+        self.consumer_impls.lock().values().cloned().collect()
+    }
+
+    /// `doRebalance` of every push consumer.
+    async fn rebalance_all(&self) {
+        for c in self.push_consumers() {
+            c.do_rebalance().await;
+        }
+    }
+
+    /// `persistAllConsumerOffset`.
+    async fn persist_all_offsets(&self) {
+        for c in self.push_consumers() {
+            c.persist_offsets().await;
+        }
+    }
+
+    /// The readable queues of `topic` from the cached route (`topicSubscribeInfoTable`).
+    pub(crate) fn topic_subscribe_info(&self, topic: &str) -> Vec<MessageQueue> {
+        let routes = self.topic_routes.read();
+        let Some(r) = routes.get(topic) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for qd in &r.queue_datas {
+            if perm::is_readable(qd.perm) {
+                for i in 0..qd.read_queue_nums.max(0) {
+                    out.push(MessageQueue::new(topic, qd.broker_name.clone(), i));
+                }
+            }
+        }
+        out
+    }
+
+    /// `findBrokerAddrByTopic`: an address (master first) of a random broker of the topic.
+    pub(crate) fn find_broker_addr_by_topic(&self, topic: &str) -> Option<String> {
+        let routes = self.topic_routes.read();
+        let r = routes.get(topic)?;
+        if r.broker_datas.is_empty() {
+            return None;
+        }
+        let bd = &r.broker_datas[rand::random::<usize>() % r.broker_datas.len()];
+        bd.broker_addrs
+            .get(&MASTER_ID)
+            .or_else(|| bd.broker_addrs.values().next())
+            .cloned()
+    }
+
+    /// The broker's calls to a consumer of this instance (`ClientRemotingProcessor`).
+    async fn consumer_request(&self, cmd: RemotingCommand, reply: mpsc::Sender<Bytes>) {
+        use rocklet_protocol::header::{
+            ConsumeMessageDirectlyResultRequestHeader, GetConsumerRunningInfoRequestHeader,
+            GetConsumerStatusRequestHeader, NotifyConsumerIdsChangedRequestHeader,
+            ResetOffsetRequestHeader,
+        };
+        let code = RequestCode::from_i32(cmd.code);
+        let find = |group: &str| self.consumer_impls.lock().get(group).cloned();
+        let answer = |code: ResponseCode, remark: Option<String>, body: Option<Vec<u8>>| {
+            let mut r = RemotingCommand::response_to(&cmd, code, remark);
+            if let Some(b) = body {
+                r = r.with_body(b);
+            }
+            let _ = reply.try_send(r.encode_to_bytes());
+        };
+        match code {
+            RequestCode::NOTIFY_CONSUMER_IDS_CHANGED => {
+                if let Ok(h) = cmd.header::<NotifyConsumerIdsChangedRequestHeader>() {
+                    tracing::info!(client_id = %self.client_id, group = %h.consumer_group, "receive broker's notification, the consumer group changed, rebalance immediately");
+                }
+                self.rebalance_immediately();
+            }
+            RequestCode::RESET_CONSUMER_CLIENT_OFFSET => {
+                let Ok(h) = cmd.header::<ResetOffsetRequestHeader>() else {
+                    return;
+                };
+                let offsets: Vec<(MessageQueue, i64)> = cmd
+                    .body
+                    .as_deref()
+                    .and_then(|b| rocklet_protocol::body::read_mq_map::<i64>(b, "offsetTable").ok())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(q, o)| (MessageQueue::new(q.topic, q.broker_name, q.queue_id), o))
+                    .collect();
+                tracing::info!(client_id = %self.client_id, group = %h.group, topic = %h.topic, queues = offsets.len(), "invoke reset offset operation from broker");
+                if let Some(c) = find(&h.group) {
+                    c.reset_offset(h.topic, offsets).await;
+                }
+                answer(ResponseCode::SUCCESS, None, None);
+            }
+            RequestCode::GET_CONSUMER_STATUS_FROM_CLIENT => {
+                let Ok(h) = cmd.header::<GetConsumerStatusRequestHeader>() else {
+                    return;
+                };
+                let offsets = find(&h.group)
+                    .map(|c| c.offsets_of(&h.topic))
+                    .unwrap_or_default();
+                let data: Vec<(rocklet_protocol::body::MessageQueueData, i64)> = offsets
+                    .into_iter()
+                    .map(|(q, o)| (crate::consumer::offset_store::mq_data(&q), o))
+                    .collect();
+                let mut body = b"{\"messageQueueTable\":".to_vec();
+                rocklet_protocol::body::write_mq_map(&mut body, data.iter().map(|(q, o)| (q, o)));
+                body.push(b'}');
+                answer(ResponseCode::SUCCESS, None, Some(body));
+            }
+            RequestCode::GET_CONSUMER_RUNNING_INFO => {
+                let Ok(h) = cmd.header::<GetConsumerRunningInfoRequestHeader>() else {
+                    return;
+                };
+                match find(&h.consumer_group).and_then(|c| c.running_info()) {
+                    Some(b) => answer(ResponseCode::SUCCESS, None, Some(b)),
+                    None => answer(
+                        ResponseCode::SYSTEM_ERROR,
+                        Some(format!(
+                            "The Consumer Group <{}> not exist in this consumer",
+                            h.consumer_group
+                        )),
+                        None,
+                    ),
+                }
+            }
+            RequestCode::CONSUME_MESSAGE_DIRECTLY => {
+                let Ok(h) = cmd.header::<ConsumeMessageDirectlyResultRequestHeader>() else {
+                    return;
+                };
+                let msg = cmd
+                    .body
+                    .as_deref()
+                    .and_then(|b| crate::admin::decode_messages(b).ok())
+                    .and_then(|v| v.into_iter().next());
+                let r = match (find(&h.consumer_group), msg) {
+                    (Some(c), Some(m)) => c.consume_directly(m, h.broker_name.clone()).await,
+                    _ => None,
+                };
+                match r {
+                    Some(b) => answer(ResponseCode::SUCCESS, None, Some(b)),
+                    None => answer(
+                        ResponseCode::SYSTEM_ERROR,
+                        Some(format!(
+                            "The Consumer Group <{}> not exist in this consumer",
+                            h.consumer_group
+                        )),
+                        None,
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Start once (`MQClientInstance.start`); later calls do nothing.
     pub fn start(self: &Arc<Self>) -> Result<(), ClientError> {
         let mut st = self.state.lock();
@@ -274,6 +487,30 @@ impl ClientInstance {
                 })
             },
         ));
+        // `RebalanceService`: every 20 s, or at once when woken.
+        {
+            let weak = Arc::downgrade(self);
+            let mut rx = self.shutdown_tx.subscribe();
+            let wake = self.rebalance_now.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(REBALANCE_INTERVAL) => {}
+                        _ = wake.notified() => {}
+                        _ = rx.changed() => return,
+                    }
+                    let Some(inst) = weak.upgrade() else { return };
+                    inst.rebalance_all().await;
+                }
+            }));
+        }
+        tasks.push(spawn_periodic(
+            Arc::downgrade(self),
+            self.shutdown_tx.subscribe(),
+            Duration::from_millis(10_000),
+            self.config.persist_consumer_offset_interval,
+            |i| Box::pin(async move { i.persist_all_offsets().await }),
+        ));
         *st = ServiceState::RUNNING;
         tracing::info!(client_id = %self.client_id, "client instance started");
         Ok(())
@@ -292,6 +529,7 @@ impl ClientInstance {
     /// A consumer group stops using this instance: unregister it from every broker, and stop the
     /// instance when no producer or consumer is left (`unregisterConsumer` + `shutdown`).
     pub(crate) async fn unregister_consumer(self: &Arc<Self>, group: &str) {
+        self.consumer_impls.lock().remove(group);
         let removed = self.consumers.lock().remove(group).is_some();
         if removed {
             self.unregister_client(None, Some(group)).await;
@@ -574,6 +812,7 @@ impl ClientInstance {
         }
         groups.push(CLIENT_INNER_PRODUCER_GROUP.to_owned());
         groups.sort();
+        groups.dedup();
         let to_slaves = !consumers.is_empty();
         let hb = HeartbeatData {
             client_id: self.client_id.clone(),
@@ -611,6 +850,9 @@ impl ClientInstance {
         }
     }
 }
+
+/// `RebalanceService.waitInterval`: 20 s.
+const REBALANCE_INTERVAL: Duration = Duration::from_secs(20);
 
 /// `MixAll.brokerVIPChannel`: the VIP port is the broker port - 2.
 fn vip_channel(addr: &str) -> String {

@@ -113,11 +113,12 @@ impl TopicConfig {
             self.topic_filter_type
         )
     }
-    /// `TopicConfig.decode`; the filter type must be a name, as Java's `TopicFilterType.valueOf`
-    /// requires (an ordinal there would be re-read as an ordinal by the JSON reader).
+    /// `TopicConfig.decode`. The filter type is taken as a name (Java's
+    /// `TopicFilterType.valueOf`); a number is refused, as the JSON reader would take it for an
+    /// ordinal, and other text is kept as the JSON reader keeps it.
     pub fn decode_compact(s: &str) -> Option<Self> {
         let p: Vec<&str> = s.split(' ').collect();
-        if p.len() != 5 || !matches!(p[4], "SINGLE_TAG" | "MULTI_TAG") {
+        if p.len() != 5 || p[4].parse::<usize>().is_ok() {
             return None;
         }
         Some(TopicConfig {
@@ -467,7 +468,8 @@ mod tests {
         // Found by the register_broker fuzz target: `2` as the filter type was kept, written back
         // to JSON and then refused there as an ordinal out of range. Java's valueOf refuses it.
         assert!(TopicConfig::decode_compact("T 4 4 6 2").is_none());
-        assert!(TopicConfig::decode_compact("T 4 4 6 0").is_none());
+        assert!(TopicConfig::decode_compact("T 4 4 6 +0").is_none());
+        assert!(TopicConfig::decode_compact("T 4 4 6 OTHER").is_some());
         let t = TopicConfig::decode_compact("T 4 4 6 MULTI_TAG").unwrap();
         assert_eq!(t.topic_filter_type, "MULTI_TAG");
         assert_eq!(TopicConfig::decode_compact(&t.encode_compact()), Some(t));

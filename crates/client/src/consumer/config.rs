@@ -31,6 +31,213 @@ impl ConsumeFromWhere {
     }
 }
 
+/// `MessageModel`: how the members of a group share a topic's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum MessageModel {
+    /// Every member gets every message; offsets kept by each client in a local file.
+    BROADCASTING,
+    /// The members share the queues; offsets kept by the broker.
+    CLUSTERING,
+}
+
+impl MessageModel {
+    /// The Java name, as sent in heartbeats.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MessageModel::BROADCASTING => "BROADCASTING",
+            MessageModel::CLUSTERING => "CLUSTERING",
+        }
+    }
+}
+
+/// `DefaultMQPushConsumer`'s own settings (Java's field names, in snake case, and the 4.9.3
+/// defaults).
+#[derive(Debug, Clone)]
+pub struct PushConsumerConfig {
+    /// The `ClientConfig` part.
+    pub client: ClientConfig,
+    /// `consumerGroup`, default `DEFAULT_CONSUMER`, which start refuses.
+    pub consumer_group: String,
+    /// `messageModel`, default CLUSTERING.
+    pub message_model: MessageModel,
+    /// `consumeFromWhere`, default CONSUME_FROM_LAST_OFFSET. Applies only to a queue the group
+    /// has no committed offset for.
+    pub consume_from_where: ConsumeFromWhere,
+    /// `consumeTimestamp` (`yyyyMMddHHmmss`, UTC in Rocklet), default 30 minutes before the
+    /// config was made.
+    pub consume_timestamp: String,
+    /// `consumeThreadMin`, 20. Kept for completeness: listeners run as tokio tasks, at most
+    /// `consume_thread_max` at a time.
+    pub consume_thread_min: usize,
+    /// `consumeThreadMax`, 20: most listener calls running at once.
+    pub consume_thread_max: usize,
+    /// `consumeConcurrentlyMaxSpan`, 2000: a queue is not pulled while the offsets of its
+    /// cached messages span more than this (concurrently only).
+    pub consume_concurrently_max_span: i64,
+    /// `pullThresholdForQueue`, 1000 messages cached per queue.
+    pub pull_threshold_for_queue: i64,
+    /// `pullThresholdSizeForQueue`, 100 MiB of bodies cached per queue.
+    pub pull_threshold_size_for_queue: i64,
+    /// `pullThresholdForTopic`, -1 (off): when set, each queue's count threshold becomes this
+    /// divided by the queues assigned of the topic (at least 1).
+    pub pull_threshold_for_topic: i64,
+    /// `pullThresholdSizeForTopic`, -1 (off): the same for the size threshold (MiB).
+    pub pull_threshold_size_for_topic: i64,
+    /// `pullInterval`, 0 ms between a queue's pulls.
+    pub pull_interval: u64,
+    /// `consumeMessageBatchMaxSize`, 1: most messages per listener call.
+    pub consume_message_batch_max_size: usize,
+    /// `pullBatchSize`, 32: most messages per pull.
+    pub pull_batch_size: i32,
+    /// `postSubscriptionWhenPull`, false: send the subscription in every pull.
+    pub post_subscription_when_pull: bool,
+    /// `maxReconsumeTimes`, -1: 16 for a concurrently listener, unlimited for an orderly one.
+    pub max_reconsume_times: i32,
+    /// `suspendCurrentQueueTimeMillis`, 1000: the orderly listener's
+    /// SUSPEND_CURRENT_QUEUE_A_MOMENT pause.
+    pub suspend_current_queue_time_millis: u64,
+    /// `consumeTimeout`, 15 minutes: a message whose listener call has run longer is sent back
+    /// for a retry (concurrently only).
+    pub consume_timeout_minutes: u64,
+    /// `brokerSuspendMaxTimeMillis`, 15000: how long the broker holds a pull with nothing new.
+    pub broker_suspend_max_time_millis: u64,
+    /// `consumerTimeoutMillisWhenSuspend`, 30000: the client's timeout of such a pull.
+    pub consumer_timeout_millis_when_suspend: u64,
+    /// `awaitTerminationMillisWhenShutdown`, 0: how long shutdown waits for running listener
+    /// calls (0: does not wait).
+    pub await_termination_millis_when_shutdown: u64,
+    /// Where a BROADCASTING consumer keeps its offsets (Java's
+    /// `rocketmq.client.localOffsetStoreDir`); None: `$ROCKETMQ_CLIENT_LOCAL_OFFSET_STORE_DIR`,
+    /// else `$HOME/.rocketmq_offsets`. The file is `<dir>/<clientId>/<group>/offsets.json`.
+    pub local_offset_store_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for PushConsumerConfig {
+    fn default() -> Self {
+        PushConsumerConfig {
+            client: ClientConfig::default(),
+            consumer_group: DEFAULT_CONSUMER_GROUP.into(),
+            message_model: MessageModel::CLUSTERING,
+            consume_from_where: ConsumeFromWhere::CONSUME_FROM_LAST_OFFSET,
+            consume_timestamp: format_yyyymmddhhmmss(
+                rocklet_protocol::time::now_ms() - 30 * 60 * 1000,
+            ),
+            consume_thread_min: 20,
+            consume_thread_max: 20,
+            consume_concurrently_max_span: 2000,
+            pull_threshold_for_queue: 1000,
+            pull_threshold_size_for_queue: 100,
+            pull_threshold_for_topic: -1,
+            pull_threshold_size_for_topic: -1,
+            pull_interval: 0,
+            consume_message_batch_max_size: 1,
+            pull_batch_size: 32,
+            post_subscription_when_pull: false,
+            max_reconsume_times: -1,
+            suspend_current_queue_time_millis: 1000,
+            consume_timeout_minutes: 15,
+            broker_suspend_max_time_millis: 15_000,
+            consumer_timeout_millis_when_suspend: 30_000,
+            await_termination_millis_when_shutdown: 0,
+            local_offset_store_dir: None,
+        }
+    }
+}
+
+impl PushConsumerConfig {
+    /// The defaults with consumer group `group` (Java `new DefaultMQPushConsumer(group)`).
+    pub fn new(group: impl Into<String>) -> Self {
+        PushConsumerConfig {
+            consumer_group: group.into(),
+            ..Default::default()
+        }
+    }
+    /// Builder: set `namesrvAddr`.
+    pub fn with_namesrv(mut self, addr: impl Into<String>) -> Self {
+        self.client.namesrv_addr = Some(addr.into());
+        self
+    }
+    /// Builder: set `messageModel`.
+    pub fn with_message_model(mut self, m: MessageModel) -> Self {
+        self.message_model = m;
+        self
+    }
+    /// Builder: set `consumeFromWhere`.
+    pub fn with_consume_from_where(mut self, w: ConsumeFromWhere) -> Self {
+        self.consume_from_where = w;
+        self
+    }
+}
+
+/// `DefaultMQPushConsumerImpl.checkConfig`: Java's checks and texts.
+pub(crate) fn check_push_config(cfg: &PushConsumerConfig) -> Result<(), ClientError> {
+    crate::validators::check_group(&cfg.consumer_group)?;
+    let bad = |what: &str| {
+        Err(ClientError::client(
+            -1,
+            format!(
+                "{what}{}",
+                crate::error::faq(crate::error::FAQ_CLIENT_PARAMETER_CHECK)
+            ),
+        ))
+    };
+    if cfg.consumer_group == DEFAULT_CONSUMER_GROUP {
+        return bad(&format!(
+            "consumerGroup can not equal {DEFAULT_CONSUMER_GROUP}, please specify another one."
+        ));
+    }
+    if cfg.consume_from_where == ConsumeFromWhere::CONSUME_FROM_TIMESTAMP
+        && parse_yyyymmddhhmmss(&cfg.consume_timestamp).is_none()
+    {
+        return bad(&format!(
+            "consumeTimestamp is invalid, the valid format is yyyyMMddHHmmss,but received {}",
+            cfg.consume_timestamp
+        ));
+    }
+    if cfg.consume_thread_min < 1 || cfg.consume_thread_min > 1000 {
+        return bad("consumeThreadMin Out of range [1, 1000]");
+    }
+    if cfg.consume_thread_max < 1 || cfg.consume_thread_max > 1000 {
+        return bad("consumeThreadMax Out of range [1, 1000]");
+    }
+    if cfg.consume_thread_min > cfg.consume_thread_max {
+        return bad(&format!(
+            "consumeThreadMin ({}) is larger than consumeThreadMax ({})",
+            cfg.consume_thread_min, cfg.consume_thread_max
+        ));
+    }
+    if !(1..=65535).contains(&cfg.consume_concurrently_max_span) {
+        return bad("consumeConcurrentlyMaxSpan Out of range [1, 65535]");
+    }
+    if !(1..=65535).contains(&cfg.pull_threshold_for_queue) {
+        return bad("pullThresholdForQueue Out of range [1, 65535]");
+    }
+    if cfg.pull_threshold_for_topic != -1
+        && !(1..=6_553_500).contains(&cfg.pull_threshold_for_topic)
+    {
+        return bad("pullThresholdForTopic Out of range [1, 6553500]");
+    }
+    if !(1..=1024).contains(&cfg.pull_threshold_size_for_queue) {
+        return bad("pullThresholdSizeForQueue Out of range [1, 1024]");
+    }
+    if cfg.pull_threshold_size_for_topic != -1
+        && !(1..=102_400).contains(&cfg.pull_threshold_size_for_topic)
+    {
+        return bad("pullThresholdSizeForTopic Out of range [1, 102400]");
+    }
+    if cfg.pull_interval > 65535 {
+        return bad("pullInterval Out of range [0, 65535]");
+    }
+    if !(1..=1024).contains(&cfg.consume_message_batch_max_size) {
+        return bad("consumeMessageBatchMaxSize Out of range [1, 1024]");
+    }
+    if !(1..=1024).contains(&cfg.pull_batch_size) {
+        return bad("pullBatchSize Out of range [1, 1024]");
+    }
+    Ok(())
+}
+
 /// `DefaultLitePullConsumer`'s own settings (Java's field names, in snake case, and defaults).
 #[derive(Debug, Clone)]
 pub struct LitePullConsumerConfig {

@@ -1,13 +1,26 @@
-//! Consumers. So far the lite pull consumer in ASSIGN mode ([`DefaultLitePullConsumer`]).
+//! Consumers: the push consumer ([`DefaultMQPushConsumer`]) and the lite pull consumer in
+//! ASSIGN mode ([`DefaultLitePullConsumer`]), with the queue allocation strategies.
 
 pub mod allocate;
 pub mod config;
+pub mod listener;
 pub mod lite_pull;
+pub mod offset_store;
+pub(crate) mod process_queue;
+pub mod push;
 
 pub use allocate::{
     AllocateMessageQueueAveragely, AllocateMessageQueueAveragelyByCircle,
     AllocateMessageQueueByConfig, AllocateMessageQueueByMachineRoom,
     AllocateMessageQueueConsistentHash, AllocateMessageQueueStrategy,
 };
-pub use config::{ConsumeFromWhere, LitePullConsumerConfig, DEFAULT_CONSUMER_GROUP};
+pub use config::{
+    ConsumeFromWhere, LitePullConsumerConfig, MessageModel, PushConsumerConfig,
+    DEFAULT_CONSUMER_GROUP,
+};
+pub use listener::{
+    ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeOrderlyContext,
+    ConsumeOrderlyStatus,
+};
 pub use lite_pull::DefaultLitePullConsumer;
+pub use push::DefaultMQPushConsumer;
