@@ -77,6 +77,9 @@ enum Cmd {
         /// offset, poll) instead of single pulls.
         #[arg(long)]
         lite: bool,
+        /// Read with the Rust DefaultMQPushConsumer (a new group from the first offset).
+        #[arg(long, conflicts_with = "lite")]
+        push: bool,
     },
     /// The Admin.java checks with MQAdmin.
     Admin {
@@ -853,6 +856,71 @@ async fn consume_lite(
     Ok(true)
 }
 
+/// `consume --push`: the Rust DefaultMQPushConsumer (a new group, CONSUME_FROM_FIRST_OFFSET)
+/// until `expect` distinct msgIds (or the timeout); one JSON line per message.
+async fn consume_push(
+    c: Common,
+    out: String,
+    expect: usize,
+    timeout_sec: u64,
+    group: Option<String>,
+) -> anyhow::Result<bool> {
+    use rocklet_client::consumer::{
+        ConsumeConcurrentlyStatus, DefaultMQPushConsumer, PushConsumerConfig,
+    };
+    use rocklet_client::ConsumeFromWhere;
+    let group = group.unwrap_or_else(|| format!("rocklet_interop_rust_push_cg_{}", now_ms()));
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(timeout_sec);
+    let mut cfg = PushConsumerConfig::new(group)
+        .with_consume_from_where(ConsumeFromWhere::CONSUME_FROM_FIRST_OFFSET);
+    cfg.client = client_config(&c.namesrv, "rust-push");
+    let consumer = DefaultMQPushConsumer::new(cfg);
+    consumer.subscribe(&c.topic, "*")?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    consumer.register_message_listener_concurrently(move |msgs, _ctx| {
+        let tx = tx.clone();
+        async move {
+            for m in msgs {
+                let _ = tx.send(m);
+            }
+            ConsumeConcurrentlyStatus::CONSUME_SUCCESS
+        }
+    });
+    consumer.start().await.context("push consumer start")?;
+    let mut seen: Vec<Value> = Vec::new();
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    let mut dups = 0usize;
+    while ids.len() < expect {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(m)) => {
+                if ids.insert(m.msg_id()) {
+                    seen.push(recv_record(&m));
+                } else {
+                    dups += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    let queues = consumer.assigned_queues().len();
+    consumer.shutdown().await;
+    write_lines(&out, &seen)?;
+    let summary = format!(
+        "{}/{expect} distinct msgIds via the Rust push consumer ({queues} queues incl. retry) from {} in {} ms ({dups} duplicates) -> {out}",
+        seen.len(),
+        c.topic,
+        t0.elapsed().as_millis()
+    );
+    if seen.len() < expect {
+        println!("FAIL Consume(rust push): timeout, {summary}");
+        return Ok(false);
+    }
+    println!("PASS Consume(rust push): {summary}");
+    Ok(true)
+}
+
 // ------------------------------------------------------------------------------------------
 // admin: the Admin.java checks
 
@@ -1579,7 +1647,17 @@ fn main() {
                 expect,
                 timeout_sec,
                 group,
+                push: true,
+                ..
+            } => consume_push(c, out, expect, timeout_sec, group).await,
+            Cmd::Consume {
+                c,
+                out,
+                expect,
+                timeout_sec,
+                group,
                 lite: false,
+                ..
             } => consume(c, out, expect, timeout_sec, group).await,
             Cmd::Consume {
                 c,
@@ -1588,6 +1666,7 @@ fn main() {
                 timeout_sec,
                 group,
                 lite: true,
+                ..
             } => consume_lite(c, out, expect, timeout_sec, group).await,
             Cmd::Admin { c, out, sent } => admin_cmd(c, out, sent).await,
             Cmd::CreateTopic {

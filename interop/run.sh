@@ -142,6 +142,19 @@ run_client_cells() {
     fi
   fi
 
+  # The Rust DefaultMQPushConsumer (a new group from the first offset) reads the same.
+  cell="$pfx/consume-rustpush"
+  if selected "$cell" && [[ -x "$DRIVER" ]] && (( expect > 0 )); then
+    t0=$SECONDS
+    rust_prog "$wd/consume-rustpush" 90s consume --push -n "$ns" -t "$topic" -o "$wd/got-rustpush.jsonl" \
+      --expect "$expect" --timeout-sec 45; rc=$?
+    if (( rc != 0 )); then
+      record "$cell" FAIL "$(last_fail_line "$wd/consume-rustpush" $rc)" $((SECONDS - t0))
+    else
+      compare_cell "$cell" "$sent" "$wd/got-rustpush.jsonl" "$wd" rustpush "$t0"
+    fi
+  fi
+
   cell="$pfx/namesrv-wire"
   if selected "$cell"; then
     t0=$SECONDS
@@ -166,7 +179,7 @@ run_client_cells() {
   fi
 }
 
-CLIENT_CELLS=(produce consume-litepull consume-push consume-rustlitepull namesrv-wire admin)
+CLIENT_CELLS=(produce consume-litepull consume-push consume-rustlitepull consume-rustpush namesrv-wire admin)
 cells_of() { local c; for c in "${CLIENT_CELLS[@]}"; do echo "$1/$c"; done; }
 
 fail_group() { # PREFIX REASON SECS
