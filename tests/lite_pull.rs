@@ -485,3 +485,83 @@ async fn shutdown_ends_a_waiting_poll_and_later_calls_fail() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_mode_shares_the_queues_and_filters_tags() {
+    bounded(async {
+        let t = "LiteSubscribe";
+        let (cluster, p) = setup(t).await;
+        let a = consumer(&cluster, "lite_sub", |cfg| {
+            cfg.client.instance_name = "lsa".into();
+            cfg.auto_commit_interval_millis = 500;
+        });
+        let b = consumer(&cluster, "lite_sub", |cfg| {
+            cfg.client.instance_name = "lsb".into();
+            cfg.auto_commit_interval_millis = 500;
+        });
+        a.subscribe(t, "T || U").unwrap();
+        b.subscribe(t, "T || U").unwrap();
+        // Subscribe and assign do not mix.
+        let e = a.assign(vec![MessageQueue::new(t, "x", 0)]).unwrap_err();
+        assert!(e.to_string().contains("mutually exclusive"), "{e}");
+        a.start().await.unwrap();
+        b.start().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (qa, qb) = (a.assignment(), b.assignment());
+            if qa.len() == 2 && qb.len() == 2 && qa.iter().all(|q| !qb.contains(q)) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never shared: {qa:?} {qb:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let sent = send_n(&p, t, 40).await; // tag T
+        for i in 0..5 {
+            p.send(Message::new(t, format!("other-{i}")).with_tags("V"))
+                .await
+                .unwrap();
+        }
+        let mut ids = std::collections::HashSet::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut from_a, mut from_b) = (0, 0);
+        while ids.len() < 40 && Instant::now() < deadline {
+            for m in a.poll(Duration::from_millis(200)).await.unwrap() {
+                assert_eq!(m.tags(), Some("T"));
+                ids.insert(m.msg_id());
+                from_a += 1;
+            }
+            for m in b.poll(Duration::from_millis(200)).await.unwrap() {
+                assert_eq!(m.tags(), Some("T"));
+                ids.insert(m.msg_id());
+                from_b += 1;
+            }
+        }
+        assert_eq!(ids.len(), 40);
+        assert!(sent.keys().all(|k| ids.contains(k)));
+        assert!(from_a > 0 && from_b > 0, "a {from_a} b {from_b}");
+        // b leaves (committing); a takes all four queues and gets only what is new.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        b.shutdown().await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while a.assignment().len() < 4 {
+            assert!(Instant::now() < deadline, "a never took all queues");
+            let _ = a.poll(Duration::from_millis(200)).await.unwrap();
+        }
+        let more = send_n(&p, t, 8).await;
+        let got = poll_n(&a, 8, Duration::from_secs(20)).await;
+        let got_ids: std::collections::HashSet<String> = got.iter().map(|m| m.msg_id()).collect();
+        assert!(
+            more.keys().all(|k| got_ids.contains(k)),
+            "new messages missing"
+        );
+        assert_eq!(
+            got.len(),
+            8,
+            "old messages delivered again after the rebalance"
+        );
+        a.shutdown().await;
+        p.shutdown().await;
+        cluster.shutdown().await;
+    })
+    .await;
+}

@@ -279,6 +279,9 @@ pub struct LitePullConsumerConfig {
     /// `pullThreadNums`, 20: the size of Java's pull thread pool. Unused: every assigned queue
     /// has a pull task of its own on the tokio runtime.
     pub pull_thread_nums: usize,
+    /// `messageModel`, CLUSTERING: in SUBSCRIBE mode, whether the group's members share the
+    /// queues or each reads them all.
+    pub message_model: MessageModel,
 }
 
 impl Default for LitePullConsumerConfig {
@@ -301,6 +304,7 @@ impl Default for LitePullConsumerConfig {
                 rocklet_protocol::time::now_ms() - 30 * 60 * 1000,
             ),
             pull_thread_nums: 20,
+            message_model: MessageModel::CLUSTERING,
         }
     }
 }

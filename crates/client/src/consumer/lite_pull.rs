@@ -1,9 +1,10 @@
-//! `DefaultLitePullConsumer` / `DefaultLitePullConsumerImpl` in ASSIGN mode: the application
-//! assigns queues, a background task per queue long-polls the broker into a bounded cache, and
+//! `DefaultLitePullConsumer` / `DefaultLitePullConsumerImpl`: the application assigns queues
+//! (ASSIGN) or subscribes to topics and the group's rebalance assigns them (SUBSCRIBE); a
+//! background task per queue long-polls the broker into a bounded cache, and
 //! [`DefaultLitePullConsumer::poll`] hands the cached messages out.
 
 use parking_lot::Mutex;
-use rocklet_protocol::body::ConsumerData;
+use rocklet_protocol::body::{ConsumerData, SubscriptionData};
 use rocklet_protocol::header::{
     OffsetResponseHeader, PullMessageRequestHeader, PullMessageResponseHeader,
     QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
@@ -16,12 +17,23 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
+use super::allocate::{AllocateMessageQueueAveragely, AllocateMessageQueueStrategy};
 use super::config::{check_consumer_config, parse_yyyymmddhhmmss, ConsumeFromWhere};
+use super::listener::BoxFuture;
+use super::push::build_subscription;
 use super::LitePullConsumerConfig;
 use crate::admin::{decode_messages, MQAdmin};
 use crate::error::{faq, ClientError, FAQ_CLIENT_SERVICE_NOT_OK, FAQ_GROUP_NAME_DUPLICATE};
-use crate::instance::{ClientInstance, ServiceState};
+use crate::instance::{ClientInstance, ConsumerInner, ServiceState};
 use crate::message::{MessageExt, MessageQueue};
+
+/// `SubscriptionType`: how the consumer got its queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    None,
+    Subscribe,
+    Assign,
+}
 
 /// `PullSysFlag.buildSysFlag(commitOffset=false, suspend=true, subscription=true,
 /// classFilter=false, litePull=true)`.
@@ -71,6 +83,11 @@ struct Inner {
     room: Notify,
     shutdown_tx: watch::Sender<bool>,
     auto_commit_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    mode: Mutex<Mode>,
+    /// SUBSCRIBE mode: full topic name -> subscription.
+    subscriptions: Mutex<BTreeMap<String, SubscriptionData>>,
+    strategy: Mutex<Arc<dyn AllocateMessageQueueStrategy>>,
+    rebalance_lock: tokio::sync::Mutex<()>,
 }
 
 /// The lite pull consumer in ASSIGN mode. Cheap to clone; clones share one consumer.
@@ -123,6 +140,10 @@ impl DefaultLitePullConsumer {
                 room: Notify::new(),
                 shutdown_tx: tx,
                 auto_commit_task: Mutex::new(None),
+                mode: Mutex::new(Mode::None),
+                subscriptions: Mutex::new(BTreeMap::new()),
+                strategy: Mutex::new(Arc::new(AllocateMessageQueueAveragely)),
+                rebalance_lock: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -184,15 +205,8 @@ impl DefaultLitePullConsumer {
             *st = ServiceState::START_FAILED;
             check_consumer_config(&self.inner.cfg)?;
             let inst = ClientInstance::get_or_create(&client_cfg);
-            let data = ConsumerData {
-                consume_from_where: Some(self.inner.cfg.consume_from_where.as_str().into()),
-                consume_type: Some("CONSUME_ACTIVELY".into()),
-                group_name: self.inner.cfg.consumer_group.clone(),
-                message_model: Some("CLUSTERING".into()),
-                subscription_data_set: Vec::new(),
-                unit_mode: self.inner.cfg.client.unit_mode,
-            };
-            if !inst.register_consumer(data) {
+            let handle: Arc<dyn ConsumerInner> = Arc::new(Handle(Arc::downgrade(&self.inner)));
+            if !inst.register_consumer_inner(self.consumer_data(), handle) {
                 *st = ServiceState::CREATE_JUST;
                 return Err(ClientError::client(
                     -1,
@@ -234,8 +248,179 @@ impl DefaultLitePullConsumer {
         for mq in mqs {
             self.spawn_pull_task(&mq);
         }
+        let topics: Vec<String> = self.inner.subscriptions.lock().keys().cloned().collect();
+        for t in &topics {
+            inst.update_topic_route(t, None).await;
+        }
         inst.send_heartbeat_to_all_brokers().await;
+        if self.mode() == Mode::Subscribe {
+            inst.rebalance_immediately();
+        }
         Ok(())
+    }
+
+    fn mode(&self) -> Mode {
+        *self.inner.mode.lock()
+    }
+
+    /// The group's heartbeat entry: CONSUME_ACTIVELY, the subscriptions of SUBSCRIBE mode.
+    fn consumer_data(&self) -> ConsumerData {
+        ConsumerData {
+            consume_from_where: Some(self.inner.cfg.consume_from_where.as_str().into()),
+            consume_type: Some("CONSUME_ACTIVELY".into()),
+            group_name: self.inner.cfg.consumer_group.clone(),
+            message_model: Some(self.inner.cfg.message_model.as_str().into()),
+            subscription_data_set: self.inner.subscriptions.lock().values().cloned().collect(),
+            unit_mode: self.inner.cfg.client.unit_mode,
+        }
+    }
+
+    /// `setAllocateMessageQueueStrategy` (SUBSCRIBE mode; default averagely).
+    pub fn set_allocate_message_queue_strategy(&self, s: Arc<dyn AllocateMessageQueueStrategy>) {
+        *self.inner.strategy.lock() = s;
+    }
+
+    /// `subscribe(topic, subExpression)`: SUBSCRIBE mode, the group's rebalance assigns this
+    /// client its share of the topic's queues (all of them when broadcasting). Tags separated
+    /// by `||`, or `*`.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when queues were assigned by [`Self::assign`] (Java: "Subscribe
+    /// and assign are mutually exclusive.") or the topic name is invalid.
+    pub fn subscribe(&self, topic: &str, expr: &str) -> Result<(), ClientError> {
+        self.subscribe_inner(topic, expr, false)
+    }
+
+    /// `subscribe(topic, MessageSelector.bySql(expr))`.
+    ///
+    /// # Errors
+    /// As [`Self::subscribe`].
+    pub fn subscribe_sql(&self, topic: &str, expr: &str) -> Result<(), ClientError> {
+        self.subscribe_inner(topic, expr, true)
+    }
+
+    fn subscribe_inner(&self, topic: &str, expr: &str, sql: bool) -> Result<(), ClientError> {
+        crate::validators::check_topic(topic)?;
+        {
+            let mut mode = self.inner.mode.lock();
+            if *mode == Mode::Assign {
+                return Err(ClientError::client(
+                    -1,
+                    "Subscribe and assign are mutually exclusive.",
+                ));
+            }
+            *mode = Mode::Subscribe;
+        }
+        let full = self.inner.cfg.client.with_namespace(topic);
+        let sub = build_subscription(&full, expr, sql);
+        self.inner.subscriptions.lock().insert(full, sub);
+        self.after_subscription_change();
+        Ok(())
+    }
+
+    /// `unsubscribe(topic)`: its queues are dropped at the next rebalance.
+    pub fn unsubscribe(&self, topic: &str) {
+        let full = self.inner.cfg.client.with_namespace(topic);
+        self.inner.subscriptions.lock().remove(&full);
+        self.after_subscription_change();
+    }
+
+    fn after_subscription_change(&self) {
+        if let Some(inst) = self.instance() {
+            inst.update_consumer_data(self.consumer_data());
+            tokio::spawn(async move {
+                inst.send_heartbeat_to_all_brokers().await;
+                inst.rebalance_immediately();
+            });
+        }
+    }
+
+    /// SUBSCRIBE mode's rebalance (`updateAssignQueueAndStartPullTask`): per subscribed topic,
+    /// the queues allocated to this client replace the topic's assigned ones; a queue taken
+    /// away has its consumed offset committed first.
+    async fn do_rebalance(&self) {
+        if self.mode() != Mode::Subscribe {
+            return;
+        }
+        let Ok(inst) = self.running_instance() else {
+            return;
+        };
+        let _g = self.inner.rebalance_lock.lock().await;
+        let subs: Vec<String> = self.inner.subscriptions.lock().keys().cloned().collect();
+        let strategy = self.inner.strategy.lock().clone();
+        let mut wanted: BTreeMap<String, std::collections::BTreeSet<MessageQueue>> =
+            BTreeMap::new();
+        for topic in &subs {
+            match super::rebalance::allocate_topic(
+                &inst,
+                &self.inner.cfg.consumer_group,
+                topic,
+                self.inner.cfg.message_model,
+                strategy.as_ref(),
+            )
+            .await
+            {
+                Ok(set) => {
+                    wanted.insert(topic.clone(), set);
+                }
+                Err(e) => {
+                    tracing::warn!(group = %self.inner.cfg.consumer_group, topic, error = %e, "rebalance failed");
+                }
+            }
+        }
+        // Queues of topics no longer subscribed, or no longer allocated to this client.
+        let current: Vec<MessageQueue> = self.inner.queues.lock().keys().cloned().collect();
+        let removed: Vec<MessageQueue> = current
+            .into_iter()
+            .filter(|mq| match wanted.get(&mq.topic) {
+                Some(set) => !set.contains(mq),
+                None => !subs.contains(&mq.topic),
+            })
+            .collect();
+        let mut changed = !removed.is_empty();
+        for mq in &removed {
+            let off = self
+                .inner
+                .queues
+                .lock()
+                .get(mq)
+                .and_then(|q| q.consume_offset);
+            if let Some(off) = off {
+                if let Err(e) = self.update_offset(&inst, mq, off, false).await {
+                    tracing::warn!(mq = %mq, error = %e, "commit of a removed queue failed");
+                }
+            }
+            if let Some(mut q) = self.inner.queues.lock().remove(mq) {
+                if let Some(t) = q.task.take() {
+                    t.abort();
+                }
+            }
+            self.inner.cache.lock().retain(|b| &b.mq != mq);
+        }
+        let mut added = Vec::new();
+        {
+            let mut qs = self.inner.queues.lock();
+            for set in wanted.values() {
+                for mq in set {
+                    if !qs.contains_key(mq) {
+                        qs.insert(mq.clone(), QueueState::default());
+                        added.push(mq.clone());
+                    }
+                }
+            }
+        }
+        for mq in &added {
+            self.spawn_pull_task(mq);
+        }
+        changed |= !added.is_empty();
+        if changed {
+            tracing::info!(group = %self.inner.cfg.consumer_group, removed = removed.len(), added = added.len(), "lite pull rebalance changed the assignment");
+            for s in self.inner.subscriptions.lock().values_mut() {
+                s.sub_version = rocklet_protocol::time::now_ms();
+            }
+            inst.update_consumer_data(self.consumer_data());
+            inst.send_heartbeat_to_all_brokers().await;
+        }
     }
 
     /// `shutdown`: stop the pull tasks, commit the consumed offsets when `auto_commit` (waiting
@@ -318,6 +503,16 @@ impl DefaultLitePullConsumer {
                 -1,
                 "Message queues can not be null or empty.",
             ));
+        }
+        {
+            let mut mode = self.inner.mode.lock();
+            if *mode == Mode::Subscribe {
+                return Err(ClientError::client(
+                    -1,
+                    "Subscribe and assign are mutually exclusive.",
+                ));
+            }
+            *mode = Mode::Assign;
         }
         let wanted: Vec<MessageQueue> = queues.iter().map(|q| self.wrap(q)).collect();
         let mut added = Vec::new();
@@ -754,6 +949,18 @@ impl DefaultLitePullConsumer {
             // The broker learns of the group from a heartbeat; the periodic one may be 30 s away.
             inst.send_heartbeat_to_all_brokers().await;
         }
+        let sub = self
+            .inner
+            .subscriptions
+            .lock()
+            .get(&mq.topic)
+            .cloned()
+            .unwrap_or_else(|| SubscriptionData {
+                topic: mq.topic.clone(),
+                sub_string: "*".into(),
+                expression_type: Some("TAG".into()),
+                ..Default::default()
+            });
         let h = PullMessageRequestHeader {
             consumer_group: cfg.consumer_group.clone(),
             topic: mq.topic.clone(),
@@ -763,9 +970,9 @@ impl DefaultLitePullConsumer {
             sys_flag: PULL_SYS_FLAG,
             commit_offset: 0,
             suspend_timeout_millis: cfg.broker_suspend_max_time_millis as i64,
-            subscription: Some("*".into()),
-            sub_version: 0,
-            expression_type: Some("TAG".into()),
+            subscription: Some(sub.sub_string.clone()),
+            sub_version: sub.sub_version,
+            expression_type: sub.expression_type.clone(),
         };
         let r = inst
             .remoting
@@ -798,7 +1005,14 @@ impl DefaultLitePullConsumer {
         } else {
             Vec::new()
         };
-        // `processPullResult`: the queue's offset range on every message.
+        // `processPullResult`: tags checked again (the broker matched their hash codes), and
+        // the queue's offset range on every message.
+        if !sub.tags_set.is_empty() {
+            msgs.retain(|m| {
+                m.tags()
+                    .is_some_and(|t| sub.tags_set.iter().any(|s| s == t))
+            });
+        }
         for m in &mut msgs {
             m.properties
                 .insert(property::MIN_OFFSET, rh.min_offset.to_string());
@@ -885,5 +1099,73 @@ async fn pull_loop(weak: std::sync::Weak<Inner>, mq: MessageQueue, generation: u
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
+    }
+}
+
+/// The client instance's handle on a lite pull consumer (rebalance, offsets, running info).
+struct Handle(std::sync::Weak<Inner>);
+
+impl Handle {
+    fn get(&self) -> Option<DefaultLitePullConsumer> {
+        self.0
+            .upgrade()
+            .map(|inner| DefaultLitePullConsumer { inner })
+    }
+}
+
+impl ConsumerInner for Handle {
+    fn do_rebalance(&self) -> BoxFuture<()> {
+        let c = self.get();
+        Box::pin(async move {
+            if let Some(c) = c {
+                c.do_rebalance().await;
+            }
+        })
+    }
+    fn persist_offsets(&self) -> BoxFuture<()> {
+        // Auto commit has its own task; nothing is kept in an offset store.
+        Box::pin(async {})
+    }
+    fn reset_offset(&self, _topic: String, _offsets: Vec<(MessageQueue, i64)>) -> BoxFuture<()> {
+        // Java 4.9.3's client instance resets push consumers only.
+        Box::pin(async {})
+    }
+    fn offsets_of(&self, topic: &str) -> Vec<(MessageQueue, i64)> {
+        self.get()
+            .map(|c| {
+                c.consumed_offsets()
+                    .into_iter()
+                    .filter(|(m, _)| m.topic == topic)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    fn running_info(&self) -> Option<Vec<u8>> {
+        let c = self.get()?;
+        let cfg = &c.inner.cfg;
+        let subs: Vec<SubscriptionData> = c.inner.subscriptions.lock().values().cloned().collect();
+        let body = serde_json::json!({
+            "jstack": "",
+            "mqTable": {},
+            "properties": {
+                "PROP_NAMESERVER_ADDR": cfg.client.namesrv_addr.clone().unwrap_or_default(),
+                "PROP_CONSUME_TYPE": "CONSUME_ACTIVELY",
+                "PROP_CLIENT_VERSION": "V4_9_3",
+                "consumerGroup": cfg.consumer_group,
+                "messageModel": cfg.message_model.as_str(),
+                "pullBatchSize": cfg.pull_batch_size.to_string(),
+                "autoCommit": cfg.auto_commit.to_string(),
+            },
+            "statusTable": {},
+            "subscriptionSet": subs,
+        });
+        serde_json::to_vec(&body).ok()
+    }
+    fn consume_directly(
+        &self,
+        _msg: MessageExt,
+        _broker_name: Option<String>,
+    ) -> BoxFuture<Option<Vec<u8>>> {
+        Box::pin(async { None })
     }
 }

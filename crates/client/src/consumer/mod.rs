@@ -8,6 +8,7 @@ pub mod lite_pull;
 pub mod offset_store;
 pub(crate) mod process_queue;
 pub mod push;
+pub(crate) mod rebalance;
 
 pub use allocate::{
     AllocateMessageQueueAveragely, AllocateMessageQueueAveragelyByCircle,
