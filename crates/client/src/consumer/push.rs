@@ -7,11 +7,10 @@
 
 use parking_lot::Mutex;
 use rocklet_protocol::body::{
-    ConsumerData, ConsumerIdList, LockBatchRequestBody, LockBatchResponseBody, SubscriptionData,
+    ConsumerData, LockBatchRequestBody, LockBatchResponseBody, SubscriptionData,
 };
 use rocklet_protocol::header::{
-    ConsumerSendMsgBackRequestHeader, GetConsumerListByGroupRequestHeader,
-    PullMessageRequestHeader, PullMessageResponseHeader,
+    ConsumerSendMsgBackRequestHeader, PullMessageRequestHeader, PullMessageResponseHeader,
 };
 use rocklet_protocol::message::{java_string_hash, property};
 use rocklet_protocol::time::now_ms;
@@ -631,35 +630,15 @@ impl DefaultMQPushConsumer {
         inst: &Arc<ClientInstance>,
         topic: &str,
     ) -> Result<(), ClientError> {
-        let mut mq_all = inst.topic_subscribe_info(topic);
-        if mq_all.is_empty() {
-            inst.update_topic_route(topic, None).await;
-            mq_all = inst.topic_subscribe_info(topic);
-        }
-        if mq_all.is_empty() {
-            return Err(ClientError::client(
-                -1,
-                format!(
-                    "doRebalance, {}, but the topic[{topic}] not exist.",
-                    self.inner.group
-                ),
-            ));
-        }
-        let allocated: BTreeSet<MessageQueue> = if self.clustering() {
-            let mut cids = self.find_consumer_ids(inst, topic).await?;
-            if cids.is_empty() {
-                return Err(ClientError::client(-1, "no consumer id found"));
-            }
-            mq_all.sort();
-            cids.sort();
-            let strategy = self.inner.strategy.lock().clone();
-            strategy
-                .allocate(&self.inner.group, inst.client_id(), &mq_all, &cids)
-                .into_iter()
-                .collect()
-        } else {
-            mq_all.into_iter().collect()
-        };
+        let strategy = self.inner.strategy.lock().clone();
+        let allocated = super::rebalance::allocate_topic(
+            inst,
+            &self.inner.group,
+            topic,
+            self.inner.cfg.message_model,
+            strategy.as_ref(),
+        )
+        .await?;
         let changed = self.update_process_queues(inst, topic, &allocated).await;
         if changed {
             tracing::info!(group = %self.inner.group, topic, client_id = inst.client_id(), queues = allocated.len(), "rebalanced, allocation changed");
@@ -671,36 +650,6 @@ impl DefaultMQPushConsumer {
             inst.send_heartbeat_to_all_brokers().await;
         }
         Ok(())
-    }
-
-    /// `findConsumerIdList`: GET_CONSUMER_LIST_BY_GROUP to a broker of the topic.
-    async fn find_consumer_ids(
-        &self,
-        inst: &ClientInstance,
-        topic: &str,
-    ) -> Result<Vec<String>, ClientError> {
-        let addr = inst
-            .find_broker_addr_by_topic(topic)
-            .ok_or_else(|| ClientError::client(-1, format!("no broker for topic {topic}")))?;
-        let cmd = RemotingCommand::request(
-            RequestCode::GET_CONSUMER_LIST_BY_GROUP,
-            &GetConsumerListByGroupRequestHeader {
-                consumer_group: self.inner.group.clone(),
-            },
-        );
-        let r = inst
-            .remoting
-            .invoke(&addr, cmd, inst.config().mq_client_api_timeout)
-            .await?;
-        if r.code != 0 {
-            return Err(ClientError::Broker {
-                code: ResponseCode::from_i32(r.code),
-                remark: r.remark.unwrap_or_default(),
-                addr,
-            });
-        }
-        let ids: ConsumerIdList = rocklet_protocol::body::decode_json(r.body_bytes())?;
-        Ok(ids.consumer_id_list)
     }
 
     /// `updateProcessQueueTableInRebalance`: drop the queues no longer ours, add the new ones
