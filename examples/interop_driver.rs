@@ -80,6 +80,10 @@ enum Cmd {
         /// Read with the Rust DefaultMQPushConsumer (a new group from the first offset).
         #[arg(long, conflicts_with = "lite")]
         push: bool,
+        /// With --lite: subscribe to the topic (a new group from the first offset, queues by
+        /// rebalance) instead of assign + seek.
+        #[arg(long, requires = "lite")]
+        subscribe: bool,
     },
     /// The Admin.java checks with MQAdmin.
     Admin {
@@ -807,24 +811,31 @@ async fn consume_lite(
     expect: usize,
     timeout_sec: u64,
     group: Option<String>,
+    subscribe: bool,
 ) -> anyhow::Result<bool> {
-    use rocklet_client::{DefaultLitePullConsumer, LitePullConsumerConfig};
+    use rocklet_client::{ConsumeFromWhere, DefaultLitePullConsumer, LitePullConsumerConfig};
     let group = group.unwrap_or_else(|| format!("rocklet_interop_rust_lite_cg_{}", now_ms()));
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(timeout_sec);
     let mut cfg = LitePullConsumerConfig::new(group).with_namesrv(c.namesrv.clone());
     cfg.client = client_config(&c.namesrv, "rust-lite");
-    cfg.auto_commit = false;
+    cfg.auto_commit = subscribe;
     cfg.pull_batch_size = 32;
+    cfg.consume_from_where = ConsumeFromWhere::CONSUME_FROM_FIRST_OFFSET;
     let consumer = DefaultLitePullConsumer::new(cfg);
+    if subscribe {
+        consumer.subscribe(&c.topic, "*")?;
+    }
     consumer.start().await.context("lite pull consumer start")?;
     let admin =
         MQAdmin::connect(client_config(&c.namesrv, "rust-lite-admin")).context("admin connect")?;
     let queues = all_read_queues(&admin, &c.topic).await?;
-    consumer.assign(queues.clone())?;
-    for q in &queues {
-        let min = admin.min_offset(q).await.unwrap_or(0);
-        consumer.seek(q, min).await?;
+    if !subscribe {
+        consumer.assign(queues.clone())?;
+        for q in &queues {
+            let min = admin.min_offset(q).await.unwrap_or(0);
+            consumer.seek(q, min).await?;
+        }
     }
     let mut seen: Vec<Value> = Vec::new();
     let mut ids: BTreeSet<String> = BTreeSet::new();
@@ -842,8 +853,9 @@ async fn consume_lite(
     consumer.shutdown().await;
     write_lines(&out, &seen)?;
     let summary = format!(
-        "{}/{expect} distinct msgIds via the Rust lite pull consumer ({} queues) from {} in {} ms ({dups} duplicates) -> {out}",
+        "{}/{expect} distinct msgIds via the Rust lite pull consumer ({}, {} queues) from {} in {} ms ({dups} duplicates) -> {out}",
         seen.len(),
+        if subscribe { "subscribe" } else { "assign + seek" },
         queues.len(),
         c.topic,
         t0.elapsed().as_millis()
@@ -1666,8 +1678,9 @@ fn main() {
                 timeout_sec,
                 group,
                 lite: true,
+                subscribe,
                 ..
-            } => consume_lite(c, out, expect, timeout_sec, group).await,
+            } => consume_lite(c, out, expect, timeout_sec, group, subscribe).await,
             Cmd::Admin { c, out, sent } => admin_cmd(c, out, sent).await,
             Cmd::CreateTopic {
                 c,

@@ -142,6 +142,19 @@ run_client_cells() {
     fi
   fi
 
+  # The Rust DefaultLitePullConsumer in subscribe mode (queues by rebalance) reads the same.
+  cell="$pfx/consume-rustlitesub"
+  if selected "$cell" && [[ -x "$DRIVER" ]] && (( expect > 0 )); then
+    t0=$SECONDS
+    rust_prog "$wd/consume-rustlitesub" 90s consume --lite --subscribe -n "$ns" -t "$topic" -o "$wd/got-rustlitesub.jsonl" \
+      --expect "$expect" --timeout-sec 45; rc=$?
+    if (( rc != 0 )); then
+      record "$cell" FAIL "$(last_fail_line "$wd/consume-rustlitesub" $rc)" $((SECONDS - t0))
+    else
+      compare_cell "$cell" "$sent" "$wd/got-rustlitesub.jsonl" "$wd" rustlitesub "$t0"
+    fi
+  fi
+
   # The Rust DefaultMQPushConsumer (a new group from the first offset) reads the same.
   cell="$pfx/consume-rustpush"
   if selected "$cell" && [[ -x "$DRIVER" ]] && (( expect > 0 )); then
@@ -179,7 +192,7 @@ run_client_cells() {
   fi
 }
 
-CLIENT_CELLS=(produce consume-litepull consume-push consume-rustlitepull consume-rustpush namesrv-wire admin)
+CLIENT_CELLS=(produce consume-litepull consume-push consume-rustlitepull consume-rustlitesub consume-rustpush namesrv-wire admin)
 cells_of() { local c; for c in "${CLIENT_CELLS[@]}"; do echo "$1/$c"; done; }
 
 fail_group() { # PREFIX REASON SECS

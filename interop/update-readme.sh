@@ -99,6 +99,7 @@ def per_col(fn):
 rows.append(("consume: Java litepull", per_col(lambda ps, k: status([f"{p}/consume-litepull" for p in ps]))))
 rows.append(("consume: Java push", per_col(lambda ps, k: status([f"{p}/consume-push" for p in ps]))))
 rows.append(("consume: Rust lite pull consumer (assign) ¹⁷", per_col(lambda ps, k: status([f"{p}/consume-rustlitepull" for p in ps]) if k == "java" else "n/a")))
+rows.append(("consume: Rust lite pull consumer (subscribe) ¹⁷", per_col(lambda ps, k: status([f"{p}/consume-rustlitesub" for p in ps]) if k == "java" else "n/a")))
 rows.append(("consume: Rust push consumer ¹⁷", per_col(lambda ps, k: status([f"{p}/consume-rustpush" for p in ps]) if k == "java" else "n/a")))
 rows.append(("consume: Rust pull", per_col(lambda ps, k: status([f"{p}/consume-rustpull" for p in ps]) if k == "rust" else "n/a")))
 rows.append(("decoded message fields, Rust = Java ¹", per_col(lambda ps, k: status([f"{p}/consume-fields" for p in ps]) if k == "rust" else "n/a")))
