@@ -1,0 +1,111 @@
+package rocklet.interop;
+
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.MessageExt;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A 4.9.3 DefaultMQPushConsumer benchmark (written for Rocklet, in the spirit of the 4.9.3
+ * {@code benchmark.Consumer}, which is not on Maven Central): consumes TOPIC with a new group
+ * from the first offset and prints one line a second and a summary with the consume TPS and the
+ * end-to-end latency (born timestamp to the listener call) percentiles, in the format
+ * bench/consume.sh parses.
+ *
+ * <pre>BenchConsumer -n NS -t TOPIC -g GROUP [-D seconds] [-q count] [-w consumeThreads]
+ *   [--from first|last] [--skip-sec N (latency from messages born after N s)]</pre>
+ * Stops after -q messages or -D seconds, whichever comes first.
+ */
+public final class BenchConsumer {
+    static final int LAT_BUCKETS = 1_000_001; // 10 us buckets up to 10 s
+    static final AtomicLongArray latency = new AtomicLongArray(LAT_BUCKETS);
+
+    static double percentile(double q) {
+        long total = 0;
+        for (int i = 0; i < LAT_BUCKETS; i++) {
+            total += latency.get(i);
+        }
+        if (total == 0) {
+            return Double.NaN;
+        }
+        long rank = (long) Math.ceil(q * total), seen = 0;
+        for (int i = 0; i < LAT_BUCKETS; i++) {
+            seen += latency.get(i);
+            if (seen >= rank) {
+                return (i + 1) * 0.01;
+            }
+        }
+        return LAT_BUCKETS * 0.01;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String ns = null, topic = "BenchmarkTest", group = "benchmark_consumer_" + System.currentTimeMillis();
+        long duration = 30, quantity = 0, skipSec = 0;
+        int threads = 20;
+        String from = "first";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "-n": ns = args[++i]; break;
+                case "-t": topic = args[++i]; break;
+                case "-g": group = args[++i]; break;
+                case "-D": duration = Long.parseLong(args[++i]); break;
+                case "-q": quantity = Long.parseLong(args[++i]); break;
+                case "-w": threads = Integer.parseInt(args[++i]); break;
+                case "--from": from = args[++i]; break;
+                case "--skip-sec": skipSec = Long.parseLong(args[++i]); break;
+                default:
+                    System.out.println("FAIL BenchConsumer: unknown option " + args[i]);
+                    System.exit(2);
+            }
+        }
+        final long start = System.currentTimeMillis();
+        final long latencyFrom = start + skipSec * 1000;
+        final LongAdder count = new LongAdder();
+        final LongAdder bytes = new LongAdder();
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+        consumer.setNamesrvAddr(ns);
+        consumer.setInstanceName("bench-" + System.nanoTime());
+        consumer.setConsumeThreadMin(threads);
+        consumer.setConsumeThreadMax(threads);
+        consumer.setConsumeFromWhere("last".equals(from)
+            ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.subscribe(topic, "*");
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            long now = System.currentTimeMillis();
+            for (MessageExt m : msgs) {
+                count.increment();
+                bytes.add(m.getBody().length);
+                if (m.getBornTimestamp() >= latencyFrom) {
+                    long us10 = Math.max(0, (now - m.getBornTimestamp()) * 100);
+                    latency.incrementAndGet((int) Math.min(LAT_BUCKETS - 1, us10));
+                }
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        long last = 0, firstAt = 0;
+        long deadline = start + duration * 1000;
+        while (System.currentTimeMillis() < deadline && (quantity == 0 || count.sum() < quantity)) {
+            Thread.sleep(1000);
+            long c = count.sum();
+            if (firstAt == 0 && c > 0) {
+                firstAt = System.currentTimeMillis();
+            }
+            System.out.printf("Current Time: %d Consume TPS: %d Total: %d%n", System.currentTimeMillis(), c - last, c);
+            last = c;
+        }
+        long end = System.currentTimeMillis();
+        consumer.shutdown();
+        long total = count.sum();
+        double secs = Math.max(0.001, (end - (firstAt == 0 ? start : firstAt - 1000)) / 1000.0);
+        System.out.printf("[Complete] Consume Total: %d Consume TPS: %.0f MB/s: %.2f%n", total, total / secs,
+            bytes.sum() / secs / 1e6);
+        System.out.printf("Latency (born to listener): p50(ms): %.2f p90(ms): %.2f p99(ms): %.2f p999(ms): %.2f%n",
+            percentile(0.50), percentile(0.90), percentile(0.99), percentile(0.999));
+        System.exit(total > 0 ? 0 : 1);
+    }
+}
