@@ -1,4 +1,5 @@
-// Shared by the examples: use the cluster at NAMESRV_ADDR, or start an embedded one.
+// Shared by the examples: use the cluster whose name server is the first argument (or
+// NAMESRV_ADDR), else start an embedded one.
 #![allow(dead_code)]
 
 use rocklet::embedded::EmbeddedCluster;
@@ -9,7 +10,10 @@ pub struct Target {
 }
 
 pub async fn target() -> anyhow::Result<Target> {
-    if let Ok(addr) = std::env::var("NAMESRV_ADDR") {
+    if let Some(addr) = std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("NAMESRV_ADDR").ok())
+    {
         return Ok(Target {
             namesrv: addr,
             _cluster: None,
