@@ -1,5 +1,6 @@
 //! `rocklet bench consume`: the push consumer's throughput (fill a topic, then drain it) and
 //! end-to-end latency (send at a paced rate while consuming), with the process's memory.
+//! End-to-end latency is meaningful with --rate; after a fill it mostly measures the fill.
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
@@ -217,8 +218,9 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
     if a.no_fill {
         cfg.consume_from_where = ConsumeFromWhere::CONSUME_FROM_FIRST_OFFSET;
     } else {
-        // A new group starts at the first message stored in the second of the start (or
-        // later); older messages of the topic are skipped, and the rest are not counted.
+        // A new group starts at the first message stored in the second of the start (or,
+        // when the broker answers 0 for a new group, at the queue's start): messages born
+        // before this run are not counted.
         cfg.consume_from_where = ConsumeFromWhere::CONSUME_FROM_TIMESTAMP;
         cfg.consume_timestamp = format_yyyymmddhhmmss(run_start_ms);
     }
