@@ -40,6 +40,8 @@ struct Summary {
     vm_rss_kib: u64,
     vm_hwm_kib: u64,
     embedded_cluster: bool,
+    /// Messages the topic held before the run that the consumer read past.
+    older_skipped: u64,
 }
 
 /// VmRSS and VmHWM of this process in KiB (0 where /proc is missing).
@@ -67,6 +69,10 @@ struct Counters {
     bytes: AtomicU64,
     sent: AtomicU64,
     send_failed: AtomicU64,
+    /// Messages born before the run (read past, not counted).
+    skipped: AtomicU64,
+    /// When the listener last ran (ms since the epoch).
+    last_call_ms: AtomicU64,
 }
 
 /// Creates or updates the topic with `queues` queues on every master, then waits for its route.
@@ -96,7 +102,7 @@ async fn make_topic(
     }
 }
 
-/// Sends `count` messages (or until `deadline`) from 4 tasks: batches of 64 as fast as they go,
+/// Sends `count` messages (or for `limit`) from 4 tasks: batches of 64 as fast as they go,
 /// or one at a time paced to `rate` a second.
 async fn send(
     producer: &DefaultMQProducer,
@@ -104,12 +110,13 @@ async fn send(
     size: usize,
     count: u64,
     rate: Option<u64>,
-    deadline: Instant,
+    limit: Duration,
     c: Arc<Counters>,
 ) {
     let body = bytes::Bytes::from(vec![b'x'; size.max(1)]);
     let issued = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
+    let deadline = start + limit;
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let (p, c, issued, body, topic) = (
@@ -190,17 +197,8 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         eprintln!("{expected} messages in {} queues", queues.len());
     } else if a.rate.is_none() {
         let t = Instant::now();
-        let deadline = t + Duration::from_secs(a.duration.max(1) * 10);
-        send(
-            &producer,
-            &a.topic,
-            a.size,
-            a.fill,
-            None,
-            deadline,
-            c.clone(),
-        )
-        .await;
+        let limit = Duration::from_secs(a.duration.max(1) * 10);
+        send(&producer, &a.topic, a.size, a.fill, None, limit, c.clone()).await;
         expected = c.sent.load(Ordering::Relaxed);
         eprintln!(
             "filled {expected} messages of {} B in {:.2} s ({} failed)",
@@ -239,9 +237,11 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         let (c, hist, count_all) = (c.clone(), hist.clone(), a.no_fill);
         consumer.register_message_listener_concurrently(move |msgs, _ctx| {
             let now = now_us();
+            c.last_call_ms.store(now / 1000, Ordering::Relaxed);
             let mut h = hist.lock().unwrap_or_else(|e| e.into_inner());
             for m in &msgs {
                 if !count_all && m.born_timestamp < run_start_ms {
+                    c.skipped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
                 // born_timestamp has millisecond resolution.
@@ -288,32 +288,37 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         let (p, topic, c) = (producer.clone(), a.topic.clone(), c.clone());
         let (size, fill, consumer, nq) = (a.size, a.fill, consumer.clone(), queues.len());
         tokio::spawn(async move {
-            // Let the first rebalance assign the queues before sending (at most 5 s).
-            let ready = Instant::now() + Duration::from_secs(5);
-            while consumer.assigned_queues().len() < nq && Instant::now() < ready {
+            // Send once the queues are assigned and the consumer has read past the messages
+            // the topic held (a new group may start at offset 0): idle for 500 ms, at most 60 s.
+            let ready = Instant::now() + Duration::from_secs(60);
+            let mut since = now_us() / 1000;
+            while Instant::now() < ready {
                 tokio::time::sleep(Duration::from_millis(50)).await;
+                let now = now_us() / 1000;
+                let last = c.last_call_ms.load(Ordering::Relaxed).max(since);
+                if consumer.assigned_queues().len() < nq || consumer.cached_message_count() > 0 {
+                    since = now;
+                } else if now.saturating_sub(last) >= 500 {
+                    break;
+                }
             }
-            send(
-                &p,
-                &topic,
-                size,
-                fill,
-                Some(r),
-                Instant::now() + duration,
-                c,
-            )
-            .await;
+            let skipped = c.skipped.load(Ordering::Relaxed);
+            if skipped > 0 {
+                eprintln!("read past {skipped} older messages; sending now");
+            }
+            send(&p, &topic, size, fill, Some(r), duration, c).await;
         })
     });
-    // With --rate, consuming may go on 10 s after the last send; otherwise `duration` bounds it.
+    // With --rate, consuming may go on 15 s after the last send (the sender stops itself);
+    // otherwise `duration` bounds it.
     let mut deadline = t + duration;
-    if a.rate.is_some() {
-        deadline += Duration::from_secs(15);
-    }
     loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let n = c.consumed.load(Ordering::Relaxed);
         let sending = sender.as_ref().is_some_and(|s| !s.is_finished());
+        if sending {
+            deadline = Instant::now() + Duration::from_secs(15);
+        }
         let target = if a.rate.is_some() {
             c.sent.load(Ordering::Relaxed)
         } else {
@@ -355,6 +360,7 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         vm_rss_kib,
         vm_hwm_kib,
         embedded_cluster: cluster.is_some(),
+        older_skipped: c.skipped.load(Ordering::Relaxed),
     };
     let target = if a.rate.is_some() { s.sent } else { expected };
     println!(
@@ -364,6 +370,12 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         s.vm_rss_kib / 1024, s.vm_hwm_kib / 1024,
         if s.embedded_cluster { " (this process runs the embedded cluster too)" } else { "" }
     );
+    if s.older_skipped > 0 {
+        println!(
+            "read past {} messages the topic held before this run (not counted; a new -t avoids them)",
+            s.older_skipped
+        );
+    }
     let json = serde_json::to_string(&s)?;
     println!("JSON {json}");
     if let Some(p) = &a.json {

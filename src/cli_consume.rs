@@ -63,13 +63,11 @@ pub fn body_text(body: &[u8]) -> String {
     match std::str::from_utf8(body) {
         Ok(s) => {
             let mut out = String::new();
-            let mut chars = 0;
-            for c in s.chars() {
-                if chars == BODY_MAX_CHARS {
+            for (i, c) in s.chars().enumerate() {
+                if i == BODY_MAX_CHARS {
                     out.push_str(&format!("...({} bytes)", body.len()));
                     return out;
                 }
-                chars += 1;
                 if c.is_control() {
                     out.extend(c.escape_default());
                 } else {
@@ -138,9 +136,11 @@ impl Printer {
 
 pub async fn consume(a: ConsumeArgs) -> anyhow::Result<()> {
     // The push consumer waits for a route that never comes; say so at once instead.
-    let mut admin_cfg = ClientConfig::default();
-    admin_cfg.namesrv_addr = Some(a.namesrv.clone());
-    admin_cfg.instance_name = "rocklet_consume_check".into();
+    let admin_cfg = ClientConfig {
+        namesrv_addr: Some(a.namesrv.clone()),
+        instance_name: "rocklet_consume_check".into(),
+        ..Default::default()
+    };
     let admin = MQAdmin::connect(admin_cfg)?;
     let route = admin.topic_route(&a.topic).await;
     admin.instance().shutdown();
