@@ -73,6 +73,9 @@ struct Counters {
     skipped: AtomicU64,
     /// When the listener last ran (ms since the epoch).
     last_call_ms: AtomicU64,
+    /// When the measured part began (µs since the epoch): the consumer's start, or with --rate
+    /// the first paced send.
+    started_us: AtomicU64,
 }
 
 /// Creates or updates the topic with `queues` queues on every master, then waits for its route.
@@ -128,7 +131,14 @@ async fn send(
         );
         tasks.push(tokio::spawn(async move {
             let n = if rate.is_some() { 1 } else { 64 };
-            while Instant::now() < deadline {
+            // Paced: every message due before the deadline is sent, even a little late.
+            let hard_stop = deadline
+                + if rate.is_some() {
+                    limit / 2
+                } else {
+                    Duration::ZERO
+                };
+            while Instant::now() < hard_stop {
                 let k = issued.fetch_add(n, Ordering::Relaxed);
                 if k >= count {
                     break;
@@ -256,6 +266,7 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         });
     }
     let t = Instant::now();
+    c.started_us.store(now_us(), Ordering::Relaxed);
     consumer.start().await?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -306,6 +317,7 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
             if skipped > 0 {
                 eprintln!("read past {skipped} older messages; sending now");
             }
+            c.started_us.store(now_us(), Ordering::Relaxed);
             send(&p, &topic, size, fill, Some(r), duration, c).await;
         })
     });
@@ -328,7 +340,7 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
             break;
         }
     }
-    let secs = t.elapsed().as_secs_f64();
+    let secs = now_us().saturating_sub(c.started_us.load(Ordering::Relaxed)) as f64 / 1e6;
     stop.store(true, Ordering::Relaxed);
     reporter.abort();
     if let Some(s) = sender {
