@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 pub enum BenchCmd {
     /// Send messages as fast as the concurrency allows; prints a line a second and a summary.
     Produce(ProduceArgs),
-    /// Fill a topic, then pull it back as fast as possible.
+    /// Consume with the push consumer: fill a topic and drain it, or send at a paced rate
+    /// alongside (--rate) for end-to-end latency; --pull for the plain pull path.
     Consume(ConsumeArgs),
     /// A name server + broker stand-in that answers every send with a canned SEND_OK.
     NullServer(NullArgs),
@@ -101,11 +102,44 @@ pub struct ConsumeArgs {
     pub namesrv: Option<String>,
     #[arg(short = 't', long, default_value = "BenchmarkConsume")]
     pub topic: String,
-    /// Messages to fill the topic with first (0 = read what is there).
+    /// Messages to fill the topic with first (with --rate: most messages to send).
     #[arg(short = 'c', long = "fill", default_value_t = 200_000)]
     pub fill: u64,
-    #[arg(short = 's', long = "size", default_value_t = 128)]
+    /// Send nothing: consume what the topic holds (from its first offsets).
+    #[arg(long = "no-fill", conflicts_with = "rate")]
+    pub no_fill: bool,
+    /// Instead of filling first, send at this many messages a second while consuming (for
+    /// end-to-end latency).
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Message body size in bytes.
+    #[arg(short = 's', long = "size", default_value_t = 1024)]
     pub size: usize,
+    /// Stop after this many seconds of consuming (with --rate: of sending; consuming then gets
+    /// 10 s more to catch up).
+    #[arg(short = 'd', long = "duration", default_value_t = 60)]
+    pub duration: u64,
+    /// Read and write queues the topic is created (or updated) with before sending.
+    #[arg(short = 'q', long = "queues", default_value_t = 8)]
+    pub queues: i32,
+    /// Consumer group (default: a new group each run, so no committed offsets apply).
+    #[arg(short = 'g', long)]
+    pub group: Option<String>,
+    /// `consumeThreadMax`: listener calls at once.
+    #[arg(long = "threads", default_value_t = 20)]
+    pub threads: usize,
+    /// `pullBatchSize`.
+    #[arg(long = "pull-batch", default_value_t = 32)]
+    pub pull_batch: i32,
+    /// `consumeMessageBatchMaxSize`: messages per listener call.
+    #[arg(long = "batch", default_value_t = 1)]
+    pub batch: usize,
+    /// The old path: no push consumer, pull every queue from its first offset with MQAdmin.
+    #[arg(long)]
+    pub pull: bool,
+    /// Write the JSON summary to this file too.
+    #[arg(long = "json")]
+    pub json: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -158,13 +192,14 @@ fn failure_kind(e: &ClientError) -> String {
 pub async fn run(cmd: BenchCmd) -> anyhow::Result<()> {
     match cmd {
         BenchCmd::Produce(a) => produce(a).await,
-        BenchCmd::Consume(a) => consume(a).await,
+        BenchCmd::Consume(a) if a.pull => consume_pull(a).await,
+        BenchCmd::Consume(a) => crate::bench_consume::run(a).await,
         BenchCmd::NullServer(a) => crate::null_server::run(a.port).await,
         BenchCmd::Abuse(a) => crate::bench_abuse::run(a).await,
     }
 }
 
-async fn embedded(flush: &str) -> anyhow::Result<rocklet::embedded::EmbeddedCluster> {
+pub(crate) async fn embedded(flush: &str) -> anyhow::Result<rocklet::embedded::EmbeddedCluster> {
     let flush_disk_type = match flush {
         "SYNC_FLUSH" => rocklet_store::FlushDiskType::SyncFlush,
         _ => rocklet_store::FlushDiskType::AsyncFlush,
@@ -356,7 +391,8 @@ pub async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn consume(a: ConsumeArgs) -> anyhow::Result<()> {
+/// `--pull`: fill the topic (unless --no-fill), then pull every queue from its first offset.
+pub async fn consume_pull(a: ConsumeArgs) -> anyhow::Result<()> {
     let cluster = if a.namesrv.is_none() {
         Some(embedded("ASYNC_FLUSH").await?)
     } else {
@@ -369,7 +405,7 @@ pub async fn consume(a: ConsumeArgs) -> anyhow::Result<()> {
         .context("no name server")?;
     let producer = DefaultMQProducer::new(ProducerConfig::new("benchmark_fill").with_namesrv(ns));
     producer.start().await?;
-    if a.fill > 0 {
+    if a.fill > 0 && !a.no_fill {
         let t = Instant::now();
         let body = vec![b'x'; a.size.max(1)];
         let mut left = a.fill;

@@ -16,8 +16,10 @@ macro_rules! out {
 
 mod bench;
 mod bench_abuse;
+mod bench_consume;
 mod cli_admin_ext;
 mod cli_client;
+mod cli_consume;
 mod cli_serve;
 mod null_server;
 mod quickstart;
@@ -52,6 +54,8 @@ enum Cmd {
     Quickstart,
     /// Send messages to a topic.
     Send(cli_client::SendArgs),
+    /// Consume a topic with a push consumer, one line a message.
+    Consume(cli_consume::ConsumeArgs),
     /// Topics, routes, clusters, messages and offsets.
     Admin(cli_client::AdminArgs),
     /// Benchmarks: produce, consume, null-server.
@@ -93,6 +97,7 @@ fn main() -> anyhow::Result<()> {
             Cmd::Bench(b) => bench::run(b).await,
             Cmd::Send(a) => cli_client::send(a).await,
             Cmd::Admin(a) => cli_client::admin(a).await,
+            Cmd::Consume(a) => cli_consume::consume(a).await,
         }
     })
 }

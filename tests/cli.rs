@@ -293,3 +293,211 @@ fn a_store_in_use_is_refused_and_abort_marks_a_crash() {
     }
     assert!(!abort.exists(), "a clean stop removes abort");
 }
+
+/// `rocklet serve` on free 127.0.0.1 ports with a small store; the name server address.
+fn serve_small(store: &std::path::Path) -> (Server, String) {
+    let (np, bp) = (free_port(), free_port());
+    let srv = Server(
+        Command::new(BIN)
+            .args(["serve", "--namesrv-port", &np.to_string()])
+            .args(["--broker-port", &bp.to_string(), "--bind", "127.0.0.1"])
+            .args(["--store", store.to_str().unwrap()])
+            .args([
+                "-p",
+                "mapedFileSizeCommitLog=4194304",
+                "-p",
+                "maxMessageSize=1048576",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", bp)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (srv, format!("127.0.0.1:{np}"))
+}
+
+/// A topic of 4 queues with 3 `TagA` and 4 `TagB` messages.
+fn topic_with_tags(ns: &str, topic: &str) {
+    run(&[
+        "admin",
+        "-n",
+        ns,
+        "update-topic",
+        "-t",
+        topic,
+        "-c",
+        "DefaultCluster",
+        "-r",
+        "4",
+        "-w",
+        "4",
+    ]);
+    run(&[
+        "send", "-n", ns, "-t", topic, "-b", "alpha", "--tags", "TagA", "-k", "ka", "-c", "3",
+    ]);
+    run(&[
+        "send", "-n", ns, "-t", topic, "-b", "beta", "--tags", "TagB", "-c", "4",
+    ]);
+}
+
+/// The output of a `rocklet consume`, killed after 60 s so a missing message fails the test
+/// instead of hanging it.
+fn finish(mut c: Child) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while c.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = c.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.wait_with_output().unwrap()
+}
+
+fn consume(args: &[&str], offsets: &std::path::Path) -> Output {
+    finish(
+        Command::new(BIN)
+            .arg("consume")
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .env("ROCKETMQ_CLIENT_LOCAL_OFFSET_STORE_DIR", offsets)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn lines(o: &Output) -> Vec<String> {
+    stdout(o).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn consume_prints_the_tagged_messages_and_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_srv, ns) = serve_small(&dir.path().join("store"));
+    let offsets = dir.path().join("offsets");
+    topic_with_tags(&ns, "ConsumeCli");
+    let base = ["-n", ns.as_str(), "-t", "ConsumeCli"];
+    let args = |more: &[&'static str]| {
+        let mut v: Vec<&str> = base.to_vec();
+        v.extend_from_slice(more);
+        v
+    };
+
+    let o = consume(
+        &args(&[
+            "-g", "cli_c1", "--tag", "TagA", "-c", "3", "--from", "first",
+        ]),
+        &offsets,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let l = lines(&o);
+    assert_eq!(l.len(), 3, "{l:?}");
+    for x in &l {
+        assert!(
+            x.contains(" tags=TagA keys=ka reconsumeTimes=0 body=alpha"),
+            "{x}"
+        );
+    }
+    assert!(
+        err.contains("consumed 3 messages of ConsumeCli as cli_c1"),
+        "{err}"
+    );
+
+    // Both tags, another group: all seven.
+    let o = consume(
+        &args(&[
+            "-g",
+            "cli_c2",
+            "--tag",
+            "TagA || TagB",
+            "-c",
+            "7",
+            "--from",
+            "first",
+        ]),
+        &offsets,
+    );
+    let l = lines(&o);
+    assert_eq!(l.len(), 7, "{l:?}");
+    assert_eq!(l.iter().filter(|x| x.ends_with("body=beta")).count(), 4);
+
+    // The first group committed its offsets: only the new message comes.
+    run(&[
+        "send",
+        "-n",
+        &ns,
+        "-t",
+        "ConsumeCli",
+        "-b",
+        "late",
+        "--tags",
+        "TagA",
+    ]);
+    let o = consume(
+        &args(&[
+            "-g", "cli_c1", "--tag", "TagA", "-c", "1", "--from", "first",
+        ]),
+        &offsets,
+    );
+    let l = lines(&o);
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert!(l[0].ends_with("body=late"), "{l:?}");
+
+    // No such topic; SQL on a broker without enablePropertyFilter.
+    let o = consume(
+        &["-n", &ns, "-t", "NoSuchTopic", "-g", "cli_c3", "-c", "1"],
+        &offsets,
+    );
+    assert!(!o.status.success());
+    assert!(!o.stderr.is_empty());
+    let o = consume(
+        &args(&["-g", "cli_c4", "--sql", "a > 1", "-c", "1"]),
+        &offsets,
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Check client in broker error"), "{err}");
+}
+
+#[test]
+fn consume_broadcast_gives_every_consumer_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_srv, ns) = serve_small(&dir.path().join("store"));
+    let offsets = dir.path().join("offsets");
+    topic_with_tags(&ns, "ConsumeBcast");
+    let spawn = || {
+        Command::new(BIN)
+            .args(["consume", "-n", &ns, "-t", "ConsumeBcast", "-g", "cli_bc"])
+            .args(["--broadcast", "--from", "first", "-c", "7"])
+            .env("RUST_LOG", "warn")
+            .env("ROCKETMQ_CLIENT_LOCAL_OFFSET_STORE_DIR", &offsets)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for c in [a, b] {
+        let o = finish(c);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut l = lines(&o);
+        assert_eq!(l.len(), 7, "{l:?}");
+        // Seven different (queue, offset) pairs.
+        l.iter_mut()
+            .for_each(|x| *x = x.split(" tags=").next().unwrap().to_owned());
+        l.sort();
+        l.dedup();
+        assert_eq!(l.len(), 7, "{l:?}");
+    }
+}
