@@ -639,7 +639,7 @@ impl DefaultMQPushConsumer {
             strategy.as_ref(),
         )
         .await?;
-        let changed = self.update_process_queues(inst, topic, &allocated).await;
+        let (changed, new_queues) = self.update_process_queues(inst, topic, &allocated).await;
         if changed {
             tracing::info!(group = %self.inner.group, topic, client_id = inst.client_id(), queues = allocated.len(), "rebalanced, allocation changed");
             // `messageQueueChanged`: a new subVersion, and the brokers hear of it.
@@ -649,18 +649,24 @@ impl DefaultMQPushConsumer {
             inst.update_consumer_data(self.consumer_data());
             inst.send_heartbeat_to_all_brokers().await;
         }
+        // Pulls start once the brokers have the new subVersion (a pull carrying a newer one
+        // than the broker's is refused as SUBSCRIPTION_NOT_LATEST and retried 3 s later).
+        for (mq, pq, next) in new_queues {
+            self.spawn_pull_task(mq, pq, next);
+        }
         Ok(())
     }
 
     /// `updateProcessQueueTableInRebalance`: drop the queues no longer ours, add the new ones
-    /// (orderly: only those this client could lock). True when something changed.
+    /// (orderly: only those this client could lock). Returns whether something changed, and the new queues to start pulling.
     async fn update_process_queues(
         &self,
         inst: &Arc<ClientInstance>,
         topic: &str,
         allocated: &BTreeSet<MessageQueue>,
-    ) -> bool {
+    ) -> (bool, Vec<(MessageQueue, Arc<ProcessQueue>, i64)>) {
         let mut changed = false;
+        let mut new_queues = Vec::new();
         let current: Vec<(MessageQueue, Arc<ProcessQueue>)> = self
             .inner
             .pqs
@@ -692,7 +698,7 @@ impl DefaultMQPushConsumer {
                 continue;
             }
             let Some(store) = self.offset_store() else {
-                return changed;
+                return (changed, new_queues);
             };
             store.remove_offset(mq);
             let next = self.compute_pull_from_where(inst, &store, mq).await;
@@ -706,10 +712,10 @@ impl DefaultMQPushConsumer {
             }
             self.inner.pqs.lock().insert(mq.clone(), pq.clone());
             tracing::info!(group = %self.inner.group, mq = %mq, next, "doRebalance, add a new mq");
-            self.spawn_pull_task(mq.clone(), pq, next);
+            new_queues.push((mq.clone(), pq, next));
             changed = true;
         }
-        changed
+        (changed, new_queues)
     }
 
     /// `removeUnnecessaryMessageQueue`: store the queue's offset and forget it; an orderly
