@@ -496,3 +496,66 @@ async fn bad_settings_are_refused_with_javas_texts() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_reaches_the_consumer_running_info_and_consume_directly() {
+    bounded(async {
+        let t = "PushCalls";
+        let (cluster, p) = setup(t).await;
+        let (c, mut rx) = collecting(config(&cluster, "push_calls", "pc1"), t, "TagX");
+        c.start().await.unwrap();
+        let sent = send_n(&p, t, "TagX", 4).await;
+        assert_eq!(recv_n(&mut rx, 4, Duration::from_secs(20)).await.len(), 4);
+        let admin = p.admin().unwrap();
+        let broker = cluster.broker_addrs()[0].clone();
+        let conn = admin
+            .consumer_connection(&broker, "push_calls")
+            .await
+            .unwrap();
+        let cid = conn.connection_set[0].client_id.clone();
+        // GET_CONSUMER_RUNNING_INFO: settings, subscriptions, one entry per assigned queue.
+        let info = admin
+            .consumer_running_info(&broker, "push_calls", &cid)
+            .await
+            .unwrap();
+        assert_eq!(info.properties["PROP_CONSUME_TYPE"], "CONSUME_PASSIVELY");
+        assert_eq!(info.properties["consumerGroup"], "push_calls");
+        assert_eq!(info.properties["pullBatchSize"], "32");
+        let topics: HashSet<&str> = info
+            .subscriptions
+            .iter()
+            .map(|s| s.topic.as_str())
+            .collect();
+        assert!(
+            topics.contains(t) && topics.contains("%RETRY%push_calls"),
+            "{topics:?}"
+        );
+        assert_eq!(
+            info.mq_table.iter().filter(|(q, _)| q.topic == t).count(),
+            4
+        );
+        // CONSUME_MESSAGE_DIRECTLY: the listener gets the stored message once more.
+        let view = admin
+            .view_message_by_topic(t, sent.keys().next().unwrap())
+            .await
+            .unwrap();
+        let r = admin
+            .consume_message_directly(&broker, "push_calls", &cid, &view.offset_msg_id())
+            .await
+            .unwrap();
+        assert_eq!(r.consume_result.as_deref(), Some("CR_SUCCESS"));
+        assert!(!r.order);
+        let again = recv_n(&mut rx, 1, Duration::from_secs(10)).await;
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].msg_id(), view.msg_id());
+        // An unknown client: the broker's refusal.
+        assert!(admin
+            .consumer_running_info(&broker, "push_calls", "127.0.0.1@nobody")
+            .await
+            .is_err());
+        c.shutdown().await;
+        p.shutdown().await;
+        cluster.shutdown().await;
+    })
+    .await;
+}

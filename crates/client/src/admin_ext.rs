@@ -364,3 +364,100 @@ impl MQAdmin {
         Ok(read_mq_map(r.body_bytes(), "offsetTable")?)
     }
 }
+
+/// `ConsumerRunningInfo` of one consumer client (GET_CONSUMER_RUNNING_INFO through a broker).
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerRunningInfo {
+    /// `properties`: the consumer's settings and `PROP_*` entries.
+    pub properties: std::collections::BTreeMap<String, String>,
+    /// `subscriptionSet`.
+    pub subscriptions: Vec<rocklet_protocol::body::SubscriptionData>,
+    /// `mqTable`: per assigned queue, its `ProcessQueueInfo` (as JSON).
+    pub mq_table: Vec<(MessageQueueData, serde_json::Value)>,
+    /// `statusTable`: per topic, consume TPS and RT (as JSON).
+    pub status_table: serde_json::Value,
+}
+
+/// `ConsumeMessageDirectlyResult`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConsumeMessageDirectlyResult {
+    /// The consumer is orderly.
+    pub order: bool,
+    /// `autoCommit` of an orderly consumer.
+    pub auto_commit: bool,
+    /// `CR_SUCCESS`, `CR_LATER`, `CR_ROLLBACK`, `CR_COMMIT`, `CR_THROW_EXCEPTION`,
+    /// `CR_RETURN_NULL`.
+    pub consume_result: Option<String>,
+    /// What went wrong, if anything.
+    pub remark: Option<String>,
+    /// Time the listener took.
+    pub spent_time_mills: i64,
+}
+
+impl MQAdmin {
+    /// `getConsumerRunningInfo`: ask the broker at `addr` to fetch the running info of the
+    /// consumer `client_id` of `group` (what `mqadmin consumerStatus -i` shows).
+    ///
+    /// # Errors
+    /// The broker's code and remark (the client is not connected to it, or does not answer).
+    pub async fn consumer_running_info(
+        &self,
+        addr: &str,
+        group: &str,
+        client_id: &str,
+    ) -> Result<ConsumerRunningInfo, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::GET_CONSUMER_RUNNING_INFO,
+            &GetConsumerRunningInfoRequestHeader {
+                consumer_group: group.to_owned(),
+                client_id: client_id.to_owned(),
+                jstack_enable: Some(false),
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        let body = r.body_bytes();
+        let field = |name: &str| -> Option<serde_json::Value> {
+            rocklet_protocol::body::raw_field(body, name)
+                .and_then(|raw| serde_json::from_slice(raw).ok())
+        };
+        let properties = field("properties")
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let subscriptions = field("subscriptionSet")
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        Ok(ConsumerRunningInfo {
+            properties,
+            subscriptions,
+            mq_table: read_mq_map(body, "mqTable").unwrap_or_default(),
+            status_table: field("statusTable").unwrap_or_default(),
+        })
+    }
+
+    /// `consumeMessageDirectly`: the broker at `addr` hands the stored message `offset_msg_id`
+    /// to the consumer `client_id` of `group`, whose listener consumes it outside its queues
+    /// (`mqadmin queryMsgById -g GROUP -d CLIENT_ID`).
+    ///
+    /// # Errors
+    /// The broker's code and remark (unknown message, client not connected, ...).
+    pub async fn consume_message_directly(
+        &self,
+        addr: &str,
+        group: &str,
+        client_id: &str,
+        offset_msg_id: &str,
+    ) -> Result<ConsumeMessageDirectlyResult, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::CONSUME_MESSAGE_DIRECTLY,
+            &ConsumeMessageDirectlyResultRequestHeader {
+                consumer_group: group.to_owned(),
+                client_id: Some(client_id.to_owned()),
+                msg_id: Some(offset_msg_id.to_owned()),
+                broker_name: None,
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        Ok(decode_json(r.body_bytes())?)
+    }
+}
