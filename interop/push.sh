@@ -248,7 +248,7 @@ done
 for p in "$jside" "$rside"; do
   if kill -0 "$p" 2>/dev/null; then echo "push.sh: a side ran over 4 minutes, stopped" >&2; kill -TERM "$p" 2>/dev/null; fi
 done
-wait
+wait "$jside" "$rside"
 failed=0
 for side in java rocklet; do
   for c in "${CELLS[@]}"; do

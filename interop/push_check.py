@@ -68,7 +68,7 @@ def avg(mq_all, cid_all, cid):
 
 def avg_check(conn, r, j, n):
     text = open(conn, encoding="utf-8", errors="replace").read()
-    cids = sorted(set(re.findall(r"^\d{3}\s+(\S+@\S+)", text, re.M)))
+    cids = sorted(set(re.findall(r"^(\S+@\S+)\s+\S+:\d+\s", text, re.M)))
     rc, a = last_queues(r)
     jc, b = last_queues(j)
     if sorted([rc or "?", jc or "?"]) != cids:
@@ -226,9 +226,12 @@ def broadcast_check(sent_a, sent_b, bc1, bc2, bc2again, offdir, group):
     f = os.path.join(offdir, cid or "?", group, "offsets.json")
     offs = "none"
     try:
-        t = json.load(open(f)).get("offsetTable", {})
-        offs = ",".join(str(v) for _, v in sorted(t.items()))
-    except (OSError, ValueError) as e:
+        # fastjson's form: the keys are MessageQueue objects
+        t = re.findall(r'"queueId":(\d+),"topic":"[^"]*"\}:(-?\d+)', open(f).read())
+        offs = ",".join(f"q{q}={v}" for q, v in sorted(t))
+        if not t:
+            probs.append(f"no offsets in {f}")
+    except OSError as e:
         probs.append(f"no offsets file {f} ({type(e).__name__})")
     done(len(a) == 20 and len(b) == 20 and not probs,
          f"bc1 and bc2 got all {len(a)}; bc2 stopped, {len(b)} more sent; bc2 restarted ({cid}) got "
