@@ -66,7 +66,7 @@ rmq_start_broker "127.0.0.1:$JNSP" "$JBRP" broker-a "$WORK/servers-java" >/dev/n
   || { echo "FAIL push/setup: Java broker"; exit 1; }
 RUST_LOG=warn "$ROCKLET_BIN" namesrv --listen-port "$RNSP" --bind 127.0.0.1 >"$WORK/servers-rocklet/namesrv.log" 2>&1 &
 PIDS+=($!); wait_port "$RNSP" || { echo "FAIL push/setup: rocklet namesrv"; exit 1; }
-RUST_LOG=info "$ROCKLET_BIN" broker -n "127.0.0.1:$RNSP" --listen-port "$RBRP" --bind 127.0.0.1 \
+RUST_LOG="${PUSH_BROKER_LOG:-info}" "$ROCKLET_BIN" broker -n "127.0.0.1:$RNSP" --listen-port "$RBRP" --bind 127.0.0.1 \
   --broker-ip1 127.0.0.1 --broker-name broker-a --store-path-root-dir "$WORK/servers-rocklet/store" \
   >"$WORK/servers-rocklet/broker.log" 2>&1 &
 PIDS+=($!); wait_port "$RBRP" || { echo "FAIL push/setup: rocklet broker"; exit 1; }
