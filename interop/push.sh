@@ -21,6 +21,9 @@
 #               resetOffsetByTime to before the sends: it consumes all N again.
 #
 #   interop/push.sh [FILTER]
+# ROCKLET_BIN (default <repo>/target/release/rocklet); the driver is INTEROP_DRIVER_BIN, else
+# examples/interop_driver next to ROCKLET_BIN (cargo build --release --bin rocklet --example
+# interop_driver). PUSH_BROKER_LOG: RUST_LOG of the Rocklet broker (default info).
 # Ports: INTEROP_PORT_BASE (19000) + 241 / +245 (Java namesrv / broker, +243 +246 too),
 # +251 / +255 (Rocklet namesrv / broker). Raw outputs: work/push/{java,rocklet}/<cell>/.
 set -uo pipefail
