@@ -1102,8 +1102,7 @@ async fn push_member(a: PushMemberArgs) -> anyhow::Result<bool> {
             .with_context(|| queues_out.clone())?,
     );
     let deadline = Instant::now() + Duration::from_secs(a.duration_sec);
-    let mut term =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut prev: Option<Vec<(String, i32)>> = None;
     let why = loop {
         let mut now: Vec<(String, i32)> = consumer

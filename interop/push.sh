@@ -46,8 +46,10 @@ for c in "${CELLS[@]}"; do selected "push/$c-java" && any=1; selected "push/$c-r
 
 rm -rf "$WORK"; mkdir -p "$WORK/java" "$WORK/rocklet" "$WORK/servers-java" "$WORK/servers-rocklet"
 PIDS=()      # rocklet servers
+SIDE_PIDS=() # the two side subshells
 cleanup() {
   local p
+  for p in "${SIDE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   # every client this script started runs in a process group of its side (setsid below)
   for p in $(cat "$WORK"/*/pids 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -243,6 +245,7 @@ run_side() { # SIDE NS
 jside=$!
 (run_side rocklet "127.0.0.1:$RNSP") &
 rside=$!
+SIDE_PIDS=("$jside" "$rside")
 # bounded: both sides must finish in 4 minutes
 for _ in $(seq 1 480); do
   kill -0 "$jside" 2>/dev/null || kill -0 "$rside" 2>/dev/null || break
