@@ -9,6 +9,9 @@
 //! interop_driver create-topic -n ADDR -t TOPIC [--queues 4] [--brokers 2] [--timeout-sec 30]
 //! interop_driver loop    -n ADDR -t TOPIC --seconds S --rate R -o loop.json [--stop-file F] [-g GROUP]
 //! interop_driver tx      -n ADDR -t TOPIC [--wait-ms 20000]
+//! interop_driver push-member -n ADDR -t TOPIC -g GROUP --instance NAME -o got.jsonl [--orderly]
+//!     [--fail-tags T --max-reconsume N --delay-level L] [--broadcast --offset-dir D]
+//!     [--duration-sec S] [--until-idle-sec S] [--queues-out F]
 //! ```
 //!
 //! Every subcommand prints `PASS ...` / `FAIL ...` lines like the Java programs and exits 0 only
@@ -129,6 +132,44 @@ enum Cmd {
         /// How long to wait for the check-back to commit "unknow-commit"
         #[arg(long = "wait-ms", default_value_t = 20000)]
         wait_ms: u64,
+    },
+    /// A long-running DefaultMQPushConsumer member of GROUP: one JSON line per delivery to
+    /// OUT, its assigned queues of TOPIC (one JSON line per change) to --queues-out
+    /// (default OUT.queues.jsonl); stops on SIGTERM / SIGINT, after --duration-sec, or after
+    /// --until-idle-sec without a delivery (once it got one).
+    PushMember {
+        #[command(flatten)]
+        c: Common,
+        #[arg(short = 'g', long = "group")]
+        group: String,
+        #[arg(long)]
+        instance: String,
+        #[arg(short = 'o', long = "out")]
+        out: String,
+        #[arg(long = "queues-out")]
+        queues_out: Option<String>,
+        /// MessageListenerOrderly instead of concurrently
+        #[arg(long)]
+        orderly: bool,
+        /// Comma-separated tags answered with RECONSUME_LATER (SUSPEND when orderly)
+        #[arg(long = "fail-tags", default_value = "")]
+        fail_tags: String,
+        #[arg(long = "max-reconsume", default_value_t = -1)]
+        max_reconsume: i32,
+        #[arg(long = "delay-level", default_value_t = 0)]
+        delay_level: i32,
+        /// BROADCASTING (offsets in --offset-dir)
+        #[arg(long)]
+        broadcast: bool,
+        #[arg(long = "offset-dir")]
+        offset_dir: Option<String>,
+        /// first | last
+        #[arg(long = "from", default_value = "first")]
+        from: String,
+        #[arg(long = "duration-sec", default_value_t = 120)]
+        duration_sec: u64,
+        #[arg(long = "until-idle-sec")]
+        until_idle_sec: Option<u64>,
     },
     /// Request-reply against a responder that answers "re:<body>" (RequestReply.java
     /// --serve-seconds): request, to a queue, with a selector, with a callback; N of each.
@@ -933,6 +974,188 @@ async fn consume_push(
     Ok(true)
 }
 
+struct PushMemberArgs {
+    c: Common,
+    group: String,
+    instance: String,
+    out: String,
+    queues_out: Option<String>,
+    orderly: bool,
+    fail_tags: String,
+    max_reconsume: i32,
+    delay_level: i32,
+    broadcast: bool,
+    offset_dir: Option<String>,
+    from: String,
+    duration_sec: u64,
+    until_idle_sec: Option<u64>,
+}
+
+/// `push-member`: see [`Cmd::PushMember`].
+async fn push_member(a: PushMemberArgs) -> anyhow::Result<bool> {
+    use rocklet_client::consumer::{
+        ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, DefaultMQPushConsumer, MessageModel,
+        PushConsumerConfig,
+    };
+    use rocklet_client::ConsumeFromWhere;
+    let from = match a.from.as_str() {
+        "first" => ConsumeFromWhere::CONSUME_FROM_FIRST_OFFSET,
+        "last" => ConsumeFromWhere::CONSUME_FROM_LAST_OFFSET,
+        o => bail!("--from {o}: first or last"),
+    };
+    let mut cfg = PushConsumerConfig::new(a.group.clone()).with_consume_from_where(from);
+    cfg.client = client_config(&a.c.namesrv, "x");
+    cfg.client.instance_name = a.instance.clone();
+    cfg.max_reconsume_times = a.max_reconsume;
+    cfg.await_termination_millis_when_shutdown = 3000;
+    if a.broadcast {
+        cfg.message_model = MessageModel::BROADCASTING;
+        cfg.local_offset_store_dir = a.offset_dir.as_ref().map(std::path::PathBuf::from);
+    }
+    let consumer = DefaultMQPushConsumer::new(cfg);
+    consumer.subscribe(&a.c.topic, "*")?;
+    if let Some(dir) = std::path::Path::new(&a.out).parent() {
+        std::fs::create_dir_all(dir).ok();
+    }
+    let out = Arc::new(Mutex::new(std::io::LineWriter::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&a.out)
+            .with_context(|| a.out.clone())?,
+    )));
+    let last = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let fail: Arc<BTreeSet<String>> = Arc::new(
+        a.fail_tags
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    );
+    let instance = a.instance.clone();
+    // one line per delivery; true: the listener fails the message
+    let record = {
+        let out = out.clone();
+        let last = last.clone();
+        let fail = fail.clone();
+        move |m: &MessageExt| -> bool {
+            let failing = m.tags().is_some_and(|t| fail.contains(t));
+            let body = m
+                .body()
+                .map(|b| b.to_vec())
+                .unwrap_or_else(|_| m.raw_body.to_vec());
+            let line = json!({
+                "msgId": m.msg_id(),
+                "offsetMsgId": m.offset_msg_id(),
+                "topic": m.topic,
+                "tags": m.tags(),
+                "keys": m.keys(),
+                "body": String::from_utf8_lossy(&body),
+                "queueId": m.queue_id,
+                "queueOffset": m.queue_offset,
+                "reconsumeTimes": m.reconsume_times,
+                "failed": failing,
+                "member": instance,
+                "t": now_ms(),
+            });
+            let _ = writeln!(out.lock().unwrap(), "{line}");
+            last.store(now_ms() as u64, Ordering::Relaxed);
+            failing
+        }
+    };
+    let delay = a.delay_level;
+    if a.orderly {
+        consumer.register_message_listener_orderly(move |msgs, _ctx| {
+            let mut ok = true;
+            for m in &msgs {
+                ok &= !record(m);
+            }
+            async move {
+                if ok {
+                    ConsumeOrderlyStatus::SUCCESS
+                } else {
+                    ConsumeOrderlyStatus::SUSPEND_CURRENT_QUEUE_A_MOMENT
+                }
+            }
+        });
+    } else {
+        consumer.register_message_listener_concurrently(move |msgs, ctx| {
+            let mut ok = true;
+            for m in &msgs {
+                ok &= !record(m);
+            }
+            if !ok && delay != 0 {
+                ctx.set_delay_level_when_next_consume(delay);
+            }
+            async move {
+                if ok {
+                    ConsumeConcurrentlyStatus::CONSUME_SUCCESS
+                } else {
+                    ConsumeConcurrentlyStatus::RECONSUME_LATER
+                }
+            }
+        });
+    }
+    consumer.start().await.context("push consumer start")?;
+    let client_id = consumer
+        .instance()
+        .map(|i| i.client_id().to_owned())
+        .unwrap_or_default();
+    println!("STARTED {} clientId={client_id}", a.instance);
+    let queues_out = a
+        .queues_out
+        .clone()
+        .unwrap_or_else(|| format!("{}.queues.jsonl", a.out));
+    let mut qf = std::io::LineWriter::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&queues_out)
+            .with_context(|| queues_out.clone())?,
+    );
+    let deadline = Instant::now() + Duration::from_secs(a.duration_sec);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut prev: Option<Vec<(String, i32)>> = None;
+    let why = loop {
+        let mut now: Vec<(String, i32)> = consumer
+            .assigned_queues()
+            .into_iter()
+            .filter(|q| q.topic == a.c.topic)
+            .map(|q| (q.broker_name, q.queue_id))
+            .collect();
+        now.sort();
+        if prev.as_ref() != Some(&now) {
+            let qs: Vec<Value> = now
+                .iter()
+                .map(|(b, q)| json!({"brokerName": b, "queueId": q}))
+                .collect();
+            writeln!(
+                qf,
+                "{}",
+                json!({"clientId": client_id, "member": a.instance, "t": now_ms(), "queues": qs})
+            )?;
+            prev = Some(now);
+        }
+        if Instant::now() >= deadline {
+            break "duration";
+        }
+        if let Some(idle) = a.until_idle_sec {
+            let l = last.load(Ordering::Relaxed);
+            if l > 0 && (now_ms() as u64).saturating_sub(l) >= idle * 1000 {
+                break "idle";
+            }
+        }
+        tokio::select! {
+            _ = term.recv() => break "SIGTERM",
+            _ = tokio::signal::ctrl_c() => break "SIGINT",
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+        }
+    };
+    consumer.shutdown().await;
+    println!("STOPPED {} ({why})", a.instance);
+    Ok(true)
+}
+
 // ------------------------------------------------------------------------------------------
 // admin: the Admin.java checks
 
@@ -1697,6 +1920,40 @@ fn main() {
                 group,
             } => send_loop(c, seconds, rate, out, stop_file, group).await,
             Cmd::Tx { c, wait_ms } => tx_cmd(c, wait_ms).await,
+            Cmd::PushMember {
+                c,
+                group,
+                instance,
+                out,
+                queues_out,
+                orderly,
+                fail_tags,
+                max_reconsume,
+                delay_level,
+                broadcast,
+                offset_dir,
+                from,
+                duration_sec,
+                until_idle_sec,
+            } => {
+                push_member(PushMemberArgs {
+                    c,
+                    group,
+                    instance,
+                    out,
+                    queues_out,
+                    orderly,
+                    fail_tags,
+                    max_reconsume,
+                    delay_level,
+                    broadcast,
+                    offset_dir,
+                    from,
+                    duration_sec,
+                    until_idle_sec,
+                })
+                .await
+            }
             Cmd::Request {
                 c,
                 count,

@@ -151,6 +151,9 @@ rows.append(("SQL92 and tag filters ¹⁶", ["n/a", group_of(["sql/", "tags/"]),
 rows.append(("retry and DLQ, new groups' start ¹⁶", ["n/a", group_of(["retry/", "from/"]), "n/a", "n/a"]))
 rows.append(("broadcast groups as the admin tools see them ¹⁶", ["n/a", group("broadcast/"), "n/a", "n/a"]))
 rows.append(("message trace read by mqadmin ¹⁶", ["n/a", group("mqadmin/QueryMsgTraceById"), "n/a", group("trace/")]))
+PUSH_WHAT = ["mixed", "orderly", "retry", "broadcast", "reset"]
+rows.append(("Rust push consumer in groups with Java clients ¹⁸", ["n/a", "n/a", status([f"push/{w}-java" for w in PUSH_WHAT]),
+                                                                   status([f"push/{w}-rocklet" for w in PUSH_WHAT])]))
 
 
 def fmt(s):
@@ -246,6 +249,10 @@ L.append("16. `consume.sh`: the real 4.9.3 consumers and tools against the Java 
          " consumerStatus and the DefaultMQAdminExt calls compared, offsets kept on the clients only.")
 L.append("17. The Rust `DefaultLitePullConsumer` (`interop_driver consume --lite`: assign every queue, seek to its"
          " min offset, poll) reads the Java producer's corpus back; every message identical (`compare.py`).")
+L.append("18. `push.sh`: the Rust `DefaultMQPushConsumer` (`interop_driver push-member`) with Java 4.9.3 members in"
+         " one group: the queue split (AllocateMessageQueueAveragely) and a take-over without loss, orderly across"
+         " a rebalance, RECONSUME_LATER until `%DLQ%group`, BROADCASTING with the local offsets file over a restart,"
+         " and `mqadmin resetOffsetByTime` while it runs.")
 L.append("")
 L.append("## Cells")
 L.append("")

@@ -352,10 +352,12 @@ pub struct LockBatchRequestBody {
     pub only_this_broker: bool,
 }
 
-/// `LockBatchResponseBody`.
+/// `LockBatchResponseBody`. Java's field is `lockOKMQSet` (fastjson writes that name; serde's
+/// camelCase would make it `lockOkMQSet`, which a Rust reader of Java's answer never found).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LockBatchResponseBody {
+    #[serde(rename = "lockOKMQSet", alias = "lockOkMQSet")]
     pub lock_ok_m_q_set: Vec<MessageQueueData>,
 }
 
@@ -545,6 +547,17 @@ mod tests {
         // Still refused: a number that is not one, an ordinal past the enum.
         assert!(decode_json::<TopicConfig>(br#"{"perm":"rw"}"#).is_err());
         assert!(decode_json::<ConsumerData>(br#"{"messageModel":7}"#).is_err());
+    }
+
+    #[test]
+    fn lock_batch_response_java_name() {
+        // the 4.9.3 broker's answer to LOCK_BATCH_MQ, as fastjson writes it
+        let j = br#"{"lockOKMQSet":[{"brokerName":"broker-a","queueId":3,"topic":"T"}]}"#;
+        let b: LockBatchResponseBody = decode_json(j).unwrap();
+        assert_eq!(b.lock_ok_m_q_set.len(), 1);
+        assert_eq!(b.lock_ok_m_q_set[0].queue_id, 3);
+        let out = String::from_utf8(encode_json(&b).to_vec()).unwrap();
+        assert!(out.contains("\"lockOKMQSet\""), "{out}");
     }
 
     #[test]

@@ -247,6 +247,7 @@ fn subscription(b: &B, h: &PullMessageRequestHeader) -> Result<Sub, (ResponseCod
             ));
         };
         if sd.sub_version < h.sub_version {
+            tracing::debug!(group = %h.consumer_group, topic = %h.topic, broker_has = sd.sub_version, pull_has = h.sub_version, "pull: the consumer's subscription not latest");
             return Err((
                 ResponseCode::SUBSCRIPTION_NOT_LATEST,
                 "the consumer's subscription not latest".into(),
