@@ -6,10 +6,8 @@
 use parking_lot::Mutex;
 use rocklet_protocol::body::{ConsumerData, SubscriptionData};
 use rocklet_protocol::header::{
-    OffsetResponseHeader, PullMessageRequestHeader, PullMessageResponseHeader,
-    QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
+    OffsetResponseHeader, QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
 };
-use rocklet_protocol::message::property;
 use rocklet_protocol::route::perm;
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use std::collections::{BTreeMap, VecDeque};
@@ -22,7 +20,7 @@ use super::config::{check_consumer_config, parse_yyyymmddhhmmss, ConsumeFromWher
 use super::listener::BoxFuture;
 use super::push::build_subscription;
 use super::LitePullConsumerConfig;
-use crate::admin::{decode_messages, MQAdmin};
+use crate::admin::MQAdmin;
 use crate::error::{faq, ClientError, FAQ_CLIENT_SERVICE_NOT_OK, FAQ_GROUP_NAME_DUPLICATE};
 use crate::instance::{ClientInstance, ConsumerInner, ServiceState};
 use crate::message::{MessageExt, MessageQueue};
@@ -944,7 +942,6 @@ impl DefaultLitePullConsumer {
         offset: i64,
     ) -> Result<(Vec<MessageExt>, i64), ClientError> {
         let cfg = &self.inner.cfg;
-        let addr = inst.broker_addr_for(mq).await?;
         if inst.heartbeat_missing() {
             // The broker learns of the group from a heartbeat; the periodic one may be 30 s away.
             inst.send_heartbeat_to_all_brokers().await;
@@ -961,65 +958,23 @@ impl DefaultLitePullConsumer {
                 expression_type: Some("TAG".into()),
                 ..Default::default()
             });
-        let h = PullMessageRequestHeader {
-            consumer_group: cfg.consumer_group.clone(),
-            topic: mq.topic.clone(),
-            queue_id: mq.queue_id,
-            queue_offset: offset,
-            max_msg_nums: cfg.pull_batch_size,
-            sys_flag: PULL_SYS_FLAG,
-            commit_offset: 0,
-            suspend_timeout_millis: cfg.broker_suspend_max_time_millis as i64,
-            subscription: Some(sub.sub_string.clone()),
-            sub_version: sub.sub_version,
-            expression_type: sub.expression_type.clone(),
-        };
-        let r = inst
-            .remoting
-            .invoke(
-                &addr,
-                RemotingCommand::request(RequestCode::PULL_MESSAGE, &h),
-                Duration::from_millis(cfg.consumer_timeout_millis_when_suspend),
-            )
-            .await?;
-        let code = ResponseCode::from_i32(r.code);
-        match code {
-            ResponseCode::SUCCESS
-            | ResponseCode::PULL_NOT_FOUND
-            | ResponseCode::PULL_RETRY_IMMEDIATELY
-            | ResponseCode::PULL_OFFSET_MOVED => {}
-            _ => {
-                return Err(ClientError::Broker {
-                    code,
-                    remark: r.remark.clone().unwrap_or_default(),
-                    addr,
-                })
-            }
-        }
-        let rh: PullMessageResponseHeader = r.header()?;
-        if code == ResponseCode::PULL_OFFSET_MOVED {
-            tracing::warn!(mq = %mq, offset, next = rh.next_begin_offset, "the pull request offset illegal");
-        }
-        let mut msgs = if code == ResponseCode::SUCCESS {
-            decode_messages(r.body_bytes())?
-        } else {
-            Vec::new()
-        };
-        // `processPullResult`: tags checked again (the broker matched their hash codes), and
-        // the queue's offset range on every message.
-        if !sub.tags_set.is_empty() {
-            msgs.retain(|m| {
-                m.tags()
-                    .is_some_and(|t| sub.tags_set.iter().any(|s| s == t))
-            });
-        }
-        for m in &mut msgs {
-            m.properties
-                .insert(property::MIN_OFFSET, rh.min_offset.to_string());
-            m.properties
-                .insert(property::MAX_OFFSET, rh.max_offset.to_string());
-        }
-        Ok((msgs, rh.next_begin_offset))
+        let r = super::pull::pull(
+            inst,
+            super::pull::PullRequest {
+                group: &cfg.consumer_group,
+                mq,
+                offset,
+                max_nums: cfg.pull_batch_size,
+                sys_flag: PULL_SYS_FLAG,
+                commit_offset: 0,
+                sub: &sub,
+                post_subscription: true,
+                broker_suspend_ms: cfg.broker_suspend_max_time_millis,
+                timeout: Duration::from_millis(cfg.consumer_timeout_millis_when_suspend),
+            },
+        )
+        .await?;
+        Ok((r.msgs, r.next_begin_offset))
     }
 }
 

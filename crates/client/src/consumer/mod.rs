@@ -7,6 +7,7 @@ pub mod listener;
 pub mod lite_pull;
 pub mod offset_store;
 pub(crate) mod process_queue;
+pub(crate) mod pull;
 pub mod push;
 pub(crate) mod rebalance;
 

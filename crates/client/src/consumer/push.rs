@@ -9,9 +9,7 @@ use parking_lot::Mutex;
 use rocklet_protocol::body::{
     ConsumerData, LockBatchRequestBody, LockBatchResponseBody, SubscriptionData,
 };
-use rocklet_protocol::header::{
-    ConsumerSendMsgBackRequestHeader, PullMessageRequestHeader, PullMessageResponseHeader,
-};
+use rocklet_protocol::header::ConsumerSendMsgBackRequestHeader;
 use rocklet_protocol::message::{java_string_hash, property};
 use rocklet_protocol::time::now_ms;
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
@@ -31,7 +29,7 @@ use super::listener::{
 use super::offset_store::{default_local_offset_store_dir, mq_data, OffsetStore, ReadOffsetType};
 use super::process_queue::ProcessQueue;
 use super::PushConsumerConfig;
-use crate::admin::{decode_messages, MQAdmin};
+use crate::admin::MQAdmin;
 use crate::error::{faq, ClientError, FAQ_CLIENT_SERVICE_NOT_OK, FAQ_GROUP_NAME_DUPLICATE};
 use crate::instance::{ClientInstance, ConsumerInner, ServiceState};
 use crate::message::{Message, MessageExt, MessageQueue};
@@ -958,7 +956,6 @@ impl DefaultMQPushConsumer {
         sub: &SubscriptionData,
     ) -> Result<(ResponseCode, Vec<MessageExt>, i64), ClientError> {
         let cfg = &self.inner.cfg;
-        let addr = inst.broker_addr_for(mq).await?;
         let mut commit_offset = 0;
         if self.clustering() {
             if let Some(store) = self.offset_store() {
@@ -975,61 +972,23 @@ impl DefaultMQPushConsumer {
         if post_sub {
             flag |= sys_flag::SUBSCRIPTION;
         }
-        let h = PullMessageRequestHeader {
-            consumer_group: self.inner.group.clone(),
-            topic: mq.topic.clone(),
-            queue_id: mq.queue_id,
-            queue_offset: offset,
-            max_msg_nums: cfg.pull_batch_size,
-            sys_flag: flag,
-            commit_offset: commit_offset.max(0),
-            suspend_timeout_millis: cfg.broker_suspend_max_time_millis as i64,
-            subscription: post_sub.then(|| sub.sub_string.clone()),
-            sub_version: sub.sub_version,
-            expression_type: sub.expression_type.clone(),
-        };
-        let r = inst
-            .remoting
-            .invoke(
-                &addr,
-                RemotingCommand::request(RequestCode::PULL_MESSAGE, &h),
-                Duration::from_millis(cfg.consumer_timeout_millis_when_suspend),
-            )
-            .await?;
-        let code = ResponseCode::from_i32(r.code);
-        match code {
-            ResponseCode::SUCCESS
-            | ResponseCode::PULL_NOT_FOUND
-            | ResponseCode::PULL_RETRY_IMMEDIATELY
-            | ResponseCode::PULL_OFFSET_MOVED => {}
-            _ => {
-                return Err(ClientError::Broker {
-                    code,
-                    remark: r.remark.clone().unwrap_or_default(),
-                    addr,
-                })
-            }
-        }
-        let rh: PullMessageResponseHeader = r.header()?;
-        let mut msgs = if code == ResponseCode::SUCCESS {
-            decode_messages(r.body_bytes())?
-        } else {
-            Vec::new()
-        };
-        // `processPullResult`: tags checked again here (the broker matched hash codes only).
-        if !sub.tags_set.is_empty() && !sub.class_filter_mode {
-            msgs.retain(|m| {
-                m.tags()
-                    .is_some_and(|t| sub.tags_set.iter().any(|s| s == t))
-            });
-        }
-        for m in &mut msgs {
-            m.properties
-                .insert(property::MIN_OFFSET, rh.min_offset.to_string());
-            m.properties
-                .insert(property::MAX_OFFSET, rh.max_offset.to_string());
-        }
-        Ok((code, msgs, rh.next_begin_offset))
+        let r = super::pull::pull(
+            inst,
+            super::pull::PullRequest {
+                group: &self.inner.group,
+                mq,
+                offset,
+                max_nums: cfg.pull_batch_size,
+                sys_flag: flag,
+                commit_offset,
+                sub,
+                post_subscription: post_sub,
+                broker_suspend_ms: cfg.broker_suspend_max_time_millis,
+                timeout: Duration::from_millis(cfg.consumer_timeout_millis_when_suspend),
+            },
+        )
+        .await?;
+        Ok((r.code, r.msgs, r.next_begin_offset))
     }
 
     // ---- consuming --------------------------------------------------------------------------
@@ -1232,7 +1191,17 @@ impl DefaultMQPushConsumer {
                 tracing::warn!(error = %e, "sendMessageBack failed, re-send through the producer")
             }
         }
-        // Fallback: a new message to the retry topic.
+        // Fallback: a new message to the retry topic, its reconsume count one more.
+        self.resend_to_retry_topic(msg, msg.reconsume_times + 1)
+            .await
+    }
+
+    /// The message as a new one for the group's retry topic (Java builds it in
+    /// `sendMessageBack` of both consume services): body, flag and properties kept,
+    /// ORIGIN_MESSAGE_ID, RETRY_TOPIC (the original topic), RECONSUME_TIME `reconsume_time`,
+    /// MAX_RECONSUME_TIMES, delay level 3 + reconsume times; sent by the client's producer.
+    /// The broker moves it to the DLQ when its reconsume count reached the maximum.
+    async fn resend_to_retry_topic(&self, msg: &MessageExt, reconsume_time: i32) -> bool {
         let Ok(body) = msg.body() else { return false };
         let mut m = Message::new(retry_topic(&self.inner.group), body);
         m.flag = msg.flag;
@@ -1246,11 +1215,12 @@ impl DefaultMQPushConsumer {
             .map(str::to_owned)
             .unwrap_or_else(|| msg.msg_id());
         m.properties.insert(property::ORIGIN_MESSAGE_ID, origin);
-        m.properties.insert(property::RETRY_TOPIC, stored_topic);
         m.properties.insert(
-            property::RECONSUME_TIME,
-            (msg.reconsume_times + 1).to_string(),
+            property::RETRY_TOPIC,
+            self.inner.cfg.client.with_namespace(&msg.topic),
         );
+        m.properties
+            .insert(property::RECONSUME_TIME, reconsume_time.to_string());
         m.properties.insert(
             property::MAX_RECONSUME_TIMES,
             self.max_reconsume_times().to_string(),
@@ -1428,35 +1398,7 @@ impl DefaultMQPushConsumer {
     /// `ConsumeMessageOrderlyService.sendMessageBack`: the message re-sent to the retry topic
     /// with its reconsume count, which the broker moves to the DLQ.
     async fn orderly_send_back(&self, msg: &MessageExt) -> bool {
-        let Ok(body) = msg.body() else { return false };
-        let mut m = Message::new(retry_topic(&self.inner.group), body);
-        m.flag = msg.flag;
-        for (k, v) in msg.properties.iter() {
-            m.properties.insert(k, v);
-        }
-        let origin = msg
-            .properties
-            .get(property::ORIGIN_MESSAGE_ID)
-            .filter(|s| !s.trim().is_empty())
-            .map(str::to_owned)
-            .unwrap_or_else(|| msg.msg_id());
-        m.properties.insert(property::ORIGIN_MESSAGE_ID, origin);
-        m.properties.insert(
-            property::RETRY_TOPIC,
-            self.inner.cfg.client.with_namespace(&msg.topic),
-        );
-        m.properties
-            .insert(property::RECONSUME_TIME, msg.reconsume_times.to_string());
-        m.properties.insert(
-            property::MAX_RECONSUME_TIMES,
-            self.max_reconsume_times().to_string(),
-        );
-        m.properties.remove(property::TRANSACTION_PREPARED);
-        m.set_delay_time_level(3 + msg.reconsume_times);
-        match self.inner_producer().await {
-            Ok(p) => p.send(m).await.is_ok(),
-            Err(_) => false,
-        }
+        self.resend_to_retry_topic(msg, msg.reconsume_times).await
     }
 
     /// `tryLockLaterAndReconsume`.
