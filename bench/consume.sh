@@ -34,7 +34,8 @@ MEM="${MEM:-1}" MEM_QUEUES="${MEM_QUEUES:-1000}" MEM_MSGS="${MEM_MSGS:-1048576}"
 MEM_SECS="${MEM_SECS:-30}" MEM_DELAY_US="${MEM_DELAY_US:-20000}" MEM_TOPIC_THRESHOLD="${MEM_TOPIC_THRESHOLD:-100000}"
 CROSS="${CROSS:-1}"
 OUT="$ROOT/bench/out/consume"; WORK="$(mktemp -d /tmp/rocklet-consume.XXXXXX)"
-mkdir -p "$OUT"; rm -f "$OUT"/*; : > "$OUT/raw.tsv"
+# KEEP=1: add to the previous run's raw figures (e.g. ROUNDS=0 MEM=1 KEEP=1 for the memory part alone).
+mkdir -p "$OUT"; [[ "${KEEP:-0}" == 1 ]] || { rm -f "$OUT"/*; : > "$OUT/raw.tsv"; }
 # shellcheck source=common.sh
 source "$ROOT/bench/common.sh"
 # The Java broker gets a 512 MiB heap (G1); every client JVM 256 MiB.
@@ -129,7 +130,7 @@ latency() { # CELL NS SIZE java|rust
   if [[ "$4" == java ]]; then
     read -r p50 p99 p999 < <(grep -oP 'p50\(ms\): \K[\d.]+ p90\(ms\): [\d.]+ p99\(ms\): [\d.]+ p999\(ms\): [\d.]+' "$o" \
       | sed -E 's/ p90\(ms\): [0-9.]+ p99\(ms\): / /; s/ p999\(ms\): / /' || echo "nan nan nan")
-    n=$(grep -oP 'Consume Total: \K\d+' "$o" || echo 0)
+    n=$(grep -oP 'samples: \K\d+' "$o" || echo 0)
   elif [[ -f "$j" ]]; then
     read -r p50 p99 p999 n < <(jget "$j" e2e_p50_ms e2e_p99_ms e2e_p999_ms consumed)
   else p50=nan p99=nan p999=nan n=0; fi
@@ -231,7 +232,7 @@ done
 log "done in $(( $(date +%s) - T0 )) s"
 
 python3 "$ROOT/bench/consume_report.py" "$OUT/raw.tsv" > "$OUT/section.md" \
-  ROUNDS="$ROUNDS" FILL="$FILL" SIZES="$SIZES" DURATION="$DURATION" RATE="$RATE" SKIP="$SKIP" WARM="$WARM" LEAD="$LEAD" \
+  ROUNDS="${REPORT_ROUNDS:-$ROUNDS}" FILL="$FILL" SIZES="$SIZES" DURATION="$DURATION" RATE="$RATE" SKIP="$SKIP" WARM="$WARM" LEAD="$LEAD" \
   MEM_QUEUES="$MEM_QUEUES" MEM_MSGS="$MEM_MSGS" MEM_SIZE="$MEM_SIZE" MEM_SECS="$MEM_SECS" \
   MEM_DELAY_US="$MEM_DELAY_US" MEM_TOPIC_THRESHOLD="$MEM_TOPIC_THRESHOLD" CMD="${0##*/}"
 cat "$OUT/section.md"

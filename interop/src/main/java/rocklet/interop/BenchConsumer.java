@@ -151,8 +151,12 @@ public final class BenchConsumer {
         double secs = Math.max(0.001, (end - (firstAt == 0 ? start : firstAt - 1000)) / 1000.0);
         System.out.printf("[Complete] Consume Total: %d Consume TPS: %.0f MB/s: %.2f%n", total, total / secs,
             bytes.sum() / secs / 1e6);
-        System.out.printf("Latency (born to listener): p50(ms): %.2f p90(ms): %.2f p99(ms): %.2f p999(ms): %.2f%n",
-            percentile(0.50), percentile(0.90), percentile(0.99), percentile(0.999));
+        long samples = 0;
+        for (int i = 0; i < LAT_BUCKETS; i++) {
+            samples += latency.get(i);
+        }
+        System.out.printf("Latency (born to listener): p50(ms): %.2f p90(ms): %.2f p99(ms): %.2f p999(ms): %.2f samples: %d%n",
+            percentile(0.50), percentile(0.90), percentile(0.99), percentile(0.999), samples);
         System.out.printf("Memory: VmRSS(MiB): %d VmHWM(MiB): %d cache peak: %d msgs %.1f MiB%n",
             mem[0] / 1024, mem[1] / 1024, peakMsgs, peakBytes / 1048576.0);
         System.exit(total > 0 ? 0 : 1);
