@@ -81,7 +81,7 @@ PY
 
 drain_java() { # CELL NS TOPIC SIZE COUNT
   local o="$OUT/$1-$4-r$ROUND.out" steady whole n
-  timeout $(( MAXDRAIN + 30 )) "${JAVA_CLIENT[@]}" rocklet.interop.BenchConsumer -n "$2" -t "$3" \
+  timeout -k 10 $(( MAXDRAIN + 30 )) "${JAVA_CLIENT[@]}" rocklet.interop.BenchConsumer -n "$2" -t "$3" \
     -g "bench_java_$1_$RANDOM" -q "$5" -D "$MAXDRAIN" > "$o" 2>&1 || true
   read -r steady whole n < <(java_steady "$o")
   record tps "$1" "$4" "$steady"; record tps_whole "$1" "$4" "$whole"; record steady_secs "$1" "$4" "$n"
@@ -115,7 +115,7 @@ latency() { # CELL NS SIZE java|rust
   local secs=$(( LEAD + DURATION + 6 )) skip=$(( LEAD + SKIP ))
   rm -f "$j"
   if [[ "$4" == java ]]; then
-    timeout $(( secs + 30 )) "${JAVA_CLIENT[@]}" rocklet.interop.BenchConsumer -n "$ns" -t "$t" \
+    timeout -k 10 $(( secs + 30 )) "${JAVA_CLIENT[@]}" rocklet.interop.BenchConsumer -n "$ns" -t "$t" \
       -g "lat_java_$RANDOM" --from last --skip-sec "$skip" -D "$secs" > "$o" 2>&1 & pid=$!
   else
     timeout $(( secs + 30 )) "$BIN" bench consume -n "$ns" -t "$t" --no-fill --from last \
@@ -184,8 +184,16 @@ mem_run() { # CELL NS java|rust [threshold args...]
   local cell="$1" ns="$2" kind="$3" o="$OUT/mem-$1.out" j="$WORK/m.json"; shift 3
   rm -f "$j"
   if [[ "$kind" == java ]]; then
-    timeout $(( MEM_SECS + 40 )) "${JAVA_CLIENT[@]}" rocklet.interop.BenchConsumer -n "$ns" -t MemTopic \
-      -g "mem_$cell" -D "$MEM_SECS" --listener-delay-us "$MEM_DELAY_US" "$@" > "$o" 2>&1 || true
+    # Peak RSS sampled from outside too: a JVM that runs out of heap prints no summary.
+    timeout -k 10 $(( MEM_SECS + 40 )) "${JAVA_CLIENT[@]}" rocklet.interop.BenchConsumer -n "$ns" -t MemTopic \
+      -g "mem_$cell" -D "$MEM_SECS" --listener-delay-us "$MEM_DELAY_US" "$@" > "$o" 2>&1 & local jp=$! hwm=0
+    while kill -0 "$jp" 2>/dev/null; do
+      local jv; jv=$(pgrep -P "$jp" java | head -1)
+      [[ -n "$jv" ]] && hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$jv/status" 2>/dev/null || echo "$hwm")
+      sleep 1
+    done
+    grep -q OutOfMemoryError "$o" && record mem_oom "$cell" "$MEM_SIZE" 1
+    record mem_hwm_sampled_mib "$cell" "$MEM_SIZE" "$(( ${hwm:-0} / 1024 ))"
     record mem_hwm_mib "$cell" "$MEM_SIZE" "$(grep -oP 'VmHWM\(MiB\): \K\d+' "$o" || echo nan)"
     record mem_cache_peak_mib "$cell" "$MEM_SIZE" "$(grep -oP 'cache peak: \d+ msgs \K[\d.]+' "$o" || echo nan)"
     record mem_cache_peak_msgs "$cell" "$MEM_SIZE" "$(grep -oP 'cache peak: \K\d+' "$o" || echo nan)"

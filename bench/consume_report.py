@@ -124,6 +124,10 @@ if any(k[0].startswith("mem_") for k in vals):
                                ("rust-size", "Rust", "pullThresholdSizeForQueue=1 MiB, pullThresholdForQueue=65,535", bound_size),
                                ("java-topic", "Java 4.9.3 (-Xmx256m)", f"pullThresholdForTopic={thr:,}", bound_topic)):
         hwm = med("mem_hwm_mib", c, sz)
+        if med("mem_oom", c, sz):
+            print(f"| {name} | {th} | {bound:,.0f} | n/a | n/a | {fmt(med('mem_hwm_sampled_mib', c, sz))} (sampled) "
+                  f"| - | **OutOfMemoryError** (Java heap space) |")
+            continue
         if hwm is None:
             continue
         print(f"| {name} | {th} | {bound:,.0f} | {fmt(med('mem_cache_peak_msgs', c, sz))} "
