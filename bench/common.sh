@@ -1,6 +1,6 @@
 # Shared by bench/compare.sh and bench/restart.sh (sourced; ROOT must be set): builds the binary,
 # installs the Java side, loads interop/servers.sh and sets the benchmark JVM and small helpers.
-BIN="$ROOT/target/release/rocklet"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/rocklet"
 (cd "$ROOT" && cargo build --release --bins -q)
 "$ROOT/interop/setup.sh" >/dev/null
 # shellcheck source=../interop/servers.sh

@@ -139,5 +139,8 @@ for r in $(seq 1 "$ROUNDS"); do
   null_round
 done
 
+# Keep bench/consume.sh's section (between its markers) when regenerating the file.
+keep="$(sed -n '/^<!-- consume.sh -->$/,/^<!-- \/consume.sh -->$/p' "$ROOT/bench/RESULTS.md" 2>/dev/null || true)"
 python3 "$ROOT/bench/report.py" "$OUT/raw.tsv" "$ROUNDS" "$DURATION" "$W" > "$ROOT/bench/RESULTS.md"
+[[ -n "$keep" ]] && printf '\n%s\n' "$keep" >> "$ROOT/bench/RESULTS.md"
 cat "$ROOT/bench/RESULTS.md"

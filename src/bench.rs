@@ -137,6 +137,31 @@ pub struct ConsumeArgs {
     /// The old path: no push consumer, pull every queue from its first offset with MQAdmin.
     #[arg(long)]
     pub pull: bool,
+    /// With --no-fill: where a new group starts, `first` (drain the backlog, stop when it is
+    /// consumed) or `last` (follow new messages for -d seconds, e.g. while `bench produce
+    /// --rate` sends; only messages born --skip-sec after the start are counted).
+    #[arg(long = "from", default_value = "first", value_parser = ["first", "last"])]
+    pub from: String,
+    /// With --from last: messages born in the first N seconds are consumed but not counted
+    /// (warm-up).
+    #[arg(long = "skip-sec", default_value_t = 0)]
+    pub skip_sec: u64,
+    /// `pullThresholdForQueue`: messages cached per queue before its pulls pause (default 1000).
+    #[arg(long = "pull-threshold-queue")]
+    pub pull_threshold_queue: Option<i64>,
+    /// `pullThresholdSizeForQueue` in MiB (default 100).
+    #[arg(long = "pull-threshold-size-queue")]
+    pub pull_threshold_size_queue: Option<i64>,
+    /// `pullThresholdForTopic`: messages cached for the topic, shared by its assigned queues.
+    #[arg(long = "pull-threshold-topic")]
+    pub pull_threshold_topic: Option<i64>,
+    /// `pullThresholdSizeForTopic` in MiB, shared by the assigned queues (at least 1 MiB each).
+    #[arg(long = "pull-threshold-size-topic")]
+    pub pull_threshold_size_topic: Option<i64>,
+    /// A deliberately slow listener: each call sleeps this many microseconds (async sleep), so
+    /// the cache fills up to the thresholds.
+    #[arg(long = "listener-delay-us", default_value_t = 0)]
+    pub listener_delay_us: u64,
     /// Write the JSON summary to this file too.
     #[arg(long = "json")]
     pub json: Option<std::path::PathBuf>,

@@ -42,6 +42,15 @@ struct Summary {
     embedded_cluster: bool,
     /// Messages the topic held before the run that the consumer read past.
     older_skipped: u64,
+    /// The most messages / body bytes the consumer held cached at once (sampled each second).
+    peak_cached_msgs: i64,
+    peak_cached_mib: f64,
+    pull_threshold_for_queue: i64,
+    pull_threshold_size_for_queue_mib: i64,
+    pull_threshold_for_topic: i64,
+    pull_threshold_size_for_topic_mib: i64,
+    pull_batch: i32,
+    listener_delay_us: u64,
 }
 
 /// VmRSS and VmHWM of this process in KiB (0 where /proc is missing).
@@ -76,6 +85,8 @@ struct Counters {
     /// When the measured part began (µs since the epoch): the consumer's start, or with --rate
     /// the first paced send.
     started_us: AtomicU64,
+    peak_cached_msgs: AtomicU64,
+    peak_cached_bytes: AtomicU64,
 }
 
 /// Creates or updates the topic with `queues` queues on every master, then waits for its route.
@@ -187,7 +198,9 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
     let c = Arc::new(Counters::default());
     // Messages born before this are not counted (another run's, when the topic is reused).
     let run_start_ms = (now_us() / 1000) as i64;
+    let follow = a.no_fill && a.from == "last";
     let mode = match (a.no_fill, a.rate) {
+        (true, _) if follow => "follow",
         (true, _) => "no-fill",
         (false, Some(_)) => "rate",
         (false, None) => "fill",
@@ -200,7 +213,9 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         make_topic(&admin, &producer, &a.topic, a.queues).await?
     };
     let mut expected = 0u64;
-    if a.no_fill {
+    if follow {
+        eprintln!("following new messages of {} queues for {} s", queues.len(), a.duration);
+    } else if a.no_fill {
         for q in &queues {
             expected += (admin.max_offset(q).await? - admin.min_offset(q).await?).max(0) as u64;
         }
@@ -223,7 +238,9 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("benchmark_consumer_{}_{}", std::process::id(), run_start_ms));
     let mut cfg = PushConsumerConfig::new(&group).with_namesrv(&ns);
-    if a.no_fill {
+    if follow {
+        cfg.consume_from_where = ConsumeFromWhere::CONSUME_FROM_LAST_OFFSET;
+    } else if a.no_fill {
         cfg.consume_from_where = ConsumeFromWhere::CONSUME_FROM_FIRST_OFFSET;
     } else {
         // A new group starts at the first message stored in the second of the start (or,
@@ -236,6 +253,24 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
     cfg.consume_thread_max = a.threads.max(1);
     cfg.pull_batch_size = a.pull_batch;
     cfg.consume_message_batch_max_size = a.batch.max(1);
+    if let Some(v) = a.pull_threshold_queue {
+        cfg.pull_threshold_for_queue = v;
+    }
+    if let Some(v) = a.pull_threshold_size_queue {
+        cfg.pull_threshold_size_for_queue = v;
+    }
+    if let Some(v) = a.pull_threshold_topic {
+        cfg.pull_threshold_for_topic = v;
+    }
+    if let Some(v) = a.pull_threshold_size_topic {
+        cfg.pull_threshold_size_for_topic = v;
+    }
+    let thresholds = (
+        cfg.pull_threshold_for_queue,
+        cfg.pull_threshold_size_for_queue,
+        cfg.pull_threshold_for_topic,
+        cfg.pull_threshold_size_for_topic,
+    );
     let consumer = DefaultMQPushConsumer::new(cfg);
     consumer.subscribe(&a.topic, "*")?;
     let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
@@ -244,13 +279,16 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         3,
     )?));
     {
-        let (c, hist, count_all) = (c.clone(), hist.clone(), a.no_fill);
+        // Following: count only messages born skip-sec after the start.
+        let count_all = a.no_fill && !follow;
+        let born_from = run_start_ms + if follow { a.skip_sec as i64 * 1000 } else { 0 };
+        let (c, hist, delay) = (c.clone(), hist.clone(), a.listener_delay_us);
         consumer.register_message_listener_concurrently(move |msgs, _ctx| {
             let now = now_us();
             c.last_call_ms.store(now / 1000, Ordering::Relaxed);
             let mut h = hist.lock().unwrap_or_else(|e| e.into_inner());
             for m in &msgs {
-                if !count_all && m.born_timestamp < run_start_ms {
+                if !count_all && m.born_timestamp < born_from {
                     c.skipped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
@@ -262,7 +300,12 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
                     .fetch_add(m.raw_body.len() as u64, Ordering::Relaxed);
             }
             drop(h);
-            async { ConsumeConcurrentlyStatus::CONSUME_SUCCESS }
+            async move {
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_micros(delay)).await;
+                }
+                ConsumeConcurrentlyStatus::CONSUME_SUCCESS
+            }
         });
     }
     let t = Instant::now();
@@ -281,13 +324,18 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
                 let n = c.consumed.load(Ordering::Relaxed);
                 let b = c.bytes.load(Ordering::Relaxed);
                 let secs = last_t.elapsed().as_secs_f64();
+                let (cm, cb) = (consumer.cached_message_count(), consumer.cached_message_bytes());
+                c.peak_cached_msgs.fetch_max(cm.max(0) as u64, Ordering::Relaxed);
+                c.peak_cached_bytes.fetch_max(cb.max(0) as u64, Ordering::Relaxed);
+                let (rss, _) = rss_kib();
                 eprintln!(
-                    "Consume TPS: {:>8.0} MB/s: {:>7.2} cached: {:>6} msgs {:>7.2} MiB consumed: {n} sent: {}",
+                    "Consume TPS: {:>8.0} MB/s: {:>7.2} cached: {:>6} msgs {:>7.2} MiB consumed: {n} sent: {} RSS: {} MiB",
                     (n - last_n) as f64 / secs,
                     (b - last_b) as f64 / secs / 1e6,
-                    consumer.cached_message_count(),
-                    consumer.cached_message_bytes() as f64 / 1048576.0,
+                    cm,
+                    cb as f64 / 1048576.0,
                     c.sent.load(Ordering::Relaxed),
+                    rss / 1024,
                 );
                 (last_n, last_b, last_t) = (n, b, Instant::now());
             }
@@ -336,7 +384,7 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         } else {
             expected
         };
-        if (!sending && n >= target) || Instant::now() >= deadline {
+        if (!follow && !sending && n >= target) || Instant::now() >= deadline {
             break;
         }
     }
@@ -373,14 +421,28 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         vm_hwm_kib,
         embedded_cluster: cluster.is_some(),
         older_skipped: c.skipped.load(Ordering::Relaxed),
+        peak_cached_msgs: c.peak_cached_msgs.load(Ordering::Relaxed) as i64,
+        peak_cached_mib: c.peak_cached_bytes.load(Ordering::Relaxed) as f64 / 1048576.0,
+        pull_threshold_for_queue: thresholds.0,
+        pull_threshold_size_for_queue_mib: thresholds.1,
+        pull_threshold_for_topic: thresholds.2,
+        pull_threshold_size_for_topic_mib: thresholds.3,
+        pull_batch: a.pull_batch,
+        listener_delay_us: a.listener_delay_us,
     };
-    let target = if a.rate.is_some() { s.sent } else { expected };
+    let target = if a.rate.is_some() { s.sent } else if follow { n } else { expected };
     println!(
         "\nmode {}, {} B, {} queues, {:.1} s: {} of {} consumed\nConsume TPS {:.0}  MB/s {:.2}\nEnd-to-end ms (born to listener): p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}\nRSS {} MiB, peak {} MiB{}",
         s.mode, s.size, s.queues, s.seconds, s.consumed, target, s.tps, s.mb_per_s,
         s.e2e_p50_ms, s.e2e_p90_ms, s.e2e_p99_ms, s.e2e_p999_ms, s.e2e_max_ms,
         s.vm_rss_kib / 1024, s.vm_hwm_kib / 1024,
         if s.embedded_cluster { " (this process runs the embedded cluster too)" } else { "" }
+    );
+    println!(
+        "Cache peak (sampled each second): {} msgs, {:.1} MiB of bodies; thresholds: queue {} msgs / {} MiB, topic {} msgs / {} MiB; listener delay {} us",
+        s.peak_cached_msgs, s.peak_cached_mib, s.pull_threshold_for_queue,
+        s.pull_threshold_size_for_queue_mib, s.pull_threshold_for_topic,
+        s.pull_threshold_size_for_topic_mib, s.listener_delay_us
     );
     if s.older_skipped > 0 {
         println!(

@@ -1004,11 +1004,16 @@ impl DefaultMQPushConsumer {
         match self.listener() {
             Some(Listener::Concurrently(_)) => {
                 let n = self.inner.cfg.consume_message_batch_max_size.max(1);
-                let mut msgs = msgs;
-                while !msgs.is_empty() {
-                    let rest = msgs.split_off(n.min(msgs.len()));
-                    self.spawn_concurrently(msgs, pq.clone(), mq.clone(), Duration::ZERO);
-                    msgs = rest;
+                // Each request gets a vector of exactly its messages: `split_off` would leave
+                // every request holding the capacity of the whole rest of the pull (kilobytes
+                // per cached message with the default batch of 1).
+                let mut it = msgs.into_iter();
+                loop {
+                    let batch: Vec<MessageExt> = it.by_ref().take(n).collect();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    self.spawn_concurrently(batch, pq.clone(), mq.clone(), Duration::ZERO);
                 }
             }
             Some(Listener::Orderly(_)) if dispatch => {
@@ -1034,7 +1039,10 @@ impl DefaultMQPushConsumer {
             let Ok(_permit) = me.inner.permits.clone().acquire_owned().await else {
                 return;
             };
-            me.consume_concurrently(msgs, pq, mq).await;
+            // Boxed: a request waiting for a permit (one per cached batch, so up to the whole
+            // cache with a slow listener) then holds a small task, not the listener call's
+            // whole state machine (kilobytes, allocated with the task).
+            Box::pin(me.consume_concurrently(msgs, pq, mq)).await;
         });
     }
 

@@ -6,6 +6,11 @@ import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageExt;
 
+import org.apache.rocketmq.client.impl.consumer.ProcessQueue;
+
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -17,7 +22,9 @@ import java.util.concurrent.atomic.LongAdder;
  * bench/consume.sh parses.
  *
  * <pre>BenchConsumer -n NS -t TOPIC -g GROUP [-D seconds] [-q count] [-w consumeThreads]
- *   [--from first|last] [--skip-sec N (latency from messages born after N s)]</pre>
+ *   [--from first|last] [--skip-sec N (latency from messages born after N s)]
+ *   [--pull-threshold-queue N] [--pull-threshold-size-queue MiB] [--pull-threshold-topic N]
+ *   [--pull-threshold-size-topic MiB] [--pull-batch N] [--listener-delay-us N]</pre>
  * Stops after -q messages or -D seconds, whichever comes first.
  */
 public final class BenchConsumer {
@@ -42,11 +49,26 @@ public final class BenchConsumer {
         return LAT_BUCKETS * 0.01;
     }
 
+    /** VmRSS and VmHWM of this process in KiB. */
+    static long[] rssKib() {
+        long rss = 0, hwm = 0;
+        try {
+            for (String l : Files.readAllLines(Paths.get("/proc/self/status"))) {
+                if (l.startsWith("VmRSS:")) rss = Long.parseLong(l.replaceAll("[^0-9]", ""));
+                if (l.startsWith("VmHWM:")) hwm = Long.parseLong(l.replaceAll("[^0-9]", ""));
+            }
+        } catch (Exception ignored) {
+        }
+        return new long[] {rss, hwm};
+    }
+
     public static void main(String[] args) throws Exception {
         String ns = null, topic = "BenchmarkTest", group = "benchmark_consumer_" + System.currentTimeMillis();
         long duration = 30, quantity = 0, skipSec = 0;
         int threads = 20;
         String from = "first";
+        int thrQueue = -2, thrSizeQueue = -2, thrTopic = -2, thrSizeTopic = -2, pullBatch = 32;
+        long delayUs = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "-n": ns = args[++i]; break;
@@ -57,6 +79,12 @@ public final class BenchConsumer {
                 case "-w": threads = Integer.parseInt(args[++i]); break;
                 case "--from": from = args[++i]; break;
                 case "--skip-sec": skipSec = Long.parseLong(args[++i]); break;
+                case "--pull-threshold-queue": thrQueue = Integer.parseInt(args[++i]); break;
+                case "--pull-threshold-size-queue": thrSizeQueue = Integer.parseInt(args[++i]); break;
+                case "--pull-threshold-topic": thrTopic = Integer.parseInt(args[++i]); break;
+                case "--pull-threshold-size-topic": thrSizeTopic = Integer.parseInt(args[++i]); break;
+                case "--pull-batch": pullBatch = Integer.parseInt(args[++i]); break;
+                case "--listener-delay-us": delayUs = Long.parseLong(args[++i]); break;
                 default:
                     System.out.println("FAIL BenchConsumer: unknown option " + args[i]);
                     System.exit(2);
@@ -73,6 +101,12 @@ public final class BenchConsumer {
         consumer.setConsumeThreadMax(threads);
         consumer.setConsumeFromWhere("last".equals(from)
             ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        if (thrQueue != -2) consumer.setPullThresholdForQueue(thrQueue);
+        if (thrSizeQueue != -2) consumer.setPullThresholdSizeForQueue(thrSizeQueue);
+        if (thrTopic != -2) consumer.setPullThresholdForTopic(thrTopic);
+        if (thrSizeTopic != -2) consumer.setPullThresholdSizeForTopic(thrSizeTopic);
+        consumer.setPullBatchSize(pullBatch);
+        final long delayNs = delayUs * 1000;
         consumer.subscribe(topic, "*");
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
             long now = System.currentTimeMillis();
@@ -84,10 +118,13 @@ public final class BenchConsumer {
                     latency.incrementAndGet((int) Math.min(LAT_BUCKETS - 1, us10));
                 }
             }
+            if (delayNs > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(delayNs);
+            }
             return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
         });
         consumer.start();
-        long last = 0, firstAt = 0;
+        long last = 0, firstAt = 0, peakMsgs = 0, peakBytes = 0;
         long deadline = start + duration * 1000;
         while (System.currentTimeMillis() < deadline && (quantity == 0 || count.sum() < quantity)) {
             Thread.sleep(1000);
@@ -95,17 +132,33 @@ public final class BenchConsumer {
             if (firstAt == 0 && c > 0) {
                 firstAt = System.currentTimeMillis();
             }
-            System.out.printf("Current Time: %d Consume TPS: %d Total: %d%n", System.currentTimeMillis(), c - last, c);
+            long cm = 0, cb = 0;
+            for (ProcessQueue pq : consumer.getDefaultMQPushConsumerImpl().getRebalanceImpl()
+                .getProcessQueueTable().values()) {
+                cm += pq.getMsgCount().get();
+                cb += pq.getMsgSize().get();
+            }
+            peakMsgs = Math.max(peakMsgs, cm);
+            peakBytes = Math.max(peakBytes, cb);
+            System.out.printf("Current Time: %d Consume TPS: %d Total: %d cached: %d msgs %.2f MiB RSS: %d MiB%n",
+                System.currentTimeMillis(), c - last, c, cm, cb / 1048576.0, rssKib()[0] / 1024);
             last = c;
         }
         long end = System.currentTimeMillis();
+        long[] mem = rssKib();
         consumer.shutdown();
         long total = count.sum();
         double secs = Math.max(0.001, (end - (firstAt == 0 ? start : firstAt - 1000)) / 1000.0);
         System.out.printf("[Complete] Consume Total: %d Consume TPS: %.0f MB/s: %.2f%n", total, total / secs,
             bytes.sum() / secs / 1e6);
-        System.out.printf("Latency (born to listener): p50(ms): %.2f p90(ms): %.2f p99(ms): %.2f p999(ms): %.2f%n",
-            percentile(0.50), percentile(0.90), percentile(0.99), percentile(0.999));
+        long samples = 0;
+        for (int i = 0; i < LAT_BUCKETS; i++) {
+            samples += latency.get(i);
+        }
+        System.out.printf("Latency (born to listener): p50(ms): %.2f p90(ms): %.2f p99(ms): %.2f p999(ms): %.2f samples: %d%n",
+            percentile(0.50), percentile(0.90), percentile(0.99), percentile(0.999), samples);
+        System.out.printf("Memory: VmRSS(MiB): %d VmHWM(MiB): %d cache peak: %d msgs %.1f MiB%n",
+            mem[0] / 1024, mem[1] / 1024, peakMsgs, peakBytes / 1048576.0);
         System.exit(total > 0 ? 0 : 1);
     }
 }
