@@ -559,3 +559,46 @@ async fn the_broker_reaches_the_consumer_running_info_and_consume_directly() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_listener_counts_as_reconsume_later() {
+    bounded(async {
+        let t = "PushPanic";
+        let (cluster, p) = setup(t).await;
+        let c = DefaultMQPushConsumer::new(config(&cluster, "push_panic", "pp1"));
+        c.subscribe(t, "*").unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel::<MessageExt>();
+        c.register_message_listener_concurrently(move |msgs, ctx| {
+            let tx = tx.clone();
+            async move {
+                ctx.set_delay_level_when_next_consume(1);
+                for m in msgs {
+                    let first = m.reconsume_times == 0;
+                    let _ = tx.send(m);
+                    if first {
+                        panic!("listener failure on a first delivery");
+                    }
+                }
+                ConsumeConcurrentlyStatus::CONSUME_SUCCESS
+            }
+        });
+        c.start().await.unwrap();
+        let sent = send_n(&p, t, "A", 2).await;
+        let got = recv_n(&mut rx, 4, Duration::from_secs(30)).await;
+        assert_eq!(got.len(), 4, "each message once failed, once retried");
+        for id in sent.keys() {
+            let mut times: Vec<i32> = got
+                .iter()
+                .filter(|m| &m.msg_id() == id)
+                .map(|m| m.reconsume_times)
+                .collect();
+            times.sort();
+            assert_eq!(times, vec![0, 1], "{id}");
+        }
+        assert!(recv_n(&mut rx, 1, Duration::from_secs(2)).await.is_empty());
+        c.shutdown().await;
+        p.shutdown().await;
+        cluster.shutdown().await;
+    })
+    .await;
+}

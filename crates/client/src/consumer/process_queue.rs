@@ -5,6 +5,7 @@ use parking_lot::Mutex;
 use rocklet_protocol::time::now_ms;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
 
 use crate::message::MessageExt;
 
@@ -15,10 +16,18 @@ pub(crate) const PULL_MAX_IDLE_TIME_MS: i64 = 120_000;
 /// `MessageConst.PROPERTY_CONSUME_START_TIMESTAMP`.
 pub(crate) const CONSUME_START_TIME: &str = "CONSUME_START_TIME";
 
+/// A cached message: shared with the consume request that carries it (one copy in memory
+/// until a listener call takes its own), and when its listener call started (0: not yet;
+/// Java's CONSUME_START_TIME property).
+struct Entry {
+    msg: Arc<MessageExt>,
+    start_ms: i64,
+}
+
 #[derive(Default)]
 struct Msgs {
     /// `msgTreeMap`.
-    tree: BTreeMap<i64, MessageExt>,
+    tree: BTreeMap<i64, Entry>,
     /// `consumingMsgOrderlyTreeMap`: taken by an orderly listener call, not yet committed.
     consuming_orderly: BTreeMap<i64, MessageExt>,
     /// `msgCount` / `msgSize`: every message held, `tree` and `consuming_orderly`.
@@ -90,22 +99,30 @@ impl ProcessQueue {
         now_ms() - self.last_pull_ms.load(Ordering::Acquire) > PULL_MAX_IDLE_TIME_MS
     }
 
-    /// `putMessage`: cache the pulled messages; true when an orderly consume request should be
-    /// dispatched (messages are waiting and none is scheduled).
-    pub(crate) fn put_messages(&self, msgs: &[MessageExt]) -> bool {
+    /// `putMessage`: cache the pulled messages; returns whether an orderly consume request
+    /// should be dispatched (messages are waiting and none is scheduled), and the messages as
+    /// shared with the cache, for the consume requests.
+    pub(crate) fn put_messages(&self, msgs: Vec<MessageExt>) -> (bool, Vec<Arc<MessageExt>>) {
+        let shared: Vec<Arc<MessageExt>> = msgs.into_iter().map(Arc::new).collect();
         let mut m = self.msgs.lock();
-        for msg in msgs {
-            if m.tree.insert(msg.queue_offset, msg.clone()).is_none() {
+        for msg in &shared {
+            let size = size_of(msg);
+            let e = Entry {
+                msg: msg.clone(),
+                start_ms: 0,
+            };
+            if m.tree.insert(msg.queue_offset, e).is_none() {
                 m.count += 1;
-                m.size += size_of(msg);
+                m.size += size;
             }
             m.max_offset = m.max_offset.max(msg.queue_offset);
         }
+        let mut dispatch = false;
         if !m.tree.is_empty() && !m.consuming {
             m.consuming = true;
-            return true;
+            dispatch = true;
         }
-        false
+        (dispatch, shared)
     }
 
     /// (`msgCount`, `msgSize` in bytes).
@@ -134,9 +151,9 @@ impl ProcessQueue {
         }
         let mut result = m.max_offset + 1;
         for o in offsets {
-            if let Some(msg) = m.tree.remove(o) {
+            if let Some(e) = m.tree.remove(o) {
                 m.count -= 1;
-                m.size -= size_of(&msg);
+                m.size -= size_of(&e.msg);
             }
         }
         if let Some((first, _)) = m.tree.first_key_value() {
@@ -147,11 +164,11 @@ impl ProcessQueue {
 
     /// Mark the messages at `offsets` as handed to a listener now (CONSUME_START_TIME).
     pub(crate) fn mark_consume_start(&self, offsets: &[i64]) {
-        let now = now_ms().to_string();
+        let now = now_ms();
         let mut m = self.msgs.lock();
         for o in offsets {
-            if let Some(msg) = m.tree.get_mut(o) {
-                msg.properties.insert(CONSUME_START_TIME, now.clone());
+            if let Some(e) = m.tree.get_mut(o) {
+                e.start_ms = now;
             }
         }
     }
@@ -164,13 +181,13 @@ impl ProcessQueue {
         m.tree
             .values()
             .take(16)
-            .filter(|msg| {
+            .filter(|e| e.start_ms > 0 && now - e.start_ms > timeout_ms)
+            .map(|e| {
+                let mut msg = (*e.msg).clone();
                 msg.properties
-                    .get(CONSUME_START_TIME)
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .is_some_and(|t| now - t > timeout_ms)
+                    .insert(CONSUME_START_TIME, e.start_ms.to_string());
+                msg
             })
-            .cloned()
             .collect()
     }
 
@@ -182,9 +199,10 @@ impl ProcessQueue {
         let mut m = self.msgs.lock();
         let mut out = Vec::new();
         while out.len() < n {
-            let Some((o, msg)) = m.tree.pop_first() else {
+            let Some((o, e)) = m.tree.pop_first() else {
                 break;
             };
+            let msg = Arc::unwrap_or_clone(e.msg);
             m.consuming_orderly.insert(o, msg.clone());
             out.push(msg);
         }
@@ -213,7 +231,11 @@ impl ProcessQueue {
         let mut m = self.msgs.lock();
         for msg in msgs {
             m.consuming_orderly.remove(&msg.queue_offset);
-            m.tree.insert(msg.queue_offset, msg.clone());
+            let e = Entry {
+                msg: Arc::new(msg.clone()),
+                start_ms: 0,
+            };
+            m.tree.insert(msg.queue_offset, e);
         }
     }
 

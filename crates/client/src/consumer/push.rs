@@ -996,7 +996,7 @@ impl DefaultMQPushConsumer {
     /// `submitConsumeRequest`.
     fn submit(
         &self,
-        msgs: Vec<MessageExt>,
+        msgs: Vec<Arc<MessageExt>>,
         pq: &Arc<ProcessQueue>,
         mq: &MessageQueue,
         dispatch: bool,
@@ -1009,7 +1009,7 @@ impl DefaultMQPushConsumer {
                 // per cached message with the default batch of 1).
                 let mut it = msgs.into_iter();
                 loop {
-                    let batch: Vec<MessageExt> = it.by_ref().take(n).collect();
+                    let batch: Vec<Arc<MessageExt>> = it.by_ref().take(n).collect();
                     if batch.is_empty() {
                         break;
                     }
@@ -1026,7 +1026,7 @@ impl DefaultMQPushConsumer {
 
     fn spawn_concurrently(
         &self,
-        msgs: Vec<MessageExt>,
+        msgs: Vec<Arc<MessageExt>>,
         pq: Arc<ProcessQueue>,
         mq: MessageQueue,
         delay: Duration,
@@ -1064,7 +1064,7 @@ impl DefaultMQPushConsumer {
     /// `ConsumeMessageConcurrentlyService.ConsumeRequest.run` + `processConsumeResult`.
     async fn consume_concurrently(
         &self,
-        mut msgs: Vec<MessageExt>,
+        shared: Vec<Arc<MessageExt>>,
         pq: Arc<ProcessQueue>,
         mq: MessageQueue,
     ) {
@@ -1074,7 +1074,9 @@ impl DefaultMQPushConsumer {
         let Some(Listener::Concurrently(f)) = self.listener() else {
             return;
         };
-        let offsets: Vec<i64> = msgs.iter().map(|m| m.queue_offset).collect();
+        let offsets: Vec<i64> = shared.iter().map(|m| m.queue_offset).collect();
+        // The call's own copies: the cache keeps the shared ones until the result is known.
+        let mut msgs: Vec<MessageExt> = shared.iter().map(|m| (**m).clone()).collect();
         self.reset_retry_and_namespace(&mut msgs);
         pq.mark_consume_start(&offsets);
         let ctx = ConsumeConcurrentlyContext::new(MessageQueue::new(
@@ -1083,14 +1085,15 @@ impl DefaultMQPushConsumer {
             mq.queue_id,
         ));
         let t0 = now_ms();
-        let call = tokio::spawn(f(msgs.clone(), ctx.clone()));
-        let status = match call.await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(group = %self.inner.group, mq = %mq, error = %e, "consumeMessage panicked, RECONSUME_LATER");
+        let n = msgs.len() as i32;
+        let status = match catch_panic(f(msgs, ctx.clone())).await {
+            Some(s) => s,
+            None => {
+                tracing::warn!(group = %self.inner.group, mq = %mq, "consumeMessage panicked, RECONSUME_LATER");
                 ConsumeConcurrentlyStatus::RECONSUME_LATER
             }
         };
+
         self.inner
             .stats
             .consume_rt_total_ms
@@ -1099,7 +1102,6 @@ impl DefaultMQPushConsumer {
             tracing::warn!(group = %self.inner.group, mq = %mq, "processQueue is dropped without process consume result");
             return;
         }
-        let n = msgs.len() as i32;
         let ack = match status {
             ConsumeConcurrentlyStatus::CONSUME_SUCCESS => {
                 let a = ctx.ack_index().min(n - 1);
@@ -1124,25 +1126,24 @@ impl DefaultMQPushConsumer {
         let mut done: Vec<i64> = offsets.clone();
         if self.clustering() {
             let mut failed = Vec::new();
-            for (i, m) in msgs.iter().enumerate() {
-                if (i as i32) <= ack {
-                    continue;
-                }
+            for m in shared.iter().skip((ack + 1).max(0) as usize) {
+                let mut m = (**m).clone();
+                self.reset_retry_and_namespace(std::slice::from_mut(&mut m));
                 if !self
-                    .send_message_back(m, ctx.delay_level_when_next_consume(), &mq.broker_name)
+                    .send_message_back(&m, ctx.delay_level_when_next_consume(), &mq.broker_name)
                     .await
                 {
-                    let mut again = m.clone();
-                    again.reconsume_times += 1;
-                    failed.push(again);
+                    m.reconsume_times += 1;
+                    failed.push(m);
                 }
             }
             if !failed.is_empty() {
                 done.retain(|o| !failed.iter().any(|f| f.queue_offset == *o));
+                let failed = failed.into_iter().map(Arc::new).collect();
                 self.spawn_concurrently(failed, pq.clone(), mq.clone(), CONSUME_LATER);
             }
         } else {
-            for m in msgs.iter().skip((ack + 1).max(0) as usize) {
+            for m in shared.iter().skip((ack + 1).max(0) as usize) {
                 tracing::warn!(msg_id = %m.msg_id(), "BROADCASTING, the message consume failed, drop it");
             }
         }
@@ -1326,10 +1327,10 @@ impl DefaultMQPushConsumer {
                 if pq.is_dropped() {
                     return;
                 }
-                match tokio::spawn(f(msgs.clone(), ctx.clone())).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(mq = %mq, error = %e, "consumeMessage panicked, SUSPEND_CURRENT_QUEUE_A_MOMENT");
+                match catch_panic(f(msgs.clone(), ctx.clone())).await {
+                    Some(s) => s,
+                    None => {
+                        tracing::warn!(mq = %mq, "consumeMessage panicked, SUSPEND_CURRENT_QUEUE_A_MOMENT");
                         ConsumeOrderlyStatus::SUSPEND_CURRENT_QUEUE_A_MOMENT
                     }
                 }
@@ -1669,6 +1670,13 @@ impl DefaultMQPushConsumer {
     }
 }
 
+/// Run a listener's future, catching a panic in it (None) as Java catches a listener's
+/// exception, without a task of its own.
+async fn catch_panic<T>(fut: super::listener::BoxFuture<T>) -> Option<T> {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(fut).catch_unwind().await.ok()
+}
+
 /// The pull task of one queue (`PullMessageService` + `pullMessage` + `PullCallback`): runs
 /// until the queue is dropped or the consumer stops.
 async fn pull_loop(
@@ -1728,7 +1736,7 @@ async fn pull_loop(
                                     .stats
                                     .pulled
                                     .fetch_add(msgs.len() as u64, Ordering::Relaxed);
-                                let dispatch = pq.put_messages(&msgs);
+                                let (dispatch, msgs) = pq.put_messages(msgs);
                                 c.submit(msgs, &pq, &mq, dispatch);
                                 delay = Duration::from_millis(c.inner.cfg.pull_interval);
                             }
