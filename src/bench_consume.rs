@@ -214,7 +214,11 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
     };
     let mut expected = 0u64;
     if follow {
-        eprintln!("following new messages of {} queues for {} s", queues.len(), a.duration);
+        eprintln!(
+            "following new messages of {} queues for {} s",
+            queues.len(),
+            a.duration
+        );
     } else if a.no_fill {
         for q in &queues {
             expected += (admin.max_offset(q).await? - admin.min_offset(q).await?).max(0) as u64;
@@ -324,9 +328,14 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
                 let n = c.consumed.load(Ordering::Relaxed);
                 let b = c.bytes.load(Ordering::Relaxed);
                 let secs = last_t.elapsed().as_secs_f64();
-                let (cm, cb) = (consumer.cached_message_count(), consumer.cached_message_bytes());
-                c.peak_cached_msgs.fetch_max(cm.max(0) as u64, Ordering::Relaxed);
-                c.peak_cached_bytes.fetch_max(cb.max(0) as u64, Ordering::Relaxed);
+                let (cm, cb) = (
+                    consumer.cached_message_count(),
+                    consumer.cached_message_bytes(),
+                );
+                c.peak_cached_msgs
+                    .fetch_max(cm.max(0) as u64, Ordering::Relaxed);
+                c.peak_cached_bytes
+                    .fetch_max(cb.max(0) as u64, Ordering::Relaxed);
                 let (rss, _) = rss_kib();
                 eprintln!(
                     "Consume TPS: {:>8.0} MB/s: {:>7.2} cached: {:>6} msgs {:>7.2} MiB consumed: {n} sent: {} RSS: {} MiB",
@@ -430,7 +439,13 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         pull_batch: a.pull_batch,
         listener_delay_us: a.listener_delay_us,
     };
-    let target = if a.rate.is_some() { s.sent } else if follow { n } else { expected };
+    let target = if a.rate.is_some() {
+        s.sent
+    } else if follow {
+        n
+    } else {
+        expected
+    };
     println!(
         "\nmode {}, {} B, {} queues, {:.1} s: {} of {} consumed\nConsume TPS {:.0}  MB/s {:.2}\nEnd-to-end ms (born to listener): p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}\nRSS {} MiB, peak {} MiB{}",
         s.mode, s.size, s.queues, s.seconds, s.consumed, target, s.tps, s.mb_per_s,

@@ -91,6 +91,9 @@ pub(crate) fn build_subscription(topic: &str, expr: &str, sql: bool) -> Subscrip
     s
 }
 
+/// A concurrently consume request: messages of one queue, shared with its cache.
+type ConsumeJob = (Vec<Arc<MessageExt>>, Arc<ProcessQueue>, MessageQueue);
+
 /// Counters for GET_CONSUMER_RUNNING_INFO's status table.
 #[derive(Default)]
 struct Stats {
@@ -116,6 +119,9 @@ struct Inner {
     pqs: Mutex<BTreeMap<MessageQueue, Arc<ProcessQueue>>>,
     /// Listener calls running at once (`consumeThreadMax`).
     permits: Arc<Semaphore>,
+    /// Concurrently: the consume requests, taken by `consume_thread_max` worker tasks (Java's
+    /// consume thread pool and its queue); None before start and after shutdown.
+    jobs: Mutex<Option<tokio::sync::mpsc::UnboundedSender<ConsumeJob>>>,
     /// `pause` / `suspend`.
     paused: AtomicBool,
     /// Wakes pull tasks waiting for room (a consume finished) or a resume.
@@ -171,6 +177,7 @@ impl DefaultMQPushConsumer {
                 strategy: Mutex::new(Arc::new(AllocateMessageQueueAveragely)),
                 pqs: Mutex::new(BTreeMap::new()),
                 permits,
+                jobs: Mutex::new(None),
                 paused: AtomicBool::new(false),
                 room: Notify::new(),
                 rebalance_lock: tokio::sync::Mutex::new(()),
@@ -442,6 +449,29 @@ impl DefaultMQPushConsumer {
     }
 
     fn spawn_background_tasks(&self) {
+        if !self.is_orderly() {
+            // The consume workers: each takes the next request and runs it. They end when the
+            // sender is dropped at shutdown (after the requests in flight had their time).
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<ConsumeJob>();
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            *self.inner.jobs.lock() = Some(tx);
+            for _ in 0..self.inner.cfg.consume_thread_max.max(1) {
+                let rx = rx.clone();
+                let weak = Arc::downgrade(&self.inner);
+                tokio::spawn(async move {
+                    loop {
+                        let job = rx.lock().await.recv().await;
+                        let Some((msgs, pq, mq)) = job else { return };
+                        let Some(inner) = weak.upgrade() else { return };
+                        let me = DefaultMQPushConsumer { inner };
+                        let Ok(_permit) = me.inner.permits.clone().acquire_owned().await else {
+                            return;
+                        };
+                        me.consume_concurrently(msgs, pq, mq).await;
+                    }
+                });
+            }
+        }
         let mut tasks = self.inner.tasks.lock();
         // Orderly, clustering: renew the queue locks every 20 s (`lockMQPeriodically`).
         if self.is_orderly() && self.clustering() {
@@ -514,6 +544,8 @@ impl DefaultMQPushConsumer {
         for (_, pq) in &pqs {
             pq.set_dropped();
         }
+        // The consume workers end once the queued requests (now dropped) are drained.
+        self.inner.jobs.lock().take();
         self.persist_offsets(true).await;
         if self.is_orderly() && self.clustering() {
             let mqs: Vec<MessageQueue> = pqs.into_iter().map(|(m, _)| m).collect();
@@ -1024,6 +1056,7 @@ impl DefaultMQPushConsumer {
         }
     }
 
+    /// Queue a consume request for the workers, after `delay`.
     fn spawn_concurrently(
         &self,
         msgs: Vec<Arc<MessageExt>>,
@@ -1031,18 +1064,16 @@ impl DefaultMQPushConsumer {
         mq: MessageQueue,
         delay: Duration,
     ) {
-        let me = self.clone();
+        let Some(tx) = self.inner.jobs.lock().clone() else {
+            return;
+        };
+        if delay.is_zero() {
+            let _ = tx.send((msgs, pq, mq));
+            return;
+        }
         tokio::spawn(async move {
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            let Ok(_permit) = me.inner.permits.clone().acquire_owned().await else {
-                return;
-            };
-            // Boxed: a request waiting for a permit (one per cached batch, so up to the whole
-            // cache with a slow listener) then holds a small task, not the listener call's
-            // whole state machine (kilobytes, allocated with the task).
-            Box::pin(me.consume_concurrently(msgs, pq, mq)).await;
+            tokio::time::sleep(delay).await;
+            let _ = tx.send((msgs, pq, mq));
         });
     }
 
