@@ -917,6 +917,7 @@ group_external store_compat.sh storecompat/
 group_external consume.sh sql/ tags/ retry/ from/ trace/
 group_external broadcast.sh broadcast/
 group_external allocate.sh allocate/
+group_external acl.sh acl/
 
 # results.md
 {
