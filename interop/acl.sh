@@ -13,7 +13,8 @@
 #    account white-listed for 10.9.8.* from 127.0.0.1 (still signature-checked), an account
 #    white-listed for 127.0.0.1 (every check skipped); the client API's send to NoPub.
 #  - acl/edit-takes-effect: the file is rewritten (NoPub gains PUB, AclTopic loses it); both
-#    brokers pick it up (Java watches every 5 s, Rocklet every 1 s).
+#    Rocklet picks it up (checks every 1 s); the real 4.9.3 broker's reload loses the accounts
+#    (NullPointerException for each of their requests), which the cell recognises and reports.
 #  - acl/rust-send-sync, acl/rust-send-async, acl/rust-send-oneway, acl/rust-consume: the Rust
 #    client (interop_driver with ROCKETMQ_ACCESS_KEY/SECRET_KEY) against the JAVA broker.
 #
@@ -113,33 +114,14 @@ if selected acl/frames; then
   fi
 fi
 
-if selected acl/edit-takes-effect; then
-  for side in java rocklet; do
-    sed -e 's/- NoPub=SUB/- NoPub=PUB/' -e 's/- AclTopic=PUB|SUB/- AclTopic=SUB/' "$YML" >"$WORK/$side/conf/plain_acl.yml.new"
-    mv "$WORK/$side/conf/plain_acl.yml.new" "$WORK/$side/conf/plain_acl.yml"
-  done
-  probe "$WORK/java/edited.out" "$JNS" "$JB" edited &
-  jp=$!
-  probe "$WORK/rocklet/edited.out" "$RNS" "$RB" edited &
-  rp=$!
-  wait "$jp" "$rp"
-  if grep -q "^edited/send-no-pub ok" "$WORK/java/edited.out"; then
-    compare acl/edit-takes-effect '^edited/' edited
-  else
-    failed=$((failed + 1)); echo "FAIL acl/edit-takes-effect: the Java broker did not take the edit: $(head -n 2 "$WORK/java/edited.out" | tr '\n' ';')"
-  fi
-  cp "$YML" "$WORK/java/conf/plain_acl.yml"; cp "$YML" "$WORK/rocklet/conf/plain_acl.yml"
-  sleep 6 # both re-read the original file (Java every 5 s)
-fi
-
 # The Rust client with credentials against the Java broker.
 if selected acl/rust-; then
   if [[ ! -x "$DRIVER" ]]; then
     for c in send-sync send-async send-oneway consume; do echo "SKIP acl/rust-$c: no $DRIVER (cargo build --release --examples)"; done
   else
     out="$WORK/rust-produce.jsonl"
-    ROCKETMQ_ACCESS_KEY=RocketMQ ROCKETMQ_SECRET_KEY=12345678 timeout 120 "$DRIVER" -n "$JNS" -t RustAclTopic \
-      produce -o "$out" >"$WORK/rust-produce.txt" 2>"$WORK/rust-produce.err"
+    ROCKETMQ_ACCESS_KEY=RocketMQ ROCKETMQ_SECRET_KEY=12345678 timeout 120 "$DRIVER" produce -n "$JNS" -t RustAclTopic \
+      -o "$out" >"$WORK/rust-produce.txt" 2>"$WORK/rust-produce.err"
     for m in sync async oneway; do
       selected "acl/rust-send-$m" || continue
       l=$(grep -m1 -E "^(PASS|FAIL) $m " "$WORK/rust-produce.txt")
@@ -151,8 +133,8 @@ if selected acl/rust-; then
     done
     if selected acl/rust-consume; then
       want=$(grep -c '"msgId"' "$out" 2>/dev/null || echo 0)
-      ROCKETMQ_ACCESS_KEY=RocketMQ ROCKETMQ_SECRET_KEY=12345678 timeout 120 "$DRIVER" -n "$JNS" -t RustAclTopic \
-        consume --push -o "$WORK/rust-consume.jsonl" --expect "$want" --timeout-sec 60 >"$WORK/rust-consume.txt" 2>"$WORK/rust-consume.err"
+      ROCKETMQ_ACCESS_KEY=RocketMQ ROCKETMQ_SECRET_KEY=12345678 timeout 120 "$DRIVER" consume -n "$JNS" -t RustAclTopic \
+        --push -o "$WORK/rust-consume.jsonl" --expect "$want" --timeout-sec 60 >"$WORK/rust-consume.txt" 2>"$WORK/rust-consume.err"
       got=$(grep -c . "$WORK/rust-consume.jsonl" 2>/dev/null || echo 0)
       if (( want > 0 && got >= want )); then
         echo "PASS acl/rust-consume ($((SECONDS - t0))s) - Rust push consumer with credentials read $got/$want from the Java broker with ACL"
@@ -160,6 +142,30 @@ if selected acl/rust-; then
         failed=$((failed + 1)); echo "FAIL acl/rust-consume: read $got of $want $(tail -n 2 "$WORK/rust-consume.txt" "$WORK/rust-consume.err" | tr '\n' ';' | cut -c1-300)"
       fi
     fi
+  fi
+fi
+if selected acl/edit-takes-effect; then
+  for side in java rocklet; do
+    sed -e 's/- NoPub=SUB/- NoPub=PUB/' -e 's/- AclTopic=PUB|SUB/- AclTopic=SUB/' "$YML" >"$WORK/$side/conf/plain_acl.yml.new"
+    mv "$WORK/$side/conf/plain_acl.yml.new" "$WORK/$side/conf/plain_acl.yml"
+  done
+  probe "$WORK/java/edited.out" "$JNS" "$JB" edited &
+  jp=$!
+  probe "$WORK/rocklet/edited.out" "$RNS" "$RB" edited &
+  rp=$!
+  wait "$jp" "$rp"
+  want_r='edited/raw-acl-topic-revoked code=1 remark=org.apache.rocketmq.acl.common.AclException: No default permission for topic:AclTopic'
+  if ! grep -q "^edited/send-no-pub ok" "$WORK/rocklet/edited.out" || ! grep -q "^$want_r" "$WORK/rocklet/edited.out"; then
+    failed=$((failed + 1)); echo "FAIL acl/edit-takes-effect: Rocklet did not take the edit: $(head -n 2 "$WORK/rocklet/edited.out" | tr '\n' ';' | cut -c1-400)"
+  elif grep -q "^edited/send-no-pub ok" "$WORK/java/edited.out"; then
+    compare acl/edit-takes-effect '^edited/' edited
+  elif grep -q 'NullPointerException.*ownedAccess' "$WORK/java/edited.out"; then
+    # Java 4.9.3's PlainPermissionManager.load(file) skips every accessKey already in its
+    # accessKeyTable, so after any edit the file's accounts are gone and validate() throws a
+    # NullPointerException for each of them (docs/differences.md).
+    echo "PASS acl/edit-takes-effect ($((SECONDS - t0))s) - Rocklet took the edit (NoPub now PUB, AclTopic refused); the Java 4.9.3 broker answers every request of the account with: $(grep -m1 -o 'remark=java.lang.NullPointerException[^,]*' "$WORK/java/edited.out" | cut -c1-200) (its reload drops the accounts; a deliberate difference)"
+  else
+    failed=$((failed + 1)); echo "FAIL acl/edit-takes-effect: the Java broker neither took the edit nor failed as known: $(head -n 2 "$WORK/java/edited.out" | tr '\n' ';' | cut -c1-400)"
   fi
 fi
 exit $(( failed > 0 ))

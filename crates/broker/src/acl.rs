@@ -537,15 +537,6 @@ fn needed_perms(req: &RemotingCommand) -> Result<Vec<(String, u8)>, AclError> {
     if req.ext_fields.is_empty() {
         return Ok(Vec::new());
     }
-    let required = |k: &str| -> Result<String, AclError> {
-        f(k).ok_or_else(|| AclError::new(format!("the custom field <{k}> is null"), FRAME_PARSE))
-    };
-    let number = |k: &str| -> Result<(), AclError> {
-        let s = required(k)?;
-        s.parse::<i64>()
-            .map(|_| ())
-            .map_err(|_| AclError::new(format!("For input string: \"{s}\""), FRAME_PARSE))
-    };
     let rt = |g: Option<String>| g.map(|g| retry_topic(&g));
     match RequestCode::from(req.code) {
         RequestCode::SEND_MESSAGE => add(f("topic"), PUB),
@@ -570,18 +561,14 @@ fn needed_perms(req: &RemotingCommand) -> Result<Vec<(String, u8)>, AclError> {
                 }
             }
         }
-        RequestCode::UNREGISTER_CLIENT => {
-            required("clientID")?;
-            add(rt(f("consumerGroup")), SUB);
+        // Java decodes these headers with `decodeCommandCustomHeader`, which in 4.9.3 only logs
+        // a missing or malformed field: a missing group or topic is simply not checked.
+        RequestCode::UNREGISTER_CLIENT | RequestCode::GET_CONSUMER_LIST_BY_GROUP => {
+            add(rt(f("consumerGroup")), SUB)
         }
-        RequestCode::GET_CONSUMER_LIST_BY_GROUP => add(rt(Some(required("consumerGroup")?)), SUB),
         RequestCode::UPDATE_CONSUMER_OFFSET => {
-            let g = required("consumerGroup")?;
-            let t = required("topic")?;
-            number("queueId")?;
-            number("commitOffset")?;
-            add(Some(retry_topic(&g)), SUB);
-            add(Some(t), SUB);
+            add(rt(f("consumerGroup")), SUB);
+            add(f("topic"), SUB);
         }
         _ => {}
     }

@@ -226,8 +226,17 @@ public class AclProbe {
                 System.out.println(line("raw/heartbeat-topic-no-sub", raw(broker, user, heartbeat("AclGroup", "PubOnly"))));
                 UpdateConsumerOffsetRequestHeader uh = new UpdateConsumerOffsetRequestHeader();
                 uh.setConsumerGroup("AclGroup");
-                System.out.println(line("raw/update-offset-missing-topic",
+                uh.setTopic("PubOnly");
+                uh.setQueueId(0);
+                uh.setCommitOffset(0L);
+                System.out.println(line("raw/update-offset-topic-no-sub",
                     raw(broker, user, RemotingCommand.createRequestCommand(RequestCode.UPDATE_CONSUMER_OFFSET, uh))));
+                // Missing header fields: 4.9.3's header decoding only logs them; the group is
+                // still checked.
+                UpdateConsumerOffsetRequestHeader uh2 = new UpdateConsumerOffsetRequestHeader();
+                uh2.setConsumerGroup("NoSubGroup");
+                System.out.println(line("raw/update-offset-missing-fields",
+                    raw(broker, user, RemotingCommand.createRequestCommand(RequestCode.UPDATE_CONSUMER_OFFSET, uh2))));
                 CreateTopicRequestHeader ch = new CreateTopicRequestHeader();
                 ch.setTopic("ByNonAdmin");
                 ch.setDefaultTopic("TBW102");
