@@ -182,3 +182,41 @@ fn java_hash_order() {
     assert_eq!(java_hash("hello"), 99162322);
     assert_eq!(java_hash(""), 0);
 }
+
+#[test]
+fn garbage_is_refused_not_panicked() {
+    let acl = PlainAcl::parse(YML, "plain_acl.yml").unwrap();
+    let big = "x".repeat(1 << 20);
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![("AccessKey", "RocketMQ"), ("Signature", "!!!not base64!!!")],
+        vec![("AccessKey", "RocketMQ"), ("Signature", &big), ("b", &big)],
+        vec![("AccessKey", "ключ\u{0}"), ("Signature", "")],
+        vec![("AccessKey", ""), ("b", "topicB")],
+        vec![("b", "topicB")],
+    ];
+    for fields in cases {
+        for code in [10, 11, 34, 35, 36, 38, 310, 17, 9999] {
+            let mut cmd = RemotingCommand::request_bare(code);
+            for (k, v) in &fields {
+                cmd.ext_fields.insert(k, v);
+            }
+            cmd.body = Some(bytes::Bytes::from_static(b"\xff\xfe{\"consumerDataSet\":7"));
+            assert!(acl.validate(&cmd, "127.0.0.1").is_err());
+            assert!(acl.validate(&cmd, "not an ip").is_err());
+        }
+    }
+    for p in [
+        "{",
+        "}",
+        "1.2.3.}",
+        "1.2.3.{}",
+        "::{1}",
+        "1-",
+        "-1",
+        "*-*",
+        "1.2.3.4-",
+        "ä.ö.ü.{ß}",
+    ] {
+        let _ = AddrPattern::parse(Some(p)).map(|a| a.matches("1.2.3.4"));
+    }
+}
