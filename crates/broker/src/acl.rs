@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// `Permission.DENY` / `ANY` / `PUB` / `SUB`.
@@ -25,8 +25,8 @@ pub const SUB: u8 = 1 << 3;
 /// `MixAll.RETRY_GROUP_TOPIC_PREFIX`.
 const RETRY_PREFIX: &str = "%RETRY%";
 
-/// How often the file's modification time and length are looked at (Java's
-/// `AclFileWatchService` looks every 5 s).
+/// How often the file is read again and compared (Java's `AclFileWatchService` looks every
+/// 5 s).
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// `Permission.ADMIN_CODE`.
@@ -594,12 +594,19 @@ fn needed_perms(req: &RemotingCommand) -> Result<Vec<(String, u8)>, AclError> {
 pub struct AclManager {
     path: PathBuf,
     current: RwLock<Arc<PlainAcl>>,
-    stamp: parking_lot::Mutex<Option<(SystemTime, u64)>>,
+    /// The file's bytes when last read (`None`: absent), compared every [`WATCH_INTERVAL`]:
+    /// an edit within the same second and of the same length is still seen (Java compares an
+    /// MD5 of the content).
+    seen: parking_lot::Mutex<Option<Vec<u8>>>,
 }
 
-fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.modified().ok()?, m.len()))
+/// The file's bytes; `Ok(None)` when it does not exist.
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 impl AclManager {
@@ -607,26 +614,22 @@ impl AclManager {
     /// `conf/plain_acl.yml`). A missing file means no accounts (every signed request refused);
     /// a malformed one fails the start.
     pub fn load(path: PathBuf) -> Result<AclManager, String> {
-        let stamp = file_stamp(&path);
-        let acl = Self::read(&path)?;
+        let bytes = read_bytes(&path)?;
+        let acl = Self::parse(&path, bytes.as_deref())?;
         Ok(AclManager {
             path,
             current: RwLock::new(Arc::new(acl)),
-            stamp: parking_lot::Mutex::new(stamp),
+            seen: parking_lot::Mutex::new(bytes),
         })
     }
 
-    fn read(path: &Path) -> Result<PlainAcl, String> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                PlainAcl::parse(&text, &path.display().to_string())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    fn parse(path: &Path, bytes: Option<&[u8]>) -> Result<PlainAcl, String> {
+        match bytes {
+            Some(b) => PlainAcl::parse(&String::from_utf8_lossy(b), &path.display().to_string()),
+            None => {
                 tracing::warn!(file = %path.display(), "ACL file not found: no accounts");
                 Ok(PlainAcl::default())
             }
-            Err(e) => Err(format!("{}: {e}", path.display())),
         }
     }
 
@@ -634,18 +637,24 @@ impl AclManager {
         &self.path
     }
 
-    /// Re-read the file if its modification time or length changed; a file that no longer
-    /// parses leaves the previous accounts in force (logged).
+    /// Re-read the file if its content changed; a file that no longer parses (or cannot be
+    /// read) leaves the previous accounts in force (logged).
     pub fn reload_if_changed(&self) {
-        let now = file_stamp(&self.path);
-        {
-            let mut s = self.stamp.lock();
-            if *s == now {
+        let bytes = match read_bytes(&self.path) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "ACL file not readable; the previous accounts stay in force");
                 return;
             }
-            *s = now;
+        };
+        {
+            let mut seen = self.seen.lock();
+            if *seen == bytes {
+                return;
+            }
+            seen.clone_from(&bytes);
         }
-        match Self::read(&self.path) {
+        match Self::parse(&self.path, bytes.as_deref()) {
             Ok(acl) => {
                 tracing::info!(file = %self.path.display(), accounts = acl.accounts.len(), "ACL file reloaded");
                 *self.current.write() = Arc::new(acl);

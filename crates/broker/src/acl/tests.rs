@@ -220,3 +220,26 @@ fn garbage_is_refused_not_panicked() {
         let _ = AddrPattern::parse(Some(p)).map(|a| a.matches("1.2.3.4"));
     }
 }
+
+#[test]
+fn manager_reloads_on_content_change_and_keeps_old_on_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain_acl.yml");
+    std::fs::write(&path, YML).unwrap();
+    let m = AclManager::load(path.clone()).unwrap();
+    let ok = send("topicC", Some(("RocketMQ", "12345678")));
+    let ip: IpAddr = "127.0.0.1".parse().unwrap();
+    assert!(m.check(&ok, ip).is_err());
+    // Same length, same second: still seen.
+    std::fs::write(&path, YML.replace("topicC=SUB", "topicC=PUB")).unwrap();
+    m.reload_if_changed();
+    assert_eq!(m.check(&ok, ip), Ok(()));
+    // A broken file leaves the accounts in force.
+    std::fs::write(&path, "accounts:\n  - accessKey: x\n").unwrap();
+    m.reload_if_changed();
+    assert_eq!(m.check(&ok, ip), Ok(()));
+    // Removed: no accounts.
+    std::fs::remove_file(&path).unwrap();
+    m.reload_if_changed();
+    assert!(m.check(&ok, ip).is_err());
+}
