@@ -14,7 +14,11 @@ import org.apache.rocketmq.common.TopicConfig;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.protocol.RequestCode;
+import org.apache.rocketmq.common.protocol.header.ConsumerSendMsgBackRequestHeader;
 import org.apache.rocketmq.common.protocol.header.CreateTopicRequestHeader;
+import org.apache.rocketmq.common.protocol.header.GetConsumerListByGroupRequestHeader;
+import org.apache.rocketmq.common.protocol.header.QueryMessageRequestHeader;
+import org.apache.rocketmq.common.protocol.header.UnregisterClientRequestHeader;
 import org.apache.rocketmq.common.protocol.header.PullMessageRequestHeader;
 import org.apache.rocketmq.common.protocol.header.SendMessageRequestHeader;
 import org.apache.rocketmq.common.protocol.header.SendMessageRequestHeaderV2;
@@ -104,7 +108,7 @@ public class AclProbe {
         return RemotingCommand.createRequestCommand(RequestCode.PULL_MESSAGE, h);
     }
 
-    static RemotingCommand heartbeat(String group, String topic) {
+    static RemotingCommand heartbeat(String group, String... topics) {
         HeartbeatData hb = new HeartbeatData();
         hb.setClientID("127.0.0.1@acl_probe");
         ConsumerData cd = new ConsumerData();
@@ -112,10 +116,12 @@ public class AclProbe {
         cd.setConsumeType(ConsumeType.CONSUME_PASSIVELY);
         cd.setMessageModel(MessageModel.CLUSTERING);
         cd.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
-        SubscriptionData sd = new SubscriptionData();
-        sd.setTopic(topic);
-        sd.setSubString("*");
-        cd.getSubscriptionDataSet().add(sd);
+        for (String topic : topics) {
+            SubscriptionData sd = new SubscriptionData();
+            sd.setTopic(topic);
+            sd.setSubString("*");
+            cd.getSubscriptionDataSet().add(sd);
+        }
         hb.getConsumerDataSet().add(cd);
         RemotingCommand cmd = RemotingCommand.createRequestCommand(RequestCode.HEART_BEAT, null);
         cmd.setBody(hb.encode());
@@ -246,6 +252,41 @@ public class AclProbe {
                 ch.setTopicFilterType("SINGLE_TAG");
                 System.out.println(line("raw/non-admin-code",
                     raw(broker, user, RemotingCommand.createRequestCommand(RequestCode.UPDATE_AND_CREATE_TOPIC, ch))));
+                // The other codes PlainAccessValidator.parse knows.
+                ConsumerSendMsgBackRequestHeader bh = new ConsumerSendMsgBackRequestHeader();
+                bh.setOffset(0L);
+                bh.setGroup("AclGroup");
+                bh.setDelayLevel(0);
+                bh.setOriginTopic("NoPub");
+                System.out.println(line("raw/send-back-origin-no-pub",
+                    raw(broker, user, RemotingCommand.createRequestCommand(RequestCode.CONSUMER_SEND_MSG_BACK, bh))));
+                bh.setOriginTopic("AclTopic");
+                bh.setGroup("NoSubGroup");
+                System.out.println(line("raw/send-back-group-no-sub",
+                    raw(broker, user, RemotingCommand.createRequestCommand(RequestCode.CONSUMER_SEND_MSG_BACK, bh))));
+                QueryMessageRequestHeader qh = new QueryMessageRequestHeader();
+                qh.setTopic("PubOnly");
+                qh.setKey("k");
+                qh.setMaxNum(1);
+                qh.setBeginTimestamp(0L);
+                qh.setEndTimestamp(Long.MAX_VALUE);
+                System.out.println(line("raw/query-topic-no-sub",
+                    raw(broker, user, RemotingCommand.createRequestCommand(RequestCode.QUERY_MESSAGE, qh))));
+                UnregisterClientRequestHeader ur = new UnregisterClientRequestHeader();
+                ur.setClientID("127.0.0.1@acl_probe");
+                ur.setConsumerGroup("NoSubGroup");
+                System.out.println(line("raw/unregister-group-no-sub",
+                    raw(broker, user, RemotingCommand.createRequestCommand(RequestCode.UNREGISTER_CLIENT, ur))));
+                GetConsumerListByGroupRequestHeader gl = new GetConsumerListByGroupRequestHeader();
+                gl.setConsumerGroup("NoSubGroup");
+                System.out.println(line("raw/consumer-list-group-no-sub",
+                    raw(broker, user, RemotingCommand.createRequestCommand(RequestCode.GET_CONSUMER_LIST_BY_GROUP, gl))));
+                // Two refused resources: the one named is the first in Java's HashMap order.
+                System.out.println(line("raw/pull-both-refused", raw(broker, user, pull("PubOnly", "NoSubGroup"))));
+                System.out.println(line("raw/heartbeat-many-refused", raw(broker, user,
+                    heartbeat("AclGroup", "Zeta", "Alpha", "T0", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11"))));
+                System.out.println(line("raw/heartbeat-few-refused", raw(broker, user,
+                    heartbeat("NoSubGroup", "Zeta", "Alpha", "T7", "AclTopic"))));
                 // White addresses: an account white-listed elsewhere still needs its signature;
                 // one white-listed for 127.0.0.1 skips every check (wrong secret, DENY topic).
                 System.out.println(line("raw/non-white-address", raw(broker, hook("farAway1", "wrong-secret"), sendV2("AclTopic", "x"))));
