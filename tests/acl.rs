@@ -26,6 +26,7 @@ const YML: &str = "accounts:
     topicPerms:
       - AclTopic=PUB|SUB
       - NoPub=SUB
+      - CliTopic=PUB|SUB
   - accessKey: rocketmq2
     secretKey: 87654321
     admin: true
@@ -262,4 +263,110 @@ async fn acl_refusals_and_allowed_traffic() {
     p.send(Message::new("NoPub", b"x".to_vec())).await.unwrap();
     p.shutdown().await;
     admin.instance().shutdown();
+}
+
+/// Runs the `rocklet` binary off the runtime; (success, stdout + stderr).
+async fn cli(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_rocklet"))
+            .args(&args)
+            .env_remove("ROCKETMQ_ACCESS_KEY")
+            .env_remove("ROCKETMQ_SECRET_KEY")
+            .envs(env)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.success(), text)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_credentials() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("conf")).unwrap();
+    std::fs::write(home.path().join("conf/plain_acl.yml"), YML).unwrap();
+    let c = EmbeddedCluster::start_with(EmbeddedOptions {
+        broker_properties: vec![
+            ("aclEnable".into(), "true".into()),
+            ("rocketmqHome".into(), home.path().display().to_string()),
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let ns = c.namesrv_addr();
+    let ns = ns.as_str();
+    // A non-admin account cannot create a topic; the admin account can.
+    let user = ["--access-key", "RocketMQ", "--secret-key", "12345678"];
+    let (ok, out) = cli(
+        &[
+            &["admin", "-n", ns][..],
+            &user,
+            &["update-topic", "-t", "CliTopic", "-c", "DefaultCluster"],
+        ]
+        .concat(),
+        &[],
+    )
+    .await;
+    assert!(!ok && out.contains("Need admin permission"), "{out}");
+    let (ok, out) = cli(
+        &[
+            "admin",
+            "-n",
+            ns,
+            "update-topic",
+            "-t",
+            "CliTopic",
+            "-c",
+            "DefaultCluster",
+        ],
+        &[
+            ("ROCKETMQ_ACCESS_KEY", "rocketmq2"),
+            ("ROCKETMQ_SECRET_KEY", "87654321"),
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (ok, out) = cli(
+            &[
+                &["send", "-n", ns, "-t", "CliTopic", "-b", "hello-acl"][..],
+                &user,
+            ]
+            .concat(),
+            &[],
+        )
+        .await;
+        if ok {
+            break;
+        }
+        assert!(Instant::now() < deadline, "send never succeeded: {out}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (ok, out) = cli(&["send", "-n", ns, "-t", "CliTopic", "-b", "x"], &[]).await;
+    assert!(!ok && out.contains("No accessKey is configured"), "{out}");
+    let (ok, out) = cli(
+        &[
+            "consume", "-n", ns, "-t", "CliTopic", "-g", "CliGroup", "--from", "first", "-c", "1",
+        ],
+        &[
+            ("ROCKETMQ_ACCESS_KEY", "RocketMQ"),
+            ("ROCKETMQ_SECRET_KEY", "12345678"),
+        ],
+    )
+    .await;
+    assert!(ok && out.contains("hello-acl"), "{out}");
 }
