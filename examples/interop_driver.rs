@@ -193,6 +193,14 @@ fn client_config(namesrv: &str, instance: &str) -> ClientConfig {
         namesrv_addr: Some(namesrv.to_owned()),
         client_ip: Some("127.0.0.1".into()),
         instance_name: format!("{instance}-{}-{}", std::process::id(), now_ms()),
+        // ACL: sign every request when both keys are in the environment.
+        session_credentials: match (
+            std::env::var("ROCKETMQ_ACCESS_KEY"),
+            std::env::var("ROCKETMQ_SECRET_KEY"),
+        ) {
+            (Ok(a), Ok(s)) => Some(rocklet_client::SessionCredentials::new(a, s)),
+            _ => None,
+        },
         ..ClientConfig::default()
     }
 }

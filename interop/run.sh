@@ -918,6 +918,7 @@ group_external consume.sh sql/ tags/ retry/ from/ trace/
 group_external broadcast.sh broadcast/
 group_external allocate.sh allocate/
 group_external push.sh push/
+group_external acl.sh acl/
 
 # results.md
 {

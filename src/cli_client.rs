@@ -10,8 +10,40 @@ use std::time::Instant;
 
 use crate::bench::SendMode;
 
+/// ACL credentials: every request is signed (Java's `AclClientRPCHook`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct AclArgs {
+    /// ACL access key (the broker's plain_acl.yml `accessKey`).
+    #[arg(
+        long = "access-key",
+        env = "ROCKETMQ_ACCESS_KEY",
+        global = true,
+        requires = "secret_key"
+    )]
+    pub access_key: Option<String>,
+    /// ACL secret key.
+    #[arg(
+        long = "secret-key",
+        env = "ROCKETMQ_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+}
+
+impl AclArgs {
+    pub fn credentials(&self) -> Option<rocklet_client::SessionCredentials> {
+        match (&self.access_key, &self.secret_key) {
+            (Some(a), Some(s)) => Some(rocklet_client::SessionCredentials::new(a, s)),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct SendArgs {
+    #[command(flatten)]
+    pub acl: AclArgs,
     #[arg(short = 'n', long = "namesrv-addr", env = "NAMESRV_ADDR")]
     pub namesrv: String,
     #[arg(short = 't', long)]
@@ -195,6 +227,8 @@ pub struct AdminArgs {
         global = true
     )]
     pub namesrv: Option<String>,
+    #[command(flatten)]
+    pub acl: AclArgs,
     #[command(subcommand)]
     pub cmd: AdminCmd,
 }
@@ -206,6 +240,7 @@ pub async fn send(a: SendArgs) -> anyhow::Result<()> {
         (None, None) => bail!("give --body or --file"),
     };
     let mut cfg = ProducerConfig::new(&a.group).with_namesrv(&a.namesrv);
+    cfg.client.session_credentials = a.acl.credentials();
     cfg.enable_msg_trace = a.trace;
     cfg.customized_trace_topic = a.trace_topic.clone();
     let p = DefaultMQProducer::new(cfg);
@@ -304,6 +339,7 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
         cfg.namesrv_addr = Some(n);
     }
     cfg.instance_name = "rocklet_admin".into();
+    cfg.session_credentials = a.acl.credentials();
     let admin = MQAdmin::connect(cfg)?;
     match a.cmd {
         AdminCmd::TopicRoute { topic } => {

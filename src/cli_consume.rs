@@ -23,6 +23,8 @@ pub enum From {
 
 #[derive(Args, Debug)]
 pub struct ConsumeArgs {
+    #[command(flatten)]
+    pub acl: crate::cli_client::AclArgs,
     #[arg(short = 'n', long = "namesrv-addr", env = "NAMESRV_ADDR")]
     pub namesrv: String,
     #[arg(short = 't', long)]
@@ -139,6 +141,7 @@ pub async fn consume(a: ConsumeArgs) -> anyhow::Result<()> {
     let admin_cfg = ClientConfig {
         namesrv_addr: Some(a.namesrv.clone()),
         instance_name: "rocklet_consume_check".into(),
+        session_credentials: a.acl.credentials(),
         ..Default::default()
     };
     let admin = MQAdmin::connect(admin_cfg)?;
@@ -171,6 +174,7 @@ pub async fn consume(a: ConsumeArgs) -> anyhow::Result<()> {
     // call past the count holds the permit forever and costs this wait.
     cfg.await_termination_millis_when_shutdown = 1000;
     cfg.client.instance_name = format!("rocklet_consume_{}", std::process::id());
+    cfg.client.session_credentials = a.acl.credentials();
     let consumer = DefaultMQPushConsumer::new(cfg);
     match &a.sql {
         Some(sql) => consumer.subscribe_sql(&a.topic, sql)?,

@@ -3,6 +3,7 @@
 //! `ClientManageProcessor`, `ConsumerManageProcessor`, `QueryMessageProcessor`).
 #![forbid(unsafe_code)]
 
+pub mod acl;
 pub mod clients;
 pub mod config;
 pub mod filter;
@@ -76,6 +77,8 @@ pub(crate) struct BrokerInner {
     pub locks: locks::RebalanceLocks,
     /// Suspended (long-polling) pulls, per queue.
     pub hold: Arc<hold::PullHold>,
+    /// Plain ACL (`aclEnable`); `None` when off.
+    pub acl: Option<acl::AclManager>,
 }
 
 /// A running broker.
@@ -139,7 +142,17 @@ impl Broker {
             .await
             .map_err(|e| BrokerError::Startup(e.to_string()))??
         };
+        let acl = if cfg.acl_enable {
+            let path = cfg.acl_file();
+            let m = acl::AclManager::load(path.clone())
+                .map_err(|e| BrokerError::Startup(format!("ACL file {}: {e}", path.display())))?;
+            tracing::info!(file = %path.display(), "ACL enabled");
+            Some(m)
+        } else {
+            None
+        };
         let mut inner = BrokerInner {
+            acl,
             addr: store_host.to_string(),
             cluster_prop: format!(
                 "{}\u{1}{}",
@@ -227,6 +240,9 @@ impl Broker {
             inner.clone(),
             rx.clone(),
         )));
+        if inner.acl.is_some() {
+            tasks.push(tokio::spawn(acl_watch_loop(inner.clone(), rx.clone())));
+        }
         tasks.push(tokio::spawn(offset_flush_loop(inner.clone(), rx)));
         tracing::info!(
             listen = %local,
@@ -322,6 +338,26 @@ async fn offset_flush_loop(inner: Arc<BrokerInner>, mut rx: watch::Receiver<bool
             _ = tick.tick() => {
                 inner.offsets.persist();
                 inner.filters.persist();
+            }
+            _ = rx.changed() => break,
+        }
+    }
+}
+
+/// Re-reads the ACL file when it changes (every [`acl::WATCH_INTERVAL`]).
+async fn acl_watch_loop(inner: Arc<BrokerInner>, mut rx: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(acl::WATCH_INTERVAL);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let inner = inner.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Some(a) = &inner.acl {
+                        a.reload_if_changed();
+                    }
+                })
+                .await;
             }
             _ = rx.changed() => break,
         }

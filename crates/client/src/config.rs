@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+pub use rocklet_protocol::acl::SessionCredentials;
 use rocklet_protocol::ResponseCode;
 
 use crate::error::{faq, ClientError, DEFAULT_RETRY_RESPONSE_CODES, FAQ_GROUP_NAME_DUPLICATE};
@@ -49,6 +50,9 @@ pub struct ClientConfig {
     /// Header encoding of requests (Java's `rocketmq.serialize.type`, here the
     /// `ROCKETMQ_SERIALIZE_TYPE` environment variable as in Java: `JSON` or `ROCKETMQ`).
     pub serialize_type: rocklet_protocol::SerializeType,
+    /// ACL credentials (Java: an `AclClientRPCHook` given to the producer, consumer or admin):
+    /// every request this client sends, to name servers and brokers, is signed with them.
+    pub session_credentials: Option<SessionCredentials>,
 }
 
 impl Default for ClientConfig {
@@ -70,6 +74,7 @@ impl Default for ClientConfig {
             mq_client_api_timeout: Duration::from_secs(3),
             language: rocklet_protocol::LanguageCode::OTHER,
             serialize_type: default_serialize_type(),
+            session_credentials: None,
         }
     }
 }

@@ -205,6 +205,7 @@ impl ClientInstance {
             connect_timeout: Duration::from_secs(3),
             language: config.language,
             serialize_type: config.serialize_type,
+            credentials: config.session_credentials.clone(),
         });
         let (tx, _) = watch::channel(false);
         let inst = Arc::new(ClientInstance {

@@ -32,7 +32,7 @@ pub mod transaction;
 pub(crate) mod validators;
 
 pub use admin::MQAdmin;
-pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig};
+pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig, SessionCredentials};
 pub use consumer::{ConsumeFromWhere, DefaultLitePullConsumer, LitePullConsumerConfig};
 pub use error::{client_error_code, ClientError, DEFAULT_RETRY_RESPONSE_CODES};
 pub use instance::{ClientInstance, ServiceState};

@@ -5,6 +5,7 @@
 //! [`ProtocolError`] when the bytes are not a RocketMQ frame. Every layout follows the Java classes of
 //! `rocketmq-all-4.9.3` (`RemotingCommand`, `RocketMQSerializable`, `MessageDecoder`, ...).
 
+pub mod acl;
 pub mod body;
 pub mod code;
 pub mod command;

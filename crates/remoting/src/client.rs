@@ -70,6 +70,8 @@ pub struct ClientOptions {
     /// Header encoding of requests; servers answer in the same one. JSON is what Java clients
     /// send by default; the ROCKETMQ binary form is cheaper to write and parse.
     pub serialize_type: SerializeType,
+    /// ACL credentials: when set, every request is signed as Java's `AclClientRPCHook` does.
+    pub credentials: Option<rocklet_protocol::acl::SessionCredentials>,
 }
 
 impl Default for ClientOptions {
@@ -78,6 +80,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(3),
             language: LanguageCode::OTHER,
             serialize_type: SerializeType::Json,
+            credentials: None,
         }
     }
 }
@@ -241,6 +244,9 @@ impl RemotingClient {
         cmd.opaque = next_opaque();
         cmd.language = self.inner.opts.language;
         cmd.serialize_type = self.inner.opts.serialize_type;
+        if let Some(c) = &self.inner.opts.credentials {
+            rocklet_protocol::acl::sign_request(cmd, c);
+        }
     }
 
     /// Send a request and wait for its response, all within `timeout`.

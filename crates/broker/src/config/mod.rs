@@ -136,6 +136,14 @@ pub struct BrokerConfig {
     /// The properties file the config was read from (`-c`): UPDATE_BROKER_CONFIG rewrites it,
     /// as Java does.
     pub config_file: Option<PathBuf>,
+    /// `aclEnable`, default false: check every client request against the plain ACL file.
+    pub acl_enable: bool,
+    /// `rocketmqHome`: where `conf/plain_acl.yml` is looked for; default the `ROCKETMQ_HOME`
+    /// environment variable (Java reads `-Drocketmq.home.dir`, else `ROCKETMQ_HOME`).
+    pub rocketmq_home: Option<PathBuf>,
+    /// `rocketmq.acl.plain.file` (a Java system property there), relative to `rocketmqHome`;
+    /// default `conf/plain_acl.yml`.
+    pub acl_plain_file: String,
     /// Every key of that file as written, known to Rocklet or not (GET_BROKER_CONFIG shows them).
     pub file_properties: std::collections::BTreeMap<String, String>,
 }
@@ -202,6 +210,11 @@ impl Default for BrokerConfig {
             message_index_enable: true,
             recover_truncate_damaged: false,
             config_file: None,
+            acl_enable: false,
+            rocketmq_home: std::env::var_os("ROCKETMQ_HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from),
+            acl_plain_file: "conf/plain_acl.yml".into(),
             file_properties: Default::default(),
         }
     }
@@ -388,6 +401,11 @@ impl BrokerConfig {
                 "maxIndexNum" => self.max_index_num = num(k, v)?,
                 "messageIndexEnable" => self.message_index_enable = boolean(k, v)?,
                 "recoverTruncateDamagedCommitLog" => self.recover_truncate_damaged = boolean(k, v)?,
+                "aclEnable" => self.acl_enable = boolean(k, v)?,
+                "rocketmqHome" => {
+                    self.rocketmq_home = Some(PathBuf::from(v)).filter(|_| !v.is_empty())
+                }
+                "rocketmq.acl.plain.file" => self.acl_plain_file = v.clone(),
                 other => tracing::debug!(key = other, "unknown broker property ignored"),
             }
         }
@@ -432,6 +450,7 @@ impl BrokerConfig {
         };
         vec![
             ("brokerClusterName", self.broker_cluster_name.clone()),
+            ("aclEnable", self.acl_enable.to_string()),
             ("brokerName", self.broker_name.clone()),
             ("brokerId", self.broker_id.to_string()),
             ("namesrvAddr", self.namesrv_addr.clone().unwrap_or_default()),
@@ -596,6 +615,14 @@ impl BrokerConfig {
         }
     }
 
+    /// The plain ACL file: `rocketmqHome` joined with `rocketmq.acl.plain.file`.
+    pub fn acl_file(&self) -> PathBuf {
+        let home = self
+            .rocketmq_home
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."));
+        home.join(&self.acl_plain_file)
+    }
     pub fn register_period(&self) -> Duration {
         Duration::from_millis(self.register_name_server_period.clamp(10_000, 60_000))
     }

@@ -156,6 +156,26 @@ impl BrokerProcessor {
 
 impl Processor for BrokerProcessor {
     async fn process(&self, ctx: &ConnCtx, req: RemotingCommand) -> Option<RemotingCommand> {
+        // Java's ACL RPC hook runs before any processor (the default one included).
+        if let Some(acl) = &self.b.acl {
+            if let Err(e) = acl.check(&req, ctx.peer.ip()) {
+                tracing::warn!(
+                    account = req.ext_fields.get(rocklet_protocol::acl::ACCESS_KEY).unwrap_or(""),
+                    code = req.code,
+                    peer = %ctx.peer,
+                    reason = %e,
+                    "ACL refused the request"
+                );
+                if req.is_oneway() {
+                    return None;
+                }
+                return Some(RemotingCommand::response_to(
+                    &req,
+                    ResponseCode::SYSTEM_ERROR,
+                    Some(e.remark()),
+                ));
+            }
+        }
         let handler = handler_of(req.code)
             .filter(|_| !(self.fast && req.code == RequestCode::PULL_MESSAGE.as_i32()));
         let Some(handler) = handler else {

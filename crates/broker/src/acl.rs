@@ -1,0 +1,676 @@
+//! Plain ACL (Java `PlainAccessValidator`, `PlainPermissionManager`, `PlainAccessResource`,
+//! `Permission`, `RemoteAddressStrategyFactory`): with `aclEnable=true` every client request is
+//! checked against `<rocketmqHome>/conf/plain_acl.yml` before its processor runs.
+//!
+//! A refusal is what Java's remoting layer answers when the RPC hook throws: SYSTEM_ERROR with
+//! `RemotingHelper.exceptionSimpleDesc(AclException)`, i.e. `org.apache.rocketmq.acl.common.
+//! AclException: <text>, <first stack frame>`; the frame is the one the 4.9.3 jar reports.
+
+use parking_lot::RwLock;
+use rocklet_protocol::acl as sig;
+use rocklet_protocol::{RemotingCommand, RequestCode};
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// `Permission.DENY` / `ANY` / `PUB` / `SUB`.
+pub const DENY: u8 = 1;
+pub const ANY: u8 = 1 << 1;
+pub const PUB: u8 = 1 << 2;
+pub const SUB: u8 = 1 << 3;
+
+/// `MixAll.RETRY_GROUP_TOPIC_PREFIX`.
+const RETRY_PREFIX: &str = "%RETRY%";
+
+/// How often the file is read again and compared (Java's `AclFileWatchService` looks every
+/// 5 s).
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// `Permission.ADMIN_CODE`.
+fn need_admin_perm(code: i32) -> bool {
+    [
+        RequestCode::UPDATE_AND_CREATE_TOPIC,
+        RequestCode::UPDATE_BROKER_CONFIG,
+        RequestCode::DELETE_TOPIC_IN_BROKER,
+        RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+        RequestCode::DELETE_SUBSCRIPTIONGROUP,
+    ]
+    .iter()
+    .any(|c| c.as_i32() == code)
+}
+
+/// `Permission.checkPermission`.
+pub fn check_permission(needed: u8, owned: u8) -> bool {
+    if owned & DENY != 0 {
+        return false;
+    }
+    if needed & ANY != 0 {
+        return owned & PUB != 0 || owned & SUB != 0;
+    }
+    needed & owned != 0
+}
+
+/// `Permission.parsePermFromString`.
+pub fn parse_perm(s: Option<&str>) -> u8 {
+    match s.map(str::trim) {
+        Some("PUB") => PUB,
+        Some("SUB") => SUB,
+        Some("PUB|SUB") | Some("SUB|PUB") => PUB | SUB,
+        _ => DENY,
+    }
+}
+
+fn retry_topic(group: &str) -> String {
+    format!("{RETRY_PREFIX}{group}")
+}
+
+/// A refusal: the `AclException` text and the stack frame Java reports for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclError {
+    pub message: String,
+    frame: &'static str,
+}
+
+const FRAME_VALIDATE_NO_AK: &str =
+    "org.apache.rocketmq.acl.plain.PlainPermissionManager.validate(PlainPermissionManager.java:636)";
+const FRAME_VALIDATE_NO_CONFIG: &str =
+    "org.apache.rocketmq.acl.plain.PlainPermissionManager.validate(PlainPermissionManager.java:640)";
+const FRAME_VALIDATE_SIGNATURE: &str =
+    "org.apache.rocketmq.acl.plain.PlainPermissionManager.validate(PlainPermissionManager.java:653)";
+const FRAME_CHECK_ADMIN: &str =
+    "org.apache.rocketmq.acl.plain.PlainPermissionManager.checkPerm(PlainPermissionManager.java:553)";
+const FRAME_CHECK_DEFAULT: &str =
+    "org.apache.rocketmq.acl.plain.PlainPermissionManager.checkPerm(PlainPermissionManager.java:578)";
+const FRAME_CHECK_LISTED: &str =
+    "org.apache.rocketmq.acl.plain.PlainPermissionManager.checkPerm(PlainPermissionManager.java:583)";
+const FRAME_PARSE: &str =
+    "org.apache.rocketmq.acl.plain.PlainAccessValidator.parse(PlainAccessValidator.java:124)";
+
+impl AclError {
+    fn new(message: impl Into<String>, frame: &'static str) -> Self {
+        AclError {
+            message: message.into(),
+            frame,
+        }
+    }
+    /// `RemotingHelper.exceptionSimpleDesc(e)`.
+    pub fn remark(&self) -> String {
+        format!(
+            "org.apache.rocketmq.acl.common.AclException: {}, {}",
+            self.message, self.frame
+        )
+    }
+}
+
+impl std::fmt::Display for AclError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remote address patterns (`RemoteAddressStrategyFactory`)
+
+/// Java `AclUtils.expandIP(addr, 8)`, upper-cased.
+fn expand_ip(addr: &str) -> String {
+    let mut a = addr.to_uppercase();
+    let colons = a.matches(':').count();
+    if colons < 8 && a.contains("::") {
+        let pad = ":".repeat(8 - colons + 1);
+        a = a.replace("::", &pad);
+    }
+    a.split(':')
+        .map(|p| format!("{p:0>4}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn is_ipv4(s: &str) -> bool {
+    s.parse::<Ipv4Addr>().is_ok()
+}
+fn is_ipv6(s: &str) -> bool {
+    s.parse::<Ipv6Addr>().is_ok()
+}
+
+/// One white-address pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddrPattern {
+    /// Blank: matches nothing.
+    Blank,
+    /// `*`, `*.*.*.*`, `*:*:*:*:*:*:*:*`: matches everything.
+    Any,
+    /// `a,b,c` or `192.168.1.{1,2}`.
+    Multiple(HashSet<String>),
+    /// One address.
+    One(String),
+    /// `192.168.1.*`, `192.168.1-5.*`, `10.*.*.*`: one octet (the first with `*` or `-`) in
+    /// `start..=end` after the fixed `head`.
+    Range {
+        head: String,
+        start: u32,
+        end: u32,
+        index: usize,
+    },
+}
+
+fn addr_err(s: &str) -> String {
+    format!("Netaddress examine Exception netaddress is {s}")
+}
+
+/// Java `StringUtils.split(s, sep)`: no empty tokens.
+fn split_nonempty(s: &str, sep: char) -> Vec<&str> {
+    s.split(sep).filter(|t| !t.is_empty()).collect()
+}
+
+impl AddrPattern {
+    /// `RemoteAddressStrategyFactory.getRemoteAddressStrategy`.
+    pub fn parse(pattern: Option<&str>) -> Result<AddrPattern, String> {
+        let s = match pattern {
+            Some(s) if !s.trim().is_empty() => s,
+            _ => return Ok(AddrPattern::Blank),
+        };
+        if s == "*" || s == "*.*.*.*" || s == "*:*:*:*:*:*:*:*" {
+            return Ok(AddrPattern::Any);
+        }
+        let multiple = |addrs: Vec<String>| -> Result<AddrPattern, String> {
+            let mut set = HashSet::new();
+            for a in addrs {
+                if is_ipv4(&a) {
+                    set.insert(a);
+                } else if is_ipv6(&a) {
+                    set.insert(expand_ip(&a));
+                } else {
+                    return Err(addr_err(&a));
+                }
+            }
+            Ok(AddrPattern::Multiple(set))
+        };
+        if s.ends_with('}') {
+            let sep = if s.contains(':') { ':' } else { '.' };
+            let parts = split_nonempty(s, sep);
+            if sep == '.' && parts.len() < 4 {
+                return Err(format!(
+                    "MultipleRemoteAddressStrategy has got a/some wrong format IP(s) {s}"
+                ));
+            }
+            let last = parts.last().copied().unwrap_or("");
+            if !last.starts_with('{') {
+                return Err(format!(
+                    "MultipleRemoteAddressStrategy netaddress examine scope Exception netaddress {s}"
+                ));
+            }
+            let prefix = &s[..s.find('{').unwrap_or(0)];
+            let inner = &last[1..last.len() - 1];
+            return multiple(
+                split_nonempty(inner, ',')
+                    .into_iter()
+                    .map(|p| format!("{prefix}{p}"))
+                    .collect(),
+            );
+        }
+        if s.contains(',') {
+            return multiple(
+                split_nonempty(s, ',')
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            );
+        }
+        if s.contains('*') || s.contains('-') {
+            return Self::range(s);
+        }
+        if is_ipv4(s) || is_ipv6(s) {
+            Ok(AddrPattern::One(expand_ip(s)))
+        } else {
+            Err(addr_err(s))
+        }
+    }
+
+    /// `RangeRemoteAddressStrategy` for IPv4 patterns.
+    fn range(s: &str) -> Result<AddrPattern, String> {
+        if s.contains(':') {
+            return Err(format!(
+                "IPv6 address ranges are not supported by Rocklet: {s}"
+            ));
+        }
+        let parts = split_nonempty(s, '.');
+        let (mut start, mut end) = (0u32, 0u32);
+        let mut found = None;
+        for index in 1..=3 {
+            let Some(v) = parts.get(index).map(|v| v.trim()) else {
+                break;
+            };
+            if v == "*" {
+                (start, end) = (0, 255);
+            } else if v.contains('-') {
+                if v.starts_with('-') {
+                    return Err(format!(
+                        "RangeRemoteAddressStrategy netaddress examine scope Exception value {v} "
+                    ));
+                }
+                let se = split_nonempty(v, '-');
+                let num = |x: Option<&&str>| -> Result<u32, String> {
+                    x.and_then(|x| x.trim().parse::<u32>().ok())
+                        .ok_or_else(|| addr_err(s))
+                };
+                (start, end) = (num(se.first())?, num(se.get(1))?);
+                if !(start <= end && end <= 255) {
+                    return Err(format!("RangeRemoteAddressStrategy netaddress examine scope Exception start is {start} , end is {end}"));
+                }
+            }
+            if end > 0 {
+                found = Some(index);
+                break;
+            }
+        }
+        let Some(index) = found else {
+            return Err(addr_err(s));
+        };
+        // AclUtils.verify(remoteAddr, index - 1): four parts, the fixed ones 0..=255.
+        if parts.len() != 4
+            || !parts[..index - 1]
+                .iter()
+                .all(|p| p.trim().parse::<u32>().is_ok_and(|n| n <= 255))
+        {
+            return Err(addr_err(s));
+        }
+        let head: String = parts[..index]
+            .iter()
+            .map(|p| format!("{}.", p.trim()))
+            .collect();
+        Ok(AddrPattern::Range {
+            head,
+            start,
+            end,
+            index,
+        })
+    }
+
+    /// `RemoteAddressStrategy.match` against the request's address (without the port).
+    pub fn matches(&self, addr: &str) -> bool {
+        match self {
+            AddrPattern::Blank => false,
+            AddrPattern::Any => true,
+            AddrPattern::Multiple(set) => {
+                if is_ipv6(addr) {
+                    set.contains(&expand_ip(addr))
+                } else {
+                    set.contains(addr)
+                }
+            }
+            AddrPattern::One(a) => *a == expand_ip(addr),
+            AddrPattern::Range {
+                head,
+                start,
+                end,
+                index,
+            } => {
+                if !is_ipv4(addr) || !addr.starts_with(head.as_str()) {
+                    return false;
+                }
+                let rest = &addr[head.len()..];
+                let value = match index {
+                    3 => rest,
+                    2 => rest.split('.').next().unwrap_or(""),
+                    _ => rest.split('.').next().unwrap_or(""),
+                };
+                value.parse::<u32>().is_ok_and(|v| v >= *start && v <= *end)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file
+
+/// One `accounts` entry (`PlainAccessResource` as `buildPlainAccessResource` makes it).
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub access_key: String,
+    pub secret_key: String,
+    pub white: AddrPattern,
+    pub admin: bool,
+    pub default_topic_perm: u8,
+    pub default_group_perm: u8,
+    /// Topics, and groups as their retry topics; `None` when neither list is given.
+    pub perms: Option<HashMap<String, u8>>,
+}
+
+/// The parsed `plain_acl.yml`.
+#[derive(Debug, Clone, Default)]
+pub struct PlainAcl {
+    pub global_white: Vec<AddrPattern>,
+    pub accounts: HashMap<String, Account>,
+}
+
+/// A YAML scalar as fastjson's `getString` gives it.
+fn scalar(y: &Yaml) -> Option<String> {
+    match y {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn list(y: &Yaml) -> Vec<String> {
+    match y {
+        Yaml::Array(a) => a.iter().filter_map(scalar).collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl PlainAcl {
+    /// Parse the file's text (`PlainPermissionManager.load`); errors carry Java's texts.
+    pub fn parse(text: &str, path: &str) -> Result<PlainAcl, String> {
+        let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
+        let root = match docs.into_iter().next() {
+            Some(Yaml::Hash(h)) if !h.is_empty() => Yaml::Hash(h),
+            _ => return Err(format!("{path} file is not data")),
+        };
+        let mut acl = PlainAcl::default();
+        for a in list(&root["globalWhiteRemoteAddresses"]) {
+            acl.global_white.push(AddrPattern::parse(Some(&a))?);
+        }
+        if let Yaml::Array(accounts) = &root["accounts"] {
+            for a in accounts {
+                let s = |k: &str| scalar(&a[k]);
+                let (ak, sk) = (s("accessKey"), s("secretKey"));
+                match (&ak, &sk) {
+                    (Some(ak), Some(sk)) if ak.chars().count() > 6 && sk.chars().count() > 6 => {}
+                    _ => {
+                        return Err(format!(
+                        "The accessKey={} and secretKey={} cannot be null and length should longer than 6",
+                        ak.as_deref().unwrap_or("null"),
+                        sk.as_deref().unwrap_or("null")
+                    ))
+                    }
+                }
+                let (ak, sk) = (ak.unwrap_or_default(), sk.unwrap_or_default());
+                let mut perms: Option<HashMap<String, u8>> = None;
+                for (key, is_topic) in [("groupPerms", false), ("topicPerms", true)] {
+                    for r in list(&a[key]) {
+                        let items = split_nonempty(&r, '=');
+                        if items.len() != 2 {
+                            return Err(format!(
+                                "Parse resource permission failed for {}:{r}",
+                                if is_topic { "topic" } else { "group" }
+                            ));
+                        }
+                        let name = items[0].trim();
+                        let name = if is_topic {
+                            name.to_owned()
+                        } else {
+                            retry_topic(name)
+                        };
+                        perms
+                            .get_or_insert_with(HashMap::new)
+                            .insert(name, parse_perm(Some(items[1])));
+                    }
+                }
+                let admin = match &a["admin"] {
+                    Yaml::Boolean(b) => *b,
+                    Yaml::String(s) => s.eq_ignore_ascii_case("true"),
+                    _ => false,
+                };
+                let account = Account {
+                    white: AddrPattern::parse(s("whiteRemoteAddress").as_deref())?,
+                    admin,
+                    default_topic_perm: parse_perm(s("defaultTopicPerm").as_deref()),
+                    default_group_perm: parse_perm(s("defaultGroupPerm").as_deref()),
+                    perms,
+                    access_key: ak.clone(),
+                    secret_key: sk,
+                };
+                // The first of a repeated accessKey wins (Java: "AccessKey can not be defined in
+                // multiple ACL files"; within one file its map keeps the last, but the key table
+                // the validator reads holds the first file's entry).
+                acl.accounts.entry(ak).or_insert(account);
+            }
+        }
+        Ok(acl)
+    }
+
+    /// `PlainPermissionManager.validate` for a request from `addr` (the IP, no port).
+    pub fn validate(&self, req: &RemotingCommand, addr: &str) -> Result<(), AclError> {
+        if self.global_white.iter().any(|p| p.matches(addr)) {
+            return Ok(());
+        }
+        let needed = needed_perms(req)?;
+        let Some(ak) = req.ext_fields.get(sig::ACCESS_KEY) else {
+            return Err(AclError::new(
+                "No accessKey is configured",
+                FRAME_VALIDATE_NO_AK,
+            ));
+        };
+        let Some(owned) = self.accounts.get(ak) else {
+            return Err(AclError::new(
+                format!("No acl config for {ak}"),
+                FRAME_VALIDATE_NO_CONFIG,
+            ));
+        };
+        if owned.white.matches(addr) {
+            return Ok(());
+        }
+        if !sig::verify_request(req, &owned.secret_key) {
+            return Err(AclError::new(
+                format!("Check signature failed for accessKey={ak}"),
+                FRAME_VALIDATE_SIGNATURE,
+            ));
+        }
+        check_perm(req.code, &needed, owned)
+    }
+}
+
+/// `PlainPermissionManager.checkPerm`.
+fn check_perm(code: i32, needed: &[(String, u8)], owned: &Account) -> Result<(), AclError> {
+    if need_admin_perm(code) && !owned.admin {
+        return Err(AclError::new(
+            format!(
+                "Need admin permission for request code={code}, but accessKey={} is not",
+                owned.access_key
+            ),
+            FRAME_CHECK_ADMIN,
+        ));
+    }
+    if needed.is_empty() || (owned.perms.is_none() && owned.admin) {
+        return Ok(());
+    }
+    for (resource, perm) in needed {
+        let group = resource.starts_with(RETRY_PREFIX);
+        let print = || {
+            if group {
+                format!("group:{}", &resource[RETRY_PREFIX.len()..])
+            } else {
+                format!("topic:{resource}")
+            }
+        };
+        match owned.perms.as_ref().and_then(|m| m.get(resource)) {
+            None => {
+                let d = if group {
+                    owned.default_group_perm
+                } else {
+                    owned.default_topic_perm
+                };
+                if !check_permission(*perm, d) {
+                    return Err(AclError::new(
+                        format!("No default permission for {}", print()),
+                        FRAME_CHECK_DEFAULT,
+                    ));
+                }
+            }
+            Some(p) => {
+                if !check_permission(*perm, *p) {
+                    return Err(AclError::new(
+                        format!("No default permission for {}", print()),
+                        FRAME_CHECK_LISTED,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Java's `String.hashCode`.
+fn java_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// The resources of a request and the permission each needs (`PlainAccessValidator.parse`),
+/// in the order Java's `HashMap` iterates them (which decides the resource a refusal names).
+fn needed_perms(req: &RemotingCommand) -> Result<Vec<(String, u8)>, AclError> {
+    let f = |k: &str| req.ext_fields.get(k).map(str::to_owned);
+    let mut v: Vec<(String, u8)> = Vec::new();
+    let mut add = |r: Option<String>, p: u8| {
+        if let Some(r) = r {
+            match v.iter_mut().find(|(x, _)| *x == r) {
+                Some(e) => e.1 = p,
+                None => v.push((r, p)),
+            }
+        }
+    };
+    if req.ext_fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rt = |g: Option<String>| g.map(|g| retry_topic(&g));
+    match RequestCode::from(req.code) {
+        RequestCode::SEND_MESSAGE => add(f("topic"), PUB),
+        RequestCode::SEND_MESSAGE_V2 => add(f("b"), PUB),
+        RequestCode::CONSUMER_SEND_MSG_BACK => {
+            add(f("originTopic"), PUB);
+            add(rt(f("group")), SUB);
+        }
+        RequestCode::PULL_MESSAGE => {
+            add(f("topic"), SUB);
+            add(rt(f("consumerGroup")), SUB);
+        }
+        RequestCode::QUERY_MESSAGE => add(f("topic"), SUB),
+        RequestCode::HEART_BEAT => {
+            let hb: rocklet_protocol::body::HeartbeatData =
+                serde_json::from_slice(req.body_bytes())
+                    .map_err(|e| AclError::new(format!("heartbeat body: {e}"), FRAME_PARSE))?;
+            for c in hb.consumer_data_set {
+                add(Some(retry_topic(&c.group_name)), SUB);
+                for s in c.subscription_data_set {
+                    add(Some(s.topic), SUB);
+                }
+            }
+        }
+        // Java decodes these headers with `decodeCommandCustomHeader`, which in 4.9.3 only logs
+        // a missing or malformed field: a missing group or topic is simply not checked.
+        RequestCode::UNREGISTER_CLIENT | RequestCode::GET_CONSUMER_LIST_BY_GROUP => {
+            add(rt(f("consumerGroup")), SUB)
+        }
+        RequestCode::UPDATE_CONSUMER_OFFSET => {
+            add(rt(f("consumerGroup")), SUB);
+            add(f("topic"), SUB);
+        }
+        _ => {}
+    }
+    // HashMap<String, Byte> iteration: by bucket (hash spread, table of 16 growing at 3/4
+    // load), then insertion order within a bucket.
+    let mut cap = 16usize;
+    while v.len() * 4 > cap * 3 {
+        cap *= 2;
+    }
+    let bucket = |s: &str| {
+        let h = java_hash(s) as u32;
+        ((h ^ (h >> 16)) as usize) & (cap - 1)
+    };
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by_key(|&i| (bucket(&v[i].0), i));
+    Ok(idx.into_iter().map(|i| v[i].clone()).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The manager: the file, reloaded when it changes
+
+/// The broker's ACL state: the parsed file and what it was read from.
+pub struct AclManager {
+    path: PathBuf,
+    current: RwLock<Arc<PlainAcl>>,
+    /// The file's bytes when last read (`None`: absent), compared every [`WATCH_INTERVAL`]:
+    /// an edit within the same second and of the same length is still seen (Java compares an
+    /// MD5 of the content).
+    seen: parking_lot::Mutex<Option<Vec<u8>>>,
+}
+
+/// The file's bytes; `Ok(None)` when it does not exist.
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+impl AclManager {
+    /// `<home>/<file>` (Java: `rocketmq.home.dir` + `rocketmq.acl.plain.file`, default
+    /// `conf/plain_acl.yml`). A missing file means no accounts (every signed request refused);
+    /// a malformed one fails the start.
+    pub fn load(path: PathBuf) -> Result<AclManager, String> {
+        let bytes = read_bytes(&path)?;
+        let acl = Self::parse(&path, bytes.as_deref())?;
+        Ok(AclManager {
+            path,
+            current: RwLock::new(Arc::new(acl)),
+            seen: parking_lot::Mutex::new(bytes),
+        })
+    }
+
+    fn parse(path: &Path, bytes: Option<&[u8]>) -> Result<PlainAcl, String> {
+        match bytes {
+            Some(b) => PlainAcl::parse(&String::from_utf8_lossy(b), &path.display().to_string()),
+            None => {
+                tracing::warn!(file = %path.display(), "ACL file not found: no accounts");
+                Ok(PlainAcl::default())
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Re-read the file if its content changed; a file that no longer parses (or cannot be
+    /// read) leaves the previous accounts in force (logged).
+    pub fn reload_if_changed(&self) {
+        let bytes = match read_bytes(&self.path) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "ACL file not readable; the previous accounts stay in force");
+                return;
+            }
+        };
+        {
+            let mut seen = self.seen.lock();
+            if *seen == bytes {
+                return;
+            }
+            seen.clone_from(&bytes);
+        }
+        match Self::parse(&self.path, bytes.as_deref()) {
+            Ok(acl) => {
+                tracing::info!(file = %self.path.display(), accounts = acl.accounts.len(), "ACL file reloaded");
+                *self.current.write() = Arc::new(acl);
+            }
+            Err(e) => {
+                tracing::error!(file = %self.path.display(), error = %e, "ACL file not reloaded; the previous accounts stay in force")
+            }
+        }
+    }
+
+    /// Check one request from `peer`.
+    pub fn check(&self, req: &RemotingCommand, peer: IpAddr) -> Result<(), AclError> {
+        let acl = self.current.read().clone();
+        acl.validate(req, &peer.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests;

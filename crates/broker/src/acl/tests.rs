@@ -1,0 +1,245 @@
+use super::*;
+use rocklet_protocol::acl::{sign_request, SessionCredentials};
+
+const YML: &str = r#"
+globalWhiteRemoteAddresses:
+  - 10.10.103.*
+  - 192.168.0.*
+
+accounts:
+  - accessKey: RocketMQ
+    secretKey: 12345678
+    whiteRemoteAddress:
+    admin: false
+    defaultTopicPerm: DENY
+    defaultGroupPerm: SUB
+    topicPerms:
+      - topicA=DENY
+      - topicB=PUB|SUB
+      - topicC=SUB
+    groupPerms:
+      - groupA=DENY
+      - groupB=PUB|SUB
+      - groupC=SUB
+
+  - accessKey: rocketmq2
+    secretKey: 12345678
+    whiteRemoteAddress: 192.168.1.*
+    admin: true
+"#;
+
+fn p(s: &str) -> AddrPattern {
+    AddrPattern::parse(Some(s)).unwrap()
+}
+
+#[test]
+fn address_patterns() {
+    assert_eq!(AddrPattern::parse(None).unwrap(), AddrPattern::Blank);
+    assert_eq!(AddrPattern::parse(Some("  ")).unwrap(), AddrPattern::Blank);
+    assert!(!AddrPattern::Blank.matches("127.0.0.1"));
+    assert!(p("*").matches("1.2.3.4"));
+    assert!(p("*.*.*.*").matches("1.2.3.4"));
+    assert!(p("192.168.1.*").matches("192.168.1.77"));
+    assert!(!p("192.168.1.*").matches("192.168.2.77"));
+    assert!(p("192.168.1-5.*").matches("192.168.3.1"));
+    assert!(!p("192.168.1-5.*").matches("192.168.6.1"));
+    assert!(p("192.168.1.10-20").matches("192.168.1.15"));
+    assert!(!p("192.168.1.10-20").matches("192.168.1.21"));
+    assert!(p("10.*.*.*").matches("10.200.1.1"));
+    assert!(p("192.168.1.{1,2,3}").matches("192.168.1.2"));
+    assert!(!p("192.168.1.{1,2,3}").matches("192.168.1.4"));
+    assert!(p("127.0.0.1,10.0.0.1").matches("10.0.0.1"));
+    assert!(p("127.0.0.1").matches("127.0.0.1"));
+    assert!(!p("127.0.0.1").matches("127.0.0.2"));
+    assert!(p("::1").matches("0:0:0:0:0:0:0:1"));
+    assert!(AddrPattern::parse(Some("abc")).is_err());
+    assert!(AddrPattern::parse(Some("192.*")).is_err());
+    assert!(AddrPattern::parse(Some("192.168.1.5-1")).is_err());
+    assert!(AddrPattern::parse(Some("192.168.{1,2}")).is_err());
+    assert!(AddrPattern::parse(Some("1.2.3.{4,x}")).is_err());
+}
+
+#[test]
+fn yml_parsed_as_java() {
+    let acl = PlainAcl::parse(YML, "plain_acl.yml").unwrap();
+    assert_eq!(acl.global_white.len(), 2);
+    let a = &acl.accounts["RocketMQ"];
+    assert_eq!(a.secret_key, "12345678");
+    assert_eq!(a.white, AddrPattern::Blank);
+    assert!(!a.admin);
+    assert_eq!(a.default_topic_perm, DENY);
+    assert_eq!(a.default_group_perm, SUB);
+    let perms = a.perms.as_ref().unwrap();
+    assert_eq!(perms["topicA"], DENY);
+    assert_eq!(perms["topicB"], PUB | SUB);
+    assert_eq!(perms["%RETRY%groupC"], SUB);
+    let b = &acl.accounts["rocketmq2"];
+    assert!(b.admin);
+    assert!(b.perms.is_none());
+    assert_eq!(b.default_topic_perm, DENY);
+    assert!(PlainAcl::parse("", "f")
+        .unwrap_err()
+        .contains("file is not data"));
+    assert!(PlainAcl::parse(
+        "accounts:\n  - accessKey: short\n    secretKey: 12345678\n",
+        "f"
+    )
+    .unwrap_err()
+    .contains("length should longer than 6"));
+    assert!(PlainAcl::parse(
+        "accounts:\n  - accessKey: RocketMQ\n    secretKey: 12345678\n    topicPerms:\n      - a==\n",
+        "f"
+    )
+    .unwrap_err()
+    .contains("Parse resource permission failed for topic:a=="));
+}
+
+fn send(topic: &str, creds: Option<(&str, &str)>) -> RemotingCommand {
+    let mut cmd = RemotingCommand::request_bare(RequestCode::SEND_MESSAGE_V2);
+    cmd.ext_fields.insert("a", "PG");
+    cmd.ext_fields.insert("b", topic);
+    cmd.body = Some(bytes::Bytes::from_static(b"x"));
+    if let Some((ak, sk)) = creds {
+        sign_request(&mut cmd, &SessionCredentials::new(ak, sk));
+    }
+    cmd
+}
+
+#[test]
+fn validate_refusals() {
+    let acl = PlainAcl::parse(YML, "plain_acl.yml").unwrap();
+    let ip = "127.0.0.1";
+    let ok = Some(("RocketMQ", "12345678"));
+    assert_eq!(acl.validate(&send("topicB", ok), ip), Ok(()));
+    let e = acl.validate(&send("topicC", ok), ip).unwrap_err();
+    assert_eq!(e.message, "No default permission for topic:topicC");
+    let e = acl.validate(&send("other", ok), ip).unwrap_err();
+    assert_eq!(e.message, "No default permission for topic:other");
+    assert!(e
+        .remark()
+        .ends_with("PlainPermissionManager.checkPerm(PlainPermissionManager.java:578)"));
+    let e = acl
+        .validate(&send("topicB", Some(("RocketMQ", "wrong-secret"))), ip)
+        .unwrap_err();
+    assert_eq!(e.message, "Check signature failed for accessKey=RocketMQ");
+    let e = acl
+        .validate(&send("topicB", Some(("nobody12", "12345678"))), ip)
+        .unwrap_err();
+    assert_eq!(e.message, "No acl config for nobody12");
+    let e = acl.validate(&send("topicB", None), ip).unwrap_err();
+    assert_eq!(
+        e.remark(),
+        "org.apache.rocketmq.acl.common.AclException: No accessKey is configured, \
+         org.apache.rocketmq.acl.plain.PlainPermissionManager.validate(PlainPermissionManager.java:636)"
+    );
+    // Global white list and the account's white address skip every check.
+    assert_eq!(acl.validate(&send("topicA", None), "10.10.103.4"), Ok(()));
+    assert_eq!(
+        acl.validate(
+            &send("topicA", Some(("rocketmq2", "bad-secret"))),
+            "192.168.1.9"
+        ),
+        Ok(())
+    );
+    // Admin codes.
+    let mut admin = RemotingCommand::request_bare(RequestCode::UPDATE_AND_CREATE_TOPIC);
+    admin.ext_fields.insert("topic", "topicB");
+    sign_request(&mut admin, &SessionCredentials::new("RocketMQ", "12345678"));
+    assert_eq!(
+        acl.validate(&admin, ip).unwrap_err().message,
+        "Need admin permission for request code=17, but accessKey=RocketMQ is not"
+    );
+    let mut admin2 = RemotingCommand::request_bare(RequestCode::UPDATE_AND_CREATE_TOPIC);
+    admin2.ext_fields.insert("topic", "x");
+    sign_request(
+        &mut admin2,
+        &SessionCredentials::new("rocketmq2", "12345678"),
+    );
+    assert_eq!(acl.validate(&admin2, ip), Ok(()));
+    // Pull: topic and the group's retry topic.
+    let mut pull = RemotingCommand::request_bare(RequestCode::PULL_MESSAGE);
+    pull.ext_fields.insert("topic", "topicC");
+    pull.ext_fields.insert("consumerGroup", "groupA");
+    sign_request(&mut pull, &SessionCredentials::new("RocketMQ", "12345678"));
+    assert_eq!(
+        acl.validate(&pull, ip).unwrap_err().message,
+        "No default permission for group:groupA"
+    );
+    // Garbage never panics.
+    let mut g = RemotingCommand::request_bare(RequestCode::HEART_BEAT);
+    g.ext_fields.insert("AccessKey", "RocketMQ");
+    g.body = Some(bytes::Bytes::from_static(b"\xff\x00{"));
+    assert!(acl.validate(&g, ip).is_err());
+    // A header missing its fields is not refused for it (Java's decode only logs).
+    let mut u = RemotingCommand::request_bare(RequestCode::UPDATE_CONSUMER_OFFSET);
+    u.ext_fields.insert("consumerGroup", "groupB");
+    sign_request(&mut u, &SessionCredentials::new("RocketMQ", "12345678"));
+    assert_eq!(acl.validate(&u, ip), Ok(()));
+}
+
+#[test]
+fn java_hash_order() {
+    assert_eq!(java_hash("hello"), 99162322);
+    assert_eq!(java_hash(""), 0);
+}
+
+#[test]
+fn garbage_is_refused_not_panicked() {
+    let acl = PlainAcl::parse(YML, "plain_acl.yml").unwrap();
+    let big = "x".repeat(1 << 20);
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![("AccessKey", "RocketMQ"), ("Signature", "!!!not base64!!!")],
+        vec![("AccessKey", "RocketMQ"), ("Signature", &big), ("b", &big)],
+        vec![("AccessKey", "ключ\u{0}"), ("Signature", "")],
+        vec![("AccessKey", ""), ("b", "topicB")],
+        vec![("b", "topicB")],
+    ];
+    for fields in cases {
+        for code in [10, 11, 34, 35, 36, 38, 310, 17, 9999] {
+            let mut cmd = RemotingCommand::request_bare(code);
+            for (k, v) in &fields {
+                cmd.ext_fields.insert(k, v);
+            }
+            cmd.body = Some(bytes::Bytes::from_static(b"\xff\xfe{\"consumerDataSet\":7"));
+            assert!(acl.validate(&cmd, "127.0.0.1").is_err());
+            assert!(acl.validate(&cmd, "not an ip").is_err());
+        }
+    }
+    for p in [
+        "{",
+        "}",
+        "1.2.3.}",
+        "1.2.3.{}",
+        "::{1}",
+        "1-",
+        "-1",
+        "*-*",
+        "1.2.3.4-",
+        "ä.ö.ü.{ß}",
+    ] {
+        let _ = AddrPattern::parse(Some(p)).map(|a| a.matches("1.2.3.4"));
+    }
+}
+
+#[test]
+fn manager_reloads_on_content_change_and_keeps_old_on_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain_acl.yml");
+    std::fs::write(&path, YML).unwrap();
+    let m = AclManager::load(path.clone()).unwrap();
+    let ok = send("topicC", Some(("RocketMQ", "12345678")));
+    let ip: IpAddr = "127.0.0.1".parse().unwrap();
+    assert!(m.check(&ok, ip).is_err());
+    // Same length, same second: still seen.
+    std::fs::write(&path, YML.replace("topicC=SUB", "topicC=PUB")).unwrap();
+    m.reload_if_changed();
+    assert_eq!(m.check(&ok, ip), Ok(()));
+    // A broken file leaves the accounts in force.
+    std::fs::write(&path, "accounts:\n  - accessKey: x\n").unwrap();
+    m.reload_if_changed();
+    assert_eq!(m.check(&ok, ip), Ok(()));
+    // Removed: no accounts.
+    std::fs::remove_file(&path).unwrap();
+    m.reload_if_changed();
+    assert!(m.check(&ok, ip).is_err());
+}
