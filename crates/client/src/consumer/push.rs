@@ -117,6 +117,9 @@ struct Inner {
     strategy: Mutex<Arc<dyn AllocateMessageQueueStrategy>>,
     /// `processQueueTable`.
     pqs: Mutex<BTreeMap<MessageQueue, Arc<ProcessQueue>>>,
+    /// Queues allocated per topic at the last rebalance (`messageQueueChanged`), which the
+    /// topic-level pull thresholds are divided by.
+    topic_queues: Mutex<std::collections::HashMap<String, i64>>,
     /// Listener calls running at once (`consumeThreadMax`).
     permits: Arc<Semaphore>,
     /// Concurrently: the consume requests, taken by `consume_thread_max` worker tasks (Java's
@@ -176,6 +179,7 @@ impl DefaultMQPushConsumer {
                 listener: Mutex::new(None),
                 strategy: Mutex::new(Arc::new(AllocateMessageQueueAveragely)),
                 pqs: Mutex::new(BTreeMap::new()),
+                topic_queues: Mutex::new(std::collections::HashMap::new()),
                 permits,
                 jobs: Mutex::new(None),
                 paused: AtomicBool::new(false),
@@ -670,6 +674,10 @@ impl DefaultMQPushConsumer {
         )
         .await?;
         let (changed, new_queues) = self.update_process_queues(inst, topic, &allocated).await;
+        self.inner
+            .topic_queues
+            .lock()
+            .insert(topic.to_owned(), allocated.len() as i64);
         if changed {
             tracing::info!(group = %self.inner.group, topic, client_id = inst.client_id(), queues = allocated.len(), "rebalanced, allocation changed");
             // `messageQueueChanged`: a new subVersion, and the brokers hear of it.
@@ -957,12 +965,12 @@ impl DefaultMQPushConsumer {
             // `messageQueueChanged`: the topic's thresholds shared by its assigned queues.
             let n = self
                 .inner
-                .pqs
+                .topic_queues
                 .lock()
-                .keys()
-                .filter(|m| m.topic == mq.topic)
-                .count()
-                .max(1) as i64;
+                .get(&mq.topic)
+                .copied()
+                .unwrap_or(1)
+                .max(1);
             if cfg.pull_threshold_for_topic != -1 {
                 max_count = (cfg.pull_threshold_for_topic / n).max(1);
             }
