@@ -13,7 +13,23 @@
 use rocklet_broker::{Broker, BrokerConfig};
 use rocklet_namesrv::{Namesrv, NamesrvConfig};
 use rocklet_store::FlushDiskType;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Store directories of the clusters this process started and has not shut down. A cluster
+/// dropped without [`EmbeddedCluster::shutdown`] (an interrupted command) removes its directory
+/// on drop, but its brokers' last writes (checkpoint, delay offsets) may land after that, from
+/// tasks the runtime drops later; [`remove_leftovers`] sweeps them once the runtime is gone.
+static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes the store directories of clusters that were dropped without a shutdown. Call it
+/// after the Tokio runtime is dropped (nothing writes to them any more).
+pub fn remove_leftovers() {
+    let dirs = std::mem::take(&mut *LIVE_DIRS.lock().unwrap_or_else(|e| e.into_inner()));
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
 
 /// How to start an [`EmbeddedCluster`].
 #[derive(Debug, Clone)]
@@ -59,6 +75,10 @@ impl EmbeddedCluster {
         let dir = tempfile::Builder::new()
             .prefix("rocklet-embedded-")
             .tempdir()?;
+        LIVE_DIRS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(dir.path().to_owned());
         let ns = Namesrv::start(NamesrvConfig {
             listen_port: 0,
             bind_addr: [127, 0, 0, 1].into(),
@@ -151,6 +171,10 @@ impl EmbeddedCluster {
         if let Some(ns) = self.namesrv.take() {
             ns.shutdown().await;
         }
+        LIVE_DIRS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|d| d != self.dir.path());
     }
 }
 

@@ -73,6 +73,29 @@ fn init_tracing(default: &str) {
         .init();
 }
 
+/// Runs `fut` unless SIGINT or SIGTERM arrives first; then `fut` is dropped (running its
+/// destructors, which remove an embedded cluster's store) and the command fails.
+async fn until_interrupted(
+    fut: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        r = fut => r,
+        _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
+        _ = term => anyhow::bail!("terminated"),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let server = matches!(
@@ -88,16 +111,21 @@ fn main() -> anyhow::Result<()> {
         rt.worker_threads(a.worker_threads());
     }
     let rt = rt.enable_all().build()?;
-    rt.block_on(async move {
+    let r = rt.block_on(async move {
         match cli.cmd {
             Cmd::Serve(a) => cli_serve::serve(a).await,
             Cmd::Namesrv(a) => cli_serve::namesrv(a).await,
             Cmd::Broker(a) => cli_serve::broker(a).await,
-            Cmd::Quickstart => quickstart::run().await,
-            Cmd::Bench(b) => bench::run(b).await,
+            // Both may run an embedded cluster in a temporary directory (hundreds of MiB for
+            // the bench); SIGINT / SIGTERM drop the command's future so the directory goes too.
+            Cmd::Quickstart => until_interrupted(quickstart::run()).await,
+            Cmd::Bench(b) => until_interrupted(bench::run(b)).await,
             Cmd::Send(a) => cli_client::send(a).await,
             Cmd::Admin(a) => cli_client::admin(a).await,
             Cmd::Consume(a) => cli_consume::consume(a).await,
         }
-    })
+    });
+    drop(rt);
+    rocklet::embedded::remove_leftovers();
+    r
 }
