@@ -232,6 +232,7 @@ pub(crate) async fn embedded(flush: &str) -> anyhow::Result<rocklet::embedded::E
     let c = rocklet::embedded::EmbeddedCluster::start_with(rocklet::embedded::EmbeddedOptions {
         flush_disk_type,
         mapped_file_size_commit_log: 256 * 1024 * 1024,
+        tls: crate::sysprops::tls(),
         ..Default::default()
     })
     .await?;
@@ -252,6 +253,7 @@ pub async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
         .context("no name server")?;
     let mut cfg = ProducerConfig::new(a.group.clone()).with_namesrv(ns);
     cfg.max_async_inflight_msgs = a.concurrency.max(1) * 2;
+    crate::sysprops::apply_client(&mut cfg.client);
     let producer = DefaultMQProducer::new(cfg);
     producer.start().await?;
     // Warm up: route lookup and connection.
@@ -428,7 +430,9 @@ pub async fn consume_pull(a: ConsumeArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| cluster.as_ref().map(|c| c.namesrv_addr()))
         .context("no name server")?;
-    let producer = DefaultMQProducer::new(ProducerConfig::new("benchmark_fill").with_namesrv(ns));
+    let mut fill_cfg = ProducerConfig::new("benchmark_fill").with_namesrv(ns);
+    crate::sysprops::apply_client(&mut fill_cfg.client);
+    let producer = DefaultMQProducer::new(fill_cfg);
     producer.start().await?;
     if a.fill > 0 && !a.no_fill {
         let t = Instant::now();

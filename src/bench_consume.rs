@@ -192,7 +192,9 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| cluster.as_ref().map(|c| c.namesrv_addr()))
         .context("no name server")?;
-    let producer = DefaultMQProducer::new(ProducerConfig::new("benchmark_fill").with_namesrv(&ns));
+    let mut fill_cfg = ProducerConfig::new("benchmark_fill").with_namesrv(&ns);
+    crate::sysprops::apply_client(&mut fill_cfg.client);
+    let producer = DefaultMQProducer::new(fill_cfg);
     producer.start().await?;
     let admin = producer.admin()?;
     let c = Arc::new(Counters::default());
@@ -242,6 +244,7 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("benchmark_consumer_{}_{}", std::process::id(), run_start_ms));
     let mut cfg = PushConsumerConfig::new(&group).with_namesrv(&ns);
+    crate::sysprops::apply_client(&mut cfg.client);
     if follow {
         cfg.consume_from_where = ConsumeFromWhere::CONSUME_FROM_LAST_OFFSET;
     } else if a.no_fill {

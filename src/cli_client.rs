@@ -241,6 +241,7 @@ pub async fn send(a: SendArgs) -> anyhow::Result<()> {
     };
     let mut cfg = ProducerConfig::new(&a.group).with_namesrv(&a.namesrv);
     cfg.client.session_credentials = a.acl.credentials();
+    crate::sysprops::apply_client(&mut cfg.client);
     cfg.enable_msg_trace = a.trace;
     cfg.customized_trace_topic = a.trace_topic.clone();
     let p = DefaultMQProducer::new(cfg);
@@ -340,6 +341,7 @@ pub async fn admin(a: AdminArgs) -> anyhow::Result<()> {
     }
     cfg.instance_name = "rocklet_admin".into();
     cfg.session_credentials = a.acl.credentials();
+    crate::sysprops::apply_client(&mut cfg);
     let admin = MQAdmin::connect(cfg)?;
     match a.cmd {
         AdminCmd::TopicRoute { topic } => {

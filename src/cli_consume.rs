@@ -138,12 +138,13 @@ impl Printer {
 
 pub async fn consume(a: ConsumeArgs) -> anyhow::Result<()> {
     // The push consumer waits for a route that never comes; say so at once instead.
-    let admin_cfg = ClientConfig {
+    let mut admin_cfg = ClientConfig {
         namesrv_addr: Some(a.namesrv.clone()),
         instance_name: "rocklet_consume_check".into(),
         session_credentials: a.acl.credentials(),
         ..Default::default()
     };
+    crate::sysprops::apply_client(&mut admin_cfg);
     let admin = MQAdmin::connect(admin_cfg)?;
     let route = admin.topic_route(&a.topic).await;
     admin.instance().shutdown();
@@ -175,6 +176,7 @@ pub async fn consume(a: ConsumeArgs) -> anyhow::Result<()> {
     cfg.await_termination_millis_when_shutdown = 1000;
     cfg.client.instance_name = format!("rocklet_consume_{}", std::process::id());
     cfg.client.session_credentials = a.acl.credentials();
+    crate::sysprops::apply_client(&mut cfg.client);
     let consumer = DefaultMQPushConsumer::new(cfg);
     match &a.sql {
         Some(sql) => consumer.subscribe_sql(&a.topic, sql)?,

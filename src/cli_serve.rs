@@ -83,6 +83,7 @@ impl BrokerArgs {
         set("flushDiskType", self.flush_disk_type.clone());
         set("bindAddress", self.bind.map(|p| p.to_string()));
         cfg.apply(&props)?;
+        cfg.tls = crate::sysprops::tls();
         Ok(cfg)
     }
 }
@@ -117,6 +118,7 @@ pub async fn namesrv(a: NamesrvArgs) -> anyhow::Result<()> {
     let ns = Namesrv::start(NamesrvConfig {
         listen_port: a.listen_port,
         bind_addr: a.bind,
+        tls: crate::sysprops::tls(),
         ..Default::default()
     })
     .await
@@ -155,6 +157,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         bind_addr: bind,
         kv_config_path: Some(ns_dir.join("kvConfig.json")),
         config_store_path: Some(ns_dir.join("namesrv.properties")),
+        tls: crate::sysprops::tls(),
         ..Default::default()
     })
     .await

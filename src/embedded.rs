@@ -42,6 +42,8 @@ pub struct EmbeddedOptions {
     pub cluster_name: String,
     /// Extra broker settings by Java property name (e.g. `transactionCheckInterval`).
     pub broker_properties: Vec<(String, String)>,
+    /// TLS of the name server and brokers (Java's `tls.*` system properties).
+    pub tls: rocklet_remoting::tls::TlsSettings,
 }
 
 impl Default for EmbeddedOptions {
@@ -53,6 +55,7 @@ impl Default for EmbeddedOptions {
             auto_create_topic_enable: true,
             cluster_name: "DefaultCluster".into(),
             broker_properties: Vec::new(),
+            tls: Default::default(),
         }
     }
 }
@@ -84,6 +87,7 @@ impl EmbeddedCluster {
             bind_addr: [127, 0, 0, 1].into(),
             kv_config_path: Some(dir.path().join("namesrv").join("kvConfig.json")),
             config_store_path: Some(dir.path().join("namesrv").join("namesrv.properties")),
+            tls: opts.tls.clone(),
             ..Default::default()
         })
         .await?;
@@ -191,6 +195,7 @@ fn broker_config(opts: &EmbeddedOptions, name: &str, ns: &str, store: &Path) -> 
         auto_create_topic_enable: opts.auto_create_topic_enable,
         mapped_file_size_commit_log: opts.mapped_file_size_commit_log,
         mapped_file_size_consume_queue: 30_000 * 20,
+        tls: opts.tls.clone(),
         ..Default::default()
     }
 }

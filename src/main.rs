@@ -23,6 +23,7 @@ mod cli_consume;
 mod cli_serve;
 mod null_server;
 mod quickstart;
+mod sysprops;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +41,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// A Java-style system property, e.g. `-Dtls.enable=true`, `-Dtls.server.mode=enforcing`
+    /// (the `tls.*` keys of RocketMQ 4.9.3; repeat for several).
+    #[arg(short = 'D', value_name = "KEY=VALUE", global = true, action = clap::ArgAction::Append)]
+    define: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -106,6 +111,7 @@ fn main() -> anyhow::Result<()> {
             | Cmd::Bench(bench::BenchCmd::NullServer(_))
     );
     init_tracing(if server { "info" } else { "warn" });
+    sysprops::init(&cli.define)?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Cmd::Bench(bench::BenchCmd::Produce(a)) = &cli.cmd {
         rt.worker_threads(a.worker_threads());

@@ -96,6 +96,10 @@ impl Broker {
     pub async fn start(mut cfg: BrokerConfig) -> Result<Broker, BrokerError> {
         cfg.validate()?;
         let t0 = Instant::now();
+        let server_tls = cfg
+            .tls
+            .server_tls()
+            .map_err(|e| BrokerError::Startup(format!("TLS: {e}")))?;
         let listener = bind_listener((cfg.bind_addr, cfg.listen_port).into()).map_err(|e| {
             BrokerError::Bind {
                 port: cfg.listen_port,
@@ -165,8 +169,13 @@ impl Broker {
             subscriptions,
             filters,
             clients: clients::ClientManager::default(),
+            // `tls.enable`: the broker's calls to name servers use TLS (Java's BrokerOuterAPI).
             namesrv: RemotingClient::new(ClientOptions {
                 connect_timeout: Duration::from_secs(3),
+                tls: cfg
+                    .tls
+                    .enable
+                    .then(|| rocklet_remoting::tls::ClientTls::from_settings(&cfg.tls)),
                 ..Default::default()
             }),
             register_now: Notify::new(),
@@ -200,6 +209,7 @@ impl Broker {
             write_buffer_high_water_mark: inner.cfg.write_buffer_high_water_mark,
             write_buffer_low_water_mark: inner.cfg.write_buffer_low_water_mark,
             channel_max_idle: Duration::from_millis(inner.cfg.server_channel_max_idle_millis),
+            tls: Some(server_tls),
             ..ServerConfig::default()
         };
         let server_stats = server_cfg.stats.clone();

@@ -53,6 +53,12 @@ pub struct ClientConfig {
     /// ACL credentials (Java: an `AclClientRPCHook` given to the producer, consumer or admin):
     /// every request this client sends, to name servers and brokers, is signed with them.
     pub session_credentials: Option<SessionCredentials>,
+    /// `useTLS` (Java: the `tls.enable` system property, default false): every connection of
+    /// the instance, to name servers and brokers, is TLS, set up from [`ClientConfig::tls`].
+    pub use_tls: bool,
+    /// The `tls.client.*` / `tls.test.mode.enable` settings used when [`ClientConfig::use_tls`]
+    /// (defaults: Java's test mode, which trusts any server).
+    pub tls: rocklet_remoting::tls::TlsSettings,
 }
 
 impl Default for ClientConfig {
@@ -75,6 +81,8 @@ impl Default for ClientConfig {
             language: rocklet_protocol::LanguageCode::OTHER,
             serialize_type: default_serialize_type(),
             session_credentials: None,
+            use_tls: false,
+            tls: Default::default(),
         }
     }
 }

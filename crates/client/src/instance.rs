@@ -206,6 +206,9 @@ impl ClientInstance {
             language: config.language,
             serialize_type: config.serialize_type,
             credentials: config.session_credentials.clone(),
+            tls: config
+                .use_tls
+                .then(|| rocklet_remoting::tls::ClientTls::from_settings(&config.tls)),
         });
         let (tx, _) = watch::channel(false);
         let inst = Arc::new(ClientInstance {

@@ -49,6 +49,9 @@ pub struct NamesrvConfig {
     pub cluster_test: bool,
     /// `orderMessageEnable`: routes carry `orderTopicConf` from the `ORDER_TOPIC_CONFIG` namespace.
     pub order_message_enable: bool,
+    /// TLS, from Java's system properties (`-Dtls.server.mode=...`). Default: Java's,
+    /// permissive with a self-signed certificate.
+    pub tls: rocklet_remoting::tls::TlsSettings,
 }
 
 impl Default for NamesrvConfig {
@@ -64,6 +67,7 @@ impl Default for NamesrvConfig {
             product_env_name: "center".into(),
             cluster_test: false,
             order_message_enable: false,
+            tls: Default::default(),
         }
     }
 }
@@ -103,6 +107,10 @@ impl Namesrv {
         let kv = tokio::task::spawn_blocking(move || kvconfig::KvConfigManager::load(&kv_path))
             .await
             .map_err(std::io::Error::other)??;
+        let tls = config
+            .tls
+            .server_tls()
+            .map_err(|e| std::io::Error::other(format!("TLS: {e}")))?;
         let listener =
             rocklet_remoting::bind_listener((config.bind_addr, config.listen_port).into())?;
         let addr = listener.local_addr()?;
@@ -130,7 +138,10 @@ impl Namesrv {
         let server = tokio::spawn(serve(
             listener,
             processor.clone(),
-            ServerConfig::default(),
+            ServerConfig {
+                tls: Some(tls),
+                ..ServerConfig::default()
+            },
             rx.clone(),
         ));
         let r2 = routes.clone();

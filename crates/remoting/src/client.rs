@@ -17,6 +17,10 @@ use crate::error::RemotingError;
 /// request and a sender for a reply frame.
 pub type RequestHandler = Arc<dyn Fn(RemotingCommand, mpsc::Sender<Bytes>) + Send + Sync>;
 
+/// A connection's halves, plain or TLS.
+type BoxRead = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
+type BoxWrite = Box<dyn tokio::io::AsyncWrite + Send + Unpin>;
+
 static NEXT_OPAQUE: AtomicI32 = AtomicI32::new(1);
 
 fn next_opaque() -> i32 {
@@ -72,6 +76,8 @@ pub struct ClientOptions {
     pub serialize_type: SerializeType,
     /// ACL credentials: when set, every request is signed as Java's `AclClientRPCHook` does.
     pub credentials: Option<rocklet_protocol::acl::SessionCredentials>,
+    /// TLS on every connection (Java's `useTLS` / `tls.enable`).
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 impl Default for ClientOptions {
@@ -81,6 +87,7 @@ impl Default for ClientOptions {
             language: LanguageCode::OTHER,
             serialize_type: SerializeType::Json,
             credentials: None,
+            tls: None,
         }
     }
 }
@@ -162,7 +169,23 @@ impl RemotingClient {
                 }
             };
         let _ = stream.set_nodelay(true);
-        let (r, w) = stream.into_split();
+        let (r, w): (BoxRead, BoxWrite) = match &self.inner.opts.tls {
+            None => {
+                let (r, w) = stream.into_split();
+                (Box::new(r), Box::new(w))
+            }
+            Some(tls) => {
+                let s = tls
+                    .connect(addr, stream, self.inner.opts.connect_timeout)
+                    .await
+                    .map_err(|reason| RemotingError::Connect {
+                        addr: addr.to_owned(),
+                        reason,
+                    })?;
+                let (r, w) = tokio::io::split(s);
+                (Box::new(r), Box::new(w))
+            }
+        };
         let tx = spawn_writer(w);
         let conn = Arc::new(Connection {
             addr: addr.to_owned(),

@@ -11,6 +11,7 @@ pub mod client;
 pub mod conn;
 pub mod error;
 pub mod server;
+pub mod tls;
 
 pub use client::RemotingClient;
 pub use conn::WriteBudget;

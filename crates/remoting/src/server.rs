@@ -227,6 +227,8 @@ pub struct ServerConfig {
     pub channel_max_idle: Duration,
     /// Live connections and their queued bytes, for gauges and tests.
     pub stats: Arc<ServerStats>,
+    /// TLS (`tls.server.mode`): `None` serves plain connections without looking at them.
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 impl Default for ServerConfig {
@@ -237,6 +239,7 @@ impl Default for ServerConfig {
             write_buffer_low_water_mark: DEFAULT_WRITE_LOW_WATER_MARK,
             channel_max_idle: Duration::from_secs(120),
             stats: Default::default(),
+            tls: None,
         }
     }
 }
@@ -345,9 +348,35 @@ pub async fn serve<P: Processor>(
         let low = config.write_buffer_low_water_mark;
         let idle = config.channel_max_idle;
         let stats = config.stats.clone();
+        let tls = config.tls.clone();
         conns.spawn(async move {
             let _permit = permit;
-            let (r, w) = stream.into_split();
+            let (r, w): (BoxRead, BoxWrite) = match tls {
+                None => {
+                    let (r, w) = stream.into_split();
+                    (Box::new(r), Box::new(w))
+                }
+                Some(tls) => {
+                    // The first byte tells TLS from plain (Java's HandshakeHandler); a peer that
+                    // sends nothing is dropped after the idle time, a handshake after 10 s.
+                    let wait = if idle.is_zero() { Duration::from_secs(3600) } else { idle };
+                    let accepted = tokio::select! {
+                        a = tokio::time::timeout(wait, tls.accept(stream, peer)) => a.ok().flatten(),
+                        _ = sd.changed() => None,
+                    };
+                    match accepted {
+                        None => return,
+                        Some(crate::tls::Accepted::Plain(s)) => {
+                            let (r, w) = s.into_split();
+                            (Box::new(r), Box::new(w))
+                        }
+                        Some(crate::tls::Accepted::Tls(s)) => {
+                            let (r, w) = tokio::io::split(*s);
+                            (Box::new(r), Box::new(w))
+                        }
+                    }
+                }
+            };
             let budget = Arc::new(WriteBudget::new(high, low));
             budget.touch();
             let _stats = StatsGuard(stats.clone(), stats.add(budget.clone()));
@@ -439,6 +468,11 @@ pub async fn serve<P: Processor>(
     drop(listener);
     while conns.join_next().await.is_some() {}
 }
+
+/// A connection's halves, plain or TLS. One virtual call per read or write of a buffer (not
+/// per frame) is what a single connection loop for both costs.
+type BoxRead = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
+type BoxWrite = Box<dyn tokio::io::AsyncWrite + Send + Unpin>;
 
 /// Sleeps until the connection would have been idle for `idle` (forever when zero).
 async fn idle_sleep(budget: &WriteBudget, idle: Duration) {

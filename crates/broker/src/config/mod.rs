@@ -138,6 +138,10 @@ pub struct BrokerConfig {
     pub config_file: Option<PathBuf>,
     /// `aclEnable`, default false: check every client request against the plain ACL file.
     pub acl_enable: bool,
+    /// TLS, from Java's system properties (`-Dtls.server.mode=...`, `tls.enable`, ...), not
+    /// from the broker's properties file. Default: Java's, permissive with a self-signed
+    /// certificate.
+    pub tls: rocklet_remoting::tls::TlsSettings,
     /// `rocketmqHome`: where `conf/plain_acl.yml` is looked for; default the `ROCKETMQ_HOME`
     /// environment variable (Java reads `-Drocketmq.home.dir`, else `ROCKETMQ_HOME`).
     pub rocketmq_home: Option<PathBuf>,
@@ -211,6 +215,7 @@ impl Default for BrokerConfig {
             recover_truncate_damaged: false,
             config_file: None,
             acl_enable: false,
+            tls: Default::default(),
             rocketmq_home: std::env::var_os("ROCKETMQ_HOME")
                 .filter(|h| !h.is_empty())
                 .map(PathBuf::from),
