@@ -189,7 +189,18 @@ enum Cmd {
 use rocklet_protocol::time::now_ms;
 
 fn client_config(namesrv: &str, instance: &str) -> ClientConfig {
+    // TLS: `INTEROP_TLS="tls.enable=true tls.client.authServer=true ..."`, the `-D` values a
+    // Java client would get.
+    let tls_props = std::env::var("INTEROP_TLS").unwrap_or_default();
+    let tls = rocklet_remoting::tls::TlsSettings::from_properties(
+        tls_props
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('=')),
+    )
+    .expect("INTEROP_TLS settings");
     ClientConfig {
+        use_tls: tls.enable,
+        tls,
         namesrv_addr: Some(namesrv.to_owned()),
         client_ip: Some("127.0.0.1".into()),
         instance_name: format!("{instance}-{}-{}", std::process::id(), now_ms()),

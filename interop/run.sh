@@ -925,6 +925,7 @@ group_external broadcast.sh broadcast/
 group_external allocate.sh allocate/
 group_external push.sh push/
 group_external acl.sh acl/
+group_external tls.sh tls/
 
 # results.md
 {

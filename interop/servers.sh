@@ -12,6 +12,7 @@
 # RMQ_BROKER_EXTRA_PROPS (optional): newline-separated key=value lines appended to the generated
 # broker properties file (a key given twice: the later line wins), e.g.
 #   RMQ_BROKER_EXTRA_PROPS=$'transactionCheckInterval=1000\ntransactionTimeOut=1000' servers.sh start-broker ...
+# RMQ_JVM_EXTRA (optional): extra JVM options for both servers, space-separated (TLS: -Dtls.*).
 # Can also be sourced: functions rmq_start_namesrv / rmq_start_broker / rmq_stop.
 set -uo pipefail
 RMQ_INTEROP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -69,7 +70,8 @@ listenPort=$port
 kvConfigPath=$w/namesrv/kvConfig.json
 P
   local out="$w/logs/namesrv-$port.out"
-  ROCKETMQ_HOME="$w" nohup java "${RMQ_SERVER_JVM[@]}" -Duser.home="$w" -Drocketmq.home.dir="$w" \
+  # shellcheck disable=SC2086 # RMQ_JVM_EXTRA: space-separated extra JVM options (e.g. -Dtls.*)
+  ROCKETMQ_HOME="$w" nohup java "${RMQ_SERVER_JVM[@]}" ${RMQ_JVM_EXTRA:-} -Duser.home="$w" -Drocketmq.home.dir="$w" \
     -cp "$RMQ_CP" org.apache.rocketmq.namesrv.NamesrvStartup -c "$props" >"$out" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" > "$w/run/namesrv-$port.pid"
@@ -114,7 +116,8 @@ P
     printf '%s\n' "$RMQ_BROKER_EXTRA_PROPS" >> "$props"
   fi
   local out="$w/logs/broker-$name.out"
-  ROCKETMQ_HOME="$w" nohup java "${RMQ_SERVER_JVM[@]}" -Duser.home="$w" -Drocketmq.home.dir="$w" \
+  # shellcheck disable=SC2086
+  ROCKETMQ_HOME="$w" nohup java "${RMQ_SERVER_JVM[@]}" ${RMQ_JVM_EXTRA:-} -Duser.home="$w" -Drocketmq.home.dir="$w" \
     -cp "$RMQ_CP" org.apache.rocketmq.broker.BrokerStartup -c "$props" >"$out" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" > "$w/run/broker-$name.pid"

@@ -66,6 +66,23 @@ enum Cmd {
     /// Benchmarks: produce, consume, null-server.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// TLS helpers.
+    #[command(subcommand)]
+    Tls(TlsCmd),
+}
+
+#[derive(Subcommand)]
+enum TlsCmd {
+    /// Write a test CA and a server and a client certificate it signed (PEM, unencrypted
+    /// PKCS#8 keys that Java reads too): ca.pem, server.pem/.key, client.pem/.key.
+    GenCerts {
+        /// Directory to write them to (created if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Host names or IP addresses the server certificate is for (repeat).
+        #[arg(long = "host", default_values_t = ["127.0.0.1".to_string(), "localhost".to_string()])]
+        hosts: Vec<String>,
+    },
 }
 
 /// `RUST_LOG` wins; otherwise servers log at info and client commands only warnings.
@@ -129,6 +146,19 @@ fn main() -> anyhow::Result<()> {
             Cmd::Send(a) => cli_client::send(a).await,
             Cmd::Admin(a) => cli_client::admin(a).await,
             Cmd::Consume(a) => cli_consume::consume(a).await,
+            Cmd::Tls(TlsCmd::GenCerts { out, hosts }) => {
+                let f = rocklet_remoting::tls::generate_pki(&out, &hosts)?;
+                for p in [
+                    f.ca_cert,
+                    f.server_cert,
+                    f.server_key,
+                    f.client_cert,
+                    f.client_key,
+                ] {
+                    out!("{}", p.display());
+                }
+                Ok(())
+            }
         }
     });
     drop(rt);

@@ -84,15 +84,24 @@ async fn enforcing_serves_tls_clients_and_closes_plain_ones() {
     .await;
     let ns = c.namesrv_addr();
     let broker = c.broker_addrs()[0].clone();
-    assert_eq!(send_and_view(&ns, &tls_client(), "over-tls").await.unwrap(), "over-tls");
+    assert_eq!(
+        send_and_view(&ns, &tls_client(), "over-tls").await.unwrap(),
+        "over-tls"
+    );
     for addr in [&ns, &broker] {
         // An answer (the broker's is REQUEST_CODE_NOT_SUPPORTED): the connection works.
-        assert!(cluster_info(addr, Some(&tls_client())).await.is_ok(), "{addr}");
+        assert!(
+            cluster_info(addr, Some(&tls_client())).await.is_ok(),
+            "{addr}"
+        );
         let e = cluster_info(addr, None).await.unwrap_err();
         assert!(e.contains("closed"), "{addr}: {e}");
     }
     // Still serving TLS after the refusals.
-    assert_eq!(send_and_view(&ns, &tls_client(), "again").await.unwrap(), "again");
+    assert_eq!(
+        send_and_view(&ns, &tls_client(), "again").await.unwrap(),
+        "again"
+    );
     c.shutdown().await;
 }
 
@@ -101,9 +110,14 @@ async fn permissive_serves_plain_and_tls_on_one_port() {
     // Java's default mode, with test mode's self-signed certificate.
     let c = cluster(TlsSettings::default()).await;
     let ns = c.namesrv_addr();
-    assert_eq!(send_and_view(&ns, &tls_client(), "tls-one").await.unwrap(), "tls-one");
     assert_eq!(
-        send_and_view(&ns, &TlsSettings::default(), "plain-one").await.unwrap(),
+        send_and_view(&ns, &tls_client(), "tls-one").await.unwrap(),
+        "tls-one"
+    );
+    assert_eq!(
+        send_and_view(&ns, &TlsSettings::default(), "plain-one")
+            .await
+            .unwrap(),
         "plain-one"
     );
     c.shutdown().await;
@@ -217,7 +231,9 @@ async fn cut_or_garbage_handshakes_do_not_stop_the_listener() {
     // A ClientHello cut halfway: a record header announcing 512 bytes, 40 of them sent, and
     // the connection held open.
     let mut cut = tokio::net::TcpStream::connect(&ns).await.unwrap();
-    let mut hello = vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+    let mut hello = vec![
+        0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+    ];
     hello.extend(std::iter::repeat_n(0x42, 29));
     cut.write_all(&hello).await.unwrap();
     // The handshake byte then garbage: a bad record, the connection closed at once.
@@ -227,15 +243,24 @@ async fn cut_or_garbage_handshakes_do_not_stop_the_listener() {
     garbage.write_all(&g).await.unwrap();
     // A huge plain frame header on an enforcing port: closed too.
     let mut plain = tokio::net::TcpStream::connect(&ns).await.unwrap();
-    plain.write_all(&[0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1]).await.unwrap();
+    plain
+        .write_all(&[0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1])
+        .await
+        .unwrap();
     assert!(closed_within(&mut garbage, Duration::from_secs(3)).await);
     assert!(closed_within(&mut plain, Duration::from_secs(3)).await);
     // While the cut handshake waits, other clients are served.
     let t = Instant::now();
     assert_eq!(cluster_info(&ns, Some(&tls_client())).await, Ok(0));
     assert!(t.elapsed() < Duration::from_secs(3));
-    assert_eq!(send_and_view(&ns, &tls_client(), "served").await.unwrap(), "served");
+    assert_eq!(
+        send_and_view(&ns, &tls_client(), "served").await.unwrap(),
+        "served"
+    );
     // The cut handshake ends at the handshake timeout (10 s, Netty's), not never.
-    assert!(closed_within(&mut cut, Duration::from_secs(15)).await, "cut handshake kept open");
+    assert!(
+        closed_within(&mut cut, Duration::from_secs(15)).await,
+        "cut handshake kept open"
+    );
     c.shutdown().await;
 }

@@ -219,13 +219,12 @@ impl TlsSettings {
         let Ok(text) = std::fs::read_to_string(&self.config_file) else {
             return Ok(());
         };
-        let pairs = rocklet_protocol::body::parse_properties_text(&text).map_err(|e| {
-            TlsError::File {
+        let pairs =
+            rocklet_protocol::body::parse_properties_text(&text).map_err(|e| TlsError::File {
                 what: TLS_CONFIG_FILE,
                 path: self.config_file.clone(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         for (k, v) in pairs {
             self.apply(&k, &v);
         }
@@ -252,9 +251,7 @@ impl TlsSettings {
         if self.test_mode_enable {
             // Java: Netty's SelfSignedCertificate, client certificates optional.
             let (certs, key) = self_signed("localhost")?;
-            return Ok(builder
-                .with_no_client_auth()
-                .with_single_cert(certs, key)?);
+            return Ok(builder.with_no_client_auth().with_single_cert(certs, key)?);
         }
         let (Some(cert), Some(key)) = (&self.server_cert_path, &self.server_key_path) else {
             return Err(TlsError::Config(format!(
@@ -339,7 +336,9 @@ pub struct ServerTls {
 
 impl std::fmt::Debug for ServerTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerTls").field("mode", &self.mode).finish()
+        f.debug_struct("ServerTls")
+            .field("mode", &self.mode)
+            .finish()
     }
 }
 
@@ -362,12 +361,14 @@ impl ServerTls {
         if first[0] != HANDSHAKE_MAGIC {
             if self.mode == TlsMode::Enforcing {
                 tracing::warn!(%peer, "Clients intend to establish an insecure connection while this server is running in SSL enforcing mode");
+                drain(&stream);
                 return None;
             }
             return Some(Accepted::Plain(stream));
         }
         let Some(acceptor) = &self.acceptor else {
             tracing::warn!(%peer, "Clients intend to establish an SSL connection while this server is running in SSL disabled mode");
+            drain(&stream);
             return None;
         };
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
@@ -380,6 +381,19 @@ impl ServerTls {
                 tracing::warn!(%peer, "TLS handshake timed out");
                 None
             }
+        }
+    }
+}
+
+/// Reads what the peer has sent so far before a refused connection is dropped: closing a
+/// socket with unread data sends a reset, and Java clients report that as a failed send, where
+/// the 4.9.3 server (which reads first, then closes) gives them a plain close and a timeout.
+fn drain(stream: &TcpStream) {
+    let mut buf = [0u8; 4096];
+    for _ in 0..64 {
+        match stream.try_read(&mut buf) {
+            Ok(n) if n > 0 => continue,
+            _ => break,
         }
     }
 }
@@ -500,7 +514,8 @@ fn self_signed(
     let cert = rcgen::CertificateParams::new(vec![host.to_owned()])
         .and_then(|p| p.self_signed(&key))
         .map_err(|e| TlsError::Config(e.to_string()))?;
-    let key = PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| TlsError::Config(e.into()))?;
+    let key =
+        PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| TlsError::Config(e.into()))?;
     Ok((vec![cert.der().clone()], key))
 }
 
@@ -784,7 +799,10 @@ mod tests {
             ..Default::default()
         };
         let e = s.server_tls().unwrap_err().to_string();
-        assert!(e.contains("tls.server.certPath") && e.contains("/nonexistent/server.pem"), "{e}");
+        assert!(
+            e.contains("tls.server.certPath") && e.contains("/nonexistent/server.pem"),
+            "{e}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let pki = generate_pki(dir.path(), &["127.0.0.1".into()]).unwrap();
         let s = TlsSettings {
