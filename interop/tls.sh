@@ -12,12 +12,16 @@
 #    same way (the server closes the connection); with -Dtls.enable=true it lists the broker.
 #  - tls/rust-java-send, tls/rust-java-consume: the Rust client (interop_driver, INTEROP_TLS) over
 #    TLS against the JAVA enforcing broker: every send mode, then the push consumer reads all.
+#  - tls/java-rocklet-mutual: Rocklet requiring client certificates signed by the CA
+#    (tls.server.need.client.auth=require, authClient=true): `mqadmin clusterList` with the
+#    client certificate (tls.client.certPath/keyPath, the server checked against the CA) lists the
+#    broker; without a certificate it fails.
 #  - tls/rust-java-authserver: the Rust client checking the Java server's chain against the CA
 #    (tls.client.authServer=true) connects; against another CA it is refused.
 #
 #   interop/tls.sh [FILTER]
 # Ports: INTEROP_PORT_BASE (19000) + 261 / +265 (Java namesrv / broker, +263 +266 too), +271 / +275
-# (Rocklet enforcing, +273), +281 / +285 (Rocklet permissive, +283). Raw outputs: work/tls/.
+# (Rocklet enforcing, +273), +281 / +285 (Rocklet permissive, +283), +291 / +295 (Rocklet mutual, +293). Raw outputs: work/tls/.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -32,7 +36,7 @@ source "$HERE/servers.sh"
 [[ -z "$FILTER" || "tls/" == *"$FILTER"* || "$FILTER" == "tls/"* ]] || { echo "tls: filter '$FILTER' selects nothing"; exit 0; }
 selected() { [[ -z "$FILTER" || "$1" == *"$FILTER"* || "$FILTER" == "tls/" ]]; }
 
-rm -rf "$WORK"; mkdir -p "$WORK/java" "$WORK/rocklet" "$WORK/permissive" "$WORK/home/conf"
+rm -rf "$WORK"; mkdir -p "$WORK/java" "$WORK/rocklet" "$WORK/permissive" "$WORK/mutual" "$WORK/home/conf"
 cp -f "$HERE/conf/logback_tools.xml" "$WORK/home/conf/"
 PIDS=()
 cleanup() {
@@ -58,7 +62,8 @@ JAVA_SERVER_TLS="-Dtls.server.mode=enforcing -Dtls.enable=true -Dtls.test.mode.e
 JNSP=$((PORT_BASE + 261)); JBP=$((PORT_BASE + 265))
 RNSP=$((PORT_BASE + 271)); RBP=$((PORT_BASE + 275))
 PNSP=$((PORT_BASE + 281)); PBP=$((PORT_BASE + 285))
-JNS="127.0.0.1:$JNSP"; RNS="127.0.0.1:$RNSP"; PNS="127.0.0.1:$PNSP"
+MNSP=$((PORT_BASE + 291)); MBP=$((PORT_BASE + 295))
+JNS="127.0.0.1:$JNSP"; RNS="127.0.0.1:$RNSP"; PNS="127.0.0.1:$PNSP"; MNS="127.0.0.1:$MNSP"
 
 RMQ_JVM_EXTRA="$JAVA_SERVER_TLS" rmq_start_namesrv "$JNSP" "$WORK/java" >/dev/null \
   || { echo "FAIL tls/setup: Java name server with TLS"; exit 1; }
@@ -75,6 +80,15 @@ start_rocklet() { # DIR NSPORT BROKERPORT -D...
 start_rocklet "$WORK/rocklet" "$RNSP" "$RBP" -Dtls.server.mode=enforcing -Dtls.enable=true "$NOFILE" \
   || { echo "FAIL tls/setup: rocklet enforcing"; exit 1; }
 start_rocklet "$WORK/permissive" "$PNSP" "$PBP" "$NOFILE" || { echo "FAIL tls/setup: rocklet permissive"; exit 1; }
+# Mutual: the servers require a client certificate from the CA; the broker presents one too.
+MUTUAL=(-Dtls.server.mode=enforcing -Dtls.enable=true -Dtls.test.mode.enable=false "$NOFILE"
+  "-Dtls.server.certPath=$C/server.pem" "-Dtls.server.keyPath=$C/server.key"
+  -Dtls.server.need.client.auth=require -Dtls.server.authClient=true "-Dtls.server.trustCertPath=$C/ca.pem"
+  "-Dtls.client.certPath=$C/client.pem" "-Dtls.client.keyPath=$C/client.key"
+  -Dtls.client.authServer=true "-Dtls.client.trustCertPath=$C/ca.pem")
+if selected tls/java-rocklet-mutual; then
+  start_rocklet "$WORK/mutual" "$MNSP" "$MBP" "${MUTUAL[@]}" || { echo "FAIL tls/setup: rocklet mutual"; exit 1; }
+fi
 sleep 2 # brokers registered
 
 jprog() { # LOGPREFIX TIMEOUT TLS(0|1) CLASS ARGS...
@@ -111,8 +125,9 @@ produce_consume tls/java-rocklet-enforcing "$RNS" "$WORK/rocklet" 1 1
 produce_consume tls/java-rocklet-permissive "$PNS" "$WORK/permissive" 1 0
 
 # mqadmin clusterList, plain then TLS, against both enforcing clusters.
-mqa() { # OUT NS TLS
+mqa() { # OUT NS TLS [JVM OPTIONS...]
   local opts=("$NOFILE"); (( $3 )) && opts+=(-Dtls.enable=true)
+  opts+=("${@:4}")
   ROCKETMQ_HOME="$WORK/home" timeout --kill-after=5 60s java -Xms64m -Xmx128m -XX:+UseSerialGC \
     -XX:TieredStopAtLevel=1 -Duser.home="$WORK/home" -Drocketmq.client.logRoot="$WORK/home/logs" "${opts[@]}" \
     -cp "$CP" rocklet.interop.MqadminRun clusterList -n "$2" >"$1" 2>&1 </dev/null
@@ -132,6 +147,19 @@ if selected tls/plain-refused; then
     pass tls/plain-refused "same on both: ${res[0]#java: }"
   else
     fail tls/plain-refused "${res[*]}"
+  fi
+fi
+
+if selected tls/java-rocklet-mutual; then
+  t0=$SECONDS
+  client_cert=(-Dtls.test.mode.enable=false "-Dtls.client.certPath=$C/client.pem" "-Dtls.client.keyPath=$C/client.key"
+    -Dtls.client.authServer=true "-Dtls.client.trustCertPath=$C/ca.pem")
+  mqa "$WORK/mutual/clusterList-cert.out" "$MNS" 1 "${client_cert[@]}"; crc=$?
+  mqa "$WORK/mutual/clusterList-nocert.out" "$MNS" 1; nrc=$?
+  if grep -q broker-a "$WORK/mutual/clusterList-cert.out" && ! grep -q broker-a "$WORK/mutual/clusterList-nocert.out"; then
+    pass tls/java-rocklet-mutual "Java mqadmin with a CA-signed client certificate listed broker-a (rc=$crc); without one: $(grep -m1 -oE 'Remoting[A-Za-z]*Exception' "$WORK/mutual/clusterList-nocert.out") (rc=$nrc)"
+  else
+    fail tls/java-rocklet-mutual "with cert: $(head -c 300 "$WORK/mutual/clusterList-cert.out" | tr '\n' ';') / without: $(head -c 200 "$WORK/mutual/clusterList-nocert.out" | tr '\n' ';')"
   fi
 fi
 
