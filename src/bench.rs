@@ -35,6 +35,8 @@ pub enum SendMode {
 
 #[derive(Args, Debug, Clone)]
 pub struct ProduceArgs {
+    #[command(flatten)]
+    pub acl: crate::cli_client::AclArgs,
     /// Name server address; without it an embedded cluster is started.
     #[arg(short = 'n', long = "namesrv-addr")]
     pub namesrv: Option<String>,
@@ -253,6 +255,7 @@ pub async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
         .context("no name server")?;
     let mut cfg = ProducerConfig::new(a.group.clone()).with_namesrv(ns);
     cfg.max_async_inflight_msgs = a.concurrency.max(1) * 2;
+    cfg.client.session_credentials = a.acl.credentials();
     crate::sysprops::apply_client(&mut cfg.client);
     let producer = DefaultMQProducer::new(cfg);
     producer.start().await?;
