@@ -76,7 +76,16 @@ pub fn from_fastjson<T: serde::de::DeserializeOwned>(
     input: &[u8],
 ) -> Result<T, crate::ProtocolError> {
     let norm = normalize_fastjson(input);
-    serde_json::from_slice(&norm).map_err(|e| crate::ProtocolError::BadBody(e.to_string()))
+    match serde_json::from_slice(&norm) {
+        Ok(v) => Ok(v),
+        // Java decodes a body as `new String(bytes, UTF_8)` first, invalid bytes becoming
+        // U+FFFD; only a body serde refuses pays for that second try.
+        Err(e) if std::str::from_utf8(&norm).is_err() => {
+            serde_json::from_str(&String::from_utf8_lossy(&norm))
+                .map_err(|_| crate::ProtocolError::BadBody(e.to_string()))
+        }
+        Err(e) => Err(crate::ProtocolError::BadBody(e.to_string())),
+    }
 }
 
 /// Appends a JSON string to an `ExtFields` text buffer (no `String` per key).
@@ -347,6 +356,26 @@ pub mod lenient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_is_replaced_as_java_does() {
+        #[derive(serde::Deserialize)]
+        struct B {
+            name: String,
+        }
+        let b: B = from_fastjson(b"{\"name\":\"a\xff\xfeb\"}").unwrap();
+        assert_eq!(b.name, "a\u{fffd}\u{fffd}b");
+        assert!(from_fastjson::<B>(b"{\"name\":\xff").is_err());
+        let mut frame = crate::RemotingCommand::request_bare(10)
+            .with_opaque(3)
+            .encode_to_bytes()
+            .to_vec();
+        // A header field with an invalid byte: the frame still decodes, lossily.
+        let at = frame.windows(4).position(|w| w == b"JAVA").unwrap();
+        frame[at] = 0xff;
+        let cmd = crate::RemotingCommand::decode_frame(&frame[4..]).unwrap();
+        assert_eq!(cmd.opaque, 3);
+    }
 
     #[test]
     fn quotes_numeric_keys_only() {

@@ -154,16 +154,33 @@ impl BrokerProcessor {
     }
 }
 
+/// `s` cut to at most `max` bytes (on a character boundary), with `...` when cut.
+fn clip(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max {
+        return s.into();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end]).into()
+}
+
 impl Processor for BrokerProcessor {
     async fn process(&self, ctx: &ConnCtx, req: RemotingCommand) -> Option<RemotingCommand> {
         // Java's ACL RPC hook runs before any processor (the default one included).
         if let Some(acl) = &self.b.acl {
             if let Err(e) = acl.check(&req, ctx.peer.ip()) {
+                // Clipped: a client may send a key of any size, the log line stays short.
+                let account = req
+                    .ext_fields
+                    .get(rocklet_protocol::acl::ACCESS_KEY)
+                    .unwrap_or("");
                 tracing::warn!(
-                    account = req.ext_fields.get(rocklet_protocol::acl::ACCESS_KEY).unwrap_or(""),
+                    account = %clip(account, 128),
                     code = req.code,
                     peer = %ctx.peer,
-                    reason = %e,
+                    reason = %clip(&e.to_string(), 256),
                     "ACL refused the request"
                 );
                 if req.is_oneway() {

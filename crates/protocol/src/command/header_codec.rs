@@ -88,8 +88,17 @@ impl RemotingCommand {
             )]
             ext_fields: ExtFields,
         }
-        let j: Json = serde_json::from_slice(header)
-            .map_err(|e| ProtocolError::BadJsonHeader(e.to_string()))?;
+        // Java reads the header as `new String(bytes, UTF_8)` first: invalid bytes become
+        // U+FFFD instead of failing the frame. serde_json refuses them, so on an error the
+        // lossy text is tried (only then: valid headers pay nothing).
+        let j: Json = match serde_json::from_slice(header) {
+            Ok(j) => j,
+            Err(e) if std::str::from_utf8(header).is_err() => {
+                serde_json::from_str(&String::from_utf8_lossy(header))
+                    .map_err(|_| ProtocolError::BadJsonHeader(e.to_string()))?
+            }
+            Err(e) => return Err(ProtocolError::BadJsonHeader(e.to_string())),
+        };
         Ok(RemotingCommand {
             code: j.code,
             language: j
