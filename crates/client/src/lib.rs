@@ -33,6 +33,8 @@ pub(crate) mod validators;
 
 pub use admin::MQAdmin;
 pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig, SessionCredentials};
+/// TLS settings of a client (`ClientConfig::tls`), Java's `tls.*` properties.
+pub use rocklet_remoting::tls::TlsSettings;
 pub use consumer::{ConsumeFromWhere, DefaultLitePullConsumer, LitePullConsumerConfig};
 pub use error::{client_error_code, ClientError, DEFAULT_RETRY_RESPONSE_CODES};
 pub use instance::{ClientInstance, ServiceState};
