@@ -262,6 +262,20 @@ async fn acl_config_codes_change_the_file_and_the_checks() {
             "The accessKey=longenough and secretKey=null cannot be null and length should longer than 6".into()
         )
     );
+    // An empty secretKey is kept as sent (Java's decoder keeps "").
+    assert_eq!(
+        raw(
+            &broker,
+            RequestCode::UPDATE_AND_CREATE_ACL_CONFIG,
+            &[("accessKey", "longenough"), ("secretKey", ""), ("admin", "false")],
+            creds("rocketmq2", "87654321"),
+        )
+        .await,
+        (
+            209,
+            "The accessKey=longenough and secretKey= cannot be null and length should longer than 6".into()
+        )
+    );
     let bad_perm = PlainAccessConfig {
         topic_perms: Some(vec!["T1=READ".into()]),
         ..bad("longenough", Some("12345678"))

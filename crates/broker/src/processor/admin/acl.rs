@@ -25,15 +25,17 @@ pub(in crate::processor) fn update_and_create(b: &B, ctx: &ConnCtx, req: &Remoti
     let Some(acl) = &b.acl else {
         return Ok(fail(req, code, NOT_ENABLED));
     };
+    // The string fields as sent: Java keeps an empty string (the typed header reads it as absent).
+    let raw = |k: &str| req.ext_fields.get(k).map(str::to_owned);
     let u = AccountUpdate {
         access_key: Some(h.access_key.clone()),
-        secret_key: h.secret_key,
-        white_remote_address: h.white_remote_address,
+        secret_key: raw("secretKey"),
+        white_remote_address: raw("whiteRemoteAddress"),
         admin: h.admin.unwrap_or(false),
-        default_topic_perm: h.default_topic_perm,
-        default_group_perm: h.default_group_perm,
-        topic_perms: h.topic_perms.map(|s| java_split(&s, ',')),
-        group_perms: h.group_perms.map(|s| java_split(&s, ',')),
+        default_topic_perm: raw("defaultTopicPerm"),
+        default_group_perm: raw("defaultGroupPerm"),
+        topic_perms: raw("topicPerms").map(|s| java_split(&s, ',')),
+        group_perms: raw("groupPerms").map(|s| java_split(&s, ',')),
     };
     tracing::info!(peer = %ctx.peer, access_key = %h.access_key, "UPDATE_AND_CREATE_ACL_CONFIG");
     Ok(match acl.update_account(&u) {
