@@ -193,6 +193,9 @@ impl AclManager {
 
         self.reload_if_changed();
         let mut root = self.root_map(self.read_tree()?, true)?;
+        // An empty (or absent) file: Java starts from a HashMap, which holds `dataVersion` in an
+        // earlier bucket than `accounts` and so writes it first.
+        let fresh = root.is_empty();
         let mut accounts = match root.get(&key("accounts")) {
             Some(Yaml::Array(a)) => a.clone(),
             _ => Vec::new(),
@@ -235,6 +238,15 @@ impl AclManager {
             &self.path.display().to_string(),
         )?;
         next_version(&mut root);
+        if fresh {
+            let mut h = Hash::new();
+            for k in ["dataVersion", "accounts"] {
+                if let Some(v) = root.remove(&key(k)) {
+                    h.insert(key(k), v);
+                }
+            }
+            root = h;
+        }
         self.write_tree(root)?;
         tracing::info!(access_key = %ak, "ACL account created or updated");
         Ok(true)
@@ -360,6 +372,48 @@ impl AclManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_emptied_while_running_then_an_account_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain_acl.yml");
+        std::fs::write(
+            &path,
+            "accounts:\n  - accessKey: rocketmq2\n    secretKey: 87654321\n    admin: true\n",
+        )
+        .unwrap();
+        let m = AclManager::load(path.clone()).unwrap();
+        std::fs::write(&path, "").unwrap();
+        let u = AccountUpdate {
+            access_key: Some("newUser01".into()),
+            secret_key: Some("newSecret01".into()),
+            ..Default::default()
+        };
+        assert_eq!(m.update_account(&u), Ok(true));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("dataVersion:\n- counter: 1\n  timestamp: "),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "accounts:\n- accessKey: newUser01\n  secretKey: newSecret01\n  admin: false\n"
+            ),
+            "{text}"
+        );
+        assert!(m.current.read().accounts.contains_key("newUser01"));
+        assert_eq!(m.versions().0.counter, 1);
+        // Deleting the last account leaves an empty list (Java fails with an index error).
+        assert_eq!(m.delete_account("newUser01"), Ok(true));
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("accounts: []\n"));
+        assert_eq!(m.delete_account("newUser01"), Ok(false));
+        // No globalWhiteRemoteAddresses list to replace: refused (Java's `false`).
+        assert_eq!(m.update_global_white(&["127.0.0.1".into()]), Ok(false));
+        assert!(m.update_global_white(&["300.1.1.1".into()]).is_err());
+        assert_eq!(m.versions().0.counter, 2);
+    }
 
     #[test]
     fn split_like_java() {
