@@ -145,10 +145,11 @@ impl AclManager {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             }
         }
-        // Written whole then renamed: the watcher never reads half a file.
-        let tmp = self.path.with_extension("yml.tmp");
-        std::fs::write(&tmp, text.as_bytes()).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        // Rewritten in place, as Java's FileWriter does (a symlinked file, e.g. a mounted config
+        // map, stays a symlink). A watcher tick that reads it half-written fails to parse, keeps
+        // the accounts in force and reads it again: the reload below sees the whole file.
+        std::fs::write(&self.path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
         self.reload_if_changed();
         Ok(())
     }
