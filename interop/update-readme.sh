@@ -225,9 +225,10 @@ L.append("11. The 4.9.3 producer sends its corpus to `rocklet broker` with 16 Ki
          " (dispatching resumes after the first file, keys of older files indexed in the background), then the"
          " Java litepull consumer reads every message back identical and the `Admin` checks (query by key, view by"
          " unique key and offset msgId) pass.")
-L.append("12. `mqadmin.sh`: the real 4.9.3 `MQAdminStartup`, every subcommand that needs no ACL, DLedger or"
+L.append("12. `mqadmin.sh`: the real 4.9.3 `MQAdminStartup`, every subcommand that needs no DLedger or"
          " HA (`startMonitoring` runs forever), against the Java servers and against `rocklet serve` with a live"
-         " Java producer and push consumer; outputs normalised (times, addresses, ids, counts) and compared line"
+         " Java producer and push consumer (the five ACL ones against a second pair with `aclEnable=true`, the"
+         " `plain_acl.yml` each broker wrote back compared too); outputs normalised (times, addresses, ids, counts) and compared line"
          " by line. `console.sh`: `Console` drives `DefaultMQAdminExt` through the calls a web console makes,"
          " Java servers vs Rocklet, results compared the same way. The pass is Rocklet's side; the Java side is"
          " the reference.")

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context};
 use rocklet_client::MQAdmin;
-use rocklet_protocol::body::SubscriptionGroupConfig;
+use rocklet_protocol::body::{PlainAccessConfig, SubscriptionGroupConfig};
 use rocklet_protocol::time::format_millis;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -289,6 +289,121 @@ pub async fn run(admin: &MQAdmin, cmd: AdminCmd) -> anyhow::Result<()> {
                 rows.sort_by_key(|(mq, _)| mq.queue_id);
                 for (mq, off) in rows {
                     out!("{:<40}  {:<40}  {:<40}", mq.broker_name, mq.queue_id, off);
+                }
+            }
+        }
+        AdminCmd::UpdateAclConfig {
+            broker,
+            acl_access_key,
+            acl_secret_key,
+            white_remote_address,
+            default_topic_perm,
+            default_group_perm,
+            topic_perms,
+            group_perms,
+            admin: is_admin,
+        } => {
+            let list = |v: Option<String>| {
+                v.map(|v| v.trim().split(',').map(str::to_owned).collect::<Vec<_>>())
+            };
+            let cfg = PlainAccessConfig {
+                access_key: Some(acl_access_key.trim().to_owned()),
+                secret_key: acl_secret_key.map(|s| s.trim().to_owned()),
+                white_remote_address: white_remote_address.map(|s| s.trim().to_owned()),
+                admin: is_admin.unwrap_or(false),
+                default_topic_perm: default_topic_perm.map(|s| s.trim().to_owned()),
+                default_group_perm: default_group_perm.map(|s| s.trim().to_owned()),
+                topic_perms: list(topic_perms),
+                group_perms: list(group_perms),
+            };
+            for addr in brokers(admin, broker).await? {
+                admin
+                    .create_and_update_plain_access_config(&addr, &cfg)
+                    .await?;
+                out!("create or update plain access config to {addr} success.");
+            }
+        }
+        AdminCmd::DeleteAccessConfig {
+            broker,
+            acl_access_key,
+        } => {
+            for addr in brokers(admin, broker).await? {
+                admin
+                    .delete_plain_access_config(&addr, acl_access_key.trim())
+                    .await?;
+                out!("delete plain access config account from {addr} success.");
+            }
+            out!("account's accesskey is:{}", acl_access_key.trim());
+        }
+        AdminCmd::UpdateGlobalWhiteAddr {
+            broker,
+            global_white_addrs,
+        } => {
+            for addr in brokers(admin, broker).await? {
+                admin
+                    .update_global_white_addr_config(&addr, global_white_addrs.trim())
+                    .await?;
+                out!("update global white remote addresses to {addr} success.");
+            }
+        }
+        AdminCmd::ClusterAclConfigVersion { broker } => {
+            out!(
+                "{:<16}  {:<22}  {:<22}  {:<20}  {:<22}  {:<22}",
+                "#Cluster Name",
+                "#Broker Name",
+                "#Broker Addr",
+                "#AclFilePath",
+                "#AclConfigVersionNum",
+                "#AclLastUpdateTime"
+            );
+            for addr in brokers(admin, broker).await? {
+                let v = admin.broker_cluster_acl_version_info(&addr).await?;
+                for (path, dv) in &v.all_acl_config_data_version {
+                    out!(
+                        "{:<16}  {:<22}  {:<22}  {:<20}  {:<22}  {:<22}",
+                        v.cluster_name,
+                        v.broker_name,
+                        v.broker_addr,
+                        path,
+                        dv.counter,
+                        format_millis(dv.timestamp, ' ', ':')
+                            .get(..19)
+                            .unwrap_or("")
+                    );
+                }
+            }
+        }
+        AdminCmd::GetAccessConfig { broker } => {
+            for addr in brokers(admin, broker).await? {
+                let c = admin.broker_cluster_acl_config(&addr).await?;
+                out!("");
+                out!(
+                    "{:<20}: [{}]",
+                    "globalWhiteRemoteAddresses",
+                    c.global_white_addrs.unwrap_or_default().join(", ")
+                );
+                out!("");
+                out!("accounts:");
+                for a in c.plain_access_configs.unwrap_or_default() {
+                    let list = |v: Option<Vec<String>>| {
+                        v.map(|v| format!("[{}]", v.join(", "))).unwrap_or_default()
+                    };
+                    for (k, v) in [
+                        ("accessKey", a.access_key.unwrap_or_default()),
+                        ("secretKey", a.secret_key.unwrap_or_default()),
+                        (
+                            "whiteRemoteAddress",
+                            a.white_remote_address.unwrap_or_default(),
+                        ),
+                        ("admin", a.admin.to_string()),
+                        ("defaultTopicPerm", a.default_topic_perm.unwrap_or_default()),
+                        ("defaultGroupPerm", a.default_group_perm.unwrap_or_default()),
+                        ("topicPerms", list(a.topic_perms)),
+                        ("groupPerms", list(a.group_perms)),
+                    ] {
+                        out!("  {k:<18}: {v}");
+                    }
+                    out!("");
                 }
             }
         }

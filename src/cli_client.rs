@@ -213,6 +213,61 @@ pub enum AdminCmd {
         #[arg(short = 'f', long = "force", default_value_t = true)]
         force: bool,
     },
+    /// Create or update a plain ACL account on one broker or every master (`updateAclConfig`).
+    UpdateAclConfig {
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+        /// The account's accessKey (more than 6 characters).
+        #[arg(short = 'a', long = "acl-access-key")]
+        acl_access_key: String,
+        /// Its secretKey (more than 6 characters).
+        #[arg(short = 's', long = "acl-secret-key")]
+        acl_secret_key: Option<String>,
+        /// whiteRemoteAddress
+        #[arg(short = 'w', long = "white-remote-address")]
+        white_remote_address: Option<String>,
+        /// defaultTopicPerm (DENY, PUB, SUB, PUB|SUB)
+        #[arg(short = 'i', long = "default-topic-perm")]
+        default_topic_perm: Option<String>,
+        /// defaultGroupPerm
+        #[arg(short = 'u', long = "default-group-perm")]
+        default_group_perm: Option<String>,
+        /// topicPerms, e.g. topicA=DENY,topicD=SUB
+        #[arg(short = 't', long = "topic-perms")]
+        topic_perms: Option<String>,
+        /// groupPerms, e.g. groupD=DENY,groupE=SUB
+        #[arg(short = 'g', long = "group-perms")]
+        group_perms: Option<String>,
+        /// admin
+        #[arg(short = 'm', long = "admin")]
+        admin: Option<bool>,
+    },
+    /// Delete a plain ACL account (`deleteAccessConfig`).
+    DeleteAccessConfig {
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+        #[arg(short = 'a', long = "acl-access-key")]
+        acl_access_key: String,
+    },
+    /// Replace the global white remote addresses (`updateGlobalWhiteAddr`).
+    UpdateGlobalWhiteAddr {
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+        /// Comma-separated addresses or patterns.
+        #[arg(short = 'g', long = "global-white-addrs")]
+        global_white_addrs: String,
+    },
+    /// The ACL file versions of one broker or every master (`clusterAclConfigVersion`).
+    ClusterAclConfigVersion {
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+    },
+    /// The ACL config (white addresses and accounts) of one broker or every master
+    /// (`getAccessConfigSubCommand`).
+    GetAccessConfig {
+        #[arg(short = 'b', long = "broker-addr")]
+        broker: Option<String>,
+    },
     /// The request codes Rocklet's broker and name server answer (`server<TAB>code<TAB>name`),
     /// for the coverage table in interop/.
     HandledCodes,

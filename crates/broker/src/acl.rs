@@ -16,6 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use yaml_rust2::{Yaml, YamlLoader};
 
+mod edit;
+mod yaml_out;
+pub use edit::{java_split, AccountUpdate};
+pub use rocklet_protocol::body::DataVersion;
+
 /// `Permission.DENY` / `ANY` / `PUB` / `SUB`.
 pub const DENY: u8 = 1;
 pub const ANY: u8 = 1 << 1;
@@ -29,7 +34,9 @@ const RETRY_PREFIX: &str = "%RETRY%";
 /// 5 s).
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
-/// `Permission.ADMIN_CODE`.
+/// `Permission.ADMIN_CODE`, and the five ACL management codes: Java 4.9.3 lets any account
+/// with a valid signature rewrite (and read, secret keys included) the ACL file; Rocklet asks
+/// for an admin account (docs/differences.md).
 fn need_admin_perm(code: i32) -> bool {
     [
         RequestCode::UPDATE_AND_CREATE_TOPIC,
@@ -37,6 +44,11 @@ fn need_admin_perm(code: i32) -> bool {
         RequestCode::DELETE_TOPIC_IN_BROKER,
         RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
         RequestCode::DELETE_SUBSCRIPTIONGROUP,
+        RequestCode::UPDATE_AND_CREATE_ACL_CONFIG,
+        RequestCode::DELETE_ACL_CONFIG,
+        RequestCode::GET_BROKER_CLUSTER_ACL_INFO,
+        RequestCode::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG,
+        RequestCode::GET_BROKER_CLUSTER_ACL_CONFIG,
     ]
     .iter()
     .any(|c| c.as_i32() == code)
@@ -344,6 +356,10 @@ pub struct Account {
 pub struct PlainAcl {
     pub global_white: Vec<AddrPattern>,
     pub accounts: HashMap<String, Account>,
+    /// The file's `dataVersion` (its first element), or counter 0 stamped when read.
+    pub version: DataVersion,
+    /// Whether there was a file.
+    pub exists: bool,
 }
 
 /// A YAML scalar as fastjson's `getString` gives it.
@@ -371,7 +387,14 @@ impl PlainAcl {
             Some(Yaml::Hash(h)) if !h.is_empty() => Yaml::Hash(h),
             _ => return Err(format!("{path} file is not data")),
         };
-        let mut acl = PlainAcl::default();
+        let mut acl = PlainAcl {
+            version: edit::file_version(&root).unwrap_or(DataVersion {
+                counter: 0,
+                timestamp: rocklet_protocol::time::now_ms(),
+            }),
+            exists: true,
+            ..PlainAcl::default()
+        };
         for a in list(&root["globalWhiteRemoteAddresses"]) {
             acl.global_white.push(AddrPattern::parse(Some(&a))?);
         }
@@ -598,6 +621,8 @@ pub struct AclManager {
     /// an edit within the same second and of the same length is still seen (Java compares an
     /// MD5 of the content).
     seen: parking_lot::Mutex<Option<Vec<u8>>>,
+    /// Held by the management codes while they rewrite the file (Java's `synchronized`).
+    edit: parking_lot::Mutex<()>,
 }
 
 /// The file's bytes; `Ok(None)` when it does not exist.
@@ -620,6 +645,7 @@ impl AclManager {
             path,
             current: RwLock::new(Arc::new(acl)),
             seen: parking_lot::Mutex::new(bytes),
+            edit: parking_lot::Mutex::new(()),
         })
     }
 
@@ -628,7 +654,13 @@ impl AclManager {
             Some(b) => PlainAcl::parse(&String::from_utf8_lossy(b), &path.display().to_string()),
             None => {
                 tracing::warn!(file = %path.display(), "ACL file not found: no accounts");
-                Ok(PlainAcl::default())
+                Ok(PlainAcl {
+                    version: DataVersion {
+                        counter: 0,
+                        timestamp: rocklet_protocol::time::now_ms(),
+                    },
+                    ..PlainAcl::default()
+                })
             }
         }
     }

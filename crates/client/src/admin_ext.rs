@@ -461,3 +461,146 @@ impl MQAdmin {
         Ok(decode_json(r.body_bytes())?)
     }
 }
+
+/// What GET_BROKER_CLUSTER_ACL_INFO answers (Java `ClusterAclVersionInfo`).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterAclVersionInfo {
+    /// `brokerName`.
+    pub broker_name: String,
+    /// `brokerAddr` (the broker's `ip:port`).
+    pub broker_addr: String,
+    /// `clusterName`.
+    pub cluster_name: String,
+    /// The default ACL file's version.
+    pub acl_config_data_version: rocklet_protocol::body::DataVersion,
+    /// Every ACL file the broker read, by path, and its version.
+    pub all_acl_config_data_version:
+        std::collections::BTreeMap<String, rocklet_protocol::body::DataVersion>,
+}
+
+/// The plain ACL management calls (`createAndUpdatePlainAccessConfig`,
+/// `deletePlainAccessConfig`, `updateGlobalWhiteAddrConfig`,
+/// `examineBrokerClusterAclVersionInfo`, `examineBrokerClusterAclConfig`). With ACL on, the
+/// broker wants an admin account's credentials (`ClientConfig::session_credentials`).
+impl MQAdmin {
+    /// UPDATE_AND_CREATE_ACL_CONFIG: create the account, or update the one with that
+    /// accessKey (fields left `None` keep their value in the file).
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with code 209 (UPDATE_AND_CREATE_ACL_CONFIG_FAILED) and the
+    /// broker's reason (a key of 6 characters or fewer, a malformed `Res=Perm`, ...).
+    ///
+    /// # Cancellation
+    /// The broker may still apply the change after the future is dropped.
+    pub async fn create_and_update_plain_access_config(
+        &self,
+        addr: &str,
+        config: &rocklet_protocol::body::PlainAccessConfig,
+    ) -> Result<(), ClientError> {
+        let join = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.join(","));
+        let h = CreateAccessConfigRequestHeader {
+            access_key: config.access_key.clone().unwrap_or_default(),
+            secret_key: config.secret_key.clone(),
+            white_remote_address: config.white_remote_address.clone(),
+            admin: Some(config.admin),
+            default_topic_perm: config.default_topic_perm.clone(),
+            default_group_perm: config.default_group_perm.clone(),
+            topic_perms: join(&config.topic_perms),
+            group_perms: join(&config.group_perms),
+        };
+        let cmd = RemotingCommand::request(RequestCode::UPDATE_AND_CREATE_ACL_CONFIG, &h);
+        self.ok_call(addr, cmd).await.map(drop)
+    }
+
+    /// DELETE_ACL_CONFIG.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with code 210 (DELETE_ACL_CONFIG_FAILED) when no account has
+    /// that key.
+    ///
+    /// # Cancellation
+    /// The broker may still apply the change after the future is dropped.
+    pub async fn delete_plain_access_config(
+        &self,
+        addr: &str,
+        access_key: &str,
+    ) -> Result<(), ClientError> {
+        let h = DeleteAccessConfigRequestHeader {
+            access_key: access_key.to_owned(),
+        };
+        let cmd = RemotingCommand::request(RequestCode::DELETE_ACL_CONFIG, &h);
+        self.ok_call(addr, cmd).await.map(drop)
+    }
+
+    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG: replace the global white list (`a,b,c`).
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with code 211 (UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED).
+    ///
+    /// # Cancellation
+    /// The broker may still apply the change after the future is dropped.
+    pub async fn update_global_white_addr_config(
+        &self,
+        addr: &str,
+        global_white_addrs: &str,
+    ) -> Result<(), ClientError> {
+        let h = UpdateGlobalWhiteAddrsConfigRequestHeader {
+            global_white_addrs: global_white_addrs.to_owned(),
+        };
+        let cmd = RemotingCommand::request(RequestCode::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG, &h);
+        self.ok_call(addr, cmd).await.map(drop)
+    }
+
+    /// GET_BROKER_CLUSTER_ACL_INFO: the ACL file versions of one broker.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] when the broker refuses; a protocol error for a malformed
+    /// header.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
+    pub async fn broker_cluster_acl_version_info(
+        &self,
+        addr: &str,
+    ) -> Result<ClusterAclVersionInfo, ClientError> {
+        let r = self
+            .ok_call(
+                addr,
+                RemotingCommand::request_bare(RequestCode::GET_BROKER_CLUSTER_ACL_INFO),
+            )
+            .await?;
+        let h: GetBrokerAclConfigResponseHeader = r.header()?;
+        let all = match h.all_acl_file_version.as_deref() {
+            Some(s) if !s.is_empty() => decode_json(s.as_bytes())?,
+            _ => Default::default(),
+        };
+        Ok(ClusterAclVersionInfo {
+            broker_name: h.broker_name,
+            broker_addr: h.broker_addr,
+            cluster_name: h.cluster_name,
+            acl_config_data_version: decode_json(h.version.as_bytes())?,
+            all_acl_config_data_version: all,
+        })
+    }
+
+    /// GET_BROKER_CLUSTER_ACL_CONFIG: the global white addresses and every account (secret
+    /// keys included) of one broker's ACL file.
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] when the broker refuses; a protocol error for a malformed body.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
+    pub async fn broker_cluster_acl_config(
+        &self,
+        addr: &str,
+    ) -> Result<rocklet_protocol::body::AclConfig, ClientError> {
+        let r = self
+            .ok_call(
+                addr,
+                RemotingCommand::request_bare(RequestCode::GET_BROKER_CLUSTER_ACL_CONFIG),
+            )
+            .await?;
+        Ok(decode_json(r.body_bytes())?)
+    }
+}

@@ -111,6 +111,12 @@ pub(crate) static TABLE: &[(RequestCode, Handler)] = &[
     (RequestCode::VIEW_BROKER_STATS_DATA, Handler::Sync(admin::runtime::view_stats)),
     (RequestCode::GET_ALL_CONSUMER_OFFSET, Handler::Sync(admin::runtime::all_consumer_offsets)),
     (RequestCode::GET_ALL_DELAY_OFFSET, Handler::Sync(admin::runtime::all_delay_offsets)),
+    // AdminBrokerProcessor: plain ACL
+    (RequestCode::UPDATE_AND_CREATE_ACL_CONFIG, Handler::Sync(admin::acl::update_and_create)),
+    (RequestCode::DELETE_ACL_CONFIG, Handler::Sync(admin::acl::delete)),
+    (RequestCode::GET_BROKER_CLUSTER_ACL_INFO, Handler::Sync(admin::acl::version_info)),
+    (RequestCode::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG, Handler::Sync(admin::acl::update_global_white)),
+    (RequestCode::GET_BROKER_CLUSTER_ACL_CONFIG, Handler::Sync(admin::acl::all_config)),
 ];
 
 /// The codes in [`TABLE`], in table order.

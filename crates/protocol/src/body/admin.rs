@@ -422,3 +422,36 @@ mod tests {
         );
     }
 }
+
+/// `PlainAccessConfig`: one account of the plain ACL file as fastjson writes it (fields in
+/// alphabetical order, absent ones left out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PlainAccessConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+    pub admin: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_group_perm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_topic_perm: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_perms: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_perms: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub white_remote_address: Option<String>,
+}
+
+/// `GetBrokerClusterAclConfigResponseBody` (GET_BROKER_CLUSTER_ACL_CONFIG; the client's
+/// `AclConfig`): the global white addresses and every account, as the ACL file holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AclConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_white_addrs: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plain_access_configs: Option<Vec<PlainAccessConfig>>,
+}

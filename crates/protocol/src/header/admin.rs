@@ -158,3 +158,44 @@ command_header! {
     /// `ResumeCheckHalfMessageRequestHeader`.
     pub struct ResumeCheckHalfMessageRequestHeader { msg_id: Option<String> = "msgId" }
 }
+
+command_header! {
+    /// `CreateAccessConfigRequestHeader` (UPDATE_AND_CREATE_ACL_CONFIG): the account; the
+    /// permission lists comma-joined (`topicA=DENY,topicD=SUB`). Java always writes `admin`.
+    pub struct CreateAccessConfigRequestHeader {
+        access_key: String = "accessKey",
+        secret_key: Option<String> = "secretKey",
+        white_remote_address: Option<String> = "whiteRemoteAddress",
+        admin: Option<bool> = "admin",
+        default_topic_perm: Option<String> = "defaultTopicPerm",
+        default_group_perm: Option<String> = "defaultGroupPerm",
+        topic_perms: Option<String> = "topicPerms",
+        group_perms: Option<String> = "groupPerms",
+    }
+}
+
+command_header! {
+    /// `DeleteAccessConfigRequestHeader` (DELETE_ACL_CONFIG).
+    pub struct DeleteAccessConfigRequestHeader { access_key: String = "accessKey" }
+}
+
+command_header! {
+    /// `UpdateGlobalWhiteAddrsConfigRequestHeader` (UPDATE_GLOBAL_WHITE_ADDRS_CONFIG): the
+    /// addresses comma-joined.
+    pub struct UpdateGlobalWhiteAddrsConfigRequestHeader {
+        global_white_addrs: String = "globalWhiteAddrs",
+    }
+}
+
+command_header! {
+    /// `GetBrokerAclConfigResponseHeader` (GET_BROKER_CLUSTER_ACL_INFO): `version` is the
+    /// default ACL file's `DataVersion` as JSON, `allAclFileVersion` a JSON object of file path
+    /// to `DataVersion`.
+    pub struct GetBrokerAclConfigResponseHeader {
+        version: String = "version",
+        all_acl_file_version: Option<String> = "allAclFileVersion",
+        broker_name: String = "brokerName",
+        broker_addr: String = "brokerAddr",
+        cluster_name: String = "clusterName",
+    }
+}

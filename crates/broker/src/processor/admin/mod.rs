@@ -8,6 +8,7 @@ use rocklet_protocol::header::*;
 use rocklet_protocol::{RemotingCommand, ResponseCode};
 use rocklet_remoting::ConnCtx;
 
+pub(super) mod acl;
 pub(super) mod clients;
 pub(super) mod config;
 pub(super) mod consumers;
