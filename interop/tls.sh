@@ -20,8 +20,8 @@
 #    (tls.client.authServer=true) connects; against another CA it is refused.
 #
 #   interop/tls.sh [FILTER]
-# Ports: INTEROP_PORT_BASE (19000) + 261 / +265 (Java namesrv / broker, +263 +266 too), +271 / +275
-# (Rocklet enforcing, +273), +281 / +285 (Rocklet permissive, +283), +291 / +295 (Rocklet mutual, +293). Raw outputs: work/tls/.
+# Ports: INTEROP_PORT_BASE (19000) + 311 / +315 (Java namesrv / broker, +313 +316 too), +321 / +325
+# (Rocklet enforcing, +323), +331 / +335 (Rocklet permissive, +333), +341 / +345 (Rocklet mutual, +343). Raw outputs: work/tls/.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -59,10 +59,10 @@ NOFILE="-Dtls.config.file=$WORK/none.properties"
 JAVA_SERVER_TLS="-Dtls.server.mode=enforcing -Dtls.enable=true -Dtls.test.mode.enable=false $NOFILE \
 -Dtls.server.certPath=$C/server.pem -Dtls.server.keyPath=$C/server.key"
 
-JNSP=$((PORT_BASE + 261)); JBP=$((PORT_BASE + 265))
-RNSP=$((PORT_BASE + 271)); RBP=$((PORT_BASE + 275))
-PNSP=$((PORT_BASE + 281)); PBP=$((PORT_BASE + 285))
-MNSP=$((PORT_BASE + 291)); MBP=$((PORT_BASE + 295))
+JNSP=$((PORT_BASE + 311)); JBP=$((PORT_BASE + 315))
+RNSP=$((PORT_BASE + 321)); RBP=$((PORT_BASE + 325))
+PNSP=$((PORT_BASE + 331)); PBP=$((PORT_BASE + 335))
+MNSP=$((PORT_BASE + 341)); MBP=$((PORT_BASE + 345))
 JNS="127.0.0.1:$JNSP"; RNS="127.0.0.1:$RNSP"; PNS="127.0.0.1:$PNSP"; MNS="127.0.0.1:$MNSP"
 
 RMQ_JVM_EXTRA="$JAVA_SERVER_TLS" rmq_start_namesrv "$JNSP" "$WORK/java" >/dev/null \
