@@ -132,6 +132,8 @@ pub async fn namesrv(a: NamesrvArgs) -> anyhow::Result<()> {
 pub async fn broker(a: BrokerArgs) -> anyhow::Result<()> {
     let cfg = a.to_config()?;
     let b = Broker::start(cfg).await?;
+    // As Java's BrokerController.start(): registered before it says it is up.
+    b.register_now().await;
     println!(
         "rocklet broker listening on {} (advertised {})",
         b.local_addr(),
@@ -171,6 +173,8 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     }
     let cfg = broker_args.to_config()?;
     let b = Broker::start(cfg).await?;
+    // As Java's BrokerController.start(): registered before it says it is up.
+    b.register_now().await;
     println!(
         "rocklet serving: namesrv {} broker {} store {}",
         ns.local_addr(),

@@ -68,14 +68,7 @@ fn serve_send_and_admin() {
             .unwrap(),
     );
     let ns = format!("127.0.0.1:{np}");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", bp)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_registered(&ns, bp);
     let o = run(&[
         "send",
         "-n",
@@ -313,15 +306,29 @@ fn serve_small(store: &std::path::Path) -> (Server, String) {
             .spawn()
             .unwrap(),
     );
+    let ns = format!("127.0.0.1:{np}");
+    wait_registered(&ns, bp);
+    (srv, ns)
+}
+
+/// Waits until the broker on `bp` is listed by the name server: its port opens before its
+/// registration, and an admin call in between finds no cluster (seen under load).
+fn wait_registered(ns: &str, bp: u16) {
     let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", bp)).is_err() {
+    let want = format!("127.0.0.1:{bp}");
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", bp)).is_ok() {
+            let s = stdout(&run(&["admin", "-n", ns, "cluster-list"]));
+            if s.contains(&want) {
+                return;
+            }
+        }
         assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "server did not start"
+            start.elapsed() < Duration::from_secs(20),
+            "the broker on {bp} did not register with {ns}"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    (srv, format!("127.0.0.1:{np}"))
 }
 
 /// A topic of 4 queues with 3 `TagA` and 4 `TagB` messages.
