@@ -10,6 +10,7 @@ pub mod filter;
 mod group_commit;
 mod hold;
 pub mod locks;
+mod metrics;
 pub mod offsets;
 mod processor;
 mod queue_cursor;
@@ -87,6 +88,7 @@ pub struct Broker {
     server_stats: Arc<ServerStats>,
     local: SocketAddr,
     fast_local: Option<SocketAddr>,
+    metrics_local: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -213,6 +215,7 @@ impl Broker {
             ..ServerConfig::default()
         };
         let server_stats = server_cfg.stats.clone();
+        let fast_stats = Arc::new(ServerStats::default());
         let processor = Arc::new(processor::BrokerProcessor::new(inner.clone(), false));
         let mut tasks = vec![tokio::spawn(serve(
             listener,
@@ -227,7 +230,7 @@ impl Broker {
                 l,
                 fast,
                 ServerConfig {
-                    stats: Default::default(),
+                    stats: fast_stats.clone(),
                     ..server_cfg.clone()
                 },
                 rx.clone(),
@@ -253,6 +256,24 @@ impl Broker {
         if inner.acl.is_some() {
             tasks.push(tokio::spawn(acl_watch_loop(inner.clone(), rx.clone())));
         }
+        let metrics_local = match inner.cfg.metrics_port {
+            Some(port) => {
+                let render: rocklet_metrics::Render = {
+                    let (inner, main, fast) =
+                        (inner.clone(), server_stats.clone(), fast_stats.clone());
+                    Arc::new(move || metrics::render(&inner, &main, &fast))
+                };
+                let addr = SocketAddr::new(inner.cfg.bind_addr, port);
+                let m = rocklet_metrics::bind(addr, render, rx.clone())
+                    .await
+                    .map_err(|e| BrokerError::Bind { port, source: e })?;
+                let local = m.local_addr();
+                tracing::info!(addr = %local, "broker metrics: http://{local}/metrics");
+                tasks.push(m.into_task());
+                Some(local)
+            }
+            None => None,
+        };
         tasks.push(tokio::spawn(offset_flush_loop(inner.clone(), rx)));
         tracing::info!(
             listen = %local,
@@ -268,6 +289,7 @@ impl Broker {
             server_stats,
             local,
             fast_local,
+            metrics_local,
             shutdown: tx,
             tasks,
         })
@@ -280,6 +302,10 @@ impl Broker {
     /// The fast (VIP) channel's address (listenPort - 2), when it could be bound.
     pub fn fast_addr(&self) -> Option<SocketAddr> {
         self.fast_local
+    }
+    /// The Prometheus `/metrics` address (`metricsPort`), when enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_local
     }
     /// `brokerIP1:port`.
     pub fn advertised_addr(&self) -> &str {
