@@ -376,3 +376,16 @@ async fn metrics_are_off_by_default() {
     cfg.apply(&empty).unwrap();
     assert_eq!(cfg.metrics_port, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_metrics_port_stops_the_start() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let r = EmbeddedCluster::start_with(EmbeddedOptions {
+        broker_properties: vec![("metricsPort".into(), port.clone())],
+        ..Default::default()
+    })
+    .await;
+    let e = r.err().expect("the broker cannot bind its metrics port");
+    assert!(e.to_string().contains(&port), "{e}");
+}

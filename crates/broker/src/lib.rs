@@ -122,6 +122,14 @@ impl Broker {
                 None
             }
         };
+        // `metricsPort`: bound now, so a port in use stops the start before the store opens.
+        let metrics_listener = match cfg.metrics_port {
+            Some(port) => Some(
+                rocklet_metrics::bind_listener((cfg.bind_addr, port).into())
+                    .map_err(|e| BrokerError::Bind { port, source: e })?,
+            ),
+            None => None,
+        };
         let local = listener.local_addr().map_err(|e| BrokerError::Bind {
             port: cfg.listen_port,
             source: e,
@@ -256,17 +264,19 @@ impl Broker {
         if inner.acl.is_some() {
             tasks.push(tokio::spawn(acl_watch_loop(inner.clone(), rx.clone())));
         }
-        let metrics_local = match inner.cfg.metrics_port {
-            Some(port) => {
+        let metrics_local = match metrics_listener {
+            Some(l) => {
                 let render: rocklet_metrics::Render = {
                     let (inner, main, fast) =
                         (inner.clone(), server_stats.clone(), fast_stats.clone());
                     Arc::new(move || metrics::render(&inner, &main, &fast))
                 };
-                let addr = SocketAddr::new(inner.cfg.bind_addr, port);
-                let m = rocklet_metrics::bind(addr, render, rx.clone())
-                    .await
-                    .map_err(|e| BrokerError::Bind { port, source: e })?;
+                let m = rocklet_metrics::start(l, render, rx.clone()).map_err(|e| {
+                    BrokerError::Bind {
+                        port: inner.cfg.metrics_port.unwrap_or(0),
+                        source: e,
+                    }
+                })?;
                 let local = m.local_addr();
                 tracing::info!(addr = %local, "broker metrics: http://{local}/metrics");
                 tasks.push(m.into_task());

@@ -10,4 +10,4 @@ mod registry;
 mod server;
 
 pub use registry::{escape_label, Labels, Scrape};
-pub use server::{bind, MetricsServer, Render};
+pub use server::{bind_listener, start, MetricsServer, Render};

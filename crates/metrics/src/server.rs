@@ -46,13 +46,20 @@ impl MetricsServer {
     }
 }
 
-/// Binds `addr` and serves `/metrics` until `shutdown` changes.
-pub async fn bind(
-    addr: SocketAddr,
+/// Binds `addr` for [`start`] (before anything else starts, so a port in use fails early).
+pub fn bind_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr)?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Serves `/metrics` on `listener` until `shutdown` changes. Call within a Tokio runtime.
+pub fn start(
+    listener: std::net::TcpListener,
     render: Render,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<MetricsServer> {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(accept_loop(listener, render, shutdown));
     Ok(MetricsServer { addr, task })

@@ -119,6 +119,10 @@ impl Namesrv {
         let listener =
             rocklet_remoting::bind_listener((config.bind_addr, config.listen_port).into())?;
         let addr = listener.local_addr()?;
+        let metrics_listener = config
+            .metrics_port
+            .map(|port| rocklet_metrics::bind_listener((config.bind_addr, port).into()))
+            .transpose()?;
         let routes = Arc::new(RouteInfoManager::new());
         let path_text = |p: PathBuf| p.to_string_lossy().into_owned();
         let home = config.rocketmq_home.clone().map(path_text);
@@ -146,14 +150,13 @@ impl Namesrv {
         };
         let server_stats = server_cfg.stats.clone();
         let mut tasks = Vec::new();
-        let metrics_addr = match config.metrics_port {
-            Some(port) => {
+        let metrics_addr = match metrics_listener {
+            Some(l) => {
                 let render: rocklet_metrics::Render = {
                     let (routes, stats) = (routes.clone(), server_stats.clone());
                     Arc::new(move || metrics_text(&routes, &stats))
                 };
-                let m = rocklet_metrics::bind((config.bind_addr, port).into(), render, rx.clone())
-                    .await?;
+                let m = rocklet_metrics::start(l, render, rx.clone())?;
                 let local = m.local_addr();
                 tracing::info!(addr = %local, "name server metrics: http://{local}/metrics");
                 tasks.push(m.into_task());
