@@ -33,8 +33,6 @@ pub(crate) mod validators;
 
 pub use admin::MQAdmin;
 pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig, SessionCredentials};
-/// TLS settings of a client (`ClientConfig::tls`), Java's `tls.*` properties.
-pub use rocklet_remoting::tls::TlsSettings;
 pub use consumer::{ConsumeFromWhere, DefaultLitePullConsumer, LitePullConsumerConfig};
 pub use error::{client_error_code, ClientError, DEFAULT_RETRY_RESPONSE_CODES};
 pub use instance::{ClientInstance, ServiceState};
@@ -43,6 +41,8 @@ pub use message::{
 };
 pub use producer::{set_uniq_id, DefaultMQProducer};
 pub use request::create_reply_message;
+/// TLS settings of a client (`ClientConfig::tls`), Java's `tls.*` properties.
+pub use rocklet_remoting::tls::TlsSettings;
 pub use selector::{MessageQueueSelector, SelectByHash, SelectByRandom, SelectByRoundRobin};
 pub use transaction::{
     LocalTransactionState, TransactionListener, TransactionMQProducer, TransactionSendResult, TxArg,
