@@ -300,6 +300,24 @@ async fn broker_and_namesrv_metrics_follow_the_traffic() {
     let ratio = value(&m, "rocketmq_brokeruntime_commitlog_disk_ratio", &[]).unwrap();
     assert!((0.0..=1.0).contains(&ratio), "{ratio}");
     assert!(value(&m, "rocklet_pull_held", &[]).is_some());
+    // Labels stay put from one scrape to the next (no new series per scrape).
+    let again = scrape(maddr).await;
+    let label_sets = |s: &[Sample], name: &str| -> Vec<BTreeMap<String, String>> {
+        s.iter()
+            .filter(|x| x.0 == name)
+            .map(|x| x.1.clone())
+            .collect()
+    };
+    for name in [
+        "rocketmq_brokeruntime_put_tps10",
+        "rocketmq_broker_tps",
+        "rocklet_consumer_lag",
+    ] {
+        let (mut a, mut b) = (label_sets(&m, name), label_sets(&again, name));
+        a.sort();
+        b.sort();
+        assert!(!a.is_empty() && a == b, "{name}: {a:?} then {b:?}");
+    }
 
     // The name server's.
     let ns = c

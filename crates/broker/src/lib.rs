@@ -71,6 +71,8 @@ pub(crate) struct BrokerInner {
     /// Wakes the registration loop (a topic was created).
     pub register_now: Notify,
     pub started: Instant,
+    /// Wall-clock start (ms since the epoch), fixed once: the `boottime` label of `/metrics`.
+    pub boot_ms: i64,
     pub transactions: transaction::Transactions,
     /// Delivery progress of each delay level.
     pub delay_offsets: schedule::DelayOffsets,
@@ -190,6 +192,7 @@ impl Broker {
             }),
             register_now: Notify::new(),
             started: Instant::now(),
+            boot_ms: processor::now_ms(),
             transactions: Default::default(),
             delay_offsets,
             locks: locks::RebalanceLocks::new(Duration::from_millis(

@@ -284,7 +284,8 @@ fn broker_runtime(s: &mut Scrape, b: &BrokerInner, cluster: &str, broker: &str) 
     )
     .set(&l, st.broker_get_nums.minute().tps);
 
-    let boot = (crate::processor::now_ms() - b.started.elapsed().as_millis() as i64).to_string();
+    // Fixed at start: a label that moved between scrapes would start a new series each time.
+    let boot = b.boot_ms.to_string();
     let version = rocklet_protocol::ROCKETMQ_VERSION_4_9_3.to_string();
     let rl = [
         ("cluster", cluster),
