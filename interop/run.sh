@@ -926,6 +926,7 @@ group_external allocate.sh allocate/
 group_external push.sh push/
 group_external acl.sh acl/
 group_external tls.sh tls/
+group_external metrics.sh metrics/
 
 # results.md
 {

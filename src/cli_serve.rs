@@ -15,6 +15,9 @@ pub struct NamesrvArgs {
     /// Address to bind.
     #[arg(long, default_value = "0.0.0.0")]
     pub bind: IpAddr,
+    /// Serve Prometheus `/metrics` over HTTP on this port (0: any free port); off without it.
+    #[arg(long = "metrics-port")]
+    pub metrics_port: Option<u16>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -46,6 +49,9 @@ pub struct BrokerArgs {
     /// Address to bind.
     #[arg(long)]
     pub bind: Option<IpAddr>,
+    /// metricsPort: serve Prometheus `/metrics` over HTTP on this port (0: any free port).
+    #[arg(long = "metrics-port")]
+    pub metrics_port: Option<u16>,
     /// Any other property, `key=value` (repeatable).
     #[arg(short = 'p', long = "property")]
     pub property: Vec<String>,
@@ -82,6 +88,7 @@ impl BrokerArgs {
         set("brokerIP1", self.broker_ip1.map(|p| p.to_string()));
         set("flushDiskType", self.flush_disk_type.clone());
         set("bindAddress", self.bind.map(|p| p.to_string()));
+        set("metricsPort", self.metrics_port.map(|p| p.to_string()));
         cfg.apply(&props)?;
         cfg.tls = crate::sysprops::tls();
         Ok(cfg)
@@ -96,6 +103,10 @@ pub struct ServeArgs {
     /// Broker port (listenPort).
     #[arg(long = "broker-port")]
     pub broker_port: Option<u16>,
+    /// The name server's Prometheus `/metrics` port (0: any free port); off without it.
+    /// (`--metrics-port` is the broker's.)
+    #[arg(long = "namesrv-metrics-port")]
+    pub namesrv_metrics_port: Option<u16>,
     #[command(flatten)]
     pub broker: BrokerArgs,
 }
@@ -119,11 +130,15 @@ pub async fn namesrv(a: NamesrvArgs) -> anyhow::Result<()> {
         listen_port: a.listen_port,
         bind_addr: a.bind,
         tls: crate::sysprops::tls(),
+        metrics_port: a.metrics_port,
         ..Default::default()
     })
     .await
     .with_context(|| format!("cannot listen on port {}", a.listen_port))?;
     println!("rocklet namesrv listening on {}", ns.local_addr());
+    if let Some(m) = ns.metrics_addr() {
+        println!("rocklet namesrv metrics on http://{m}/metrics");
+    }
     wait_for_signal().await;
     ns.shutdown().await;
     Ok(())
@@ -139,6 +154,9 @@ pub async fn broker(a: BrokerArgs) -> anyhow::Result<()> {
         b.local_addr(),
         b.advertised_addr()
     );
+    if let Some(m) = b.metrics_addr() {
+        println!("rocklet broker metrics on http://{m}/metrics");
+    }
     wait_for_signal().await;
     b.shutdown().await;
     Ok(())
@@ -160,6 +178,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         kv_config_path: Some(ns_dir.join("kvConfig.json")),
         config_store_path: Some(ns_dir.join("namesrv.properties")),
         tls: crate::sysprops::tls(),
+        metrics_port: a.namesrv_metrics_port,
         ..Default::default()
     })
     .await
@@ -181,6 +200,12 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         b.local_addr(),
         b.config().store_path_root_dir.display()
     );
+    if let Some(m) = b.metrics_addr() {
+        println!("rocklet broker metrics on http://{m}/metrics");
+    }
+    if let Some(m) = ns.metrics_addr() {
+        println!("rocklet namesrv metrics on http://{m}/metrics");
+    }
     wait_for_signal().await;
     b.shutdown().await;
     ns.shutdown().await;

@@ -44,6 +44,9 @@ pub struct EmbeddedOptions {
     pub broker_properties: Vec<(String, String)>,
     /// TLS of the name server and brokers (Java's `tls.*` system properties).
     pub tls: rocklet_remoting::tls::TlsSettings,
+    /// The name server's `/metrics` port (0: ephemeral); brokers take `metricsPort` in
+    /// `broker_properties`.
+    pub namesrv_metrics_port: Option<u16>,
 }
 
 impl Default for EmbeddedOptions {
@@ -56,6 +59,7 @@ impl Default for EmbeddedOptions {
             cluster_name: "DefaultCluster".into(),
             broker_properties: Vec::new(),
             tls: Default::default(),
+            namesrv_metrics_port: None,
         }
     }
 }
@@ -88,6 +92,7 @@ impl EmbeddedCluster {
             kv_config_path: Some(dir.path().join("namesrv").join("kvConfig.json")),
             config_store_path: Some(dir.path().join("namesrv").join("namesrv.properties")),
             tls: opts.tls.clone(),
+            metrics_port: opts.namesrv_metrics_port,
             ..Default::default()
         })
         .await?;
@@ -128,6 +133,10 @@ impl EmbeddedCluster {
             .flatten()
             .map(|b| b.advertised_addr().to_owned())
             .collect()
+    }
+
+    pub fn namesrv(&self) -> Option<&Namesrv> {
+        self.namesrv.as_ref()
     }
 
     pub fn broker(&self, i: usize) -> Option<&Broker> {

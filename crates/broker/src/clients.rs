@@ -237,6 +237,21 @@ impl ClientManager {
             .unwrap_or_default()
     }
 
+    /// Every online consumer group: its client count and whether it consumes BROADCASTING.
+    pub fn online_groups(&self) -> Vec<(String, usize, bool)> {
+        self.consumers
+            .read()
+            .iter()
+            .map(|(name, g)| {
+                (
+                    name.clone(),
+                    g.clients.len(),
+                    g.message_model.as_deref() == Some("BROADCASTING"),
+                )
+            })
+            .collect()
+    }
+
     /// Whether the online group consumes BROADCASTING (its heartbeat's messageModel).
     pub fn is_broadcasting(&self, group: &str) -> bool {
         self.consumers

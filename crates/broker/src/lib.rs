@@ -10,6 +10,7 @@ pub mod filter;
 mod group_commit;
 mod hold;
 pub mod locks;
+mod metrics;
 pub mod offsets;
 mod processor;
 mod queue_cursor;
@@ -70,6 +71,8 @@ pub(crate) struct BrokerInner {
     /// Wakes the registration loop (a topic was created).
     pub register_now: Notify,
     pub started: Instant,
+    /// Wall-clock start (ms since the epoch), fixed once: the `boottime` label of `/metrics`.
+    pub boot_ms: i64,
     pub transactions: transaction::Transactions,
     /// Delivery progress of each delay level.
     pub delay_offsets: schedule::DelayOffsets,
@@ -87,6 +90,7 @@ pub struct Broker {
     server_stats: Arc<ServerStats>,
     local: SocketAddr,
     fast_local: Option<SocketAddr>,
+    metrics_local: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -119,6 +123,14 @@ impl Broker {
                 tracing::warn!(port = fast_port, error = %e, "fast (VIP) port not bound; clients with vipChannelEnabled will fail to connect");
                 None
             }
+        };
+        // `metricsPort`: bound now, so a port in use stops the start before the store opens.
+        let metrics_listener = match cfg.metrics_port {
+            Some(port) => Some(
+                rocklet_metrics::bind_listener((cfg.bind_addr, port).into())
+                    .map_err(|e| BrokerError::Bind { port, source: e })?,
+            ),
+            None => None,
         };
         let local = listener.local_addr().map_err(|e| BrokerError::Bind {
             port: cfg.listen_port,
@@ -180,6 +192,7 @@ impl Broker {
             }),
             register_now: Notify::new(),
             started: Instant::now(),
+            boot_ms: processor::now_ms(),
             transactions: Default::default(),
             delay_offsets,
             locks: locks::RebalanceLocks::new(Duration::from_millis(
@@ -213,6 +226,7 @@ impl Broker {
             ..ServerConfig::default()
         };
         let server_stats = server_cfg.stats.clone();
+        let fast_stats = Arc::new(ServerStats::default());
         let processor = Arc::new(processor::BrokerProcessor::new(inner.clone(), false));
         let mut tasks = vec![tokio::spawn(serve(
             listener,
@@ -227,7 +241,7 @@ impl Broker {
                 l,
                 fast,
                 ServerConfig {
-                    stats: Default::default(),
+                    stats: fast_stats.clone(),
                     ..server_cfg.clone()
                 },
                 rx.clone(),
@@ -253,6 +267,26 @@ impl Broker {
         if inner.acl.is_some() {
             tasks.push(tokio::spawn(acl_watch_loop(inner.clone(), rx.clone())));
         }
+        let metrics_local = match metrics_listener {
+            Some(l) => {
+                let render: rocklet_metrics::Render = {
+                    let (inner, main, fast) =
+                        (inner.clone(), server_stats.clone(), fast_stats.clone());
+                    Arc::new(move || metrics::render(&inner, &main, &fast))
+                };
+                let m = rocklet_metrics::start(l, render, rx.clone()).map_err(|e| {
+                    BrokerError::Bind {
+                        port: inner.cfg.metrics_port.unwrap_or(0),
+                        source: e,
+                    }
+                })?;
+                let local = m.local_addr();
+                tracing::info!(addr = %local, "broker metrics: http://{local}/metrics");
+                tasks.push(m.into_task());
+                Some(local)
+            }
+            None => None,
+        };
         tasks.push(tokio::spawn(offset_flush_loop(inner.clone(), rx)));
         tracing::info!(
             listen = %local,
@@ -268,6 +302,7 @@ impl Broker {
             server_stats,
             local,
             fast_local,
+            metrics_local,
             shutdown: tx,
             tasks,
         })
@@ -280,6 +315,10 @@ impl Broker {
     /// The fast (VIP) channel's address (listenPort - 2), when it could be bound.
     pub fn fast_addr(&self) -> Option<SocketAddr> {
         self.fast_local
+    }
+    /// The Prometheus `/metrics` address (`metricsPort`), when enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_local
     }
     /// `brokerIP1:port`.
     pub fn advertised_addr(&self) -> &str {

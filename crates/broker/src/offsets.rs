@@ -23,6 +23,9 @@ fn key(topic: &str, group: &str) -> String {
     format!("{topic}@{group}")
 }
 
+/// A topic, a group and the group's committed offsets by queue id.
+pub type GroupOffsets = (String, String, Vec<(i32, i64)>);
+
 impl ConsumerOffsetManager {
     /// Loads `config/consumerOffset.json` (or its `.bak`); an error when neither decodes, so
     /// that every group's offsets are not reset without a word.
@@ -51,6 +54,22 @@ impl ConsumerOffsetManager {
             .get(&key(topic, group))
             .and_then(|m| m.get(&queue_id).copied())
             .unwrap_or(-1)
+    }
+
+    /// Every `(topic, group)` with its committed offsets by queue, sorted (for `/metrics`).
+    pub fn snapshot(&self) -> Vec<GroupOffsets> {
+        let mut v: Vec<_> = self
+            .table
+            .read()
+            .iter()
+            .filter_map(|(k, m)| {
+                let (t, g) = k.rsplit_once('@')?;
+                let q: Vec<(i32, i64)> = m.iter().map(|(q, o)| (*q, *o)).collect();
+                Some((t.to_owned(), g.to_owned(), q))
+            })
+            .collect();
+        v.sort();
+        v
     }
 
     /// Topics `group` committed offsets for (`whichTopicByConsumer`).

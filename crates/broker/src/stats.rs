@@ -155,6 +155,53 @@ impl<T: Default> StatsItemSet<T> {
     fn items(&self) -> Vec<Arc<T>> {
         self.items.read().values().cloned().collect()
     }
+    /// Every key with its counters (a copy of the map's `Arc`s; for `/metrics`).
+    pub fn entries(&self) -> Vec<(String, Arc<T>)> {
+        self.items
+            .read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// Upper bounds (microseconds) of the send latency buckets: fine below a millisecond, then
+/// Java's `putMessageDistributeTime` steps (10 ms, 50 ms, 100 ms, 200 ms, 500 ms, 1 s .. 5 s,
+/// 10 s); the last bucket is everything above 10 s.
+pub const SEND_LATENCY_BOUNDS_US: [u64; 17] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000,
+    2_000_000, 3_000_000, 4_000_000, 5_000_000, 10_000_000,
+];
+
+/// How long the store took to append each send (relaxed atomic adds: one bucket, the sum).
+pub struct LatencyHistogram {
+    buckets: [AtomicU64; SEND_LATENCY_BOUNDS_US.len() + 1],
+    sum_us: AtomicU64,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        LatencyHistogram {
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            sum_us: AtomicU64::new(0),
+        }
+    }
+}
+
+impl LatencyHistogram {
+    pub fn record(&self, elapsed: std::time::Duration) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let i = SEND_LATENCY_BOUNDS_US.partition_point(|b| *b < us);
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+    }
+    /// Count in each bucket alone (not cumulative), the last one above every bound.
+    pub fn counts(&self) -> [u64; SEND_LATENCY_BOUNDS_US.len() + 1] {
+        std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed))
+    }
+    pub fn sum_us(&self) -> u64 {
+        self.sum_us.load(Ordering::Relaxed)
+    }
 }
 
 /// Per-second samples of the store totals, the last 600 s (Java samples every second too).
@@ -173,6 +220,8 @@ pub struct BrokerStats {
     /// BROKER_PUT_NUMS / BROKER_GET_NUMS (one key each: the cluster name).
     pub broker_put_nums: StatsItem,
     pub broker_get_nums: StatsItem,
+    /// Store append time of sends.
+    pub send_latency: LatencyHistogram,
     store_samples: Mutex<VecDeque<(i64, StoreTotals)>>,
     /// (put, get) totals at the last two midnights: `msgPutTotalTodayMorning` /
     /// `...YesterdayMorning`; zero until the first midnight, as in Java.
@@ -198,6 +247,7 @@ impl BrokerStats {
             sndbck_put_nums: Default::default(),
             broker_put_nums: Default::default(),
             broker_get_nums: Default::default(),
+            send_latency: Default::default(),
             store_samples: Mutex::new(VecDeque::with_capacity(STORE_SAMPLES)),
             mornings: Mutex::new(Mornings {
                 day: crate::processor::now_ms() / 86_400_000,
@@ -414,6 +464,19 @@ mod tests {
         s.tick(start + 2 * day, t(90, 9), 3);
         let m = s.mornings();
         assert_eq!((m.put_today, m.put_yesterday, m.get_yesterday), (90, 50, 7));
+    }
+
+    #[test]
+    fn latency_buckets() {
+        let h = LatencyHistogram::default();
+        let us = std::time::Duration::from_micros;
+        h.record(us(50));
+        h.record(us(100));
+        h.record(us(101));
+        h.record(std::time::Duration::from_secs(11));
+        let c = h.counts();
+        assert_eq!((c[0], c[1], c[SEND_LATENCY_BOUNDS_US.len()]), (2, 1, 1));
+        assert_eq!(h.sum_us(), 50 + 100 + 101 + 11_000_000);
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod settings;
 
 pub use kvconfig::NAMESPACE_ORDER_TOPIC_CONFIG;
 pub use processor::{NamesrvProcessor, HANDLED_CODES};
-pub use routes::RouteInfoManager;
+pub use routes::{RouteCounts, RouteInfoManager};
 
 use rocklet_remoting::{serve, ServerConfig};
 use std::net::SocketAddr;
@@ -52,6 +52,9 @@ pub struct NamesrvConfig {
     /// TLS, from Java's system properties (`-Dtls.server.mode=...`). Default: Java's,
     /// permissive with a self-signed certificate.
     pub tls: rocklet_remoting::tls::TlsSettings,
+    /// Port of the Prometheus `/metrics` endpoint (Rocklet), bound on `bind_addr`; `None`
+    /// (default) off, 0 an ephemeral port.
+    pub metrics_port: Option<u16>,
 }
 
 impl Default for NamesrvConfig {
@@ -68,6 +71,7 @@ impl Default for NamesrvConfig {
             cluster_test: false,
             order_message_enable: false,
             tls: Default::default(),
+            metrics_port: None,
         }
     }
 }
@@ -94,6 +98,7 @@ impl NamesrvConfig {
 /// A running name server; stops when [`Namesrv::shutdown`] is called or it is dropped.
 pub struct Namesrv {
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     routes: Arc<RouteInfoManager>,
     processor: Arc<NamesrvProcessor>,
     shutdown: watch::Sender<bool>,
@@ -114,6 +119,10 @@ impl Namesrv {
         let listener =
             rocklet_remoting::bind_listener((config.bind_addr, config.listen_port).into())?;
         let addr = listener.local_addr()?;
+        let metrics_listener = config
+            .metrics_port
+            .map(|port| rocklet_metrics::bind_listener((config.bind_addr, port).into()))
+            .transpose()?;
         let routes = Arc::new(RouteInfoManager::new());
         let path_text = |p: PathBuf| p.to_string_lossy().into_owned();
         let home = config.rocketmq_home.clone().map(path_text);
@@ -135,15 +144,27 @@ impl Namesrv {
             config.cluster_test,
         ));
         let (tx, rx) = watch::channel(false);
-        let server = tokio::spawn(serve(
-            listener,
-            processor.clone(),
-            ServerConfig {
-                tls: Some(tls),
-                ..ServerConfig::default()
-            },
-            rx.clone(),
-        ));
+        let server_cfg = ServerConfig {
+            tls: Some(tls),
+            ..ServerConfig::default()
+        };
+        let server_stats = server_cfg.stats.clone();
+        let mut tasks = Vec::new();
+        let metrics_addr = match metrics_listener {
+            Some(l) => {
+                let render: rocklet_metrics::Render = {
+                    let (routes, stats) = (routes.clone(), server_stats.clone());
+                    Arc::new(move || metrics_text(&routes, &stats))
+                };
+                let m = rocklet_metrics::start(l, render, rx.clone())?;
+                let local = m.local_addr();
+                tracing::info!(addr = %local, "name server metrics: http://{local}/metrics");
+                tasks.push(m.into_task());
+                Some(local)
+            }
+            None => None,
+        };
+        let server = tokio::spawn(serve(listener, processor.clone(), server_cfg, rx.clone()));
         let r2 = routes.clone();
         let mut rx2 = rx;
         let scanner = tokio::spawn(async move {
@@ -157,17 +178,24 @@ impl Namesrv {
             }
         });
         tracing::info!(%addr, "name server listening");
+        tasks.push(server);
+        tasks.push(scanner);
         Ok(Namesrv {
             addr,
+            metrics_addr,
             routes,
             processor,
             shutdown: tx,
-            tasks: vec![server, scanner],
+            tasks,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+    /// The Prometheus `/metrics` address, when enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
     pub fn routes(&self) -> &Arc<RouteInfoManager> {
         &self.routes
@@ -184,6 +212,41 @@ impl Namesrv {
             let _ = t.await;
         }
     }
+}
+
+/// The name server's `/metrics` text: route table sizes, connections, the process.
+fn metrics_text(routes: &RouteInfoManager, stats: &rocklet_remoting::ServerStats) -> String {
+    let mut s = rocklet_metrics::Scrape::new();
+    let c = routes.counts();
+    let brokers = s.gauges(
+        "rocklet_namesrv_brokers",
+        "Broker names (master/slave sets) registered in the cluster",
+    );
+    for (cluster, n) in &c.brokers_by_cluster {
+        brokers.set(&[("cluster", cluster)], *n as f64);
+    }
+    s.gauge(
+        "rocklet_namesrv_live_brokers",
+        "Broker addresses heard from within the expiry time",
+        c.live_brokers as f64,
+    );
+    s.gauge(
+        "rocklet_namesrv_topics",
+        "Topics in the route table",
+        c.topics as f64,
+    );
+    s.gauge(
+        "rocklet_connections",
+        "Connections open now (brokers, clients, tools)",
+        stats.connections() as f64,
+    );
+    s.counter(
+        "rocklet_connections_idle_closed",
+        "Connections closed for being idle",
+        stats.idle_closed() as f64,
+    );
+    rocklet_metrics::process::add_to(&mut s);
+    s.render()
 }
 
 impl Drop for Namesrv {

@@ -47,6 +47,16 @@ pub struct RegisterResult {
     pub master_addr: Option<String>,
 }
 
+/// Sizes of the route tables.
+#[derive(Debug, Default, Clone)]
+pub struct RouteCounts {
+    /// Cluster name -> how many broker names (master/slave sets) it has.
+    pub brokers_by_cluster: Vec<(String, usize)>,
+    /// Broker addresses heard from within the expiry time.
+    pub live_brokers: usize,
+    pub topics: usize,
+}
+
 #[derive(Default)]
 pub struct RouteInfoManager {
     t: RwLock<Tables>,
@@ -290,6 +300,20 @@ impl RouteInfoManager {
                 .iter()
                 .map(|(c, s)| (c.clone(), s.iter().cloned().collect()))
                 .collect(),
+        }
+    }
+
+    /// For `/metrics`: broker names per cluster, live broker addresses, topics.
+    pub fn counts(&self) -> RouteCounts {
+        let t = self.t.read();
+        RouteCounts {
+            brokers_by_cluster: t
+                .cluster_addr
+                .iter()
+                .map(|(c, names)| (c.clone(), names.len()))
+                .collect(),
+            live_brokers: t.broker_live.len(),
+            topics: t.topic_queue.len(),
         }
     }
 

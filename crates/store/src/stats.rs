@@ -12,6 +12,8 @@ pub struct StoreStats {
     get_miss: AtomicU64,
     transferred: AtomicU64,
     damaged: AtomicU64,
+    flushes: AtomicU64,
+    flush_us: AtomicU64,
 }
 
 /// One reading of every counter.
@@ -29,6 +31,9 @@ pub struct StoreTotals {
     pub transferred: u64,
     /// Damaged records found by reads (older files' CRC checks), not served.
     pub damaged_reads: u64,
+    /// Commit-log flushes (msync) that wrote something, and the time they took.
+    pub flushes: u64,
+    pub flush_us: u64,
 }
 
 impl StoreStats {
@@ -46,6 +51,15 @@ impl StoreStats {
         }
     }
 
+    /// A commit-log flush that moved the flushed offset took `took`.
+    pub(crate) fn flushed(&self, took: std::time::Duration) {
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        self.flush_us.fetch_add(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
     pub(crate) fn damaged_read(&self) {
         self.damaged.fetch_add(1, Ordering::Relaxed);
     }
@@ -58,6 +72,8 @@ impl StoreStats {
             get_miss: self.get_miss.load(Ordering::Relaxed),
             transferred: self.transferred.load(Ordering::Relaxed),
             damaged_reads: self.damaged.load(Ordering::Relaxed),
+            flushes: self.flushes.load(Ordering::Relaxed),
+            flush_us: self.flush_us.load(Ordering::Relaxed),
         }
     }
 }

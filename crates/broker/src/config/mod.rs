@@ -24,6 +24,9 @@ pub struct BrokerConfig {
     pub bind_addr: IpAddr,
     /// `brokerIP1`: the address advertised to name servers and clients.
     pub broker_ip1: IpAddr,
+    /// `metricsPort` (Rocklet): HTTP port of the Prometheus `/metrics` endpoint, bound on
+    /// `bindAddress`; `None` (the default, or an empty value) = off, 0 = an ephemeral port.
+    pub metrics_port: Option<u16>,
     /// `storePathRootDir`, default `~/store`.
     pub store_path_root_dir: PathBuf,
     /// `flushDiskType`: ASYNC_FLUSH (default) or SYNC_FLUSH.
@@ -162,6 +165,7 @@ impl Default for BrokerConfig {
             namesrv_addr: std::env::var("NAMESRV_ADDR").ok().filter(|s| !s.is_empty()),
             listen_port: 10911,
             bind_addr: [0, 0, 0, 0].into(),
+            metrics_port: None,
             broker_ip1: [127, 0, 0, 1].into(),
             store_path_root_dir: Path::new(&home).join("store"),
             flush_disk_type: FlushDiskType::AsyncFlush,
@@ -302,6 +306,13 @@ impl BrokerConfig {
                 "listenPort" => self.listen_port = num(k, v)?,
                 "brokerIP1" => self.broker_ip1 = num(k, v)?,
                 "bindAddress" => self.bind_addr = num(k, v)?,
+                "metricsPort" => {
+                    self.metrics_port = if v.trim().is_empty() {
+                        None
+                    } else {
+                        Some(num(k, v)?)
+                    }
+                }
                 "storePathRootDir" => self.store_path_root_dir = PathBuf::from(v),
                 "flushDiskType" => {
                     self.flush_disk_type = match v.as_str() {

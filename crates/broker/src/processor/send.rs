@@ -150,7 +150,10 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
                 }
             })
             .collect();
-        b.store.put_messages_nowait(batch)
+        let t0 = std::time::Instant::now();
+        let r = b.store.put_messages_nowait(batch);
+        b.stats.send_latency.record(t0.elapsed());
+        r
     } else {
         if req.body_bytes().is_empty() {
             return (
@@ -188,7 +191,10 @@ fn append(b: &B, ctx: &ConnCtx, req: &RemotingCommand) -> (RemotingCommand, Opti
             reconsume_times,
             prepared_transaction_offset: 0,
         };
-        b.store.put_message_nowait(m)
+        let t0 = std::time::Instant::now();
+        let r = b.store.put_message_nowait(m);
+        b.stats.send_latency.record(t0.elapsed());
+        r
     };
     match result {
         Ok((r, flush_to)) => {

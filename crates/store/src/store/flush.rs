@@ -14,8 +14,15 @@ use super::{Inner, MessageStore, PutStatus};
 
 impl Inner {
     fn flush_commit_log(&self) {
+        let before = self.flush_ctl.lock().flushed;
+        let t0 = Instant::now();
         match self.commit_log.flush() {
-            Ok(off) => self.publish_flushed(off as i64),
+            Ok(off) => {
+                if off as i64 > before {
+                    self.stats.flushed(t0.elapsed());
+                }
+                self.publish_flushed(off as i64)
+            }
             Err(e) => tracing::error!(error = %e, "commit log flush failed"),
         }
     }
@@ -149,6 +156,7 @@ pub(super) fn group_commit_loop(inner: Arc<Inner>) {
             let to = (inner.commit_log.max_offset().unwrap_or(0) as i64).max(g.requested);
             (g.flushed, to)
         };
+        let t0 = Instant::now();
         while let Err(e) = inner.commit_log.flush_span(from as u64, to as u64) {
             tracing::error!(error = %e, from, to, "commit log flush failed, retrying");
             if inner.flush_ctl.lock().stop {
@@ -157,6 +165,7 @@ pub(super) fn group_commit_loop(inner: Arc<Inner>) {
             std::thread::sleep(Duration::from_millis(10));
         }
         inner.commit_log.mark_flushed(to as u64);
+        inner.stats.flushed(t0.elapsed());
         inner.publish_flushed(to);
     }
 }
