@@ -351,6 +351,10 @@ pub async fn serve<P: Processor>(
         let tls = config.tls.clone();
         conns.spawn(async move {
             let _permit = permit;
+            // Counted from the accept on, before the first byte (a silent peer is a connection).
+            let budget = Arc::new(WriteBudget::new(high, low));
+            budget.touch();
+            let _stats = StatsGuard(stats.clone(), stats.add(budget.clone()));
             let (r, w): (BoxRead, BoxWrite) = match tls {
                 None => {
                     let (r, w) = stream.into_split();
@@ -360,8 +364,20 @@ pub async fn serve<P: Processor>(
                     // The first byte tells TLS from plain (Java's HandshakeHandler); a peer that
                     // sends nothing is dropped after the idle time, a handshake after 10 s.
                     let wait = if idle.is_zero() { Duration::from_secs(3600) } else { idle };
+                    let first = tokio::select! {
+                        f = tokio::time::timeout(wait, crate::tls::peek_first(&stream)) => match f {
+                            Ok(f) => f,
+                            Err(_) => {
+                                stats.idle_closed.fetch_add(1, Ordering::Relaxed);
+                                tracing::info!(%peer, idle_secs = wait.as_secs_f64(), "closing idle connection (nothing sent)");
+                                None
+                            }
+                        },
+                        _ = sd.changed() => None,
+                    };
+                    let Some(first) = first else { return };
                     let accepted = tokio::select! {
-                        a = tokio::time::timeout(wait, tls.accept(stream, peer)) => a.ok().flatten(),
+                        a = tls.accept_after(stream, peer, first) => a,
                         _ = sd.changed() => None,
                     };
                     match accepted {
@@ -377,9 +393,7 @@ pub async fn serve<P: Processor>(
                     }
                 }
             };
-            let budget = Arc::new(WriteBudget::new(high, low));
             budget.touch();
-            let _stats = StatsGuard(stats.clone(), stats.add(budget.clone()));
             let tx = spawn_writer_with(w, Some(budget.clone()));
             let (ctx, _open) = ConnCtx::new(peer, local, tx, budget.clone());
             let mut reader = FrameReader::new(r);

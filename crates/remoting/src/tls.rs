@@ -353,12 +353,18 @@ impl ServerTls {
     /// when disabled), anything else is a plain connection (closed when enforcing). `None`: the
     /// connection is to be closed (the reason is logged).
     pub async fn accept(&self, stream: TcpStream, peer: std::net::SocketAddr) -> Option<Accepted> {
-        let mut first = [0u8; 1];
-        match stream.peek(&mut first).await {
-            Ok(1) => {}
-            _ => return None,
-        }
-        if first[0] != HANDSHAKE_MAGIC {
+        let first = peek_first(&stream).await?;
+        self.accept_after(stream, peer, first).await
+    }
+
+    /// [`ServerTls::accept`] once the first byte is known ([`peek_first`]).
+    pub async fn accept_after(
+        &self,
+        stream: TcpStream,
+        peer: std::net::SocketAddr,
+        first: u8,
+    ) -> Option<Accepted> {
+        if first != HANDSHAKE_MAGIC {
             if self.mode == TlsMode::Enforcing {
                 tracing::warn!(%peer, "Clients intend to establish an insecure connection while this server is running in SSL enforcing mode");
                 drain(&stream);
@@ -382,6 +388,15 @@ impl ServerTls {
                 None
             }
         }
+    }
+}
+
+/// The first byte the peer sent, left in the socket; `None` when it closed first.
+pub async fn peek_first(stream: &TcpStream) -> Option<u8> {
+    let mut first = [0u8; 1];
+    match stream.peek(&mut first).await {
+        Ok(1) => Some(first[0]),
+        _ => None,
     }
 }
 
