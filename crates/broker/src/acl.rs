@@ -128,10 +128,16 @@ impl std::fmt::Display for AclError {
 
 /// Java `AclUtils.expandIP(addr, 8)`, upper-cased.
 fn expand_ip(addr: &str) -> String {
+    expand_ip_n(addr, 8)
+}
+
+/// Java `AclUtils.expandIP(addr, part)`: upper-cased, `::` widened to `part` groups, each group
+/// left-padded with `0` to four characters.
+fn expand_ip_n(addr: &str, part: usize) -> String {
     let mut a = addr.to_uppercase();
     let colons = a.matches(':').count();
-    if colons < 8 && a.contains("::") {
-        let pad = ":".repeat(8 - colons + 1);
+    if colons < part && a.contains("::") {
+        let pad = ":".repeat(part - colons + 1);
         a = a.replace("::", &pad);
     }
     a.split(':')
@@ -161,6 +167,15 @@ pub enum AddrPattern {
     /// `192.168.1.*`, `192.168.1-5.*`, `10.*.*.*`: one octet (the first with `*` or `-`) in
     /// `start..=end` after the fixed `head`.
     Range {
+        head: String,
+        start: u32,
+        end: u32,
+        index: usize,
+    },
+    /// `1050::5:600:300c:*`, `1050::5:600:300c:1-200`, `1050::5:600:300c:1-200:*`: the address
+    /// expanded starts with `head` (the groups before the range, expanded as Java's
+    /// `v6ipProcess` does) and its group number `index` (hex) is in `start..=end`.
+    Range6 {
         head: String,
         start: u32,
         end: u32,
@@ -204,15 +219,17 @@ impl AddrPattern {
             let sep = if s.contains(':') { ':' } else { '.' };
             let parts = split_nonempty(s, sep);
             if sep == '.' && parts.len() < 4 {
-                return Err(format!(
-                    "MultipleRemoteAddressStrategy has got a/some wrong format IP(s) {s}"
-                ));
+                // Java's format strings have no placeholder: the address is not in the text.
+                return Err(
+                    "MultipleRemoteAddressStrategy has got a/some wrong format IP(s) ".into(),
+                );
             }
             let last = parts.last().copied().unwrap_or("");
             if !last.starts_with('{') {
-                return Err(format!(
-                    "MultipleRemoteAddressStrategy netaddress examine scope Exception netaddress {s}"
-                ));
+                return Err(
+                    "MultipleRemoteAddressStrategy netaddress examine scope Exception netaddress"
+                        .into(),
+                );
             }
             let prefix = &s[..s.find('{').unwrap_or(0)];
             let inner = &last[1..last.len() - 1];
@@ -241,12 +258,91 @@ impl AddrPattern {
         }
     }
 
+    /// `RangeRemoteAddressStrategy` for IPv6 patterns (`AclUtils.IPv6AddressCheck`,
+    /// `ipv6Analysis`, `verify`, `v6ipProcess`).
+    fn range6(s: &str) -> Result<AddrPattern, String> {
+        let scope_err = || format!("Netaddress examine scope Exception netaddress is {s}");
+        // IPv6AddressCheck: `*` only as the last character; a `-` only in the last group, or in
+        // the one before a last `*`.
+        let asterisk = s.find('*');
+        if asterisk.is_some_and(|a| a != s.len() - 1) {
+            return Err(scope_err());
+        }
+        if let Some(minus) = s.find('-') {
+            let last = s.rfind(':').unwrap_or(0);
+            let limit = if asterisk.is_none() {
+                Some(last)
+            } else {
+                s[..last].rfind(':')
+            };
+            if limit.is_some_and(|l| minus <= l) {
+                return Err(scope_err());
+            }
+        }
+        let parts = split_nonempty(s, ':');
+        let (mut start, mut end) = (0u32, 0u32);
+        let mut found = None;
+        for (index, v) in parts.iter().enumerate().skip(1) {
+            let v = v.trim();
+            if v == "*" {
+                (start, end) = (0, 0xffff);
+            } else if v.contains('-') {
+                if v.starts_with('-') {
+                    return Err(format!(
+                        "RangeRemoteAddressStrategy netaddress examine scope Exception value {v} "
+                    ));
+                }
+                let se = split_nonempty(v, '-');
+                let num = |x: Option<&&str>| -> Result<u32, String> {
+                    x.and_then(|x| u32::from_str_radix(x, 16).ok())
+                        .ok_or_else(|| addr_err(s))
+                };
+                (start, end) = (num(se.first())?, num(se.get(1))?);
+                if !(start <= end && end <= 0xffff) {
+                    return Err(format!("RangeRemoteAddressStrategy netaddress examine scope Exception start is {start} , end is {end}"));
+                }
+            }
+            if end > 0 {
+                found = Some(index);
+                break;
+            }
+        }
+        let Some(index) = found else {
+            return Err(addr_err(s));
+        };
+        // AclUtils.verify(remoteAddr, index - 1): the groups before the range are hex 0..=ffff.
+        let expanded = expand_ip(s);
+        let groups = split_nonempty(&expanded, ':');
+        if groups.len() < index - 1
+            || !groups[..index - 1]
+                .iter()
+                .all(|g| u32::from_str_radix(g, 16).is_ok_and(|n| n <= 0xffff))
+        {
+            return Err(scope_err());
+        }
+        // v6ipProcess: the address without its range group(s), expanded to 6 or 7 groups.
+        let last = s.rfind(':').unwrap_or(0);
+        let (part, sub) = match (asterisk.is_some(), s.contains('-')) {
+            (true, true) => (6, s[..last].rfind(':').map(|c| &s[..c])),
+            _ => (7, Some(&s[..last])),
+        };
+        let Some(sub) = sub else {
+            return Err(scope_err());
+        };
+        let head = expand_ip_n(sub, part);
+        let index = split_nonempty(&head, ':').len();
+        Ok(AddrPattern::Range6 {
+            head,
+            start,
+            end,
+            index,
+        })
+    }
+
     /// `RangeRemoteAddressStrategy` for IPv4 patterns.
     fn range(s: &str) -> Result<AddrPattern, String> {
         if s.contains(':') {
-            return Err(format!(
-                "IPv6 address ranges are not supported by Rocklet: {s}"
-            ));
+            return Self::range6(s);
         }
         let parts = split_nonempty(s, '.');
         let (mut start, mut end) = (0u32, 0u32);
@@ -330,6 +426,23 @@ impl AddrPattern {
                     _ => rest.split('.').next().unwrap_or(""),
                 };
                 value.parse::<u32>().is_ok_and(|v| v >= *start && v <= *end)
+            }
+            AddrPattern::Range6 {
+                head,
+                start,
+                end,
+                index,
+            } => {
+                if !is_ipv6(addr) {
+                    return false;
+                }
+                let a = expand_ip(addr);
+                if !a.starts_with(head.as_str()) {
+                    return false;
+                }
+                a.get(5 * index..5 * index + 4)
+                    .and_then(|g| u32::from_str_radix(g, 16).ok())
+                    .is_some_and(|v| v >= *start && v <= *end)
             }
         }
     }
@@ -700,7 +813,8 @@ impl AclManager {
     /// Check one request from `peer`.
     pub fn check(&self, req: &RemotingCommand, peer: IpAddr) -> Result<(), AclError> {
         let acl = self.current.read().clone();
-        acl.validate(req, &peer.to_string())
+        // An IPv4 client of a dual-stack listener shows as `::ffff:a.b.c.d`; Java sees a.b.c.d.
+        acl.validate(req, &peer.to_canonical().to_string())
     }
 }
 
