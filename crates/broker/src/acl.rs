@@ -473,6 +473,10 @@ pub struct PlainAcl {
     pub version: DataVersion,
     /// Whether there was a file.
     pub exists: bool,
+    /// Merged from several files: each file read, in order, with its `dataVersion`.
+    pub files: Vec<(PathBuf, DataVersion)>,
+    /// Merged: the file each accessKey was taken from (Java's `accessKeyTable`).
+    pub key_file: HashMap<String, PathBuf>,
 }
 
 /// A YAML scalar as fastjson's `getString` gives it.
@@ -708,8 +712,12 @@ fn needed_perms(req: &RemotingCommand) -> Result<Vec<(String, u8)>, AclError> {
         }
         _ => {}
     }
-    // HashMap<String, Byte> iteration: by bucket (hash spread, table of 16 growing at 3/4
-    // load), then insertion order within a bucket.
+    Ok(java_hashmap_order(v))
+}
+
+/// The order Java's `HashMap<String, _>` iterates entries put in the order given: by bucket
+/// (hash spread, a table of 16 growing at 3/4 load), then insertion order within a bucket.
+pub fn java_hashmap_order<T>(v: Vec<(String, T)>) -> Vec<(String, T)> {
     let mut cap = 16usize;
     while v.len() * 4 > cap * 3 {
         cap *= 2;
@@ -718,24 +726,31 @@ fn needed_perms(req: &RemotingCommand) -> Result<Vec<(String, u8)>, AclError> {
         let h = java_hash(s) as u32;
         ((h ^ (h >> 16)) as usize) & (cap - 1)
     };
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by_key(|&i| (bucket(&v[i].0), i));
-    Ok(idx.into_iter().map(|i| v[i].clone()).collect())
+    let mut v: Vec<(usize, (String, T))> = v.into_iter().enumerate().collect();
+    v.sort_by_key(|(i, (k, _))| (bucket(k), *i));
+    v.into_iter().map(|(_, e)| e).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
-// The manager: the file, reloaded when it changes
+// The manager: the files, reloaded when they change
 
-/// The broker's ACL state: the parsed file and what it was read from.
+/// The broker's ACL state: the files merged, and where they were read from.
 pub struct AclManager {
+    /// The default file (`rocketmq.acl.plain.file`): new accounts and the global white list
+    /// are written there.
     path: PathBuf,
+    /// `<home>/conf/acl`, read recursively (Java's `defaultAclDir`); `None`: the file alone.
+    dir: Option<PathBuf>,
     current: RwLock<Arc<PlainAcl>>,
-    /// The file's bytes when last read (`None`: absent), compared every [`WATCH_INTERVAL`]:
-    /// an edit within the same second and of the same length is still seen (Java compares an
-    /// MD5 of the content).
-    seen: parking_lot::Mutex<Option<Vec<u8>>>,
-    /// Held by the management codes while they rewrite the file (Java's `synchronized`).
+    /// Every file's path and bytes when last read, compared every [`WATCH_INTERVAL`]: an edit
+    /// within the same second and of the same length is still seen, and so is a file added or
+    /// removed (Java compares modification times and the number of files).
+    seen: parking_lot::Mutex<Vec<(PathBuf, Vec<u8>)>>,
+    /// Held by the management codes while they rewrite a file (Java's `synchronized`).
     edit: parking_lot::Mutex<()>,
+    /// Java's deprecated `dataVersion` as constructed: what the `version` field of
+    /// GET_BROKER_CLUSTER_ACL_INFO carries while there is no default file.
+    created: DataVersion,
 }
 
 /// The file's bytes; `Ok(None)` when it does not exist.
@@ -747,46 +762,141 @@ fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
+/// How deep `conf/acl` is searched (Java recurses without a bound, and loops for ever on a
+/// symlink to a parent).
+const MAX_DIR_DEPTH: usize = 16;
+
+/// Java `PlainPermissionManager.getAllAclFiles`: every entry whose name ends in `.yml` or
+/// `.yaml`, and the same within every other directory, recursively. Java takes the entries in
+/// the order the file system lists them; Rocklet sorts them by name. (Java's exclusion of
+/// `<home>/conf/tools.yml` never matches under `conf/acl`, so no file there is left out.)
+fn list_acl_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        let name = p.to_string_lossy();
+        if name.ends_with(".yml") || name.ends_with(".yaml") {
+            out.push(p);
+        } else if p.is_dir() && depth < MAX_DIR_DEPTH {
+            list_acl_files(&p, depth + 1, out);
+        }
+    }
+}
+
 impl AclManager {
-    /// `<home>/<file>` (Java: `rocketmq.home.dir` + `rocketmq.acl.plain.file`, default
+    /// `<home>/<file>` alone (Java: `rocketmq.home.dir` + `rocketmq.acl.plain.file`, default
     /// `conf/plain_acl.yml`). A missing file means no accounts (every signed request refused);
     /// a malformed one fails the start.
     pub fn load(path: PathBuf) -> Result<AclManager, String> {
-        let bytes = read_bytes(&path)?;
-        let acl = Self::parse(&path, bytes.as_deref())?;
-        Ok(AclManager {
-            path,
-            current: RwLock::new(Arc::new(acl)),
-            seen: parking_lot::Mutex::new(bytes),
-            edit: parking_lot::Mutex::new(()),
-        })
+        Self::load_all(path, None)
     }
 
-    fn parse(path: &Path, bytes: Option<&[u8]>) -> Result<PlainAcl, String> {
-        match bytes {
-            Some(b) => PlainAcl::parse(&String::from_utf8_lossy(b), &path.display().to_string()),
-            None => {
-                tracing::warn!(file = %path.display(), "ACL file not found: no accounts");
-                Ok(PlainAcl {
-                    version: DataVersion {
-                        counter: 0,
-                        timestamp: rocklet_protocol::time::now_ms(),
-                    },
-                    ..PlainAcl::default()
-                })
+    /// The default file and every `.yml`/`.yaml` file under `dir` (`<home>/conf/acl`), merged
+    /// as Java's `PlainPermissionManager.load()` merges them: the files under `dir` first, the
+    /// default file last; an accessKey defined in several files keeps the first definition (a
+    /// warning for the others); the global white addresses of every file apply. A malformed
+    /// file fails the start (the error names it).
+    pub fn load_all(path: PathBuf, dir: Option<PathBuf>) -> Result<AclManager, String> {
+        let m = AclManager {
+            path,
+            dir,
+            current: RwLock::new(Arc::new(PlainAcl::default())),
+            seen: parking_lot::Mutex::new(Vec::new()),
+            edit: parking_lot::Mutex::new(()),
+            created: DataVersion {
+                counter: 0,
+                timestamp: rocklet_protocol::time::now_ms(),
+            },
+        };
+        let snap = m.snapshot()?;
+        let acl = m.build(&snap)?;
+        *m.current.write() = Arc::new(acl);
+        *m.seen.lock() = snap;
+        Ok(m)
+    }
+
+    /// The files to read, in Java's order: those under the directory, then the default file
+    /// if it exists and is not one of them.
+    fn files(&self) -> Vec<PathBuf> {
+        let mut v = Vec::new();
+        if let Some(dir) = &self.dir {
+            list_acl_files(dir, 0, &mut v);
+        }
+        if self.path.exists() && !v.contains(&self.path) {
+            v.push(self.path.clone());
+        }
+        v
+    }
+
+    /// Every file's bytes (a file gone since it was listed is left out).
+    fn snapshot(&self) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+        let mut v = Vec::new();
+        for f in self.files() {
+            if let Some(b) = read_bytes(&f)? {
+                v.push((f, b));
             }
         }
+        Ok(v)
+    }
+
+    /// Parse and merge the files (Java's `load()`); an error names the file.
+    fn build(&self, snap: &[(PathBuf, Vec<u8>)]) -> Result<PlainAcl, String> {
+        let mut acl = PlainAcl {
+            version: self.created.clone(),
+            ..PlainAcl::default()
+        };
+        if snap.is_empty() {
+            tracing::warn!(file = %self.path.display(), "ACL file not found: no accounts");
+        }
+        for (path, bytes) in snap {
+            let name = path.display().to_string();
+            let one = PlainAcl::parse(&String::from_utf8_lossy(bytes), &name).map_err(|e| {
+                if e.starts_with(&name) {
+                    e
+                } else {
+                    format!("{name}: {e}")
+                }
+            })?;
+            acl.global_white.extend(one.global_white);
+            for (ak, account) in one.accounts {
+                if acl.accounts.contains_key(&ak) {
+                    tracing::warn!(access_key = %ak, file = %name, "The accessKey is repeated in multiple ACL files: the first definition is kept");
+                    continue;
+                }
+                acl.key_file.insert(ak.clone(), path.clone());
+                acl.accounts.insert(ak, account);
+            }
+            if *path == self.path {
+                acl.version = one.version.clone();
+                acl.exists = true;
+            }
+            acl.files.push((path.clone(), one.version));
+        }
+        Ok(acl)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Re-read the file if its content changed; a file that no longer parses (or cannot be
-    /// read) leaves the previous accounts in force (logged).
+    /// The file that holds `ak` (Java's `accessKeyTable`), else the default file.
+    fn file_of(&self, ak: &str) -> PathBuf {
+        self.current
+            .read()
+            .key_file
+            .get(ak)
+            .cloned()
+            .unwrap_or_else(|| self.path.clone())
+    }
+
+    /// Re-read the files if any changed, or one was added or removed; a file that no longer
+    /// parses (or cannot be read) leaves the previous accounts in force (logged).
     pub fn reload_if_changed(&self) {
-        let bytes = match read_bytes(&self.path) {
-            Ok(b) => b,
+        let snap = match self.snapshot() {
+            Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "ACL file not readable; the previous accounts stay in force");
                 return;
@@ -794,18 +904,22 @@ impl AclManager {
         };
         {
             let mut seen = self.seen.lock();
-            if *seen == bytes {
+            if *seen == snap {
                 return;
             }
-            seen.clone_from(&bytes);
+            seen.clone_from(&snap);
         }
-        match Self::parse(&self.path, bytes.as_deref()) {
+        match self.build(&snap) {
             Ok(acl) => {
-                tracing::info!(file = %self.path.display(), accounts = acl.accounts.len(), "ACL file reloaded");
+                tracing::info!(
+                    files = acl.files.len(),
+                    accounts = acl.accounts.len(),
+                    "ACL files reloaded"
+                );
                 *self.current.write() = Arc::new(acl);
             }
             Err(e) => {
-                tracing::error!(file = %self.path.display(), error = %e, "ACL file not reloaded; the previous accounts stay in force")
+                tracing::error!(error = %e, "ACL files not reloaded; the previous accounts stay in force")
             }
         }
     }

@@ -409,3 +409,122 @@ fn ipv6_expansion_as_javas_tests() {
         }
     }
 }
+
+/// `<home>/conf/acl`: files merged as Java's `load()` merges them, the writes going to the
+/// file that holds the account.
+#[test]
+fn acl_directory_merged_and_written_as_java() {
+    let home = tempfile::tempdir().unwrap();
+    let conf = home.path().join("conf");
+    let dir = conf.join("acl");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let default = conf.join("plain_acl.yml");
+    std::fs::write(
+        &default,
+        "globalWhiteRemoteAddresses:\n  - 10.1.1.1\naccounts:\n  - accessKey: shared01\n    secretKey: fromDefault\n    admin: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("a.yml"),
+        "globalWhiteRemoteAddresses:\n  - 10.2.2.*\naccounts:\n  - accessKey: fileA001\n    secretKey: secretA01\n  - accessKey: shared01\n    secretKey: fromFileA\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("sub/b.yaml"),
+        "accounts:\n  - accessKey: fileB001\n    secretKey: secretB01\n    defaultTopicPerm: PUB\ndataVersion:\n  - counter: 7\n    timestamp: 1700000000000\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "not yaml at all: [").unwrap();
+    let m = AclManager::load_all(default.clone(), Some(dir.clone())).unwrap();
+    {
+        let cur = m.current.read();
+        let order: Vec<_> = cur.files.iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(
+            order,
+            vec![dir.join("a.yml"), dir.join("sub/b.yaml"), default.clone()]
+        );
+        // The directory comes first: its definition of a repeated key wins.
+        assert_eq!(cur.accounts["shared01"].secret_key, "fromFileA");
+        assert_eq!(cur.key_file["shared01"], dir.join("a.yml"));
+        assert_eq!(cur.key_file["fileB001"], dir.join("sub/b.yaml"));
+        assert_eq!(cur.global_white.len(), 2);
+        assert!(cur.exists);
+    }
+    let (v, files) = m.versions();
+    assert_eq!(v.counter, 0);
+    assert_eq!(files.len(), 3);
+    assert!(files
+        .iter()
+        .any(|(p, v)| p.ends_with("sub/b.yaml") && v.counter == 7));
+    let ip: IpAddr = "10.2.2.9".parse().unwrap();
+    assert_eq!(m.check(&send("anything", None), ip), Ok(()));
+
+    // An existing account is rewritten in its own file; a new one goes to the default file.
+    let u = AccountUpdate {
+        access_key: Some("fileB001".into()),
+        secret_key: Some("secretB02".into()),
+        ..Default::default()
+    };
+    assert_eq!(m.update_account(&u), Ok(true));
+    let b = std::fs::read_to_string(dir.join("sub/b.yaml")).unwrap();
+    assert!(b.contains("secretKey: secretB02"), "{b}");
+    assert!(b.contains("counter: 8"), "{b}");
+    assert!(!std::fs::read_to_string(&default)
+        .unwrap()
+        .contains("fileB001"));
+    let u = AccountUpdate {
+        access_key: Some("brandNew01".into()),
+        secret_key: Some("brandNew01".into()),
+        ..Default::default()
+    };
+    assert_eq!(m.update_account(&u), Ok(true));
+    assert!(std::fs::read_to_string(&default)
+        .unwrap()
+        .contains("brandNew01"));
+    assert_eq!(m.current.read().key_file["brandNew01"], default);
+    // Deleting the repeated key removes file a's definition: the default file's takes over.
+    assert_eq!(m.delete_account("shared01"), Ok(true));
+    assert!(!std::fs::read_to_string(dir.join("a.yml"))
+        .unwrap()
+        .contains("shared01"));
+    assert_eq!(
+        m.current.read().accounts["shared01"].secret_key,
+        "fromDefault"
+    );
+    // The global white list written is the default file's.
+    assert_eq!(m.update_global_white(&["10.3.3.3".into()]), Ok(true));
+    assert!(std::fs::read_to_string(&default)
+        .unwrap()
+        .contains("10.3.3.3"));
+    assert!(std::fs::read_to_string(dir.join("a.yml"))
+        .unwrap()
+        .contains("10.2.2.*"));
+    let all = m.all_config().unwrap();
+    assert_eq!(
+        all.global_white_addrs.unwrap(),
+        vec!["10.2.2.*".to_string(), "10.3.3.3".to_string()]
+    );
+    assert_eq!(all.plain_access_configs.unwrap().len(), 4);
+
+    // A file added at run time is read; a broken one keeps the accounts in force; removed, its
+    // accounts are gone.
+    std::fs::write(
+        dir.join("c.yml"),
+        "accounts:\n  - accessKey: fileC001\n    secretKey: secretC01\n",
+    )
+    .unwrap();
+    m.reload_if_changed();
+    assert!(m.current.read().accounts.contains_key("fileC001"));
+    std::fs::write(dir.join("c.yml"), "").unwrap();
+    m.reload_if_changed();
+    assert!(m.current.read().accounts.contains_key("fileC001"));
+    std::fs::remove_file(dir.join("c.yml")).unwrap();
+    m.reload_if_changed();
+    assert!(!m.current.read().accounts.contains_key("fileC001"));
+    // An empty file under conf/acl fails the start, and the error names it.
+    std::fs::write(dir.join("empty.yml"), "").unwrap();
+    let e = AclManager::load_all(default, Some(dir.clone()))
+        .err()
+        .unwrap();
+    assert!(e.contains("empty.yml"), "{e}");
+}
