@@ -779,7 +779,8 @@ fn list_acl_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     for p in entries {
         let name = p.to_string_lossy();
         if name.ends_with(".yml") || name.ends_with(".yaml") {
-            out.push(p);
+            // Java keys its file tables (and code 52's answer) by `getAbsolutePath()`.
+            out.push(std::path::absolute(&p).unwrap_or(p));
         } else if p.is_dir() && depth < MAX_DIR_DEPTH {
             list_acl_files(&p, depth + 1, out);
         }
