@@ -1,6 +1,7 @@
 //! Plain ACL (Java `PlainAccessValidator`, `PlainPermissionManager`, `PlainAccessResource`,
 //! `Permission`, `RemoteAddressStrategyFactory`): with `aclEnable=true` every client request is
-//! checked against `<rocketmqHome>/conf/plain_acl.yml` before its processor runs.
+//! checked against `<rocketmqHome>/conf/plain_acl.yml` and the `.yml`/`.yaml` files under
+//! `<rocketmqHome>/conf/acl/` (merged as Java merges them) before its processor runs.
 //!
 //! A refusal is what Java's remoting layer answers when the RPC hook throws: SYSTEM_ERROR with
 //! `RemotingHelper.exceptionSimpleDesc(AclException)`, i.e. `org.apache.rocketmq.acl.common.
@@ -469,9 +470,10 @@ pub struct Account {
 pub struct PlainAcl {
     pub global_white: Vec<AddrPattern>,
     pub accounts: HashMap<String, Account>,
-    /// The file's `dataVersion` (its first element), or counter 0 stamped when read.
+    /// The file's `dataVersion` (its first element), or counter 0 stamped when read; merged:
+    /// the default file's.
     pub version: DataVersion,
-    /// Whether there was a file.
+    /// Whether there was a file; merged: whether the default file was among them.
     pub exists: bool,
     /// Merged from several files: each file read, in order, with its `dataVersion`.
     pub files: Vec<(PathBuf, DataVersion)>,
