@@ -15,6 +15,9 @@
 #  - acl/edit-takes-effect: the file is rewritten (NoPub gains PUB, AclTopic loses it); both
 #    Rocklet picks it up (checks every 1 s); the real 4.9.3 broker's reload loses the accounts
 #    (NullPointerException for each of their requests), which the cell recognises and reports.
+#  - acl/second-file: <home>/conf/acl/second.yml next to the default file (same on both): its
+#    account's allowed and refused sends, an accessKey in both files (second.yml's definition
+#    wins: conf/acl is read first), and GET_BROKER_CLUSTER_ACL_INFO's files and counters.
 #  - acl/rust-send-sync, acl/rust-send-async, acl/rust-send-oneway, acl/rust-consume: the Rust
 #    client (interop_driver with ROCKETMQ_ACCESS_KEY/SECRET_KEY) against the JAVA broker.
 #
@@ -67,8 +70,25 @@ compare() {
 }
 
 t0=$SECONDS
-cp "$YML" "$WORK/java/conf/plain_acl.yml"
-cp "$YML" "$WORK/rocklet/conf/plain_acl.yml"
+for side in java rocklet; do
+  # The default file plus one account that conf/acl/second.yml defines too (its definition wins).
+  { cat "$YML"; printf '\n  - accessKey: dupAcct1\n    secretKey: fromDefault1\n    defaultTopicPerm: PUB\n'; } \
+    >"$WORK/$side/conf/plain_acl.yml"
+  mkdir -p "$WORK/$side/conf/acl"
+  cat >"$WORK/$side/conf/acl/second.yml" <<'YML'
+globalWhiteRemoteAddresses:
+  - 10.20.30.*
+accounts:
+  - accessKey: secondAcc
+    secretKey: secondSecret
+    defaultTopicPerm: DENY
+    topicPerms:
+      - AclTopic=PUB
+  - accessKey: dupAcct1
+    secretKey: fromSecond1
+    defaultTopicPerm: PUB
+YML
+done
 JNSP=$((PORT_BASE + 241)); JBP=$((PORT_BASE + 245)); RNSP=$((PORT_BASE + 251)); RBP=$((PORT_BASE + 255))
 rmq_start_namesrv "$JNSP" "$WORK/java" >/dev/null || { echo "FAIL acl/setup: Java name server"; exit 1; }
 RMQ_BROKER_EXTRA_PROPS="aclEnable=true" rmq_start_broker "127.0.0.1:$JNSP" "$JBP" broker-a "$WORK/java" >/dev/null \
@@ -112,6 +132,15 @@ if selected acl/frames; then
   else
     failed=$((failed + 1)); echo "FAIL acl/frames: $(grep '^[<>]' "$WORK/frames.diff" | head -n 4 | tr '\n' ';' | cut -c1-500)"
   fi
+fi
+
+if selected acl/second-file; then
+  probe "$WORK/java/second.out" "$JNS" "$JB" second &
+  jp=$!
+  probe "$WORK/rocklet/second.out" "$RNS" "$RB" second &
+  rp=$!
+  wait "$jp" "$rp"
+  compare acl/second-file '^second/' second
 fi
 
 # The Rust client with credentials against the Java broker.

@@ -1,6 +1,7 @@
 //! Plain ACL (Java `PlainAccessValidator`, `PlainPermissionManager`, `PlainAccessResource`,
 //! `Permission`, `RemoteAddressStrategyFactory`): with `aclEnable=true` every client request is
-//! checked against `<rocketmqHome>/conf/plain_acl.yml` before its processor runs.
+//! checked against `<rocketmqHome>/conf/plain_acl.yml` and the `.yml`/`.yaml` files under
+//! `<rocketmqHome>/conf/acl/` (merged as Java merges them) before its processor runs.
 //!
 //! A refusal is what Java's remoting layer answers when the RPC hook throws: SYSTEM_ERROR with
 //! `RemotingHelper.exceptionSimpleDesc(AclException)`, i.e. `org.apache.rocketmq.acl.common.
@@ -128,10 +129,16 @@ impl std::fmt::Display for AclError {
 
 /// Java `AclUtils.expandIP(addr, 8)`, upper-cased.
 fn expand_ip(addr: &str) -> String {
+    expand_ip_n(addr, 8)
+}
+
+/// Java `AclUtils.expandIP(addr, part)`: upper-cased, `::` widened to `part` groups, each group
+/// left-padded with `0` to four characters.
+fn expand_ip_n(addr: &str, part: usize) -> String {
     let mut a = addr.to_uppercase();
     let colons = a.matches(':').count();
-    if colons < 8 && a.contains("::") {
-        let pad = ":".repeat(8 - colons + 1);
+    if colons < part && a.contains("::") {
+        let pad = ":".repeat(part - colons + 1);
         a = a.replace("::", &pad);
     }
     a.split(':')
@@ -161,6 +168,15 @@ pub enum AddrPattern {
     /// `192.168.1.*`, `192.168.1-5.*`, `10.*.*.*`: one octet (the first with `*` or `-`) in
     /// `start..=end` after the fixed `head`.
     Range {
+        head: String,
+        start: u32,
+        end: u32,
+        index: usize,
+    },
+    /// `1050::5:600:300c:*`, `1050::5:600:300c:1-200`, `1050::5:600:300c:1-200:*`: the address
+    /// expanded starts with `head` (the groups before the range, expanded as Java's
+    /// `v6ipProcess` does) and its group number `index` (hex) is in `start..=end`.
+    Range6 {
         head: String,
         start: u32,
         end: u32,
@@ -204,15 +220,17 @@ impl AddrPattern {
             let sep = if s.contains(':') { ':' } else { '.' };
             let parts = split_nonempty(s, sep);
             if sep == '.' && parts.len() < 4 {
-                return Err(format!(
-                    "MultipleRemoteAddressStrategy has got a/some wrong format IP(s) {s}"
-                ));
+                // Java's format strings have no placeholder: the address is not in the text.
+                return Err(
+                    "MultipleRemoteAddressStrategy has got a/some wrong format IP(s) ".into(),
+                );
             }
             let last = parts.last().copied().unwrap_or("");
             if !last.starts_with('{') {
-                return Err(format!(
-                    "MultipleRemoteAddressStrategy netaddress examine scope Exception netaddress {s}"
-                ));
+                return Err(
+                    "MultipleRemoteAddressStrategy netaddress examine scope Exception netaddress"
+                        .into(),
+                );
             }
             let prefix = &s[..s.find('{').unwrap_or(0)];
             let inner = &last[1..last.len() - 1];
@@ -241,12 +259,91 @@ impl AddrPattern {
         }
     }
 
+    /// `RangeRemoteAddressStrategy` for IPv6 patterns (`AclUtils.IPv6AddressCheck`,
+    /// `ipv6Analysis`, `verify`, `v6ipProcess`).
+    fn range6(s: &str) -> Result<AddrPattern, String> {
+        let scope_err = || format!("Netaddress examine scope Exception netaddress is {s}");
+        // IPv6AddressCheck: `*` only as the last character; a `-` only in the last group, or in
+        // the one before a last `*`.
+        let asterisk = s.find('*');
+        if asterisk.is_some_and(|a| a != s.len() - 1) {
+            return Err(scope_err());
+        }
+        if let Some(minus) = s.find('-') {
+            let last = s.rfind(':').unwrap_or(0);
+            let limit = if asterisk.is_none() {
+                Some(last)
+            } else {
+                s[..last].rfind(':')
+            };
+            if limit.is_some_and(|l| minus <= l) {
+                return Err(scope_err());
+            }
+        }
+        let parts = split_nonempty(s, ':');
+        let (mut start, mut end) = (0u32, 0u32);
+        let mut found = None;
+        for (index, v) in parts.iter().enumerate().skip(1) {
+            let v = v.trim();
+            if v == "*" {
+                (start, end) = (0, 0xffff);
+            } else if v.contains('-') {
+                if v.starts_with('-') {
+                    return Err(format!(
+                        "RangeRemoteAddressStrategy netaddress examine scope Exception value {v} "
+                    ));
+                }
+                let se = split_nonempty(v, '-');
+                let num = |x: Option<&&str>| -> Result<u32, String> {
+                    x.and_then(|x| u32::from_str_radix(x, 16).ok())
+                        .ok_or_else(|| addr_err(s))
+                };
+                (start, end) = (num(se.first())?, num(se.get(1))?);
+                if !(start <= end && end <= 0xffff) {
+                    return Err(format!("RangeRemoteAddressStrategy netaddress examine scope Exception start is {start} , end is {end}"));
+                }
+            }
+            if end > 0 {
+                found = Some(index);
+                break;
+            }
+        }
+        let Some(index) = found else {
+            return Err(addr_err(s));
+        };
+        // AclUtils.verify(remoteAddr, index - 1): the groups before the range are hex 0..=ffff.
+        let expanded = expand_ip(s);
+        let groups = split_nonempty(&expanded, ':');
+        if groups.len() < index - 1
+            || !groups[..index - 1]
+                .iter()
+                .all(|g| u32::from_str_radix(g, 16).is_ok_and(|n| n <= 0xffff))
+        {
+            return Err(scope_err());
+        }
+        // v6ipProcess: the address without its range group(s), expanded to 6 or 7 groups.
+        let last = s.rfind(':').unwrap_or(0);
+        let (part, sub) = match (asterisk.is_some(), s.contains('-')) {
+            (true, true) => (6, s[..last].rfind(':').map(|c| &s[..c])),
+            _ => (7, Some(&s[..last])),
+        };
+        let Some(sub) = sub else {
+            return Err(scope_err());
+        };
+        let head = expand_ip_n(sub, part);
+        let index = split_nonempty(&head, ':').len();
+        Ok(AddrPattern::Range6 {
+            head,
+            start,
+            end,
+            index,
+        })
+    }
+
     /// `RangeRemoteAddressStrategy` for IPv4 patterns.
     fn range(s: &str) -> Result<AddrPattern, String> {
         if s.contains(':') {
-            return Err(format!(
-                "IPv6 address ranges are not supported by Rocklet: {s}"
-            ));
+            return Self::range6(s);
         }
         let parts = split_nonempty(s, '.');
         let (mut start, mut end) = (0u32, 0u32);
@@ -331,6 +428,23 @@ impl AddrPattern {
                 };
                 value.parse::<u32>().is_ok_and(|v| v >= *start && v <= *end)
             }
+            AddrPattern::Range6 {
+                head,
+                start,
+                end,
+                index,
+            } => {
+                if !is_ipv6(addr) {
+                    return false;
+                }
+                let a = expand_ip(addr);
+                if !a.starts_with(head.as_str()) {
+                    return false;
+                }
+                a.get(5 * index..5 * index + 4)
+                    .and_then(|g| u32::from_str_radix(g, 16).ok())
+                    .is_some_and(|v| v >= *start && v <= *end)
+            }
         }
     }
 }
@@ -356,10 +470,15 @@ pub struct Account {
 pub struct PlainAcl {
     pub global_white: Vec<AddrPattern>,
     pub accounts: HashMap<String, Account>,
-    /// The file's `dataVersion` (its first element), or counter 0 stamped when read.
+    /// The file's `dataVersion` (its first element), or counter 0 stamped when read; merged:
+    /// the default file's.
     pub version: DataVersion,
-    /// Whether there was a file.
+    /// Whether there was a file; merged: whether the default file was among them.
     pub exists: bool,
+    /// Merged from several files: each file read, in order, with its `dataVersion`.
+    pub files: Vec<(PathBuf, DataVersion)>,
+    /// Merged: the file each accessKey was taken from (Java's `accessKeyTable`).
+    pub key_file: HashMap<String, PathBuf>,
 }
 
 /// A YAML scalar as fastjson's `getString` gives it.
@@ -595,8 +714,12 @@ fn needed_perms(req: &RemotingCommand) -> Result<Vec<(String, u8)>, AclError> {
         }
         _ => {}
     }
-    // HashMap<String, Byte> iteration: by bucket (hash spread, table of 16 growing at 3/4
-    // load), then insertion order within a bucket.
+    Ok(java_hashmap_order(v))
+}
+
+/// The order Java's `HashMap<String, _>` iterates entries put in the order given: by bucket
+/// (hash spread, a table of 16 growing at 3/4 load), then insertion order within a bucket.
+pub fn java_hashmap_order<T>(v: Vec<(String, T)>) -> Vec<(String, T)> {
     let mut cap = 16usize;
     while v.len() * 4 > cap * 3 {
         cap *= 2;
@@ -605,24 +728,31 @@ fn needed_perms(req: &RemotingCommand) -> Result<Vec<(String, u8)>, AclError> {
         let h = java_hash(s) as u32;
         ((h ^ (h >> 16)) as usize) & (cap - 1)
     };
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by_key(|&i| (bucket(&v[i].0), i));
-    Ok(idx.into_iter().map(|i| v[i].clone()).collect())
+    let mut v: Vec<(usize, (String, T))> = v.into_iter().enumerate().collect();
+    v.sort_by_key(|(i, (k, _))| (bucket(k), *i));
+    v.into_iter().map(|(_, e)| e).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
-// The manager: the file, reloaded when it changes
+// The manager: the files, reloaded when they change
 
-/// The broker's ACL state: the parsed file and what it was read from.
+/// The broker's ACL state: the files merged, and where they were read from.
 pub struct AclManager {
+    /// The default file (`rocketmq.acl.plain.file`): new accounts and the global white list
+    /// are written there.
     path: PathBuf,
+    /// `<home>/conf/acl`, read recursively (Java's `defaultAclDir`); `None`: the file alone.
+    dir: Option<PathBuf>,
     current: RwLock<Arc<PlainAcl>>,
-    /// The file's bytes when last read (`None`: absent), compared every [`WATCH_INTERVAL`]:
-    /// an edit within the same second and of the same length is still seen (Java compares an
-    /// MD5 of the content).
-    seen: parking_lot::Mutex<Option<Vec<u8>>>,
-    /// Held by the management codes while they rewrite the file (Java's `synchronized`).
+    /// Every file's path and bytes when last read, compared every [`WATCH_INTERVAL`]: an edit
+    /// within the same second and of the same length is still seen, and so is a file added or
+    /// removed (Java compares modification times and the number of files).
+    seen: parking_lot::Mutex<Vec<(PathBuf, Vec<u8>)>>,
+    /// Held by the management codes while they rewrite a file (Java's `synchronized`).
     edit: parking_lot::Mutex<()>,
+    /// Java's deprecated `dataVersion` as constructed: what the `version` field of
+    /// GET_BROKER_CLUSTER_ACL_INFO carries while there is no default file.
+    created: DataVersion,
 }
 
 /// The file's bytes; `Ok(None)` when it does not exist.
@@ -634,46 +764,142 @@ fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
+/// How deep `conf/acl` is searched (Java recurses without a bound, and loops for ever on a
+/// symlink to a parent).
+const MAX_DIR_DEPTH: usize = 16;
+
+/// Java `PlainPermissionManager.getAllAclFiles`: every entry whose name ends in `.yml` or
+/// `.yaml`, and the same within every other directory, recursively. Java takes the entries in
+/// the order the file system lists them; Rocklet sorts them by name. (Java's exclusion of
+/// `<home>/conf/tools.yml` never matches under `conf/acl`, so no file there is left out.)
+fn list_acl_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        let name = p.to_string_lossy();
+        if name.ends_with(".yml") || name.ends_with(".yaml") {
+            // Java keys its file tables (and code 52's answer) by `getAbsolutePath()`.
+            out.push(std::path::absolute(&p).unwrap_or(p));
+        } else if p.is_dir() && depth < MAX_DIR_DEPTH {
+            list_acl_files(&p, depth + 1, out);
+        }
+    }
+}
+
 impl AclManager {
-    /// `<home>/<file>` (Java: `rocketmq.home.dir` + `rocketmq.acl.plain.file`, default
+    /// `<home>/<file>` alone (Java: `rocketmq.home.dir` + `rocketmq.acl.plain.file`, default
     /// `conf/plain_acl.yml`). A missing file means no accounts (every signed request refused);
     /// a malformed one fails the start.
     pub fn load(path: PathBuf) -> Result<AclManager, String> {
-        let bytes = read_bytes(&path)?;
-        let acl = Self::parse(&path, bytes.as_deref())?;
-        Ok(AclManager {
-            path,
-            current: RwLock::new(Arc::new(acl)),
-            seen: parking_lot::Mutex::new(bytes),
-            edit: parking_lot::Mutex::new(()),
-        })
+        Self::load_all(path, None)
     }
 
-    fn parse(path: &Path, bytes: Option<&[u8]>) -> Result<PlainAcl, String> {
-        match bytes {
-            Some(b) => PlainAcl::parse(&String::from_utf8_lossy(b), &path.display().to_string()),
-            None => {
-                tracing::warn!(file = %path.display(), "ACL file not found: no accounts");
-                Ok(PlainAcl {
-                    version: DataVersion {
-                        counter: 0,
-                        timestamp: rocklet_protocol::time::now_ms(),
-                    },
-                    ..PlainAcl::default()
-                })
+    /// The default file and every `.yml`/`.yaml` file under `dir` (`<home>/conf/acl`), merged
+    /// as Java's `PlainPermissionManager.load()` merges them: the files under `dir` first, the
+    /// default file last; an accessKey defined in several files keeps the first definition (a
+    /// warning for the others); the global white addresses of every file apply. A malformed
+    /// file fails the start (the error names it).
+    pub fn load_all(path: PathBuf, dir: Option<PathBuf>) -> Result<AclManager, String> {
+        let m = AclManager {
+            path,
+            dir,
+            current: RwLock::new(Arc::new(PlainAcl::default())),
+            seen: parking_lot::Mutex::new(Vec::new()),
+            edit: parking_lot::Mutex::new(()),
+            created: DataVersion {
+                counter: 0,
+                timestamp: rocklet_protocol::time::now_ms(),
+            },
+        };
+        let snap = m.snapshot()?;
+        let acl = m.build(&snap)?;
+        *m.current.write() = Arc::new(acl);
+        *m.seen.lock() = snap;
+        Ok(m)
+    }
+
+    /// The files to read, in Java's order: those under the directory, then the default file
+    /// if it exists and is not one of them.
+    fn files(&self) -> Vec<PathBuf> {
+        let mut v = Vec::new();
+        if let Some(dir) = &self.dir {
+            list_acl_files(dir, 0, &mut v);
+        }
+        if self.path.exists() && !v.contains(&self.path) {
+            v.push(self.path.clone());
+        }
+        v
+    }
+
+    /// Every file's bytes (a file gone since it was listed is left out).
+    fn snapshot(&self) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+        let mut v = Vec::new();
+        for f in self.files() {
+            if let Some(b) = read_bytes(&f)? {
+                v.push((f, b));
             }
         }
+        Ok(v)
+    }
+
+    /// Parse and merge the files (Java's `load()`); an error names the file.
+    fn build(&self, snap: &[(PathBuf, Vec<u8>)]) -> Result<PlainAcl, String> {
+        let mut acl = PlainAcl {
+            version: self.created.clone(),
+            ..PlainAcl::default()
+        };
+        if snap.is_empty() {
+            tracing::warn!(file = %self.path.display(), "ACL file not found: no accounts");
+        }
+        for (path, bytes) in snap {
+            let name = path.display().to_string();
+            let one = PlainAcl::parse(&String::from_utf8_lossy(bytes), &name).map_err(|e| {
+                if e.starts_with(&name) {
+                    e
+                } else {
+                    format!("{name}: {e}")
+                }
+            })?;
+            acl.global_white.extend(one.global_white);
+            for (ak, account) in one.accounts {
+                if acl.accounts.contains_key(&ak) {
+                    tracing::warn!(access_key = %ak, file = %name, "The accessKey is repeated in multiple ACL files: the first definition is kept");
+                    continue;
+                }
+                acl.key_file.insert(ak.clone(), path.clone());
+                acl.accounts.insert(ak, account);
+            }
+            if *path == self.path {
+                acl.version = one.version.clone();
+                acl.exists = true;
+            }
+            acl.files.push((path.clone(), one.version));
+        }
+        Ok(acl)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Re-read the file if its content changed; a file that no longer parses (or cannot be
-    /// read) leaves the previous accounts in force (logged).
+    /// The file that holds `ak` (Java's `accessKeyTable`), else the default file.
+    fn file_of(&self, ak: &str) -> PathBuf {
+        self.current
+            .read()
+            .key_file
+            .get(ak)
+            .cloned()
+            .unwrap_or_else(|| self.path.clone())
+    }
+
+    /// Re-read the files if any changed, or one was added or removed; a file that no longer
+    /// parses (or cannot be read) leaves the previous accounts in force (logged).
     pub fn reload_if_changed(&self) {
-        let bytes = match read_bytes(&self.path) {
-            Ok(b) => b,
+        let snap = match self.snapshot() {
+            Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "ACL file not readable; the previous accounts stay in force");
                 return;
@@ -681,18 +907,22 @@ impl AclManager {
         };
         {
             let mut seen = self.seen.lock();
-            if *seen == bytes {
+            if *seen == snap {
                 return;
             }
-            seen.clone_from(&bytes);
+            seen.clone_from(&snap);
         }
-        match Self::parse(&self.path, bytes.as_deref()) {
+        match self.build(&snap) {
             Ok(acl) => {
-                tracing::info!(file = %self.path.display(), accounts = acl.accounts.len(), "ACL file reloaded");
+                tracing::info!(
+                    files = acl.files.len(),
+                    accounts = acl.accounts.len(),
+                    "ACL files reloaded"
+                );
                 *self.current.write() = Arc::new(acl);
             }
             Err(e) => {
-                tracing::error!(file = %self.path.display(), error = %e, "ACL file not reloaded; the previous accounts stay in force")
+                tracing::error!(error = %e, "ACL files not reloaded; the previous accounts stay in force")
             }
         }
     }
@@ -700,7 +930,8 @@ impl AclManager {
     /// Check one request from `peer`.
     pub fn check(&self, req: &RemotingCommand, peer: IpAddr) -> Result<(), AclError> {
         let acl = self.current.read().clone();
-        acl.validate(req, &peer.to_string())
+        // An IPv4 client of a dual-stack listener shows as `::ffff:a.b.c.d`; Java sees a.b.c.d.
+        acl.validate(req, &peer.to_canonical().to_string())
     }
 }
 

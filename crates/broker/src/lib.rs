@@ -160,9 +160,10 @@ impl Broker {
         };
         let acl = if cfg.acl_enable {
             let path = cfg.acl_file();
-            let m = acl::AclManager::load(path.clone())
-                .map_err(|e| BrokerError::Startup(format!("ACL file {}: {e}", path.display())))?;
-            tracing::info!(file = %path.display(), "ACL enabled");
+            let dir = cfg.acl_dir();
+            let m = acl::AclManager::load_all(path.clone(), Some(dir.clone()))
+                .map_err(|e| BrokerError::Startup(format!("ACL file {e}")))?;
+            tracing::info!(file = %path.display(), dir = %dir.display(), "ACL enabled");
             Some(m)
         } else {
             None

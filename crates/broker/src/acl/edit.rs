@@ -8,6 +8,7 @@
 //! refusal Java reports with its fixed "has been ... failed." text.
 
 use rocklet_protocol::body::{AclConfig, DataVersion, PlainAccessConfig};
+use std::path::Path;
 use yaml_rust2::yaml::Hash;
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -124,11 +125,11 @@ fn next_version(root: &mut Hash) -> DataVersion {
 impl AclManager {
     /// The file as a YAML tree: `Ok(None)` when it is absent or holds no document (SnakeYAML's
     /// `null`).
-    fn read_tree(&self) -> Result<Option<Yaml>, String> {
-        let text = match std::fs::read(&self.path) {
+    fn read_tree(path: &Path) -> Result<Option<Yaml>, String> {
+        let text = match std::fs::read(path) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("{}: {e}", self.path.display())),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
         };
         let docs = YamlLoader::load_from_str(&text).map_err(|e| e.to_string())?;
         Ok(docs
@@ -138,9 +139,9 @@ impl AclManager {
     }
 
     /// Write the tree and take it in force now.
-    fn write_tree(&self, root: Hash) -> Result<(), String> {
+    fn write_tree(&self, path: &Path, root: Hash) -> Result<(), String> {
         let text = super::yaml_out::dump(&Yaml::Hash(root));
-        if let Some(dir) = self.path.parent() {
+        if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             }
@@ -148,26 +149,22 @@ impl AclManager {
         // Rewritten in place, as Java's FileWriter does (a symlinked file, e.g. a mounted config
         // map, stays a symlink). A watcher tick that reads it half-written fails to parse, keeps
         // the accounts in force and reads it again: the reload below sees the whole file.
-        std::fs::write(&self.path, text.as_bytes())
-            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        std::fs::write(path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
         self.reload_if_changed();
         Ok(())
     }
 
-    fn root_map(&self, tree: Option<Yaml>, empty_ok: bool) -> Result<Hash, String> {
+    fn root_map(path: &Path, tree: Option<Yaml>, empty_ok: bool) -> Result<Hash, String> {
         match tree {
             Some(Yaml::Hash(h)) if !h.is_empty() || empty_ok => Ok(h),
             None if empty_ok => Ok(Hash::new()),
-            _ => Err(format!(
-                "the {} file is not found or empty",
-                self.path.display()
-            )),
+            _ => Err(format!("the {} file is not found or empty", path.display())),
         }
     }
 
     /// UPDATE_AND_CREATE_ACL_CONFIG (`updateAccessConfig`): an account of that accessKey is
-    /// updated (and moves to the end of `accounts`, as Java's remove-then-add leaves it), else
-    /// one is added.
+    /// updated (and moves to the end of `accounts`, as Java's remove-then-add leaves it) in the
+    /// file it was taken from, else one is added to the default file.
     pub fn update_account(&self, u: &AccountUpdate) -> Result<bool, String> {
         let _g = self.edit.lock();
         let ak_ok = u
@@ -193,7 +190,8 @@ impl AclManager {
         let ak = u.access_key.clone().unwrap_or_default();
 
         self.reload_if_changed();
-        let mut root = self.root_map(self.read_tree()?, true)?;
+        let path = self.file_of(&ak);
+        let mut root = Self::root_map(&path, Self::read_tree(&path)?, true)?;
         // An empty (or absent) file: Java starts from a HashMap, which holds `dataVersion` in an
         // earlier bucket than `accounts` and so writes it first.
         let fresh = root.is_empty();
@@ -236,7 +234,7 @@ impl AclManager {
         // The whole file must still load (an account Java would fail to build is refused).
         super::PlainAcl::parse(
             &super::yaml_out::dump(&Yaml::Hash(root.clone())),
-            &self.path.display().to_string(),
+            &path.display().to_string(),
         )?;
         next_version(&mut root);
         if fresh {
@@ -248,12 +246,13 @@ impl AclManager {
             }
             root = h;
         }
-        self.write_tree(root)?;
+        self.write_tree(&path, root)?;
         tracing::info!(access_key = %ak, "ACL account created or updated");
         Ok(true)
     }
 
-    /// DELETE_ACL_CONFIG (`deleteAccessConfig`): `Ok(false)` when no account has that key.
+    /// DELETE_ACL_CONFIG (`deleteAccessConfig`): removed from the file the account was taken
+    /// from; `Ok(false)` when no account has that key.
     pub fn delete_account(&self, ak: &str) -> Result<bool, String> {
         let _g = self.edit.lock();
         if ak.is_empty() {
@@ -263,7 +262,8 @@ impl AclManager {
         if !self.current.read().accounts.contains_key(ak) {
             return Ok(false);
         }
-        let mut root = self.root_map(self.read_tree()?, false)?;
+        let path = self.file_of(ak);
+        let mut root = Self::root_map(&path, Self::read_tree(&path)?, false)?;
         let Some(Yaml::Array(accounts)) = root.get(&key("accounts")) else {
             return Ok(false);
         };
@@ -277,12 +277,13 @@ impl AclManager {
         accounts.remove(i);
         put(&mut root, "accounts", Yaml::Array(accounts));
         next_version(&mut root);
-        self.write_tree(root)?;
-        tracing::info!(access_key = %ak, "ACL account deleted");
+        self.write_tree(&path, root)?;
+        tracing::info!(access_key = %ak, file = %path.display(), "ACL account deleted");
         Ok(true)
     }
 
-    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (`updateGlobalWhiteAddrsConfig`): the list replaced;
+    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (`updateGlobalWhiteAddrsConfig`): the list of the
+    /// default file replaced (the other files' lists stay);
     /// `Ok(false)` when the file has no `globalWhiteRemoteAddresses` list to replace.
     pub fn update_global_white(&self, addrs: &[String]) -> Result<bool, String> {
         let _g = self.edit.lock();
@@ -290,7 +291,7 @@ impl AclManager {
             AddrPattern::parse(Some(a))?;
         }
         self.reload_if_changed();
-        let mut root = self.root_map(self.read_tree()?, false)?;
+        let mut root = Self::root_map(&self.path, Self::read_tree(&self.path)?, false)?;
         if !matches!(
             root.get(&key("globalWhiteRemoteAddresses")),
             Some(Yaml::Array(_))
@@ -300,22 +301,30 @@ impl AclManager {
         }
         put(&mut root, "globalWhiteRemoteAddresses", str_list(addrs));
         next_version(&mut root);
-        self.write_tree(root)?;
+        self.write_tree(&self.path, root)?;
         tracing::info!(?addrs, "ACL global white addresses updated");
         Ok(true)
     }
 
-    /// GET_BROKER_CLUSTER_ACL_CONFIG (`getAllAclConfig`): read from the file, the first of a
-    /// repeated accessKey kept.
+    /// GET_BROKER_CLUSTER_ACL_CONFIG (`getAllAclConfig`): read from the files in their order,
+    /// every file's global white addresses, the first of a repeated accessKey kept.
     pub fn all_config(&self) -> Result<AclConfig, String> {
+        self.reload_if_changed();
+        let files: Vec<std::path::PathBuf> = {
+            let cur = self.current.read();
+            cur.files.iter().map(|(p, _)| p.clone()).collect()
+        };
         let mut white = Vec::new();
         let mut configs: Vec<PlainAccessConfig> = Vec::new();
-        if let Some(tree) = self.read_tree()? {
+        for path in files {
+            let Some(tree) = Self::read_tree(&path)? else {
+                continue;
+            };
             let Yaml::Hash(h) = &tree else {
-                return Err(format!("{} file is not data", self.path.display()));
+                return Err(format!("{} file is not data", path.display()));
             };
             if h.is_empty() {
-                return Err(format!("{} file is not data", self.path.display()));
+                return Err(format!("{} file is not data", path.display()));
             }
             if let Yaml::Array(a) = &tree["globalWhiteRemoteAddresses"] {
                 white.extend(a.iter().map(|y| scalar(y).unwrap_or_default()));
@@ -356,17 +365,17 @@ impl AclManager {
         })
     }
 
-    /// GET_BROKER_CLUSTER_ACL_INFO: the default file's version, and the version of each file
-    /// read (none when the file does not exist).
+    /// GET_BROKER_CLUSTER_ACL_INFO: the default file's version (Java's deprecated
+    /// `dataVersion`), and each file's version (`dataVersionMap`) in the order Java's `HashMap`
+    /// of file paths iterates.
     pub fn versions(&self) -> (DataVersion, Vec<(String, DataVersion)>) {
         let cur = self.current.read().clone();
-        let v = cur.version.clone();
-        let files = if cur.exists {
-            vec![(self.path.display().to_string(), v.clone())]
-        } else {
-            Vec::new()
-        };
-        (v, files)
+        let files = cur
+            .files
+            .iter()
+            .map(|(p, v)| (p.display().to_string(), v.clone()))
+            .collect();
+        (cur.version.clone(), super::java_hashmap_order(files))
     }
 }
 

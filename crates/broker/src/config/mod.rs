@@ -639,6 +639,16 @@ impl BrokerConfig {
             .unwrap_or_else(|| PathBuf::from("."));
         home.join(&self.acl_plain_file)
     }
+
+    /// Java's `defaultAclDir`: `rocketmqHome/conf/acl`, every `.yml`/`.yaml` file in it (and
+    /// below) read with the plain ACL file.
+    pub fn acl_dir(&self) -> PathBuf {
+        let home = self
+            .rocketmq_home
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."));
+        home.join("conf").join("acl")
+    }
     pub fn register_period(&self) -> Duration {
         Duration::from_millis(self.register_name_server_period.clamp(10_000, 60_000))
     }

@@ -49,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  * the file was changed: NoPub gained PUB, AclTopic lost it).
  */
 public class AclProbe {
-    static final String USAGE = "AclProbe -n NAMESRV -b BROKER_ADDR --phase setup|main|edited";
+    static final String USAGE = "AclProbe -n NAMESRV -b BROKER_ADDR --phase setup|main|second|edited";
 
     static RPCHook hook(String ak, String sk) {
         return new AclClientRPCHook(new SessionCredentials(ak, sk));
@@ -291,6 +291,29 @@ public class AclProbe {
                 // one white-listed for 127.0.0.1 skips every check (wrong secret, DENY topic).
                 System.out.println(line("raw/non-white-address", raw(broker, hook("farAway1", "wrong-secret"), sendV2("AclTopic", "x"))));
                 System.out.println(line("raw/white-address-bypass", raw(broker, hook("localAcct", "wrong-secret"), sendV2("NoPub", "x"))).replaceAll(" remark=.*", ""));
+                break;
+            }
+            case "second": {
+                // conf/acl/second.yml next to the default file: its account works with its own
+                // permissions; dupAcct1 (in both files) keeps second.yml's secret (conf/acl is read
+                // before the default file); GET_BROKER_CLUSTER_ACL_INFO lists both files.
+                RPCHook second = hook("secondAcc", "secondSecret");
+                System.out.println(line("second/raw-allowed", raw(broker, second, sendV2("AclTopic", "x"))).replaceAll(" remark=.*", ""));
+                System.out.println(line("second/raw-denied", raw(broker, second, sendV2("NoPub", "x"))));
+                System.out.println(line("second/dup-second-file-secret", raw(broker, hook("dupAcct1", "fromSecond1"), sendV2("AclTopic", "x"))).replaceAll(" remark=.*", ""));
+                System.out.println(line("second/dup-default-file-secret", raw(broker, hook("dupAcct1", "fromDefault1"), sendV2("AclTopic", "x"))));
+                RemotingCommand info = raw(broker, hook("rocketmq2", "87654321"),
+                    RemotingCommand.createRequestCommand(RequestCode.GET_BROKER_CLUSTER_ACL_INFO, null));
+                java.util.TreeMap<String, Object> files = new java.util.TreeMap<>();
+                String all = info.getExtFields() == null ? null : info.getExtFields().get("allAclFileVersion");
+                if (all != null) {
+                    for (Map.Entry<String, Object> e : com.alibaba.fastjson.JSON.parseObject(all).entrySet()) {
+                        String k = e.getKey();
+                        files.put(k.substring(k.lastIndexOf("/conf/") + 1),
+                            ((com.alibaba.fastjson.JSONObject) e.getValue()).get("counter"));
+                    }
+                }
+                System.out.println("second/acl-info code=" + info.getCode() + " files=" + files);
                 break;
             }
             case "edited": {
