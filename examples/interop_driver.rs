@@ -954,7 +954,7 @@ async fn consume_push(
         let tx = tx.clone();
         async move {
             for m in msgs {
-                let _ = tx.send(m);
+                let _ = tx.send(std::sync::Arc::unwrap_or_clone(m));
             }
             ConsumeConcurrentlyStatus::CONSUME_SUCCESS
         }

@@ -36,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
         let tx = tx.clone();
         async move {
             for m in msgs {
-                let _ = tx.send(m);
+                let _ = tx.send(std::sync::Arc::unwrap_or_clone(m));
             }
             ConsumeOrderlyStatus::SUCCESS
         }

@@ -119,7 +119,7 @@ struct Printer {
 impl Printer {
     /// Prints the messages the count still allows; false when some were left unprinted (the
     /// listener then never returns, so they are not committed and the group gets them again).
-    fn print(&self, msgs: &[MessageExt], broker: &str) -> bool {
+    fn print(&self, msgs: &[std::sync::Arc<MessageExt>], broker: &str) -> bool {
         for m in msgs {
             let i = self.printed.fetch_add(1, Ordering::SeqCst);
             if i >= self.limit {

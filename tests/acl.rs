@@ -223,7 +223,7 @@ async fn acl_refusals_and_allowed_traffic() {
         let tx = tx.clone();
         async move {
             for m in msgs {
-                let _ = tx.send(m);
+                let _ = tx.send(std::sync::Arc::unwrap_or_clone(m));
             }
             ConsumeConcurrentlyStatus::CONSUME_SUCCESS
         }

@@ -69,7 +69,7 @@ fn collecting(
         let tx = tx.clone();
         async move {
             for m in msgs {
-                let _ = tx.send(m);
+                let _ = tx.send(std::sync::Arc::unwrap_or_clone(m));
             }
             ConsumeConcurrentlyStatus::CONSUME_SUCCESS
         }
@@ -259,7 +259,7 @@ async fn tags_filter_and_retries_end_in_the_dlq() {
                 let mut fail = false;
                 for m in msgs {
                     fail |= m.tags() == Some("Fail");
-                    let _ = tx.send(m);
+                    let _ = tx.send(std::sync::Arc::unwrap_or_clone(m));
                 }
                 if fail {
                     ConsumeConcurrentlyStatus::RECONSUME_LATER
@@ -362,7 +362,7 @@ async fn orderly_keeps_queue_order_and_suspends() {
                     return ConsumeOrderlyStatus::SUSPEND_CURRENT_QUEUE_A_MOMENT;
                 }
                 for m in msgs {
-                    let _ = tx.send(m);
+                    let _ = tx.send(std::sync::Arc::unwrap_or_clone(m));
                 }
                 ConsumeOrderlyStatus::SUCCESS
             }
@@ -574,7 +574,7 @@ async fn a_panicking_listener_counts_as_reconsume_later() {
                 ctx.set_delay_level_when_next_consume(1);
                 for m in msgs {
                     let first = m.reconsume_times == 0;
-                    let _ = tx.send(m);
+                    let _ = tx.send(std::sync::Arc::unwrap_or_clone(m));
                     if first {
                         panic!("listener failure on a first delivery");
                     }

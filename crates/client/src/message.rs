@@ -109,7 +109,7 @@ impl Message {
     }
     /// A user property; Java refuses names reserved by `MessageConst`.
     pub fn put_user_property(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.properties.insert(key, value);
+        self.properties.insert(key.into(), value);
     }
     /// The unique id set by the producer (`UNIQ_KEY`), once sent.
     pub fn uniq_id(&self) -> Option<&str> {

@@ -3,6 +3,7 @@
 //! layout itself is [`crate::record`]'s, shared with the store), and the batch body.
 
 use bytes::{BufMut, Bytes, BytesMut};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -65,9 +66,48 @@ const NAME_VALUE_SEPARATOR: char = '\u{1}';
 const PROPERTY_SEPARATOR: char = '\u{2}';
 
 /// Ordered message properties. Java uses a HashMap; order carries no meaning but a vector keeps
-/// encoding deterministic and cheap.
+/// encoding deterministic and cheap. The names RocketMQ itself uses are kept as static strings
+/// (no allocation for them when a pulled message is decoded, or when the consumer adds the
+/// queue's offsets to each one); other names are owned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Properties(pub Vec<(String, String)>);
+pub struct Properties(pub Vec<(Cow<'static, str>, String)>);
+
+/// The static copy of a property name RocketMQ itself sets (`MessageConst`), else an owned one.
+fn property_name(key: &str) -> Cow<'static, str> {
+    use property::*;
+    const KNOWN: &[&str] = &[
+        UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
+        WAIT_STORE_MSG_OK,
+        TAGS,
+        KEYS,
+        MIN_OFFSET,
+        MAX_OFFSET,
+        CLUSTER,
+        RETRY_TOPIC,
+        REAL_TOPIC,
+        REAL_QUEUE_ID,
+        DELAY_TIME_LEVEL,
+        RECONSUME_TIME,
+        MAX_RECONSUME_TIMES,
+        ORIGIN_MESSAGE_ID,
+        TRANSACTION_PREPARED,
+        PRODUCER_GROUP,
+        MSG_REGION,
+        TRACE_SWITCH,
+        TRANSACTION_PREPARED_QUEUE_OFFSET,
+        TRANSACTION_CHECK_TIMES,
+        CHECK_IMMUNITY_TIME_IN_SECONDS,
+        REPLY_TO_CLIENT,
+        CORRELATION_ID,
+        MESSAGE_TYPE,
+        MESSAGE_TTL,
+        PUSH_REPLY_TIME,
+    ];
+    match KNOWN.iter().find(|k| **k == key) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(key.to_owned()),
+    }
+}
 
 impl Properties {
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -76,11 +116,11 @@ impl Properties {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        let (key, value) = (key.into(), value.into());
-        match self.0.iter_mut().find(|(k, _)| *k == key) {
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<String>) {
+        let (key, value) = (key.as_ref(), value.into());
+        match self.0.iter_mut().find(|(k, _)| k == key) {
             Some(slot) => slot.1 = value,
-            None => self.0.push((key, value)),
+            None => self.0.push((property_name(key), value)),
         }
     }
     pub fn remove(&mut self, key: &str) -> Option<String> {
@@ -88,13 +128,16 @@ impl Properties {
         Some(self.0.remove(i).1)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
     pub fn to_map(&self) -> HashMap<String, String> {
-        self.0.iter().cloned().collect()
+        self.0
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     /// `MessageDecoder.messageProperties2String`: `key\u1value` entries joined by `\u2`. The
@@ -116,7 +159,7 @@ impl Properties {
     /// Java's rules: an item that is not exactly `name\u1value` is skipped, and a name given
     /// twice keeps its first place and its last value (a `HashMap` `put` in order).
     pub fn decode(s: &str) -> Self {
-        let mut v: Vec<(String, String)> = Vec::new();
+        let mut v: Vec<(Cow<'static, str>, String)> = Vec::new();
         for item in s.split(PROPERTY_SEPARATOR) {
             // Java's `String.split` drops trailing empty parts: `k\u1` is one part (skipped),
             // `k\u1v\u1` two (kept), as the store's `properties::iter` reads them.
@@ -129,7 +172,7 @@ impl Properties {
             }
             match v.iter_mut().find(|(ok, _)| ok == k) {
                 Some(slot) => slot.1 = val.to_owned(),
-                None => v.push((k.to_owned(), val.to_owned())),
+                None => v.push((property_name(k), val.to_owned())),
             }
         }
         Properties(v)
@@ -441,7 +484,7 @@ mod tests {
     #[test]
     fn decode_all_steps_by_the_stored_size() {
         let mut m = sample();
-        m.properties = Properties(vec![("TAGS".into(), "ab".into())]);
+        m.properties = Properties(vec![(Cow::Borrowed("TAGS"), "ab".into())]);
         let mut one = BytesMut::new();
         let n = m.encode(&mut one).unwrap();
         let last = one.len() - 1;

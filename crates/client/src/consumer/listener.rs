@@ -29,40 +29,40 @@ pub enum ConsumeOrderlyStatus {
 }
 
 /// `ConsumeConcurrentlyContext`: the queue of the messages, and what the listener may change.
-/// Clones share the settings, so a listener can move it into its future.
+/// Clones share the settings, so a listener can move it into its future. The queue is shared
+/// by every call of the queue (one allocation a call, for the settings).
 #[derive(Debug, Clone)]
 pub struct ConsumeConcurrentlyContext {
     /// `messageQueue`.
-    pub message_queue: MessageQueue,
-    delay_level: Arc<AtomicI32>,
-    ack_index: Arc<AtomicI32>,
+    pub message_queue: Arc<MessageQueue>,
+    /// (`delayLevelWhenNextConsume`, `ackIndex`).
+    settings: Arc<(AtomicI32, AtomicI32)>,
 }
 
 impl ConsumeConcurrentlyContext {
-    pub(crate) fn new(mq: MessageQueue) -> Self {
+    pub(crate) fn new(mq: Arc<MessageQueue>) -> Self {
         ConsumeConcurrentlyContext {
             message_queue: mq,
-            delay_level: Arc::new(AtomicI32::new(0)),
-            ack_index: Arc::new(AtomicI32::new(i32::MAX)),
+            settings: Arc::new((AtomicI32::new(0), AtomicI32::new(i32::MAX))),
         }
     }
     /// `delayLevelWhenNextConsume`: 0 (the broker picks 3 + reconsume times), a level 1..18,
     /// or -1 to send the messages straight to the dead letter queue.
     pub fn delay_level_when_next_consume(&self) -> i32 {
-        self.delay_level.load(Ordering::Relaxed)
+        self.settings.0.load(Ordering::Relaxed)
     }
     /// Set `delayLevelWhenNextConsume`.
     pub fn set_delay_level_when_next_consume(&self, level: i32) {
-        self.delay_level.store(level, Ordering::Relaxed);
+        self.settings.0.store(level, Ordering::Relaxed);
     }
     /// `ackIndex`: with CONSUME_SUCCESS, the messages after this index are retried (default:
     /// all acknowledged).
     pub fn ack_index(&self) -> i32 {
-        self.ack_index.load(Ordering::Relaxed)
+        self.settings.1.load(Ordering::Relaxed)
     }
     /// Set `ackIndex`.
     pub fn set_ack_index(&self, index: i32) {
-        self.ack_index.store(index, Ordering::Relaxed);
+        self.settings.1.store(index, Ordering::Relaxed);
     }
 }
 
@@ -70,45 +70,46 @@ impl ConsumeConcurrentlyContext {
 #[derive(Debug, Clone)]
 pub struct ConsumeOrderlyContext {
     /// `messageQueue`.
-    pub message_queue: MessageQueue,
-    auto_commit: Arc<AtomicBool>,
-    suspend_millis: Arc<AtomicI64>,
+    pub message_queue: Arc<MessageQueue>,
+    /// (`autoCommit`, `suspendCurrentQueueTimeMillis`).
+    settings: Arc<(AtomicBool, AtomicI64)>,
 }
 
 impl ConsumeOrderlyContext {
-    pub(crate) fn new(mq: MessageQueue) -> Self {
+    pub(crate) fn new(mq: Arc<MessageQueue>) -> Self {
         ConsumeOrderlyContext {
             message_queue: mq,
-            auto_commit: Arc::new(AtomicBool::new(true)),
-            suspend_millis: Arc::new(AtomicI64::new(-1)),
+            settings: Arc::new((AtomicBool::new(true), AtomicI64::new(-1))),
         }
     }
     /// `autoCommit`, true: commit the offset after each SUCCESS.
     pub fn is_auto_commit(&self) -> bool {
-        self.auto_commit.load(Ordering::Relaxed)
+        self.settings.0.load(Ordering::Relaxed)
     }
     /// Set `autoCommit`.
     pub fn set_auto_commit(&self, on: bool) {
-        self.auto_commit.store(on, Ordering::Relaxed);
+        self.settings.0.store(on, Ordering::Relaxed);
     }
     /// `suspendCurrentQueueTimeMillis` of this call; -1: the consumer's setting.
     pub fn suspend_current_queue_time_millis(&self) -> i64 {
-        self.suspend_millis.load(Ordering::Relaxed)
+        self.settings.1.load(Ordering::Relaxed)
     }
     /// Set `suspendCurrentQueueTimeMillis` of this call.
     pub fn set_suspend_current_queue_time_millis(&self, ms: i64) {
-        self.suspend_millis.store(ms, Ordering::Relaxed);
+        self.settings.1.store(ms, Ordering::Relaxed);
     }
 }
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub(crate) type ConcurrentlyFn = Arc<
-    dyn Fn(Vec<MessageExt>, ConsumeConcurrentlyContext) -> BoxFuture<ConsumeConcurrentlyStatus>
+    dyn Fn(Vec<Arc<MessageExt>>, ConsumeConcurrentlyContext) -> BoxFuture<ConsumeConcurrentlyStatus>
         + Send
         + Sync,
 >;
 pub(crate) type OrderlyFn = Arc<
-    dyn Fn(Vec<MessageExt>, ConsumeOrderlyContext) -> BoxFuture<ConsumeOrderlyStatus> + Send + Sync,
+    dyn Fn(Vec<Arc<MessageExt>>, ConsumeOrderlyContext) -> BoxFuture<ConsumeOrderlyStatus>
+        + Send
+        + Sync,
 >;
 
 /// The registered listener (`MessageListenerConcurrently` or `MessageListenerOrderly`).

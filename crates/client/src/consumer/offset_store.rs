@@ -111,9 +111,16 @@ impl OffsetStore {
     /// `updateOffset`: remember `offset` for `mq` (only a larger one when `increase_only`).
     pub(crate) fn update_offset(&self, mq: &MessageQueue, offset: i64, increase_only: bool) {
         let mut t = self.table.lock();
-        let e = t.entry(mq.clone()).or_insert(offset);
-        if !increase_only || offset > *e {
-            *e = offset;
+        match t.get_mut(mq) {
+            Some(e) => {
+                if !increase_only || offset > *e {
+                    *e = offset;
+                }
+            }
+            // The queue's first commit: the only time its key is cloned.
+            None => {
+                t.insert(mq.clone(), offset);
+            }
         }
     }
 

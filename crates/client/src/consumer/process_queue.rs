@@ -29,7 +29,7 @@ struct Msgs {
     /// `msgTreeMap`.
     tree: BTreeMap<i64, Entry>,
     /// `consumingMsgOrderlyTreeMap`: taken by an orderly listener call, not yet committed.
-    consuming_orderly: BTreeMap<i64, MessageExt>,
+    consuming_orderly: BTreeMap<i64, Arc<MessageExt>>,
     /// `msgCount` / `msgSize`: every message held, `tree` and `consuming_orderly`.
     count: i64,
     size: i64,
@@ -143,9 +143,9 @@ impl ProcessQueue {
     /// `removeMessage`: the consumed messages leave the cache; returns the offset to commit
     /// (the first message still cached, else one past the largest ever cached), -1 when the
     /// cache was already empty.
-    pub(crate) fn remove_messages(&self, offsets: &[i64]) -> i64 {
+    pub(crate) fn remove_messages(&self, offsets: &[i64], now: i64) -> i64 {
         let mut m = self.msgs.lock();
-        self.last_consume_ms.store(now_ms(), Ordering::Release);
+        self.last_consume_ms.store(now, Ordering::Release);
         if m.tree.is_empty() {
             return -1;
         }
@@ -162,9 +162,8 @@ impl ProcessQueue {
         result
     }
 
-    /// Mark the messages at `offsets` as handed to a listener now (CONSUME_START_TIME).
-    pub(crate) fn mark_consume_start(&self, offsets: &[i64]) {
-        let now = now_ms();
+    /// Mark the messages at `offsets` as handed to a listener `now` (CONSUME_START_TIME).
+    pub(crate) fn mark_consume_start(&self, offsets: &[i64], now: i64) {
         let mut m = self.msgs.lock();
         for o in offsets {
             if let Some(e) = m.tree.get_mut(o) {
@@ -193,7 +192,7 @@ impl ProcessQueue {
 
     /// `takeMessages` (orderly): move up to `n` of the first cached messages into the
     /// consuming set; when none is left, the queue's consume request ends (`consuming` false).
-    pub(crate) fn take_messages(&self, n: usize) -> Vec<MessageExt> {
+    pub(crate) fn take_messages(&self, n: usize) -> Vec<Arc<MessageExt>> {
         let now = now_ms();
         self.last_consume_ms.store(now, Ordering::Release);
         let mut m = self.msgs.lock();
@@ -202,9 +201,8 @@ impl ProcessQueue {
             let Some((o, e)) = m.tree.pop_first() else {
                 break;
             };
-            let msg = Arc::unwrap_or_clone(e.msg);
-            m.consuming_orderly.insert(o, msg.clone());
-            out.push(msg);
+            m.consuming_orderly.insert(o, e.msg.clone());
+            out.push(e.msg);
         }
         if out.is_empty() {
             m.consuming = false;
@@ -221,18 +219,18 @@ impl ProcessQueue {
         };
         let taken = std::mem::take(&mut m.consuming_orderly);
         m.count -= taken.len() as i64;
-        m.size -= taken.values().map(size_of).sum::<i64>();
+        m.size -= taken.values().map(|msg| size_of(msg)).sum::<i64>();
         last + 1
     }
 
     /// `makeMessageToConsumeAgain` (orderly): the taken `msgs` (with their reconsume counts
     /// raised by the caller) go back to the front of the cache.
-    pub(crate) fn consume_again(&self, msgs: &[MessageExt]) {
+    pub(crate) fn consume_again(&self, msgs: &[Arc<MessageExt>]) {
         let mut m = self.msgs.lock();
         for msg in msgs {
             m.consuming_orderly.remove(&msg.queue_offset);
             let e = Entry {
-                msg: Arc::new(msg.clone()),
+                msg: msg.clone(),
                 start_ms: 0,
             };
             m.tree.insert(msg.queue_offset, e);

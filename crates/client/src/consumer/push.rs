@@ -15,7 +15,7 @@ use rocklet_protocol::time::now_ms;
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{watch, Notify, Semaphore};
@@ -23,7 +23,7 @@ use tokio::sync::{watch, Notify, Semaphore};
 use super::allocate::{AllocateMessageQueueAveragely, AllocateMessageQueueStrategy};
 use super::config::{check_push_config, parse_yyyymmddhhmmss, ConsumeFromWhere, MessageModel};
 use super::listener::{
-    ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeOrderlyContext,
+    ConcurrentlyFn, ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeOrderlyContext,
     ConsumeOrderlyStatus, Listener,
 };
 use super::offset_store::{default_local_offset_store_dir, mq_data, OffsetStore, ReadOffsetType};
@@ -92,7 +92,15 @@ pub(crate) fn build_subscription(topic: &str, expr: &str, sql: bool) -> Subscrip
 }
 
 /// A concurrently consume request: messages of one queue, shared with its cache.
-type ConsumeJob = (Vec<Arc<MessageExt>>, Arc<ProcessQueue>, MessageQueue);
+/// The queue as the broker knows it, and as the listener's context shows it (without the
+/// namespace): made once per assigned queue, shared by its requests.
+#[derive(Debug)]
+struct QueueRef {
+    mq: MessageQueue,
+    shown: Arc<MessageQueue>,
+}
+
+type ConsumeJob = (Vec<Arc<MessageExt>>, Arc<ProcessQueue>, Arc<QueueRef>);
 
 /// Counters for GET_CONSUMER_RUNNING_INFO's status table.
 #[derive(Default)]
@@ -107,6 +115,8 @@ struct Inner {
     cfg: PushConsumerConfig,
     /// The group with the namespace.
     group: String,
+    /// `%RETRY%` + the group: a message pulled from it shows its RETRY_TOPIC.
+    group_retry_topic: String,
     state: Mutex<ServiceState>,
     instance: Mutex<Option<Arc<ClientInstance>>>,
     offset_store: Mutex<Option<Arc<OffsetStore>>>,
@@ -125,6 +135,10 @@ struct Inner {
     /// Concurrently: the consume requests, taken by `consume_thread_max` worker tasks (Java's
     /// consume thread pool and its queue); None before start and after shutdown.
     jobs: Mutex<Option<tokio::sync::mpsc::UnboundedSender<ConsumeJob>>>,
+    /// Concurrently: listener calls running now (with their commits); shutdown waits for 0.
+    inflight: AtomicUsize,
+    /// Notified when `inflight` drops to 0.
+    idle: Notify,
     /// `pause` / `suspend`.
     paused: AtomicBool,
     /// Wakes pull tasks waiting for room (a consume finished) or a resume.
@@ -171,6 +185,7 @@ impl DefaultMQPushConsumer {
         DefaultMQPushConsumer {
             inner: Arc::new(Inner {
                 cfg,
+                group_retry_topic: retry_topic(&group),
                 group,
                 state: Mutex::new(ServiceState::CREATE_JUST),
                 instance: Mutex::new(None),
@@ -182,6 +197,8 @@ impl DefaultMQPushConsumer {
                 topic_queues: Mutex::new(std::collections::HashMap::new()),
                 permits,
                 jobs: Mutex::new(None),
+                inflight: AtomicUsize::new(0),
+                idle: Notify::new(),
                 paused: AtomicBool::new(false),
                 room: Notify::new(),
                 rebalance_lock: tokio::sync::Mutex::new(()),
@@ -259,12 +276,14 @@ impl DefaultMQPushConsumer {
     }
 
     /// `registerMessageListener(MessageListenerConcurrently)`: `f` gets at most
-    /// `consume_message_batch_max_size` messages of one queue and returns a status. Up to
+    /// `consume_message_batch_max_size` messages of one queue and returns a status. The
+    /// messages are shared with the consumer's cache (as a Java listener's list holds the
+    /// cache's own objects); `Arc::unwrap_or_clone` gives an owned copy. Up to
     /// `consume_thread_max` calls run at once, on the tokio runtime: a listener that blocks
     /// should use `tokio::task::spawn_blocking`.
     pub fn register_message_listener_concurrently<F, Fut>(&self, f: F)
     where
-        F: Fn(Vec<MessageExt>, ConsumeConcurrentlyContext) -> Fut + Send + Sync + 'static,
+        F: Fn(Vec<Arc<MessageExt>>, ConsumeConcurrentlyContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ConsumeConcurrentlyStatus> + Send + 'static,
     {
         *self.inner.listener.lock() = Some(Listener::Concurrently(Arc::new(move |m, c| {
@@ -276,7 +295,7 @@ impl DefaultMQPushConsumer {
     /// queue order; in clustering mode only while this client holds the queue's broker lock.
     pub fn register_message_listener_orderly<F, Fut>(&self, f: F)
     where
-        F: Fn(Vec<MessageExt>, ConsumeOrderlyContext) -> Fut + Send + Sync + 'static,
+        F: Fn(Vec<Arc<MessageExt>>, ConsumeOrderlyContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ConsumeOrderlyStatus> + Send + 'static,
     {
         *self.inner.listener.lock() =
@@ -456,22 +475,32 @@ impl DefaultMQPushConsumer {
         if !self.is_orderly() {
             // The consume workers: each takes the next request and runs it. They end when the
             // sender is dropped at shutdown (after the requests in flight had their time).
+            // `consume_thread_max` workers bound the listener calls running at once, so they
+            // take no semaphore permit; `inflight` tells shutdown when the running ones are done.
+            // The listener and the offset store are fixed once started: each worker keeps them.
+            let Some(Listener::Concurrently(f)) = self.listener() else {
+                return;
+            };
+            let store = self.offset_store();
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<ConsumeJob>();
             let rx = Arc::new(tokio::sync::Mutex::new(rx));
             *self.inner.jobs.lock() = Some(tx);
             for _ in 0..self.inner.cfg.consume_thread_max.max(1) {
                 let rx = rx.clone();
                 let weak = Arc::downgrade(&self.inner);
+                let (f, store) = (f.clone(), store.clone());
                 tokio::spawn(async move {
                     loop {
                         let job = rx.lock().await.recv().await;
                         let Some((msgs, pq, mq)) = job else { return };
                         let Some(inner) = weak.upgrade() else { return };
                         let me = DefaultMQPushConsumer { inner };
-                        let Ok(_permit) = me.inner.permits.clone().acquire_owned().await else {
-                            return;
-                        };
-                        me.consume_concurrently(msgs, pq, mq).await;
+                        me.inner.inflight.fetch_add(1, Ordering::AcqRel);
+                        me.consume_concurrently(msgs, pq, mq, &f, store.as_ref())
+                            .await;
+                        if me.inner.inflight.fetch_sub(1, Ordering::AcqRel) == 1 {
+                            me.inner.idle.notify_waiters();
+                        }
                     }
                 });
             }
@@ -539,10 +568,17 @@ impl DefaultMQPushConsumer {
         let wait = self.inner.cfg.await_termination_millis_when_shutdown;
         if wait > 0 {
             let all = self.inner.cfg.consume_thread_max.max(1) as u32;
-            let _ = tokio::time::timeout(
-                Duration::from_millis(wait),
-                self.inner.permits.acquire_many(all),
-            )
+            let _ = tokio::time::timeout(Duration::from_millis(wait), async {
+                // Orderly calls hold permits; concurrently ones count in `inflight`.
+                let _all = self.inner.permits.acquire_many(all).await;
+                loop {
+                    let idle = self.inner.idle.notified();
+                    if self.inner.inflight.load(Ordering::Acquire) == 0 {
+                        break;
+                    }
+                    idle.await;
+                }
+            })
             .await;
         }
         for (_, pq) in &pqs {
@@ -1038,7 +1074,7 @@ impl DefaultMQPushConsumer {
         &self,
         msgs: Vec<Arc<MessageExt>>,
         pq: &Arc<ProcessQueue>,
-        mq: &MessageQueue,
+        mq: &Arc<QueueRef>,
         dispatch: bool,
     ) {
         match self.listener() {
@@ -1057,7 +1093,7 @@ impl DefaultMQPushConsumer {
                 }
             }
             Some(Listener::Orderly(_)) if dispatch => {
-                self.spawn_orderly(pq.clone(), mq.clone(), Duration::ZERO);
+                self.spawn_orderly(pq.clone(), mq.mq.clone(), Duration::ZERO);
             }
             Some(Listener::Orderly(_)) => {}
             None => {}
@@ -1069,7 +1105,7 @@ impl DefaultMQPushConsumer {
         &self,
         msgs: Vec<Arc<MessageExt>>,
         pq: Arc<ProcessQueue>,
-        mq: MessageQueue,
+        mq: Arc<QueueRef>,
         delay: Duration,
     ) {
         let Some(tx) = self.inner.jobs.lock().clone() else {
@@ -1085,12 +1121,13 @@ impl DefaultMQPushConsumer {
         });
     }
 
-    /// `resetRetryAndNamespace`: a retried message shows its original topic.
+    /// `resetRetryAndNamespace`: a retried message shows its original topic. Done once, as
+    /// the pulled messages enter the cache (Java does it on the cache's objects when their
+    /// consume request runs; nothing reads the topic in between).
     fn reset_retry_and_namespace(&self, msgs: &mut [MessageExt]) {
-        let group_topic = retry_topic(&self.inner.group);
         for m in msgs.iter_mut() {
-            if let Some(rt) = m.properties.get(property::RETRY_TOPIC) {
-                if m.topic == group_topic {
+            if m.topic == self.inner.group_retry_topic {
+                if let Some(rt) = m.properties.get(property::RETRY_TOPIC) {
                     m.topic = rt.to_owned();
                 }
             }
@@ -1105,25 +1142,21 @@ impl DefaultMQPushConsumer {
         &self,
         shared: Vec<Arc<MessageExt>>,
         pq: Arc<ProcessQueue>,
-        mq: MessageQueue,
+        queue: Arc<QueueRef>,
+        f: &ConcurrentlyFn,
+        store: Option<&Arc<OffsetStore>>,
     ) {
+        let mq = &queue.mq;
         if pq.is_dropped() {
             return;
         }
-        let Some(Listener::Concurrently(f)) = self.listener() else {
-            return;
-        };
         let offsets: Vec<i64> = shared.iter().map(|m| m.queue_offset).collect();
-        // The call's own copies: the cache keeps the shared ones until the result is known.
-        let mut msgs: Vec<MessageExt> = shared.iter().map(|m| (**m).clone()).collect();
-        self.reset_retry_and_namespace(&mut msgs);
-        pq.mark_consume_start(&offsets);
-        let ctx = ConsumeConcurrentlyContext::new(MessageQueue::new(
-            self.inner.cfg.client.without_namespace(&mq.topic),
-            mq.broker_name.clone(),
-            mq.queue_id,
-        ));
+        // The listener shares the messages with the cache, which keeps them until the result
+        // is known.
+        let msgs = shared.clone();
         let t0 = now_ms();
+        pq.mark_consume_start(&offsets, t0);
+        let ctx = ConsumeConcurrentlyContext::new(queue.shown.clone());
         let n = msgs.len() as i32;
         let status = match catch_panic(f(msgs, ctx.clone())).await {
             Some(s) => s,
@@ -1133,10 +1166,11 @@ impl DefaultMQPushConsumer {
             }
         };
 
+        let t1 = now_ms();
         self.inner
             .stats
             .consume_rt_total_ms
-            .fetch_add((now_ms() - t0).max(0) as u64, Ordering::Relaxed);
+            .fetch_add((t1 - t0).max(0) as u64, Ordering::Relaxed);
         if pq.is_dropped() {
             tracing::warn!(group = %self.inner.group, mq = %mq, "processQueue is dropped without process consume result");
             return;
@@ -1162,16 +1196,15 @@ impl DefaultMQPushConsumer {
                 -1
             }
         };
-        let mut done: Vec<i64> = offsets.clone();
+        let mut done: Vec<i64> = offsets;
         if self.clustering() {
             let mut failed = Vec::new();
             for m in shared.iter().skip((ack + 1).max(0) as usize) {
-                let mut m = (**m).clone();
-                self.reset_retry_and_namespace(std::slice::from_mut(&mut m));
                 if !self
-                    .send_message_back(&m, ctx.delay_level_when_next_consume(), &mq.broker_name)
+                    .send_message_back(m, ctx.delay_level_when_next_consume(), &mq.broker_name)
                     .await
                 {
+                    let mut m = (**m).clone();
                     m.reconsume_times += 1;
                     failed.push(m);
                 }
@@ -1179,17 +1212,17 @@ impl DefaultMQPushConsumer {
             if !failed.is_empty() {
                 done.retain(|o| !failed.iter().any(|f| f.queue_offset == *o));
                 let failed = failed.into_iter().map(Arc::new).collect();
-                self.spawn_concurrently(failed, pq.clone(), mq.clone(), CONSUME_LATER);
+                self.spawn_concurrently(failed, pq.clone(), queue.clone(), CONSUME_LATER);
             }
         } else {
             for m in shared.iter().skip((ack + 1).max(0) as usize) {
                 tracing::warn!(msg_id = %m.msg_id(), "BROADCASTING, the message consume failed, drop it");
             }
         }
-        let offset = pq.remove_messages(&done);
+        let offset = pq.remove_messages(&done, t1);
         if offset >= 0 && !pq.is_dropped() {
-            if let Some(store) = self.offset_store() {
-                store.update_offset(&mq, offset, true);
+            if let Some(store) = store {
+                store.update_offset(mq, offset, true);
             }
         }
         self.inner.room.notify_waiters();
@@ -1347,16 +1380,15 @@ impl DefaultMQPushConsumer {
                 self.spawn_orderly(pq.clone(), mq.clone(), Duration::from_millis(10));
                 return;
             }
-            let mut msgs = pq.take_messages(batch);
+            let msgs = pq.take_messages(batch);
             if msgs.is_empty() {
                 return;
             }
-            self.reset_retry_and_namespace(&mut msgs);
-            let ctx = ConsumeOrderlyContext::new(MessageQueue::new(
+            let ctx = ConsumeOrderlyContext::new(Arc::new(MessageQueue::new(
                 self.inner.cfg.client.without_namespace(&mq.topic),
                 mq.broker_name.clone(),
                 mq.queue_id,
-            ));
+            )));
             // A permit for the call and its commit (shutdown waits for the permits).
             let Ok(_permit) = self.inner.permits.acquire().await else {
                 return;
@@ -1417,24 +1449,24 @@ impl DefaultMQPushConsumer {
 
     /// `checkReconsumeTimes` (orderly): messages over maxReconsumeTimes go to the retry topic
     /// (and from there to the DLQ); the others are consumed again. True: suspend the queue.
-    async fn check_reconsume_times(&self, msgs: &[MessageExt], pq: &ProcessQueue) -> bool {
+    async fn check_reconsume_times(&self, msgs: &[Arc<MessageExt>], pq: &ProcessQueue) -> bool {
         let max = self.max_reconsume_times();
         let mut suspend = false;
         let mut again = Vec::new();
         for m in msgs {
-            let mut m2 = m.clone();
+            let mut m2 = (**m).clone();
             if m.reconsume_times >= max {
                 m2.properties
                     .insert(property::RECONSUME_TIME, m.reconsume_times.to_string());
                 if !self.orderly_send_back(&m2).await {
                     suspend = true;
                     m2.reconsume_times += 1;
-                    again.push(m2);
+                    again.push(Arc::new(m2));
                 }
             } else {
                 suspend = true;
                 m2.reconsume_times += 1;
-                again.push(m2);
+                again.push(Arc::new(m2));
             }
         }
         if suspend {
@@ -1477,10 +1509,8 @@ impl DefaultMQPushConsumer {
         for (mq, pq) in pqs {
             for m in pq.expired(timeout) {
                 tracing::info!(msg_id = %m.msg_id(), mq = %mq, "send expired msg back");
-                let mut m2 = m.clone();
-                self.reset_retry_and_namespace(std::slice::from_mut(&mut m2));
-                if self.send_message_back(&m2, 3, &mq.broker_name).await {
-                    let off = pq.remove_messages(&[m.queue_offset]);
+                if self.send_message_back(&m, 3, &mq.broker_name).await {
+                    let off = pq.remove_messages(&[m.queue_offset], now_ms());
                     if off >= 0 {
                         if let Some(store) = self.offset_store() {
                             store.update_offset(&mq, off, true);
@@ -1674,8 +1704,8 @@ impl DefaultMQPushConsumer {
         );
         let (order, auto_commit, result, remark) = match self.listener() {
             Some(Listener::Concurrently(f)) => {
-                let ctx = ConsumeConcurrentlyContext::new(mq);
-                match tokio::spawn(f(vec![msg], ctx)).await {
+                let ctx = ConsumeConcurrentlyContext::new(Arc::new(mq));
+                match tokio::spawn(f(vec![Arc::new(msg)], ctx)).await {
                     Ok(ConsumeConcurrentlyStatus::CONSUME_SUCCESS) => {
                         (false, true, "CR_SUCCESS", None)
                     }
@@ -1686,9 +1716,9 @@ impl DefaultMQPushConsumer {
                 }
             }
             Some(Listener::Orderly(f)) => {
-                let ctx = ConsumeOrderlyContext::new(mq);
+                let ctx = ConsumeOrderlyContext::new(Arc::new(mq));
                 let ac = ctx.is_auto_commit();
-                match tokio::spawn(f(vec![msg], ctx)).await {
+                match tokio::spawn(f(vec![Arc::new(msg)], ctx)).await {
                     Ok(ConsumeOrderlyStatus::SUCCESS) => (true, ac, "CR_SUCCESS", None),
                     Ok(ConsumeOrderlyStatus::SUSPEND_CURRENT_QUEUE_A_MOMENT) => {
                         (true, ac, "CR_LATER", None)
@@ -1725,6 +1755,22 @@ async fn pull_loop(
     pq: Arc<ProcessQueue>,
     mut next: i64,
 ) {
+    // Shared by the queue's consume requests.
+    let queue = {
+        let shown = match weak.upgrade() {
+            Some(inner) => MessageQueue::new(
+                inner.cfg.client.without_namespace(&mq.topic),
+                mq.broker_name.clone(),
+                mq.queue_id,
+            ),
+            None => return,
+        };
+        Arc::new(QueueRef {
+            mq,
+            shown: Arc::new(shown),
+        })
+    };
+    let mq = &queue.mq;
     let mut previously_locked = false;
     loop {
         if pq.is_dropped() || *shutdown.borrow() {
@@ -1737,7 +1783,7 @@ async fn pull_loop(
         };
         pq.last_pull_ms.store(now_ms(), Ordering::Release);
         let mut delay = Duration::ZERO;
-        if let Some(d) = c.flow_control(&mq, &pq) {
+        if let Some(d) = c.flow_control(mq, &pq) {
             delay = d;
         } else if c.is_orderly() && c.clustering() && !pq.is_locked() {
             delay = DELAY_ON_EXCEPTION;
@@ -1745,7 +1791,7 @@ async fn pull_loop(
             if c.is_orderly() && c.clustering() && !previously_locked {
                 // The first pull after the lock: start from the offset the group committed.
                 if let Some(store) = c.offset_store() {
-                    let o = c.compute_pull_from_where(&inst, &store, &mq).await;
+                    let o = c.compute_pull_from_where(&inst, &store, mq).await;
                     if o >= 0 {
                         next = o;
                         previously_locked = true;
@@ -1760,7 +1806,7 @@ async fn pull_loop(
                 }
                 Some(sub) => {
                     let res = tokio::select! {
-                        r = c.pull_once(&inst, &mq, next, &sub) => Some(r),
+                        r = c.pull_once(&inst, mq, next, &sub) => Some(r),
                         _ = shutdown.changed() => None,
                     };
                     let Some(res) = res else { return };
@@ -1768,15 +1814,16 @@ async fn pull_loop(
                         return;
                     }
                     match res {
-                        Ok((ResponseCode::SUCCESS, msgs, nb)) => {
+                        Ok((ResponseCode::SUCCESS, mut msgs, nb)) => {
                             next = nb;
                             if !msgs.is_empty() {
+                                c.reset_retry_and_namespace(&mut msgs);
                                 c.inner
                                     .stats
                                     .pulled
                                     .fetch_add(msgs.len() as u64, Ordering::Relaxed);
                                 let (dispatch, msgs) = pq.put_messages(msgs);
-                                c.submit(msgs, &pq, &mq, dispatch);
+                                c.submit(msgs, &pq, &queue, dispatch);
                                 delay = Duration::from_millis(c.inner.cfg.pull_interval);
                             }
                         }
@@ -1805,7 +1852,7 @@ async fn pull_loop(
                             next = nb;
                             if pq.cached().0 == 0 {
                                 if let Some(store) = c.offset_store() {
-                                    store.update_offset(&mq, nb, true);
+                                    store.update_offset(mq, nb, true);
                                 }
                             }
                         }
