@@ -159,7 +159,10 @@ impl Properties {
     /// Java's rules: an item that is not exactly `name\u1value` is skipped, and a name given
     /// twice keeps its first place and its last value (a `HashMap` `put` in order).
     pub fn decode(s: &str) -> Self {
-        let mut v: Vec<(Cow<'static, str>, String)> = Vec::new();
+        // One allocation for the entries, with room for the two a consumer adds to every pulled
+        // message (MIN_OFFSET, MAX_OFFSET).
+        let n = s.bytes().filter(|b| *b == PROPERTY_SEPARATOR as u8).count() + 1;
+        let mut v: Vec<(Cow<'static, str>, String)> = Vec::with_capacity(n + 2);
         for item in s.split(PROPERTY_SEPARATOR) {
             // Java's `String.split` drops trailing empty parts: `k\u1` is one part (skipped),
             // `k\u1v\u1` two (kept), as the store's `properties::iter` reads them.

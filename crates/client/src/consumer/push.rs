@@ -1079,6 +1079,9 @@ impl DefaultMQPushConsumer {
     ) {
         match self.listener() {
             Some(Listener::Concurrently(_)) => {
+                let Some(tx) = self.inner.jobs.lock().clone() else {
+                    return;
+                };
                 let n = self.inner.cfg.consume_message_batch_max_size.max(1);
                 // Each request gets a vector of exactly its messages: `split_off` would leave
                 // every request holding the capacity of the whole rest of the pull (kilobytes
@@ -1089,7 +1092,7 @@ impl DefaultMQPushConsumer {
                     if batch.is_empty() {
                         break;
                     }
-                    self.spawn_concurrently(batch, pq.clone(), mq.clone(), Duration::ZERO);
+                    let _ = tx.send((batch, pq.clone(), mq.clone()));
                 }
             }
             Some(Listener::Orderly(_)) if dispatch => {
