@@ -89,12 +89,25 @@ pub struct ProduceArgs {
 impl ProduceArgs {
     /// Worker threads for the runtime that runs this benchmark.
     pub fn worker_threads(&self) -> usize {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        match (self.runtime_threads, &self.namesrv) {
-            (Some(n), _) => n.max(1),
-            (None, Some(_)) => (cores / 2).max(1),
-            (None, None) => cores,
-        }
+        worker_threads(self.runtime_threads, self.namesrv.is_some())
+    }
+}
+
+impl ConsumeArgs {
+    /// Worker threads for the runtime that runs this benchmark.
+    pub fn worker_threads(&self) -> usize {
+        worker_threads(self.runtime_threads, self.namesrv.is_some())
+    }
+}
+
+/// The given count, else half the cores (at least one) against an external cluster, all of
+/// them for the embedded one.
+fn worker_threads(given: Option<usize>, external: bool) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match (given, external) {
+        (Some(n), _) => n.max(1),
+        (None, true) => (cores / 2).max(1),
+        (None, false) => cores,
     }
 }
 
@@ -102,6 +115,11 @@ impl ProduceArgs {
 pub struct ConsumeArgs {
     #[arg(short = 'n', long = "namesrv-addr")]
     pub namesrv: Option<String>,
+    /// Threads of the benchmark's own async runtime (the consumer's pulls and listener calls).
+    /// Default: half the cores (at least one) against an external cluster, as `bench produce`;
+    /// all cores for the embedded cluster.
+    #[arg(long = "runtime-threads")]
+    pub runtime_threads: Option<usize>,
     #[arg(short = 't', long, default_value = "BenchmarkConsume")]
     pub topic: String,
     /// Messages to fill the topic with first (with --rate: most messages to send).

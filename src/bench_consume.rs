@@ -26,6 +26,7 @@ struct Summary {
     group: String,
     size: usize,
     queues: usize,
+    runtime_threads: usize,
     rate: u64,
     sent: u64,
     seconds: f64,
@@ -280,11 +281,13 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
     );
     let consumer = DefaultMQPushConsumer::new(cfg);
     consumer.subscribe(&a.topic, "*")?;
-    let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
-        1,
-        3_600_000_000,
-        3,
-    )?));
+    // One histogram per runtime thread, merged at the end: listener calls on both threads never
+    // wait for each other's lock (Java's BenchConsumer counts into an atomic array likewise).
+    let hist: Arc<Vec<Mutex<Histogram<u64>>>> = Arc::new(
+        (0..HIST_SHARDS)
+            .map(|_| Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).map(Mutex::new))
+            .collect::<Result<_, _>>()?,
+    );
     {
         // Following: count only messages born skip-sec after the start.
         let count_all = a.no_fill && !follow;
@@ -293,7 +296,7 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         consumer.register_message_listener_concurrently(move |msgs, _ctx| {
             let now = now_us();
             c.last_call_ms.store(now / 1000, Ordering::Relaxed);
-            let mut h = hist.lock().unwrap_or_else(|e| e.into_inner());
+            let mut h = hist[hist_shard()].lock().unwrap_or_else(|e| e.into_inner());
             for m in &msgs {
                 if !count_all && m.born_timestamp < born_from {
                     c.skipped.fetch_add(1, Ordering::Relaxed);
@@ -409,12 +412,16 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
     let (vm_rss_kib, vm_hwm_kib) = rss_kib();
     consumer.shutdown().await;
 
-    let h = hist.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)?;
+    for shard in hist.iter() {
+        h.add(&*shard.lock().unwrap_or_else(|e| e.into_inner()))?;
+    }
     let ms = |us: u64| us as f64 / 1000.0;
     let n = c.consumed.load(Ordering::Relaxed);
     let s = Summary {
         mode,
         topic: a.topic.clone(),
+        runtime_threads: a.worker_threads(),
         group,
         size: a.size,
         queues: queues.len(),
@@ -450,8 +457,8 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         expected
     };
     println!(
-        "\nmode {}, {} B, {} queues, {:.1} s: {} of {} consumed\nConsume TPS {:.0}  MB/s {:.2}\nEnd-to-end ms (born to listener): p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}\nRSS {} MiB, peak {} MiB{}",
-        s.mode, s.size, s.queues, s.seconds, s.consumed, target, s.tps, s.mb_per_s,
+        "\nmode {}, {} B, {} queues, {} runtime thread(s), {:.1} s: {} of {} consumed\nConsume TPS {:.0}  MB/s {:.2}\nEnd-to-end ms (born to listener): p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}\nRSS {} MiB, peak {} MiB{}",
+        s.mode, s.size, s.queues, s.runtime_threads, s.seconds, s.consumed, target, s.tps, s.mb_per_s,
         s.e2e_p50_ms, s.e2e_p90_ms, s.e2e_p99_ms, s.e2e_p999_ms, s.e2e_max_ms,
         s.vm_rss_kib / 1024, s.vm_hwm_kib / 1024,
         if s.embedded_cluster { " (this process runs the embedded cluster too)" } else { "" }
@@ -478,4 +485,14 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         c.shutdown().await;
     }
     Ok(())
+}
+
+/// Latency histograms kept apart (more than the runtime's threads).
+const HIST_SHARDS: usize = 16;
+
+/// This thread's latency histogram: threads are numbered as they first record.
+fn hist_shard() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    thread_local!(static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % HIST_SHARDS);
+    SHARD.with(|s| *s)
 }

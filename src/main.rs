@@ -130,8 +130,14 @@ fn main() -> anyhow::Result<()> {
     init_tracing(if server { "info" } else { "warn" });
     sysprops::init(&cli.define)?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if let Cmd::Bench(bench::BenchCmd::Produce(a)) = &cli.cmd {
-        rt.worker_threads(a.worker_threads());
+    match &cli.cmd {
+        Cmd::Bench(bench::BenchCmd::Produce(a)) => {
+            rt.worker_threads(a.worker_threads());
+        }
+        Cmd::Bench(bench::BenchCmd::Consume(a)) => {
+            rt.worker_threads(a.worker_threads());
+        }
+        _ => {}
     }
     let rt = rt.enable_all().build()?;
     let r = rt.block_on(async move {

@@ -9,6 +9,8 @@ use rocklet_protocol::message::MessageExt;
 use rocklet_store::{GetStatus, MessageStore};
 
 /// What the next read of a [`QueueCursor`] found.
+// One item per read, handled at once and never stored in bulk: the message stays inline.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Item {
     /// The message at `offset` (the cursor now stands after it).
     Message { offset: i64, msg: MessageExt },
