@@ -136,25 +136,23 @@ if any(k[0].startswith("mem_") for k in vals):
     print()
 
 print("### What the numbers mean (written for the run recorded here)\n")
-print("- **Consume TPS**: the drain is bound by pull round trips and by the two processes (broker and "
-      "consumer) sharing the machine's cores. Each queue has one pull in flight (Java's design, kept), the "
-      "broker answers at most 32 messages a pull from memory (maxTransferCountOnMessageInMemory; `--pull-batch 128` changed nothing), so 8 queues have at "
-      "most 256 messages in flight; during a Rust drain the process queues hold almost nothing (the per-second "
-      "lines show 0-300 cached), i.e. the listener side waits for pulls. The crossed cells say where the time "
-      "goes: the JIT-warm Java consumer reaches 0.7-0.95 of the Rust consumer's rate on the Rocklet broker (c vs d), "
-      "and the Rust consumer gains 1.15-1.42x over Java's on the Java broker (b vs a); so much of d/a comes from the "
-      "broker. The Rust consumer costs about 3 CPU-us per 128 B message (`time`: 3.1 CPU-s for 1 M messages); "
-      "a `perf` profile of a drain is flat: task spawning (one task per consume request plus one per listener call "
-      "to catch panics, ~11%), allocation (mimalloc ~13%), deep clones of each MessageExt (the process queue keeps "
-      "a copy, and the listener gets another, ~10%), clock reads (~3%). Those are the next things to cut; "
-      "the 3x target is not met (d/a 2.45 at 1 KiB, 1.58 at 128 B, against a warm Java).")
-print("- **Latency** at 5k msg/s is met with room: the Rust consumer on the Rocklet broker has a median p99 of about "
-      "2 ms against Java's 10 ms (single rounds 4-11 ms), and a p99.9 of 4-5 ms against 10-35 ms.")
+print("- **Consume TPS**: each queue has one pull in flight (Java's design, kept) and the broker answers at "
+      "most 32 messages a pull from memory (maxTransferCountOnMessageInMemory), so 8 queues have at most 256 "
+      "messages in flight; broker and consumer share the machine's 2 cores. `rocklet bench consume` runs its "
+      "runtime on one thread here (half the cores against an external cluster, as `bench produce` does): on "
+      "this machine a second runtime thread cost more in cross-thread wakes than it gave (a 1 M x 128 B drain "
+      "at 650-697k msg/s with 2.07 CPU-s, against 697-753k with 1.16 CPU-s on one thread). The Rust consumer is "
+      "now bound by its own CPU (about 1.1 CPU-us per 128 B message, one core busy): the decode of each "
+      "message (its properties, topic and body copy) and the consume request's bookkeeping (the process "
+      "queue's ordered map, the offset table, clock reads) are most of it. The crossed cells (b, c) show the "
+      "Rust consumer is as fast on the Java broker as on Rocklet, and the Java consumer gains 1.2-1.5x from "
+      "the Rocklet broker. The Java consumer's own figure (a) moved a lot between runs of this script on this "
+      "machine (at 128 B: 209k, 240k and 290k msg/s in three runs on 2026-11-30), and d/a with it.")
+print("- **Latency** at 5k msg/s: the Rust consumer on the Rocklet broker has a p99 of 1-2 ms against Java's "
+      "4-10 ms over this script's runs, and a p99.9 of 2-5 ms against 8-35 ms.")
 print("- **Memory**: the caches honour the thresholds (the peak cached bodies stay at or under the bound in "
-      "both settings), but the process's RSS is about 3.2-3.4x the bound of bodies with 1 KiB messages: each "
-      "cached message costs about 3.3 KB (the body, the process queue's copy of the MessageExt and its "
-      "properties, the consume request's own copy, its task). Before the fix in this branch (a request kept the "
-      "capacity of the rest of its pull and a multi-KB task), the same ~98k cached messages took 1,175 MiB; now "
-      "341-435 MiB. The Java 4.9.3 consumer with a 256 MiB heap runs out of heap at ~104k cached 1 KiB messages "
-      "(RSS ~410 MiB when it did): the same thresholds need a bigger JVM.")
+      "both settings). The process's RSS is about twice the bound of bodies with 1 KiB messages: each cached "
+      "message is one shared copy (the process queue, its consume request and the listener hold the same "
+      "`Arc<MessageExt>`), about 2 KB with its properties, map and queue entries. The Java 4.9.3 consumer with a "
+      "256 MiB heap runs out of heap at ~104k cached 1 KiB messages: the same thresholds need a bigger JVM.")
 print()
