@@ -145,7 +145,7 @@ print("- **Consume TPS**: each queue has one pull in flight (Java's design, kept
       "now bound by its own CPU (about 1.1 CPU-us per 128 B message, one core busy): the decode of each "
       "message (its properties, topic and body copy) and the consume request's bookkeeping (the process "
       "queue's ordered map, the offset table, clock reads) are most of it. The crossed cells (b, c) show the "
-      "Rust consumer is as fast on the Java broker as on Rocklet, and the Java consumer gains 1.2-1.5x from "
+      "Rust consumer is as fast on the Java broker as on Rocklet, and the Java consumer gains 1.1-2.3x (over this script's runs) from "
       "the Rocklet broker. The Java consumer's own figure (a) moved a lot between runs of this script on this "
       "machine (at 128 B: 209k, 240k and 290k msg/s in three runs on 2026-11-30), and d/a with it.")
 print("- **Latency** at 5k msg/s: the Rust consumer on the Rocklet broker has a p99 of 1-2 ms against Java's "
