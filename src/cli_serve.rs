@@ -111,7 +111,7 @@ pub struct ServeArgs {
     pub broker: BrokerArgs,
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -1,7 +1,9 @@
 //! Rocklet as a library: the embedded cluster (a name server and brokers on free 127.0.0.1
-//! ports with a temporary store) for applications' own tests, plus re-exports of the crates.
+//! ports with a temporary store) for applications' own tests, the web console
+//! (`rocklet console`), plus re-exports of the crates.
 #![forbid(unsafe_code)]
 
+pub mod console;
 pub mod embedded;
 
 pub use rocklet_broker as broker;

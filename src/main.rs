@@ -19,6 +19,7 @@ mod bench_abuse;
 mod bench_consume;
 mod cli_admin_ext;
 mod cli_client;
+mod cli_console;
 mod cli_consume;
 mod cli_serve;
 mod null_server;
@@ -63,6 +64,9 @@ enum Cmd {
     Consume(cli_consume::ConsumeArgs),
     /// Topics, routes, clusters, messages and offsets.
     Admin(cli_client::AdminArgs),
+    /// Web console (first slice): cluster, topics and consumer groups over the admin protocol,
+    /// as HTML pages and a JSON API; no authentication yet, so it binds 127.0.0.1 by default.
+    Console(cli_console::ConsoleArgs),
     /// Benchmarks: produce, consume, null-server.
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -125,6 +129,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Serve(_)
             | Cmd::Namesrv(_)
             | Cmd::Broker(_)
+            | Cmd::Console(_)
             | Cmd::Bench(bench::BenchCmd::NullServer(_))
     );
     init_tracing(if server { "info" } else { "warn" });
@@ -152,6 +157,7 @@ fn main() -> anyhow::Result<()> {
             Cmd::Send(a) => cli_client::send(a).await,
             Cmd::Admin(a) => cli_client::admin(a).await,
             Cmd::Consume(a) => cli_consume::consume(a).await,
+            Cmd::Console(a) => cli_console::console(a).await,
             Cmd::Tls(TlsCmd::GenCerts { out, hosts }) => {
                 let f = rocklet_remoting::tls::generate_pki(&out, &hosts)?;
                 for p in [

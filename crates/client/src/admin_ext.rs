@@ -25,7 +25,7 @@ pub struct ConsumeStats {
 
 impl MQAdmin {
     /// A request to one broker (or name server) that must answer SUCCESS.
-    async fn ok_call(
+    pub(crate) async fn ok_call(
         &self,
         addr: &str,
         cmd: RemotingCommand,

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod admin_catalog;
 pub mod admin_ext;
 pub mod config;
 pub mod consumer;
@@ -29,7 +30,7 @@ pub mod request;
 pub mod selector;
 pub(crate) mod trace;
 pub mod transaction;
-pub(crate) mod validators;
+pub mod validators;
 
 pub use admin::MQAdmin;
 pub use config::{AsyncFullPolicy, ClientConfig, ProducerConfig, SessionCredentials};

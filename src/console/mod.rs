@@ -1,0 +1,274 @@
+//! `rocklet console`: a small web console in the same binary. It speaks only the RocketMQ
+//! admin protocol to the cluster (through [`MQAdmin`]), so it works against Rocklet and a
+//! Java 4.9 cluster alike. Server-rendered HTML (no script) and a JSON API with the same data:
+//!
+//! | page | API | what |
+//! |---|---|---|
+//! | `GET /` | `GET /api/cluster` | clusters, brokers and their runtime figures |
+//! | `GET /topics[?all=1]` | `GET /api/topics[?all=1]` | topics, system ones hidden unless `all` |
+//! | `POST /topics` (form) | `POST /api/topics` (JSON) | create or update a topic on a cluster's masters |
+//! | `GET /topic/{t}` | `GET /api/topic/{t}` | route and queue offsets |
+//! | `POST /topic/{t}/delete` | `POST /api/topic/{t}/delete` | `mqadmin deleteTopic` |
+//! | `GET /groups[?all=1]` | `GET /api/groups[?all=1]` | consumer groups, lag, members |
+//! | `GET /group/{g}` | `GET /api/group/{g}` | members and lag per queue |
+//! | `POST /group/{g}/reset` (form) | `POST /api/group/{g}/reset` (JSON) | reset offsets by time |
+//!
+//! There is no authentication yet: the server binds 127.0.0.1 unless told otherwise, and every
+//! page says so. Bad input is 400, an unknown topic or group 404, a refusal of the cluster 502
+//! with its code and remark; bodies over [`MAX_BODY`] are 413. Nothing a client sends panics.
+
+pub mod api;
+mod form;
+pub mod groups;
+mod pages;
+mod routes;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use rocklet_client::{ClientConfig, MQAdmin};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+
+use form::{field, parse_pairs, percent_decode};
+use routes::{handle, parse_route, Reply};
+
+/// The largest request body accepted (forms and JSON are small).
+pub const MAX_BODY: usize = 64 * 1024;
+/// Connections served at once; more wait in the accept backlog.
+const MAX_CONNECTIONS: usize = 64;
+/// A client must send its request headers within this.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// One connection (keep-alive included) lives at most this long.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
+
+/// How to start the console.
+#[derive(Debug, Clone)]
+pub struct ConsoleOptions {
+    /// The admin client's settings; `namesrv_addr` is required (ACL credentials and TLS are
+    /// taken from here too).
+    pub client: ClientConfig,
+    /// Where to listen (port 0: ephemeral). Keep it on loopback: there is no authentication.
+    pub bind: SocketAddr,
+}
+
+impl ConsoleOptions {
+    /// The console of the cluster behind `namesrv`, on 127.0.0.1 and an ephemeral port.
+    pub fn new(namesrv: impl Into<String>) -> Self {
+        let client = ClientConfig {
+            namesrv_addr: Some(namesrv.into()),
+            ..ClientConfig::default()
+        };
+        ConsoleOptions {
+            client,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// A running console; dropping it stops the server and its admin client.
+pub struct ConsoleHandle {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    admin: MQAdmin,
+}
+
+impl ConsoleHandle {
+    /// The bound address (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// Waits until the server stops (it only stops when the handle is dropped).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for ConsoleHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        self.task.abort();
+        self.admin.instance().shutdown();
+    }
+}
+
+struct State {
+    admin: MQAdmin,
+    namesrv: String,
+}
+
+/// Binds `opts.bind` and serves the console until the handle is dropped. Call within a Tokio
+/// runtime.
+pub async fn start(opts: ConsoleOptions) -> anyhow::Result<ConsoleHandle> {
+    let namesrv = opts
+        .client
+        .namesrv_addr
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .context("the console needs a name server address (-n)")?;
+    let listener = TcpListener::bind(opts.bind)
+        .await
+        .with_context(|| format!("console: cannot listen on {}", opts.bind))?;
+    let addr = listener.local_addr()?;
+    let admin = MQAdmin::connect(opts.client)?;
+    let state = Arc::new(State {
+        admin: admin.clone(),
+        namesrv,
+    });
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, state, rx));
+    Ok(ConsoleHandle {
+        addr,
+        stop,
+        task,
+        admin,
+    })
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
+        let (stream, _peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "console: accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let state = state.clone();
+        let mut conn_stop = stop.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |req| answer(req, state.clone()));
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = tokio::time::timeout(CONNECTION_LIFETIME, conn) => {}
+                _ = conn_stop.changed() => {}
+            }
+        });
+    }
+}
+
+type Resp = Response<Full<Bytes>>;
+
+fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+async fn answer(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallible> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let segs: Option<Vec<String>> = path
+        .strip_prefix('/')
+        .unwrap_or(&path)
+        .split('/')
+        .map(|s| percent_decode(s, false))
+        .collect();
+    let Some(segs) = segs else {
+        return Ok(respond(
+            StatusCode::BAD_REQUEST,
+            TEXT,
+            "bad path encoding\n",
+        ));
+    };
+    let Some((api, route)) = parse_route(&segs) else {
+        return Ok(respond(StatusCode::NOT_FOUND, TEXT, "not found\n"));
+    };
+    if !route.allows(&method) {
+        let mut r = respond(StatusCode::METHOD_NOT_ALLOWED, TEXT, "method not allowed\n");
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(route.allow_header()));
+        return Ok(r);
+    }
+    let body = if method == Method::POST {
+        match read_body(req).await {
+            Ok(b) => b,
+            Err((status, text)) => return Ok(respond(status, TEXT, text)),
+        }
+    } else {
+        Bytes::new()
+    };
+    let all = parse_pairs(&query)
+        .as_deref()
+        .and_then(|p| field(p, "all"))
+        .is_some_and(|v| v == "1" || v == "true");
+    let post = method == Method::POST;
+    let result = handle(&st, api, route, all, post, &body).await;
+    Ok(match result {
+        Ok(Reply::Html(h)) => respond(StatusCode::OK, HTML, h),
+        Ok(Reply::Json(j)) => respond(StatusCode::OK, JSON, j),
+        Ok(Reply::Redirect(to)) => {
+            let mut r = respond(StatusCode::SEE_OTHER, TEXT, format!("see {to}\n"));
+            if let Ok(v) = HeaderValue::from_str(&to) {
+                r.headers_mut().insert(LOCATION, v);
+            }
+            r
+        }
+        Err(e) => {
+            let status =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if api {
+                let j = serde_json::json!({ "error": e.message(), "code": e.code() });
+                respond(status, JSON, j.to_string())
+            } else {
+                respond(
+                    status,
+                    HTML,
+                    pages::error(e.status(), &st.namesrv, &e.message()),
+                )
+            }
+        }
+    })
+}
+
+/// The body, at most [`MAX_BODY`] bytes (413 beyond, announced or not).
+async fn read_body(req: Request<Incoming>) -> Result<Bytes, (StatusCode, &'static str)> {
+    const TOO_LARGE: (StatusCode, &str) =
+        (StatusCode::PAYLOAD_TOO_LARGE, "request body over 64 KiB\n");
+    let announced = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(TOO_LARGE);
+    }
+    match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(TOO_LARGE),
+        Err(_) => Err((StatusCode::BAD_REQUEST, "bad request body\n")),
+    }
+}
