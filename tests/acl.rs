@@ -263,6 +263,9 @@ async fn acl_refusals_and_allowed_traffic() {
     p.send(Message::new("NoPub", b"x".to_vec())).await.unwrap();
     p.shutdown().await;
     admin.instance().shutdown();
+    // Stopped before its store is removed: a cluster dropped while running wrote a new 466 MB
+    // commit log into the removed directory (left under /tmp by every test run).
+    c.shutdown().await;
 }
 
 /// Runs the `rocklet` binary off the runtime; (success, stdout + stderr).
@@ -369,4 +372,5 @@ async fn cli_credentials() {
     )
     .await;
     assert!(ok && out.contains("hello-acl"), "{out}");
+    c.shutdown().await;
 }
