@@ -49,7 +49,15 @@ fn broker_err(r: &RemotingCommand, addr: &str) -> ClientError {
 /// interop matrix compares the decoded fields with Java's). Use [`MessageExt::raw_body`] for the
 /// plain body.
 pub fn decode_messages(body: &[u8]) -> Result<Vec<MessageExt>, ClientError> {
-    let mut v = MessageExt::decode_all(body)?;
+    inflate_bodies(MessageExt::decode_all(body)?)
+}
+
+/// [`decode_messages`] of a received body, the messages sharing its memory.
+pub(crate) fn decode_messages_shared(body: &bytes::Bytes) -> Result<Vec<MessageExt>, ClientError> {
+    inflate_bodies(MessageExt::decode_all_shared(body)?)
+}
+
+fn inflate_bodies(mut v: Vec<MessageExt>) -> Result<Vec<MessageExt>, ClientError> {
     for m in &mut v {
         if m.sys_flag & sys_flag::COMPRESSED != 0 {
             m.raw_body = inflate(&m.raw_body)?.into();

@@ -3,6 +3,7 @@
 //! layout itself is [`crate::record`]'s, shared with the store), and the batch body.
 
 use bytes::{BufMut, Bytes, BytesMut};
+pub use bytestring::ByteString;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -66,14 +67,17 @@ const NAME_VALUE_SEPARATOR: char = '\u{1}';
 const PROPERTY_SEPARATOR: char = '\u{2}';
 
 /// Ordered message properties. Java uses a HashMap; order carries no meaning but a vector keeps
-/// encoding deterministic and cheap. Decoding allocates twice whatever the count: the text is kept
-/// once and the values point into it; the names RocketMQ itself uses are static strings, others
-/// owned; a value set later is owned. (A pulled message used to cost two allocations per
-/// property, a third of the push consumer's time on small messages.)
+/// encoding deterministic and cheap. The decoded text is kept once and the values point into
+/// it; the names RocketMQ itself uses are static strings, others owned; a value set later is
+/// owned, or shared when one value goes on many messages (a pull's MIN_OFFSET / MAX_OFFSET).
+/// A pulled message's text is a slice of the received frame: decoding it allocates only the
+/// entries' vector. (Each property used to cost two allocations, a third of the push
+/// consumer's time on small messages; the copy of the text was the next largest cost.)
 #[derive(Debug, Clone, Default)]
 pub struct Properties {
-    /// The decoded text the `Val::In` ranges point into.
-    raw: Box<str>,
+    /// The decoded text the `Val::In` ranges point into. `ByteString` (UTF-8 over `Bytes`)
+    /// shares a received frame's memory without `unsafe` here.
+    raw: ByteString,
     entries: Vec<(Cow<'static, str>, Val)>,
 }
 
@@ -82,6 +86,7 @@ enum Val {
     /// `raw[start..end]`.
     In(u32, u32),
     Own(String),
+    Shared(ByteString),
 }
 
 impl PartialEq for Properties {
@@ -94,37 +99,65 @@ impl Eq for Properties {}
 /// The static copy of a property name RocketMQ itself sets (`MessageConst`), else an owned one.
 fn property_name(key: &str) -> Cow<'static, str> {
     use property::*;
-    const KNOWN: &[&str] = &[
-        UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
-        WAIT_STORE_MSG_OK,
-        TAGS,
-        KEYS,
-        MIN_OFFSET,
-        MAX_OFFSET,
-        CLUSTER,
-        RETRY_TOPIC,
-        REAL_TOPIC,
-        REAL_QUEUE_ID,
-        DELAY_TIME_LEVEL,
-        RECONSUME_TIME,
-        MAX_RECONSUME_TIMES,
-        ORIGIN_MESSAGE_ID,
-        TRANSACTION_PREPARED,
-        PRODUCER_GROUP,
-        MSG_REGION,
-        TRACE_SWITCH,
-        TRANSACTION_PREPARED_QUEUE_OFFSET,
-        TRANSACTION_CHECK_TIMES,
-        CHECK_IMMUNITY_TIME_IN_SECONDS,
-        REPLY_TO_CLIENT,
-        CORRELATION_ID,
-        MESSAGE_TYPE,
-        MESSAGE_TTL,
-        PUSH_REPLY_TIME,
-    ];
-    match KNOWN.iter().find(|k| **k == key) {
-        Some(k) => Cow::Borrowed(k),
-        None => Cow::Owned(key.to_owned()),
+    // A `match` on the text compiles to a switch on the length first: most names are compared
+    // with one or two candidates at most.
+    let k: &'static str = match key {
+        UNIQ_CLIENT_MESSAGE_ID_KEYIDX => UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
+        WAIT_STORE_MSG_OK => WAIT_STORE_MSG_OK,
+        TAGS => TAGS,
+        KEYS => KEYS,
+        MIN_OFFSET => MIN_OFFSET,
+        MAX_OFFSET => MAX_OFFSET,
+        CLUSTER => CLUSTER,
+        RETRY_TOPIC => RETRY_TOPIC,
+        REAL_TOPIC => REAL_TOPIC,
+        REAL_QUEUE_ID => REAL_QUEUE_ID,
+        DELAY_TIME_LEVEL => DELAY_TIME_LEVEL,
+        RECONSUME_TIME => RECONSUME_TIME,
+        MAX_RECONSUME_TIMES => MAX_RECONSUME_TIMES,
+        ORIGIN_MESSAGE_ID => ORIGIN_MESSAGE_ID,
+        TRANSACTION_PREPARED => TRANSACTION_PREPARED,
+        PRODUCER_GROUP => PRODUCER_GROUP,
+        MSG_REGION => MSG_REGION,
+        TRACE_SWITCH => TRACE_SWITCH,
+        TRANSACTION_PREPARED_QUEUE_OFFSET => TRANSACTION_PREPARED_QUEUE_OFFSET,
+        TRANSACTION_CHECK_TIMES => TRANSACTION_CHECK_TIMES,
+        CHECK_IMMUNITY_TIME_IN_SECONDS => CHECK_IMMUNITY_TIME_IN_SECONDS,
+        REPLY_TO_CLIENT => REPLY_TO_CLIENT,
+        CORRELATION_ID => CORRELATION_ID,
+        MESSAGE_TYPE => MESSAGE_TYPE,
+        MESSAGE_TTL => MESSAGE_TTL,
+        PUSH_REPLY_TIME => PUSH_REPLY_TIME,
+        _ => return Cow::Owned(key.to_owned()),
+    };
+    Cow::Borrowed(k)
+}
+
+/// One `name\u1value` item of a properties text being read (see `Properties::decode_text`).
+#[derive(Default)]
+struct Item {
+    start: usize,
+    first: usize,
+    end: usize,
+    seps: u32,
+    seps_kept: u32,
+}
+
+impl Item {
+    fn add_to(&self, raw: &ByteString, entries: &mut Vec<(Cow<'static, str>, Val)>) {
+        if self.seps_kept != 1 || self.first >= self.end {
+            return;
+        }
+        // Both ends sit next to ASCII separators: valid `str` boundaries.
+        let k = &raw[self.start..self.first];
+        let v = match (u32::try_from(self.first + 1), u32::try_from(self.end)) {
+            (Ok(a), Ok(e)) => Val::In(a, e),
+            _ => Val::Own(raw[self.first + 1..self.end].to_owned()),
+        };
+        match entries.iter_mut().find(|(ok, _)| ok == k) {
+            Some(slot) => slot.1 = v,
+            None => entries.push((property_name(k), v)),
+        }
     }
 }
 
@@ -133,6 +166,7 @@ impl Properties {
         match v {
             Val::In(a, b) => &self.raw[*a as usize..*b as usize],
             Val::Own(s) => s,
+            Val::Shared(s) => s,
         }
     }
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -141,12 +175,18 @@ impl Properties {
             .find(|(k, _)| k == key)
             .map(|(_, v)| self.value(v))
     }
-    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<String>) {
-        let (key, value) = (key.as_ref(), Val::Own(value.into()));
+    fn set(&mut self, key: &str, value: Val) {
         match self.entries.iter_mut().find(|(k, _)| k == key) {
             Some(slot) => slot.1 = value,
             None => self.entries.push((property_name(key), value)),
         }
+    }
+    pub fn insert(&mut self, key: impl AsRef<str>, value: impl Into<String>) {
+        self.set(key.as_ref(), Val::Own(value.into()));
+    }
+    /// [`Properties::insert`] of a value many messages share (one allocation for all of them).
+    pub fn insert_shared(&mut self, key: &str, value: &ByteString) {
+        self.set(key, Val::Shared(value.clone()));
     }
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let i = self.entries.iter().position(|(k, _)| k == key)?;
@@ -154,6 +194,7 @@ impl Properties {
         Some(match v {
             Val::In(a, b) => self.raw[a as usize..b as usize].to_owned(),
             Val::Own(s) => s,
+            Val::Shared(s) => s.to_string(),
         })
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -195,35 +236,44 @@ impl Properties {
         if s.is_empty() {
             return Properties::default();
         }
+        Self::decode_text(ByteString::from(s))
+    }
+
+    /// [`Properties::decode`] of text that may share a received frame's memory.
+    pub fn decode_text(raw: ByteString) -> Self {
+        if raw.is_empty() {
+            return Properties::default();
+        }
+        let b = raw.as_bytes();
         // Room for the two entries a consumer adds to every pulled message (MIN_OFFSET,
         // MAX_OFFSET). Offsets are u32: a properties text is at most 32767 bytes (a Java short).
-        let n = s.bytes().filter(|b| *b == PROPERTY_SEPARATOR as u8).count() + 1;
+        let n = b.iter().filter(|c| **c == PROPERTY_SEPARATOR as u8).count() + 1;
         let mut entries: Vec<(Cow<'static, str>, Val)> = Vec::with_capacity(n + 2);
-        let base = s.as_ptr() as usize;
-        for item in s.split(PROPERTY_SEPARATOR) {
-            // Java's `String.split` drops trailing empty parts: `k\u1` is one part (skipped),
-            // `k\u1v\u1` two (kept), as the store's `properties::iter` reads them.
-            let item = item.trim_end_matches(NAME_VALUE_SEPARATOR);
-            let Some((k, val)) = item.split_once(NAME_VALUE_SEPARATOR) else {
-                continue;
-            };
-            if val.contains(NAME_VALUE_SEPARATOR) {
-                continue;
-            }
-            let a = val.as_ptr() as usize - base;
-            let v = match (u32::try_from(a), u32::try_from(a + val.len())) {
-                (Ok(a), Ok(b)) => Val::In(a, b),
-                _ => Val::Own(val.to_owned()),
-            };
-            match entries.iter_mut().find(|(ok, _)| ok == k) {
-                Some(slot) => slot.1 = v,
-                None => entries.push((property_name(k), v)),
+        // One pass over the bytes (the texts are short: a byte loop beats a search call per
+        // item). Per item: where its first name-value separator is, how many separators come
+        // before its last other byte, and where that byte is. Java's `String.split` drops
+        // trailing empty parts, so `k\u1` is one part (skipped) and `k\u1v\u1` two (kept):
+        // an item is kept when exactly one separator sits before its last other byte.
+        let mut it = Item::default();
+        for (i, &c) in b.iter().enumerate() {
+            if c == NAME_VALUE_SEPARATOR as u8 {
+                if it.seps == 0 {
+                    it.first = i;
+                }
+                it.seps += 1;
+            } else if c != PROPERTY_SEPARATOR as u8 {
+                it.end = i + 1;
+                it.seps_kept = it.seps;
+            } else {
+                it.add_to(&raw, &mut entries);
+                it = Item {
+                    start: i + 1,
+                    ..Item::default()
+                };
             }
         }
-        Properties {
-            raw: s.into(),
-            entries,
-        }
+        it.add_to(&raw, &mut entries);
+        Properties { raw, entries }
     }
 }
 
@@ -311,7 +361,28 @@ impl MessageExt {
     /// and its checks are [`record::decode_ref`]'s, shared with the store's recovery; the body
     /// CRC is not checked (Java's `MessageDecoder.decode` does not either).
     pub fn decode(buf: &[u8]) -> Result<(MessageExt, usize), ProtocolError> {
+        Self::decode_in(buf, None)
+    }
+
+    /// [`MessageExt::decode`] of the record at the front of `buf`; when `frame` (the received
+    /// body `buf` is a part of) is given, the body and the properties text share its memory
+    /// instead of being copied.
+    fn decode_in(buf: &[u8], frame: Option<&Bytes>) -> Result<(MessageExt, usize), ProtocolError> {
         let r = record::decode_ref(buf, false)?;
+        let (raw_body, properties) = match (frame, &r.properties) {
+            (Some(f), Cow::Borrowed(p)) => (
+                f.slice_ref(r.body),
+                // Valid UTF-8 already (borrowed by the lossy read), checked again by the type.
+                match ByteString::try_from(f.slice_ref(p.as_bytes())) {
+                    Ok(text) => Properties::decode_text(text),
+                    Err(_) => Properties::decode(p),
+                },
+            ),
+            _ => (
+                Bytes::copy_from_slice(r.body),
+                Properties::decode(&r.properties),
+            ),
+        };
         // The size as stored, not `r.encoded_len()`: properties that are not UTF-8 were read
         // with U+FFFD replacements, which take more bytes than the stored ones.
         let store_size = record::stored_len(buf).ok_or(record::DecodeError::Truncated {
@@ -333,10 +404,10 @@ impl MessageExt {
                 store_host: r.store_host,
                 reconsume_times: r.reconsume_times,
                 prepared_transaction_offset: r.prepared_transaction_offset,
-                raw_body: Bytes::copy_from_slice(r.body),
+                raw_body,
                 body_inflated: false,
                 topic: r.topic.to_owned(),
-                properties: Properties::decode(&r.properties),
+                properties,
             },
             store_size,
         ))
@@ -349,6 +420,19 @@ impl MessageExt {
             let (m, n) = Self::decode(buf)?;
             out.push(m);
             buf = &buf[n..];
+        }
+        Ok(out)
+    }
+
+    /// [`MessageExt::decode_all`] of a received body: the messages' bodies and properties
+    /// share its memory (no copy per message; the body is freed with its last message).
+    pub fn decode_all_shared(body: &Bytes) -> Result<Vec<MessageExt>, ProtocolError> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < body.len() {
+            let (m, n) = Self::decode_in(&body[at..], Some(body))?;
+            out.push(m);
+            at += n;
         }
         Ok(out)
     }
@@ -550,6 +634,41 @@ mod tests {
         }
         let (got, size) = MessageExt::decode(&two).unwrap();
         assert_eq!((size, got.topic.as_str()), (n, "TopicTest"));
+        // The shared decoding reads the same, the lossy properties included.
+        let two = two.freeze();
+        assert_eq!(
+            MessageExt::decode_all_shared(&two).unwrap(),
+            MessageExt::decode_all(&two).unwrap()
+        );
+    }
+
+    /// A pull body decoded in place: bodies and properties point into it, and read as the
+    /// copying decoder reads them; values set later (shared or owned) replace decoded ones.
+    #[test]
+    fn shared_decoding_matches_the_copying_one() {
+        let mut buf = BytesMut::new();
+        for i in 0..3 {
+            let mut m = sample();
+            m.queue_offset = i;
+            m.properties.insert("KEYS", format!("k{i}"));
+            m.encode(&mut buf).unwrap();
+        }
+        let body = buf.freeze();
+        let mut shared = MessageExt::decode_all_shared(&body).unwrap();
+        assert_eq!(shared, MessageExt::decode_all(&body).unwrap());
+        let range = body.as_ptr() as usize..body.as_ptr() as usize + body.len();
+        for m in &shared {
+            assert!(range.contains(&(m.raw_body.as_ptr() as usize)));
+        }
+        let max = ByteString::from("99");
+        for m in &mut shared {
+            m.properties.insert_shared(property::MAX_OFFSET, &max);
+            m.properties.insert_shared("KEYS", &max);
+        }
+        assert_eq!(shared[2].properties.get("KEYS"), Some("99"));
+        assert_eq!(shared[2].properties.get(property::MAX_OFFSET), Some("99"));
+        assert_eq!(shared[2].properties.remove("KEYS").as_deref(), Some("99"));
+        assert_eq!(shared[1].keys(), Some("99"));
     }
 
     #[test]

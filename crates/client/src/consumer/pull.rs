@@ -4,11 +4,11 @@
 
 use rocklet_protocol::body::SubscriptionData;
 use rocklet_protocol::header::{PullMessageRequestHeader, PullMessageResponseHeader};
-use rocklet_protocol::message::property;
+use rocklet_protocol::message::{property, ByteString};
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use std::time::Duration;
 
-use crate::admin::decode_messages;
+use crate::admin::decode_messages_shared;
 use crate::error::ClientError;
 use crate::instance::ClientInstance;
 use crate::message::{MessageExt, MessageQueue};
@@ -92,10 +92,9 @@ pub(crate) async fn pull(
     if code == ResponseCode::PULL_OFFSET_MOVED {
         tracing::warn!(mq = %mq, offset, next = rh.next_begin_offset, "the pull request offset illegal");
     }
-    let mut msgs = if code == ResponseCode::SUCCESS {
-        decode_messages(r.body_bytes())?
-    } else {
-        Vec::new()
+    let mut msgs = match (&r.body, code) {
+        (Some(body), ResponseCode::SUCCESS) => decode_messages_shared(body)?,
+        _ => Vec::new(),
     };
     // `processPullResult`: tags checked again (the broker matched their hash codes only), and
     // the queue's offset range on every message.
@@ -105,10 +104,12 @@ pub(crate) async fn pull(
                 .is_some_and(|t| sub.tags_set.iter().any(|s| s == t))
         });
     }
-    let (min, max) = (rh.min_offset.to_string(), rh.max_offset.to_string());
+    // One text of each for the whole pull, shared by its messages.
+    let min = ByteString::from(rh.min_offset.to_string());
+    let max = ByteString::from(rh.max_offset.to_string());
     for m in &mut msgs {
-        m.properties.insert(property::MIN_OFFSET, min.clone());
-        m.properties.insert(property::MAX_OFFSET, max.clone());
+        m.properties.insert_shared(property::MIN_OFFSET, &min);
+        m.properties.insert_shared(property::MAX_OFFSET, &max);
     }
     Ok(PullResult {
         code,
