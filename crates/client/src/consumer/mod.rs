@@ -3,6 +3,7 @@
 
 pub mod allocate;
 pub mod config;
+pub(crate) mod jobs;
 pub mod listener;
 pub mod lite_pull;
 pub mod offset_store;

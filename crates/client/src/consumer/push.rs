@@ -6,6 +6,8 @@
 //! directly).
 
 use parking_lot::Mutex;
+
+use super::jobs::{JobQueue, RUNS_PER_YIELD};
 use rocklet_protocol::body::{
     ConsumerData, LockBatchRequestBody, LockBatchResponseBody, SubscriptionData,
 };
@@ -133,8 +135,8 @@ struct Inner {
     /// Listener calls running at once (`consumeThreadMax`).
     permits: Arc<Semaphore>,
     /// Concurrently: the consume requests, taken by `consume_thread_max` worker tasks (Java's
-    /// consume thread pool and its queue); None before start and after shutdown.
-    jobs: Mutex<Option<tokio::sync::mpsc::UnboundedSender<ConsumeJob>>>,
+    /// consume thread pool and its queue); closed at shutdown.
+    jobs: Arc<JobQueue<ConsumeJob>>,
     /// Concurrently: listener calls running now (with their commits); shutdown waits for 0.
     inflight: AtomicUsize,
     /// Notified when `inflight` drops to 0.
@@ -143,6 +145,10 @@ struct Inner {
     paused: AtomicBool,
     /// Wakes pull tasks waiting for room (a consume finished) or a resume.
     room: Notify,
+    /// Pull tasks waiting on `room` now: a finished consume notifies only when there are any.
+    room_waiters: AtomicUsize,
+    /// Shutdown is waiting for `inflight` to drop to 0 (`idle` is notified only then).
+    stopping: AtomicBool,
     /// Serialises rebalances of this consumer.
     rebalance_lock: tokio::sync::Mutex<()>,
     shutdown_tx: watch::Sender<bool>,
@@ -150,6 +156,12 @@ struct Inner {
     inner_producer: tokio::sync::OnceCell<crate::DefaultMQProducer>,
     start_ms: Mutex<i64>,
     stats: Stats,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.jobs.close();
+    }
 }
 
 /// The push consumer. Cheap to clone; clones share one consumer.
@@ -196,11 +208,13 @@ impl DefaultMQPushConsumer {
                 pqs: Mutex::new(BTreeMap::new()),
                 topic_queues: Mutex::new(std::collections::HashMap::new()),
                 permits,
-                jobs: Mutex::new(None),
+                jobs: Arc::new(JobQueue::new()),
                 inflight: AtomicUsize::new(0),
                 idle: Notify::new(),
                 paused: AtomicBool::new(false),
                 room: Notify::new(),
+                room_waiters: AtomicUsize::new(0),
+                stopping: AtomicBool::new(false),
                 rebalance_lock: tokio::sync::Mutex::new(()),
                 shutdown_tx: tx,
                 tasks: Mutex::new(Vec::new()),
@@ -482,24 +496,30 @@ impl DefaultMQPushConsumer {
                 return;
             };
             let store = self.offset_store();
-            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<ConsumeJob>();
-            let rx = Arc::new(tokio::sync::Mutex::new(rx));
-            *self.inner.jobs.lock() = Some(tx);
             for _ in 0..self.inner.cfg.consume_thread_max.max(1) {
-                let rx = rx.clone();
                 let weak = Arc::downgrade(&self.inner);
-                let (f, store) = (f.clone(), store.clone());
+                let (f, store, jobs) = (f.clone(), store.clone(), self.inner.jobs.clone());
                 tokio::spawn(async move {
-                    loop {
-                        let job = rx.lock().await.recv().await;
-                        let Some((msgs, pq, mq)) = job else { return };
+                    let mut runs = 0usize;
+                    // A worker waits without holding the consumer: one dropped without
+                    // shutdown closes the queue (`Inner::drop`) and its workers end.
+                    while let Some((msgs, pq, mq)) = jobs.next().await {
                         let Some(inner) = weak.upgrade() else { return };
                         let me = DefaultMQPushConsumer { inner };
                         me.inner.inflight.fetch_add(1, Ordering::AcqRel);
                         me.consume_concurrently(msgs, pq, mq, &f, store.as_ref())
                             .await;
-                        if me.inner.inflight.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        // SeqCst with `shutdown`'s store of `stopping` and read of `inflight`:
+                        // either it sees 0 or this sees it waiting.
+                        if me.inner.inflight.fetch_sub(1, Ordering::SeqCst) == 1
+                            && me.inner.stopping.load(Ordering::SeqCst)
+                        {
                             me.inner.idle.notify_waiters();
+                        }
+                        drop(me);
+                        runs += 1;
+                        if runs.is_multiple_of(RUNS_PER_YIELD) {
+                            tokio::task::yield_now().await;
                         }
                     }
                 });
@@ -571,9 +591,10 @@ impl DefaultMQPushConsumer {
             let _ = tokio::time::timeout(Duration::from_millis(wait), async {
                 // Orderly calls hold permits; concurrently ones count in `inflight`.
                 let _all = self.inner.permits.acquire_many(all).await;
+                self.inner.stopping.store(true, Ordering::SeqCst);
                 loop {
                     let idle = self.inner.idle.notified();
-                    if self.inner.inflight.load(Ordering::Acquire) == 0 {
+                    if self.inner.inflight.load(Ordering::SeqCst) == 0 {
                         break;
                     }
                     idle.await;
@@ -585,7 +606,7 @@ impl DefaultMQPushConsumer {
             pq.set_dropped();
         }
         // The consume workers end once the queued requests (now dropped) are drained.
-        self.inner.jobs.lock().take();
+        self.inner.jobs.close();
         self.persist_offsets(true).await;
         if self.is_orderly() && self.clustering() {
             let mqs: Vec<MessageQueue> = pqs.into_iter().map(|(m, _)| m).collect();
@@ -1079,21 +1100,16 @@ impl DefaultMQPushConsumer {
     ) {
         match self.listener() {
             Some(Listener::Concurrently(_)) => {
-                let Some(tx) = self.inner.jobs.lock().clone() else {
-                    return;
-                };
                 let n = self.inner.cfg.consume_message_batch_max_size.max(1);
                 // Each request gets a vector of exactly its messages: `split_off` would leave
                 // every request holding the capacity of the whole rest of the pull (kilobytes
                 // per cached message with the default batch of 1).
                 let mut it = msgs.into_iter();
-                loop {
+                let batches = std::iter::from_fn(|| {
                     let batch: Vec<Arc<MessageExt>> = it.by_ref().take(n).collect();
-                    if batch.is_empty() {
-                        break;
-                    }
-                    let _ = tx.send((batch, pq.clone(), mq.clone()));
-                }
+                    (!batch.is_empty()).then(|| (batch, pq.clone(), mq.clone()))
+                });
+                self.inner.jobs.push_all(batches);
             }
             Some(Listener::Orderly(_)) if dispatch => {
                 self.spawn_orderly(pq.clone(), mq.mq.clone(), Duration::ZERO);
@@ -1111,16 +1127,16 @@ impl DefaultMQPushConsumer {
         mq: Arc<QueueRef>,
         delay: Duration,
     ) {
-        let Some(tx) = self.inner.jobs.lock().clone() else {
-            return;
-        };
         if delay.is_zero() {
-            let _ = tx.send((msgs, pq, mq));
+            self.inner.jobs.push((msgs, pq, mq));
             return;
         }
+        let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let _ = tx.send((msgs, pq, mq));
+            if let Some(inner) = weak.upgrade() {
+                inner.jobs.push((msgs, pq, mq));
+            }
         });
     }
 
@@ -1228,7 +1244,14 @@ impl DefaultMQPushConsumer {
                 store.update_offset(mq, offset, true);
             }
         }
-        self.inner.room.notify_waiters();
+        self.wake_room();
+    }
+
+    /// A consume finished: wake the pull tasks waiting for room in the cache, if any.
+    fn wake_room(&self) {
+        if self.inner.room_waiters.load(Ordering::SeqCst) > 0 {
+            self.inner.room.notify_waiters();
+        }
     }
 
     /// `sendMessageBack`: CONSUMER_SEND_MSG_BACK to the message's broker; when that fails, the
@@ -1443,7 +1466,7 @@ impl DefaultMQPushConsumer {
                     store.update_offset(&mq, commit, false);
                 }
             }
-            self.inner.room.notify_waiters();
+            self.wake_room();
             if !go_on {
                 return;
             }
@@ -1873,12 +1896,30 @@ async fn pull_loop(
         let room = c.inner.clone();
         drop(c);
         if !delay.is_zero() {
+            let for_room = delay == DELAY_FLOW_CONTROL || delay == DELAY_WHEN_SUSPENDED;
+            let _waiting = for_room.then(|| RoomWaiter::new(&room.room_waiters));
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = room.room.notified(), if delay == DELAY_FLOW_CONTROL || delay == DELAY_WHEN_SUSPENDED => {}
+                _ = room.room.notified(), if for_room => {}
                 _ = shutdown.changed() => return,
             }
         }
+    }
+}
+
+/// Counts a pull task in `Inner::room_waiters` while it lives.
+struct RoomWaiter<'a>(&'a AtomicUsize);
+
+impl<'a> RoomWaiter<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        RoomWaiter(n)
+    }
+}
+
+impl Drop for RoomWaiter<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
