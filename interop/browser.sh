@@ -177,6 +177,7 @@ run_side() {
   done <<<"$step_skips"
   if [[ $side == rocklet ]] && (( DOCS )); then
     mkdir -p "$REPO/docs/console"
+    rm -f "$REPO"/docs/console/[0-9][0-9]-*.png
     cp -f "$dir"/[0-9][0-9]-*.png "$REPO/docs/console/" 2>/dev/null &&
       echo "    screenshots copied to docs/console/: $(cd "$dir" && ls [0-9][0-9]-*.png | paste -sd' ' -)"
   fi
