@@ -28,7 +28,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, WebDriverException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -364,7 +364,7 @@ def run(args):
                         check(broker_total == state["sent"],
                               f"broker offsets add up to {broker_total}, {state['sent']} were sent")
                         check(all(r[5] == "0" for r in mine), f"a queue has a diff: {mine}")
-                        c.shot("07-group")
+                        c.shot("08-group")
                         return f"{summary} ({state['sent']} consumed)"
             time.sleep(1)
         raise StepFailed(f"lag did not reach 0 with the consumer online in 45 s; last: {last}")
@@ -406,13 +406,13 @@ def run(args):
         rows = c.table_rows(c.d.find_element(By.TAG_NAME, "table"))
         check(len(rows) == queues, f"reset table has {len(rows)} rows, expected {queues}")
         check(all(r[2] == "0" for r in rows), f"offsets after a reset to {when}: {rows}, expected 0 each")
-        c.shot("08-reset")
+        c.shot("09-reset")
         c.get(f"/group/{group}")
         online, members, lag, rows, summary = group_summary(c)
         check(lag == state["sent"], f"after the reset the group page says lag {lag}, expected {state['sent']}")
         diffs = sum(int(r[5]) for r in rows if r[0] == topic)
         check(diffs == lag, f"per-queue diffs add up to {diffs}, the summary says {lag}")
-        c.shot("09-group-reset")
+        c.shot("10-group-reset")
         return f"reset to {when} UTC: lag {lag} again"
 
     # ---------------- console2 extras ----------------
@@ -425,10 +425,22 @@ def run(args):
             raise StepFailed("the console has /send but the topic page has no svg#tps-chart")
         tag = charts[0].tag_name.lower()
         check(tag == "svg", f"#tps-chart is a <{tag}>, not an <svg>")
-        time.sleep(2.5)  # the inline script polls; give it a round
-        logs = [l for l in c.d.get_log("browser") if l.get("level") == "SEVERE"] if hasattr(c.d, "get_log") else []
-        check(not logs, f"the page's script logged errors: {logs[:2]}")
-        return "svg#tps-chart present, no script error"
+        # the inline script polls the TPS API and redraws: wait for its first figures
+        try:
+            WebDriverWait(c.d, 8).until(
+                lambda d: re.fullmatch(r"\d+(\.\d+)?", d.find_element(By.ID, "tps-put").text.strip())
+                and d.find_element(By.ID, "tps-put-line").get_attribute("points").strip())
+        except TimeoutException:
+            raise StepFailed("the chart's script drew nothing in 8 s: #tps-put shows "
+                             f"[{c.d.find_element(By.ID, 'tps-put').text}], the put line has no points")
+        put = c.d.find_element(By.ID, "tps-put").text.strip()
+        get = c.d.find_element(By.ID, "tps-get").text.strip()
+        points = len(c.d.find_element(By.ID, "tps-put-line").get_attribute("points").split())
+        errors = [l for l in c.d.get_log("browser")
+                  if l.get("level") == "SEVERE" and l.get("source") in ("javascript", "console-api")]
+        check(not errors, f"the page's script logged errors: {errors[:2]}")
+        c.shot("07-topic-tps")
+        return f"svg#tps-chart drawn by its script: put {put}/s, get {get}/s, {points} point(s)"
 
     def dlq_producers():
         dlq = f"/dlq?group={urllib.parse.quote(group)}"
@@ -442,6 +454,7 @@ def run(args):
             check(c.h1(), f"{p} has no heading")
             check(not c.page_error(), f"{p} shows an error: {c.page_error()}")
             out.append(f"{p.split('?')[0]}: {c.h1()}")
+            c.shot("11-dlq" if p.startswith("/dlq") else "12-producers")
         return "; ".join(out)
 
     def login():
@@ -467,7 +480,7 @@ def run(args):
             click_nav(c, c.d.find_element(By.ID, "login-submit"))
             check(urllib.parse.urlsplit(c.d.current_url).path == "/login",
                   f"a wrong password led to {c.d.current_url}")
-            c.shot("10-login")
+            c.shot("13-login")
             form = c.d.find_element(By.XPATH, "//form[.//*[@id='login-submit']]")
             fill(form, "username", "admin")
             fill(form, "password", "s3cret-" + run_id)
