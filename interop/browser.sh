@@ -146,7 +146,7 @@ start_console() {
 
 # run_side SIDE : the browser test against SIDE; prints the cell's line(s)
 run_side() {
-  local side="$1" t1=$SECONDS dir="$WORK/$1" shots=""
+  local side="$1" t1=$SECONDS dir="$WORK/$1"
   mkdir -p "$dir"
   if [[ $side == java && -n "$jstart" ]]; then
     wait "$jstart" || { record "browser/$side" FAIL "Java servers did not start; see work/browser/servers-java/" $((SECONDS - t1)); return; }
