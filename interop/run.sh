@@ -928,6 +928,7 @@ group_restart; prune_stores
 group_external mqadmin.sh mqadmin/; prune_stores
 group_codes; prune_stores
 group_external console.sh console/ reqreply/; prune_stores
+group_external browser.sh browser/; prune_stores
 group_external store_compat.sh storecompat/; prune_stores
 group_external consume.sh sql/ tags/ retry/ from/ trace/; prune_stores
 group_external broadcast.sh broadcast/; prune_stores
