@@ -440,6 +440,11 @@ fn broker_runtime(s: &mut Scrape, b: &BrokerInner, cluster: &str, broker: &str) 
         );
         below = n;
     }
+    rt(
+        "rocketmq_brokeruntime_pagecache_lock_time_mills",
+        "How long the put appending now has held the commit-log lock, ms (pageCacheLockTimeMills; over osPageCacheBusyTimeOutMills puts are refused)",
+        store.lock_time_ms() as f64,
+    );
     let per_bucket: Vec<(f64, u64)> = SEND_LATENCY_BOUNDS_US
         .iter()
         .map(|us| *us as f64 / 1e6)
@@ -466,6 +471,19 @@ fn broker_runtime(s: &mut Scrape, b: &BrokerInner, cluster: &str, broker: &str) 
         "rocklet_store_flush_seconds",
         "Time spent in those flushes (rate over rocklet_store_flushes_total = mean flush latency)",
         totals.flush_us as f64 / 1e6,
+    );
+    let (counts, sum_us) = store.flush_latency();
+    let per_bucket: Vec<(f64, u64)> = rocklet_store::stats::FLUSH_LATENCY_BOUNDS_US
+        .iter()
+        .map(|us| *us as f64 / 1e6)
+        .chain([f64::INFINITY])
+        .zip(counts)
+        .collect();
+    s.histogram(
+        "rocklet_store_flush_latency_seconds",
+        "Time each commit-log flush (msync) that wrote something took",
+        sum_us as f64 / 1e6,
+        &per_bucket,
     );
     s.counter(
         "rocklet_store_damaged_reads",

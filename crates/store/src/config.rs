@@ -87,6 +87,9 @@ pub struct StoreConfig {
     /// record with intact records after it, the store refuses to open (they would be lost);
     /// true drops everything from the damage on, as a torn tail is dropped.
     pub recover_truncate_damaged: bool,
+    /// `osPageCacheBusyTimeOutMills`, default 1000: a put that finds the append lock held
+    /// longer than this is refused at once (`OS_PAGECACHE_BUSY`, Java's flow control).
+    pub os_page_cache_busy_timeout_ms: u64,
 }
 
 impl StoreConfig {
@@ -128,6 +131,7 @@ impl Default for StoreConfig {
             max_index_num: 5_000_000 * 4,
             message_index_enable: true,
             recover_truncate_damaged: false,
+            os_page_cache_busy_timeout_ms: 1000,
         }
     }
 }

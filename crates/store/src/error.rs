@@ -35,6 +35,10 @@ pub enum StoreError {
     },
     #[error("message store is shut down")]
     ShutDown,
+    /// Java `OS_PAGECACHE_BUSY`: a put held the append lock longer than
+    /// `osPageCacheBusyTimeOutMills` (the text is the broker's remark, as Java's).
+    #[error("[PC_SYNCHRONIZED]broker busy, start flow control for a while")]
+    OsPageCacheBusy,
     /// Java `RunningFlags` not writable: the disk is above the warning level, or a store file
     /// could not be allocated (see [`StoreError::NoSpace`]).
     #[error("the message store is not writable: the broker's disk is full")]

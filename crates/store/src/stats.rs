@@ -4,6 +4,13 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Upper bounds (microseconds) of the flush-latency buckets; the last bucket is everything
+/// above 10 s. An msync of a few pages takes tens of microseconds, a slow disk seconds.
+pub const FLUSH_LATENCY_BOUNDS_US: [u64; 16] = [
+    50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000, 5_000_000, 10_000_000,
+];
+
 #[derive(Debug, Default)]
 pub struct StoreStats {
     put_times: AtomicU64,
@@ -14,6 +21,8 @@ pub struct StoreStats {
     damaged: AtomicU64,
     flushes: AtomicU64,
     flush_us: AtomicU64,
+    /// Flushes per [`FLUSH_LATENCY_BOUNDS_US`] bucket (not cumulative).
+    flush_buckets: [AtomicU64; FLUSH_LATENCY_BOUNDS_US.len() + 1],
 }
 
 /// One reading of every counter.
@@ -53,11 +62,22 @@ impl StoreStats {
 
     /// A commit-log flush that moved the flushed offset took `took`.
     pub(crate) fn flushed(&self, took: std::time::Duration) {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         self.flushes.fetch_add(1, Ordering::Relaxed);
-        self.flush_us.fetch_add(
-            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.flush_us.fetch_add(us, Ordering::Relaxed);
+        let i = FLUSH_LATENCY_BOUNDS_US.partition_point(|b| *b < us);
+        self.flush_buckets[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Flushes per bucket (the last above every bound) and the sum of their durations (us).
+    pub(crate) fn flush_latency(&self) -> (Vec<u64>, u64) {
+        (
+            self.flush_buckets
+                .iter()
+                .map(|b| b.load(Ordering::Relaxed))
+                .collect(),
+            self.flush_us.load(Ordering::Relaxed),
+        )
     }
 
     pub(crate) fn damaged_read(&self) {

@@ -541,3 +541,53 @@ fn concurrent_puts_get_unique_contiguous_offsets() {
         }
     }
 }
+
+/// Java's OS_PAGECACHE_BUSY: while a put has held the append lock past
+/// osPageCacheBusyTimeOutMills (1000 ms), others are refused at once with the broker's
+/// remark; `lock_time_ms` (pageCacheLockTimeMills) says how long. A lock held briefly, or
+/// a clock jump (10 000 s or more), refuses nothing. Flushes land in the latency buckets.
+#[test]
+fn page_cache_busy_refuses_puts_and_flushes_are_timed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path(), FlushDiskType::SyncFlush);
+    let now = rocklet_protocol::time::now_ms();
+    rt().block_on(async {
+        assert_eq!(s.lock_time_ms(), 0);
+        s.set_lock_begin_for_test(now - 2_000);
+        let held = s.lock_time_ms();
+        assert!((2_000..60_000).contains(&held), "{held}");
+        let e = s
+            .put_message(msg("T", 0, "x", String::new()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::OsPageCacheBusy), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "[PC_SYNCHRONIZED]broker busy, start flow control for a while"
+        );
+        for begin in [now - 500, now - 20_000_000] {
+            s.set_lock_begin_for_test(begin);
+            s.put_message(msg("T", 0, "x", String::new()))
+                .await
+                .unwrap();
+        }
+        s.set_lock_begin_for_test(0);
+        let r = s
+            .put_message(msg("T", 0, "y", String::new()))
+            .await
+            .unwrap();
+        assert_eq!(r.status, PutStatus::PutOk);
+        assert_eq!(s.lock_time_ms(), 0, "a finished put leaves the lock free");
+        let (buckets, sum_us) = s.flush_latency();
+        assert_eq!(
+            buckets.len(),
+            rocklet_store::stats::FLUSH_LATENCY_BOUNDS_US.len() + 1
+        );
+        assert!(
+            buckets.iter().sum::<u64>() >= 1,
+            "SYNC_FLUSH puts were flushed: {buckets:?}"
+        );
+        assert_eq!(buckets.iter().sum::<u64>(), s.stats().flushes);
+        assert!(sum_us > 0 || buckets[0] > 0);
+    });
+}

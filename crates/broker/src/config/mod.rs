@@ -67,6 +67,9 @@ pub struct BrokerConfig {
     pub msg_trace_topic_name: String,
     /// `accessMessageInMemoryMaxRatio` (%), default 40.
     pub access_message_in_memory_max_ratio: u32,
+    /// `osPageCacheBusyTimeOutMills`, default 1000: puts are refused while another has held
+    /// the append lock longer (see the store's config).
+    pub os_page_cache_busy_timeout_mills: u64,
     /// `shortPollingTimeMills`, default 1000.
     pub short_polling_time_mills: u64,
     /// `maxHeldPullsPerConnection` (Rocklet): suspended pulls held for one connection; more
@@ -184,6 +187,7 @@ impl Default for BrokerConfig {
             long_polling_enable: true,
             enable_property_filter: false,
             access_message_in_memory_max_ratio: 40,
+            os_page_cache_busy_timeout_mills: 1000,
             trace_topic_enable: false,
             msg_trace_topic_name: "RMQ_SYS_TRACE_TOPIC".into(),
             short_polling_time_mills: 1000,
@@ -350,6 +354,7 @@ impl BrokerConfig {
                 "accessMessageInMemoryMaxRatio" => {
                     self.access_message_in_memory_max_ratio = num(k, v)?
                 }
+                "osPageCacheBusyTimeOutMills" => self.os_page_cache_busy_timeout_mills = num(k, v)?,
                 "shortPollingTimeMills" => self.short_polling_time_mills = num(k, v)?,
                 "maxHeldPullsPerConnection" => self.max_held_pulls_per_connection = num(k, v)?,
                 "maxHeldPulls" => self.max_held_pulls = num(k, v)?,
@@ -521,6 +526,10 @@ impl BrokerConfig {
                 "accessMessageInMemoryMaxRatio",
                 self.access_message_in_memory_max_ratio.to_string(),
             ),
+            (
+                "osPageCacheBusyTimeOutMills",
+                self.os_page_cache_busy_timeout_mills.to_string(),
+            ),
             ("traceTopicEnable", self.trace_topic_enable.to_string()),
             ("msgTraceTopicName", self.msg_trace_topic_name.clone()),
             (
@@ -608,6 +617,7 @@ impl BrokerConfig {
             store_host,
             max_transfer_count_on_message: self.max_transfer_count.max(1) as usize,
             access_message_in_memory_max_ratio: self.access_message_in_memory_max_ratio,
+            os_page_cache_busy_timeout_ms: self.os_page_cache_busy_timeout_mills,
             delay_levels: self.delay_levels.clone(),
             file_reserved_time_ms: self
                 .file_reserved_time_ms

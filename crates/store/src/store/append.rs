@@ -94,6 +94,10 @@ impl Inner {
         let n_dispatch = preps.iter().filter(|p| p.dispatch).count() as i64;
 
         let mut st = self.append.lock();
+        // Java's `beginLockTimestamp`, also the records' store timestamp. Declared after the
+        // guard: cleared before the lock is released.
+        let store_ts = now_ms();
+        let _in_lock = super::InLock::new(&self.begin_time_in_lock, store_ts);
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::ShutDown);
         }
@@ -140,7 +144,6 @@ impl Inner {
                 })?;
         }
         let first_qo = cq.as_ref().map(|c| c.max_offset()).unwrap_or(0);
-        let store_ts = now_ms();
         let base = file.from() as i64 + pos as i64;
         // SAFETY: append lock held; [pos, pos+total) is unpublished and inside the file
         // (checked by `fit`).
@@ -308,6 +311,9 @@ impl MessageStore {
         preps: &[Prep],
     ) -> Result<(PutResult, Option<i64>), StoreError> {
         let inner = &self.inner;
+        if inner.os_page_cache_busy(now_ms()) {
+            return Err(StoreError::OsPageCacheBusy);
+        }
         let a = inner.append(msgs, preps)?;
         let end = a.wrote_offset + a.wrote_bytes as i64;
         inner.max_offset_tx.send_if_modified(|v| {

@@ -117,6 +117,7 @@ impl MessageStore {
             cq_file_size: cq_file_size as usize,
             prefault: Prefault::new(),
             stats: Default::default(),
+            begin_time_in_lock: AtomicI64::new(0),
             disk,
             clean_ctl: Mutex::new(Default::default()),
             clean_cv: Condvar::new(),

@@ -85,6 +85,9 @@ struct Inner {
     cq_file_size: usize,
     prefault: Prefault,
     stats: crate::stats::StoreStats,
+    /// When the put holding the append lock took it (ms since the epoch), 0 while nobody
+    /// holds it: Java's `CommitLog.beginTimeInLock`.
+    begin_time_in_lock: AtomicI64,
     disk: crate::disk::DiskGuard,
     clean_ctl: Mutex<clean::CleanCtl>,
     clean_cv: Condvar,
@@ -187,6 +190,65 @@ impl MessageStore {
     /// Totals since the store opened: messages and bytes put, reads and messages read.
     pub fn stats(&self) -> crate::stats::StoreTotals {
         self.inner.stats.totals()
+    }
+
+    /// Java `CommitLog.lockTimeMills` (the runtime info's `pageCacheLockTimeMills`): how long
+    /// the put appending now has held the append lock, 0 when none does.
+    pub fn lock_time_ms(&self) -> i64 {
+        self.inner.lock_time_ms(now_ms())
+    }
+
+    /// Test hook: pretend the append lock was taken at `begin_ms` (0: free), as a put stuck
+    /// in a slow page fault would leave it.
+    #[doc(hidden)]
+    pub fn set_lock_begin_for_test(&self, begin_ms: i64) {
+        self.inner
+            .begin_time_in_lock
+            .store(begin_ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Flush durations per bucket (see [`crate::stats::FLUSH_LATENCY_BOUNDS_US`]) and their sum.
+    pub fn flush_latency(&self) -> (Vec<u64>, u64) {
+        self.inner.stats.flush_latency()
+    }
+}
+
+impl Inner {
+    fn lock_time_ms(&self, now: i64) -> i64 {
+        let begin = self
+            .begin_time_in_lock
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if begin > 0 {
+            (now - begin).max(0)
+        } else {
+            0
+        }
+    }
+
+    /// Java `isOSPageCacheBusy`: the put holding the append lock has held it longer than
+    /// `osPageCacheBusyTimeOutMills` (a difference of 10 000 000 ms or more is a clock jump).
+    fn os_page_cache_busy(&self, now: i64) -> bool {
+        let begin = self
+            .begin_time_in_lock
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let diff = now - begin;
+        begin > 0 && diff < 10_000_000 && diff > self.cfg.os_page_cache_busy_timeout_ms as i64
+    }
+}
+
+/// Marks the append lock taken (`beginTimeInLock`) until dropped; dropped before the lock is.
+pub(super) struct InLock<'a>(&'a AtomicI64);
+
+impl<'a> InLock<'a> {
+    pub(super) fn new(begin: &'a AtomicI64, now: i64) -> Self {
+        begin.store(now.max(1), std::sync::atomic::Ordering::Relaxed);
+        InLock(begin)
+    }
+}
+
+impl Drop for InLock<'_> {
+    fn drop(&mut self) {
+        self.0.store(0, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -136,7 +136,7 @@ pub(in crate::processor) fn runtime_info(b: &B, _ctx: &ConnCtx, req: &RemotingCo
     );
     // Consume queues are written inside the append: nothing is ever behind.
     put("dispatchBehindBytes", "0".into());
-    put("pageCacheLockTimeMills", "0".into());
+    put("pageCacheLockTimeMills", s.lock_time_ms().to_string());
     let earliest = s
         .look_message_by_offset(min)
         .and_then(|rec| rocklet_protocol::message::MessageExt::decode(&rec).ok())
