@@ -24,6 +24,7 @@ struct Summary {
     mode: &'static str,
     topic: String,
     group: String,
+    /// Body size sent (with --no-fill: the mean body size consumed).
     size: usize,
     queues: usize,
     runtime_threads: usize,
@@ -423,7 +424,12 @@ pub async fn run(a: ConsumeArgs) -> anyhow::Result<()> {
         topic: a.topic.clone(),
         runtime_threads: a.worker_threads(),
         group,
-        size: a.size,
+        // With --no-fill the bench sent nothing: the mean body size of what it consumed.
+        size: if a.no_fill {
+            (c.bytes.load(Ordering::Relaxed) / n.max(1)) as usize
+        } else {
+            a.size
+        },
         queues: queues.len(),
         rate: a.rate.unwrap_or(0),
         sent: c.sent.load(Ordering::Relaxed),
