@@ -142,17 +142,23 @@ print("- **Consume TPS**: each queue has one pull in flight (Java's design, kept
       "runtime on one thread here (half the cores against an external cluster, as `bench produce` does): on "
       "this machine a second runtime thread cost more in cross-thread wakes than it gave (a 1 M x 128 B drain "
       "at 650-697k msg/s with 2.07 CPU-s, against 697-753k with 1.16 CPU-s on one thread). The Rust consumer is "
-      "now bound by its own CPU (about 1.1 CPU-us per 128 B message, one core busy): the decode of each "
-      "message (its properties, topic and body copy) and the consume request's bookkeeping (the process "
-      "queue's ordered map, the offset table, clock reads) are most of it. The crossed cells (b, c) show the "
-      "Rust consumer is as fast on the Java broker as on Rocklet, and the Java consumer gains 1.1-2.3x (over this script's runs) from "
-      "the Rocklet broker. The Java consumer's own figure (a) moved a lot between runs of this script on this "
-      "machine (at 128 B: 209k, 240k and 290k msg/s in three runs on 2026-11-30), and d/a with it.")
+      "bound by its own CPU (one core busy, about 0.8 CPU-us per 128 B message on 2026-12-01, 1.1 the day before): "
+      "since the recorded run before this one, pulled messages share the pull answer's memory (no copy of "
+      "body and properties), the consume requests go through a FIFO the workers take from without a lock "
+      "hand-off, and the writer of each connection sends a batch of frames with vectored writes. The crossed "
+      "cells (b, c) show the Java consumer gains 1.1-2.3x from the Rocklet broker (over this script's runs). "
+      "The Java consumer's own figure (a) moves a lot between runs of this script on this machine (at 128 B: "
+      "209k, 240k and 290k msg/s in three runs on 2026-11-30, 222k-249k in the three rounds of 2026-12-01), "
+      "and d/a with it: the medians over three rounds are the figures to read.")
 print("- **Latency** at 5k msg/s: the Rust consumer on the Rocklet broker has a p99 of 1-2 ms against Java's "
       "4-10 ms over this script's runs, and a p99.9 of 2-5 ms against 8-35 ms.")
 print("- **Memory**: the caches honour the thresholds (the peak cached bodies stay at or under the bound in "
-      "both settings). The process's RSS is about twice the bound of bodies with 1 KiB messages: each cached "
+      "both settings). The process's RSS is 2.2-2.4x the bound of bodies with 1 KiB messages: each cached "
       "message is one shared copy (the process queue, its consume request and the listener hold the same "
-      "`Arc<MessageExt>`), about 2 KB with its properties, map and queue entries. The Java 4.9.3 consumer with a "
+      "`Arc<MessageExt>`), about 2.2 KB with its record, properties, map and queue entries. (It was 1.8-2.0x "
+      "before the messages shared the pull answer's memory: measured apart on 2026-12-01 with "
+      "pullThresholdSizeForQueue=1 MiB, peak RSS 1,875 MiB copying, 2,028 MiB copying with the other changes, "
+      "2,271 MiB sharing; the whole stored record of each message stays, where the copy kept its body and "
+      "properties only.) The Java 4.9.3 consumer with a "
       "256 MiB heap runs out of heap at ~104k cached 1 KiB messages: the same thresholds need a bigger JVM.")
 print()
