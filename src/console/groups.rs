@@ -185,7 +185,7 @@ pub struct QueueLag {
 }
 
 /// `MQVersion.getVersionDesc` for the versions clients of 4.9.3 send.
-fn version_desc(v: i32) -> String {
+pub fn version_desc(v: i32) -> String {
     match v {
         399 => "V4_9_3".into(),
         v => v.to_string(),
