@@ -217,7 +217,10 @@ mod tests {
             HeaderValue::from_static("Basic YWRtaW46czNjcmV0"),
         );
         assert_eq!(a.identify(&h), Identity::Basic);
-        h.insert(AUTHORIZATION, HeaderValue::from_static("Basic YWRtaW46eA=="));
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Basic YWRtaW46eA=="),
+        );
         assert_eq!(a.identify(&h), Identity::WrongBasic);
         h.insert(AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
         assert_eq!(a.identify(&h), Identity::None);

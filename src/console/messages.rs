@@ -7,6 +7,7 @@
 
 use rocklet_client::{ClientError, MQAdmin, MessageQueue, PullStatus};
 use rocklet_protocol::message::{property, MessageExt};
+use rocklet_protocol::msgid::decode_offset_msg_id;
 use rocklet_protocol::time::now_ms;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -89,10 +90,11 @@ pub struct MessagesView {
 /// Searches `topic`. A topic with no route is 404.
 pub async fn search(admin: &MQAdmin, topic: &str, how: &Search) -> Result<MessagesView> {
     check_topic(topic)?;
-    let (msgs, capped) = match how {
+    let (mut msgs, capped) = match how {
         Search::Key(key) => by_key(admin, topic, key).await?,
         Search::Range { begin, end } => by_time(admin, topic, *begin, *end).await?,
     };
+    msgs.sort_by_key(|m| std::cmp::Reverse(m.store_timestamp));
     let (key, begin, end) = match how {
         Search::Key(k) => (Some(k.clone()), None, None),
         Search::Range { begin, end } => (None, Some(*begin), Some(*end)),
@@ -113,22 +115,34 @@ async fn by_key(admin: &MQAdmin, topic: &str, key: &str) -> Result<(Vec<MessageE
         return Err(ConsoleError::BadRequest("the key is blank".into()));
     }
     const MAX: i32 = PER_QUEUE_CAP as i32;
-    match admin.query_message(topic, key, MAX, 0, i64::MAX, false).await {
+    match admin
+        .query_message(topic, key, MAX, 0, i64::MAX, false)
+        .await
+    {
         Ok(r) => {
-            let mut v = r.message_list;
-            v.sort_by(|a, b| b.store_timestamp.cmp(&a.store_timestamp));
-            let capped = v.len() >= PER_QUEUE_CAP;
-            Ok((v, capped))
+            let capped = r.message_list.len() >= PER_QUEUE_CAP;
+            Ok((r.message_list, capped))
         }
         Err(e) if is_no_message(&e) => Ok((Vec::new(), false)),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Two more look-ups by unique key, 250 ms apart, then 404.
-async fn by_unique_key_again(admin: &MQAdmin, topic: &str, id: &str) -> Result<MessageExt> {
-    for _ in 0..2 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+/// `queryMsgById`: an id that decodes as an offset msgId of a message of `topic` is that
+/// message (VIEW_MESSAGE_BY_ID); anything else is a unique key, looked up in the index up to
+/// three times, 250 ms apart, then 404.
+pub(super) async fn find(admin: &MQAdmin, topic: &str, id: &str) -> Result<MessageExt> {
+    if decode_offset_msg_id(id).is_some() {
+        if let Ok(m) = admin.view_message(id).await {
+            if m.topic == topic && m.offset_msg_id().eq_ignore_ascii_case(id) {
+                return Ok(m);
+            }
+        }
+    }
+    for attempt in 0..3 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
         match admin.query_message(topic, id, 32, 0, i64::MAX, true).await {
             Ok(r) => {
                 if let Some(m) = r.message_list.into_iter().next() {
@@ -150,7 +164,7 @@ fn is_no_message(e: &ClientError) -> bool {
 }
 
 /// Every readable queue of the topic's route, searched from `begin`'s offset up to the first
-/// message stored after `end`; newest first.
+/// message stored after `end`.
 async fn by_time(
     admin: &MQAdmin,
     topic: &str,
@@ -183,7 +197,6 @@ async fn by_time(
         capped |= cut;
         out.extend(msgs);
     }
-    out.sort_by(|a, b| b.store_timestamp.cmp(&a.store_timestamp));
     Ok((out, capped))
 }
 
@@ -299,9 +312,8 @@ pub struct Track {
     pub track_type: &'static str,
 }
 
-/// One message of `topic` by msgId (offset msgId or unique key). Not found (or in another
-/// topic): 404. The index is written just after the store, so a unique key that is not found
-/// is looked up twice more, 250 ms apart (a page opened right after a send).
+/// One message of `topic` by msgId (offset msgId or unique key, see [`find`]). Not found (or
+/// in another topic): 404.
 pub async fn message(
     admin: &MQAdmin,
     topic: &str,
@@ -313,17 +325,7 @@ pub async fn message(
     if id.is_empty() {
         return Err(ConsoleError::BadRequest("the message id is blank".into()));
     }
-    let m = match admin.view_message_by_topic(topic, id).await {
-        Ok(m) => m,
-        Err(e) if is_no_message(&e) => by_unique_key_again(admin, topic, id).await?,
-        Err(e) => return Err(e.into()),
-    };
-    if m.topic != topic {
-        return Err(ConsoleError::NotFound(format!(
-            "message [{id}] is in topic [{}], not in [{topic}]",
-            m.topic
-        )));
-    }
+    let m = find(admin, topic, id).await?;
     let (tracks, track_error) = match tracks(admin, &m).await {
         Ok(t) => (t, None),
         Err(e) => (Vec::new(), Some(e.to_string())),

@@ -285,12 +285,18 @@ async fn sign_in(req: Request<Incoming>, st: &State, login: bool) -> Resp {
     };
     let method = req.method().clone();
     if login && (method == Method::GET || method == Method::HEAD) {
-        return page(st, StatusCode::OK, pages_msg::login(false, &st.namesrv), false);
+        return page(
+            st,
+            StatusCode::OK,
+            pages_msg::login(false, &st.namesrv),
+            false,
+        );
     }
     if method != Method::POST {
         let mut r = respond(StatusCode::METHOD_NOT_ALLOWED, TEXT, "method not allowed\n");
         let allow = if login { "GET, HEAD, POST" } else { "POST" };
-        r.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
         return r;
     }
     if !login {
@@ -305,7 +311,10 @@ async fn sign_in(req: Request<Incoming>, st: &State, login: bool) -> Resp {
     };
     let pairs = std::str::from_utf8(&body).ok().and_then(parse_pairs);
     let given = |p: &Option<Vec<(String, String)>>, k: &str| {
-        p.as_deref().and_then(|p| field(p, k)).unwrap_or("").to_owned()
+        p.as_deref()
+            .and_then(|p| field(p, k))
+            .unwrap_or("")
+            .to_owned()
     };
     if auth.check(&given(&pairs, "username"), &given(&pairs, "password")) {
         return with_cookie(redirect("/"), &auth::set_cookie(&auth.open()));

@@ -6,7 +6,9 @@
 use std::fmt::Write as _;
 
 use super::form::{esc, percent_encode, time_text};
-use super::messages::{BodyFormat, MessageRow, MessageView, MessagesView, PER_QUEUE_CAP, TOTAL_CAP};
+use super::messages::{
+    BodyFormat, MessageRow, MessageView, MessagesView, PER_QUEUE_CAP, TOTAL_CAP,
+};
 use super::pages::layout;
 use super::stats::ProducersView;
 
@@ -186,7 +188,9 @@ pub fn message(v: &MessageView, namesrv: &str) -> String {
         "<pre id=\"body\" style=\"background:#f7f7f7;padding:.6em;white-space:pre-wrap\">{}</pre>",
         esc(&v.body)
     );
-    b.push_str("<h2>Consumer groups</h2><table id=\"tracks\"><tr><th>Group</th><th>Track</th></tr>");
+    b.push_str(
+        "<h2>Consumer groups</h2><table id=\"tracks\"><tr><th>Group</th><th>Track</th></tr>",
+    );
     for t in &v.tracks {
         let _ = write!(
             b,

@@ -311,7 +311,11 @@ async fn handle_messages(
                 if api {
                     return Err(missing("topic"));
                 }
-                return Ok(Some(Reply::Html(pages_msg::messages(None, &search_form(q), ns))));
+                return Ok(Some(Reply::Html(pages_msg::messages(
+                    None,
+                    &search_form(q),
+                    ns,
+                ))));
             };
             let how = match given(q, "key") {
                 Some(k) => Search::Key(k.to_owned()),
@@ -357,7 +361,13 @@ async fn handle_messages(
                     (Some(a), Some(b), Some(c)) => Some((a, b, c)),
                     _ => None,
                 };
-                Reply::Html(pages_msg::dlq(v.as_ref(), group, &search_form(q), resent, ns))
+                Reply::Html(pages_msg::dlq(
+                    v.as_ref(),
+                    group,
+                    &search_form(q),
+                    resent,
+                    ns,
+                ))
             }
         }
         Route::DlqResend => {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use super::api::{check_topic, ConsoleError, Result};
-use super::messages::original_topic;
+use super::messages::{find, original_topic};
 
 /// The console's producer group.
 pub const PRODUCER_GROUP: &str = "rocklet_console_producer";
@@ -153,20 +153,7 @@ pub async fn resend(admin: &MQAdmin, sender: &Sender, group: &str, id: &str) -> 
         return Err(ConsoleError::BadRequest("the message id is blank".into()));
     }
     let dlq = format!("%DLQ%{group}");
-    let m = match admin.view_message_by_topic(&dlq, id).await {
-        Ok(m) if m.topic == dlq => m,
-        Ok(_) => {
-            return Err(ConsoleError::NotFound(format!(
-                "message [{id}] is not a dead letter of [{group}]"
-            )))
-        }
-        Err(ClientError::Client { code: -1, .. }) => {
-            return Err(ConsoleError::NotFound(format!(
-                "no dead letter [{id}] of group [{group}]"
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let m = find(admin, &dlq, id).await?;
     let Some(topic) = original_topic(&m) else {
         return Err(ConsoleError::BadRequest(format!(
             "the dead letter [{id}] names no original topic (no RETRY_TOPIC or REAL_TOPIC property)"

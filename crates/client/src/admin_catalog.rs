@@ -9,7 +9,8 @@ use rocklet_protocol::body::{
     decode_json, BrokerStatsData, GroupList, MessageQueueData, SubscriptionGroupWrapper, TopicList,
 };
 use rocklet_protocol::header::{
-    OffsetResponseHeader, QueueRequestHeader, SearchOffsetRequestHeader, TopicRequestHeader, UpdateConsumerOffsetRequestHeader, ViewBrokerStatsDataRequestHeader,
+    OffsetResponseHeader, QueueRequestHeader, SearchOffsetRequestHeader, TopicRequestHeader,
+    UpdateConsumerOffsetRequestHeader, ViewBrokerStatsDataRequestHeader,
 };
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 
@@ -222,7 +223,11 @@ impl MQAdmin {
     ///
     /// # Cancellation
     /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
-    pub async fn topic_consumed_by(&self, addr: &str, topic: &str) -> Result<Vec<String>, ClientError> {
+    pub async fn topic_consumed_by(
+        &self,
+        addr: &str,
+        topic: &str,
+    ) -> Result<Vec<String>, ClientError> {
         let cmd = RemotingCommand::request(
             RequestCode::QUERY_TOPIC_CONSUME_BY_WHO,
             &TopicRequestHeader {
