@@ -183,6 +183,24 @@ async fn scenario() {
     assert_eq!(status, 200, "the form alone");
     assert!(page.contains("name=\"begin\"") && page.contains("href=\"/dlq\""));
 
+    // 65 messages in a one-queue topic: the search stops at 64 and says so.
+    let one = "ConsoleOneQueue";
+    let (status, _, _) = post(
+        addr,
+        "/api/topics",
+        JSON,
+        &format!("{{\"topic\":\"{one}\",\"readQueueNums\":1,\"writeQueueNums\":1}}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for i in 0..65 {
+        p.send(Message::new(one, format!("m{i}"))).await.unwrap();
+    }
+    let v = get_json(addr, &format!("/api/messages?topic={one}")).await;
+    assert_eq!((count(&v), &v["capped"]), (64, &Value::Bool(true)));
+    let (_, _, page) = get(addr, &format!("/messages?topic={one}")).await;
+    assert!(page.contains("id=\"capped\""), "{page}");
+
     // TPS: figures and the chart.
     let v = get_json(addr, &format!("/api/topic/{T}/tps")).await;
     assert!(
