@@ -48,14 +48,12 @@ use hyper::header::{
     WWW_AUTHENTICATE,
 };
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use rocklet_client::{ClientConfig, MQAdmin};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use auth::{Auth, Identity};
@@ -67,10 +65,6 @@ use send::Sender;
 pub const MAX_BODY: usize = 64 * 1024;
 /// Connections served at once; more wait in the accept backlog.
 const MAX_CONNECTIONS: usize = 64;
-/// A client must send its request headers within this.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// One connection (keep-alive included) lives at most this long.
-const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
 
 /// How to start the console.
 #[derive(Debug, Clone)]
@@ -184,51 +178,20 @@ pub async fn start(opts: ConsoleOptions) -> anyhow::Result<ConsoleHandle> {
         auth: opts.login.map(Auth::new),
     });
     let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, state.clone(), rx));
+    let st = state.clone();
+    let task = tokio::spawn(rocklet_metrics::http::serve(
+        listener,
+        "console",
+        MAX_CONNECTIONS,
+        move |req| answer(req, st.clone()),
+        rx,
+    ));
     Ok(ConsoleHandle {
         addr,
         stop,
         task,
         state,
     })
-}
-
-async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiver<bool>) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = stop.changed() => break,
-        };
-        let (stream, _peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "console: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            _ = stop.changed() => break,
-        };
-        let state = state.clone();
-        let mut conn_stop = stop.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req| answer(req, state.clone()));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = tokio::time::timeout(CONNECTION_LIFETIME, conn) => {}
-                _ = conn_stop.changed() => {}
-            }
-        });
-    }
 }
 
 type Resp = Response<Full<Bytes>>;
