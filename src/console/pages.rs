@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::api::{ClusterView, TopicView, TopicsView};
 use super::form::{esc, percent_encode};
-use super::groups::{GroupView, GroupsView, ResetView};
+use super::groups::{GroupView, GroupsView, Member, ResetView};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:0 1.5em 2em}\
 nav{padding:.6em 0;border-bottom:1px solid #ccc}nav a{margin-right:1.2em}\
@@ -209,6 +209,25 @@ pub fn groups(v: &GroupsView, namesrv: &str) -> String {
     layout("Consumer groups", namesrv, &b)
 }
 
+/// A table of connected clients (consumer group members, producers).
+pub fn connections(b: &mut String, id: &str, rows: &[Member]) {
+    let _ = write!(
+        b,
+        "<table id=\"{id}\"><tr><th>Client id</th><th>Address</th><th>Language</th><th>Version</th></tr>"
+    );
+    for m in rows {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&m.client_id),
+            esc(&m.client_addr),
+            esc(&m.language),
+            esc(&m.version)
+        );
+    }
+    b.push_str("</table>");
+}
+
 pub fn group(v: &GroupView, namesrv: &str) -> String {
     let mut b = format!(
         "<p>{} &middot; {} member(s) &middot; lag {} &middot; {:.2} TPS{}{}</p>",
@@ -225,18 +244,9 @@ pub fn group(v: &GroupView, namesrv: &str) -> String {
             .map(|t| format!(" &middot; {}", esc(t)))
             .unwrap_or_default(),
     );
-    b.push_str("<h2>Members</h2><table><tr><th>Client id</th><th>Address</th><th>Language</th><th>Version</th></tr>");
-    for m in &v.members {
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&m.client_id),
-            esc(&m.client_addr),
-            esc(&m.language),
-            esc(&m.version)
-        );
-    }
-    b.push_str("</table><h2>Subscriptions</h2><table><tr><th>Topic</th><th>Expression</th></tr>");
+    b.push_str("<h2>Members</h2>");
+    connections(&mut b, "members", &v.members);
+    b.push_str("<h2>Subscriptions</h2><table><tr><th>Topic</th><th>Expression</th></tr>");
     for (t, e) in &v.subscriptions {
         let _ = write!(b, "<tr><td>{}</td><td>{}</td></tr>", esc(t), esc(e));
     }

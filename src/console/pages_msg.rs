@@ -269,23 +269,12 @@ pub fn producers(
     if let Some(v) = v {
         let _ = write!(
             b,
-            "<p>{} connection(s) of producer group {} (asked broker {}).</p>\
-<table id=\"producers\"><tr><th>Client id</th><th>Address</th><th>Language</th><th>Version</th></tr>",
+            "<p>{} connection(s) of producer group {} (asked broker {}).</p>",
             v.connections.len(),
             esc(&v.group),
             esc(&v.broker_addr)
         );
-        for c in &v.connections {
-            let _ = write!(
-                b,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&c.client_id),
-                esc(&c.client_addr),
-                esc(&c.language),
-                esc(&c.version)
-            );
-        }
-        b.push_str("</table>");
+        super::pages::connections(&mut b, "producers", &v.connections);
     }
     layout("Producers", namesrv, &b)
 }

@@ -111,6 +111,19 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> api::Result<T> {
         .map_err(|e| ConsoleError::BadRequest(format!("bad JSON body: {e}")))
 }
 
+/// The request's input: the JSON body for the API, else what `from_form` makes of the form.
+fn input<T: serde::de::DeserializeOwned>(
+    api: bool,
+    body: &[u8],
+    from_form: impl FnOnce(&[(String, String)]) -> api::Result<T>,
+) -> api::Result<T> {
+    if api {
+        json_body(body)
+    } else {
+        from_form(&form_pairs(body)?)
+    }
+}
+
 /// An integer form field, `default` when empty or absent.
 fn int_field(p: &[(String, String)], name: &str, default: i32) -> api::Result<i32> {
     match field(p, name).map(str::trim).filter(|v| !v.is_empty()) {
@@ -177,18 +190,15 @@ pub(super) async fn handle(
             }
         }
         Route::Topics if post => {
-            let req = if api {
-                json_body::<CreateTopic>(body)?
-            } else {
-                let p = form_pairs(body)?;
-                CreateTopic {
-                    topic: field(&p, "topic").unwrap_or("").to_owned(),
-                    cluster: field(&p, "cluster").map(str::to_owned),
-                    read_queue_nums: int_field(&p, "readQueueNums", 8)?,
-                    write_queue_nums: int_field(&p, "writeQueueNums", 8)?,
-                    perm: int_field(&p, "perm", 6)?,
-                }
-            };
+            let req = input(api, body, |p| {
+                Ok(CreateTopic {
+                    topic: field(p, "topic").unwrap_or("").to_owned(),
+                    cluster: field(p, "cluster").map(str::to_owned),
+                    read_queue_nums: int_field(p, "readQueueNums", 8)?,
+                    write_queue_nums: int_field(p, "writeQueueNums", 8)?,
+                    perm: int_field(p, "perm", 6)?,
+                })
+            })?;
             let done = api::create_topic(admin, &req).await?;
             if api {
                 json(&done)
@@ -283,17 +293,14 @@ async fn handle_messages(
     let ns = st.namesrv.as_str();
     Ok(Some(match route {
         Route::Send if post => {
-            let req = if api {
-                json_body::<SendRequest>(body)?
-            } else {
-                let p = form_pairs(body)?;
-                SendRequest {
-                    topic: field(&p, "topic").unwrap_or("").to_owned(),
-                    tag: field(&p, "tag").map(str::to_owned),
-                    keys: field(&p, "keys").map(str::to_owned),
-                    body: field(&p, "body").unwrap_or("").to_owned(),
-                }
-            };
+            let req = input(api, body, |p| {
+                Ok(SendRequest {
+                    topic: field(p, "topic").unwrap_or("").to_owned(),
+                    tag: field(p, "tag").map(str::to_owned),
+                    keys: field(p, "keys").map(str::to_owned),
+                    body: field(p, "body").unwrap_or("").to_owned(),
+                })
+            })?;
             let v = send::send(&st.sender, &req).await?;
             if api {
                 json(&v)
@@ -371,15 +378,12 @@ async fn handle_messages(
             }
         }
         Route::DlqResend => {
-            let b = if api {
-                json_body::<ResendBody>(body)?
-            } else {
-                let p = form_pairs(body)?;
-                ResendBody {
-                    group: field(&p, "group").unwrap_or("").trim().to_owned(),
-                    id: field(&p, "id").unwrap_or("").to_owned(),
-                }
-            };
+            let b = input(api, body, |p| {
+                Ok(ResendBody {
+                    group: field(p, "group").unwrap_or("").trim().to_owned(),
+                    id: field(p, "id").unwrap_or("").to_owned(),
+                })
+            })?;
             let v = send::resend(admin, &st.sender, &b.group, &b.id).await?;
             if api {
                 json(&v)

@@ -9,7 +9,7 @@ use rocklet_protocol::ResponseCode;
 use serde::Serialize;
 
 use super::api::{check_topic, ConsoleError, Result};
-use super::groups::version_desc;
+use super::groups::Member;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,16 +18,7 @@ pub struct ProducersView {
     pub group: String,
     /// The broker asked.
     pub broker_addr: String,
-    pub connections: Vec<ProducerEntry>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProducerEntry {
-    pub client_id: String,
-    pub client_addr: String,
-    pub language: String,
-    pub version: String,
+    pub connections: Vec<Member>,
 }
 
 /// `examineProducerConnectionInfo(group, topic)`: the live producers of `group` as the first
@@ -53,15 +44,7 @@ pub async fn producers(admin: &MQAdmin, topic: &str, group: &str) -> Result<Prod
         }) if remark.contains("not exist") => Vec::new(),
         Err(e) => return Err(e.into()),
     };
-    let mut connections: Vec<ProducerEntry> = conns
-        .into_iter()
-        .map(|c| ProducerEntry {
-            client_id: c.client_id,
-            client_addr: c.client_addr,
-            language: c.language,
-            version: version_desc(c.version),
-        })
-        .collect();
+    let mut connections: Vec<Member> = conns.iter().map(Member::from).collect();
     connections.sort_by(|a, b| a.client_id.cmp(&b.client_id));
     Ok(ProducersView {
         topic: topic.to_owned(),
