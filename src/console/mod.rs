@@ -1,6 +1,7 @@
 //! `rocklet console`: a small web console in the same binary. It speaks only the RocketMQ
-//! admin protocol to the cluster (through [`MQAdmin`]), so it works against Rocklet and a
-//! Java 4.9 cluster alike. Server-rendered HTML (no script) and a JSON API with the same data:
+//! protocol to the cluster (admin calls through [`MQAdmin`], sends through a producer of its
+//! own), so it works against Rocklet and a Java 4.9 cluster alike. Server-rendered HTML (the
+//! one script, the topic page's TPS chart, is optional) and a JSON API with the same data:
 //!
 //! | page | API | what |
 //! |---|---|---|
@@ -21,8 +22,8 @@
 //! | `GET /topic/{t}` (chart) | `GET /api/topic/{t}/tps` | a topic's put and get TPS |
 //! | `GET /login`, `POST /login`, `POST /logout` | | sign in and out ([`auth`]) |
 //!
-//! Authentication is off unless a [`Login`] is given: then the server binds 127.0.0.1 unless
-//! told otherwise, every page says authentication is off and the start logs a warning. Bad
+//! Authentication is off unless a [`Login`] is given; while it is off, the CLI binds 127.0.0.1
+//! unless told otherwise, every page says so and the start logs a warning. Bad
 //! input is 400, an unknown topic, group or message 404, a refusal of the cluster 502 with its
 //! code and remark; bodies over [`MAX_BODY`] are 413. Nothing a client sends panics.
 
