@@ -64,6 +64,12 @@ async fn scenario() {
     let prefix = format!("/message?topic={}&id=", T.to_ascii_lowercase());
     assert!(loc.starts_with(&prefix), "{loc}");
     let id = loc[prefix.len()..].to_ascii_uppercase();
+    let own = get_json(
+        addr,
+        &format!("/api/producers?topic={T}&group=rocklet_console_producer"),
+    )
+    .await;
+    assert_eq!(own["connections"].as_array().unwrap().len(), 1, "{own}");
     let (status, _, page) = get(addr, &format!("/message?topic={T}&id={id}")).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains(&format!("id=\"msg-id\">{id}<")), "{page}");

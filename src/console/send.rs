@@ -55,9 +55,13 @@ impl Sender {
         self.producer.get().cloned()
     }
 
+    /// Sends `msg`; then the brokers that just became known hear from the producer at once,
+    /// so the producers page lists the console's own producer without waiting 30 s.
     async fn send(&self, msg: Message) -> Result<SendResult> {
         let p = self.producer().await?;
-        p.send(msg).await.map_err(send_error)
+        let r = p.send(msg).await.map_err(send_error)?;
+        let _ = p.heartbeat_new_brokers().await;
+        Ok(r)
     }
 }
 
