@@ -64,8 +64,9 @@ enum Cmd {
     Consume(cli_consume::ConsumeArgs),
     /// Topics, routes, clusters, messages and offsets.
     Admin(cli_client::AdminArgs),
-    /// Web console (first slice): cluster, topics and consumer groups over the admin protocol,
-    /// as HTML pages and a JSON API; no authentication yet, so it binds 127.0.0.1 by default.
+    /// Web console: cluster, topics, consumer groups, messages, dead letters and producers over
+    /// the RocketMQ protocol, as HTML pages and a JSON API; binds 127.0.0.1 by default, and asks
+    /// for a password only with --user.
     Console(cli_console::ConsoleArgs),
     /// Benchmarks: produce, consume, null-server.
     #[command(subcommand)]

@@ -5,6 +5,9 @@
 //! offsets) takes the group back to 0; the topic is deleted; bad input is 400, unknown paths
 //! 404, wrong methods 405, oversized bodies 413.
 
+mod common;
+
+use common::{get, get_json, http, post, until, FORM};
 use rocklet::console::{self, ConsoleOptions};
 use rocklet::embedded::EmbeddedCluster;
 use rocklet_client::consumer::{
@@ -13,74 +16,11 @@ use rocklet_client::consumer::{
 use rocklet_client::{ConsumeFromWhere, DefaultMQProducer, Message, ProducerConfig};
 use rocklet_protocol::time::{format_millis, now_ms};
 use serde_json::Value;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::Instant;
 
 const TEST_LIMIT: Duration = Duration::from_secs(60);
-const FORM: &str = "application/x-www-form-urlencoded";
-
-/// Sends `request` as is and reads until the server closes: (status, head, body).
-async fn http(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(request).await.unwrap();
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(15), s.read_to_end(&mut buf))
-        .await
-        .expect("the server closes the connection")
-        .unwrap();
-    let text = String::from_utf8(buf).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_ascii_lowercase(), body.to_owned())
-}
-
-async fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    http(addr, req.as_bytes()).await
-}
-
-async fn post(
-    addr: SocketAddr,
-    path: &str,
-    content_type: &str,
-    body: &str,
-) -> (u16, String, String) {
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    http(addr, req.as_bytes()).await
-}
-
-async fn get_json(addr: SocketAddr, path: &str) -> Value {
-    let (status, head, body) = get(addr, path).await;
-    assert_eq!(status, 200, "{path}: {head}\n{body}");
-    assert!(head.contains("content-type: application/json"), "{head}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
-}
-
-/// Polls `check` every 200 ms until it holds, failing after `limit` with `what`.
-async fn until<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// The group's queues of `topic` in `/api/group/{g}`: (consumer offsets, Σ diff).
 fn group_offsets(v: &Value, topic: &str) -> (Vec<i64>, i64) {

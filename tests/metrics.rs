@@ -3,6 +3,9 @@
 //! against what was done and against the broker's own consume stats (GET_CONSUME_STATS, what
 //! `consumerProgress` shows); bad requests get 4xx and leave the server serving.
 
+mod common;
+
+use common::{get, http};
 use rocklet::embedded::{EmbeddedCluster, EmbeddedOptions};
 use rocklet_client::{DefaultMQProducer, Message, ProducerConfig};
 use rocklet_protocol::header::UpdateConsumerOffsetRequestHeader;
@@ -11,32 +14,7 @@ use rocklet_remoting::RemotingClient;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// Sends `request` as is and reads until the server closes: (status, head, body).
-async fn http(addr: SocketAddr, request: &[u8]) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(request).await.unwrap();
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
-        .await
-        .expect("the server closes the connection")
-        .unwrap();
-    let text = String::from_utf8(buf).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_owned(), body.to_owned())
-}
-
-async fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    http(addr, req.as_bytes()).await
-}
 
 /// One sample: name, labels, value.
 type Sample = (String, BTreeMap<String, String>, f64);

@@ -4,7 +4,7 @@
 
 use futures_util::future::join_all;
 use rocklet_client::{ClientError, MQAdmin};
-use rocklet_protocol::body::ConsumerConnection;
+use rocklet_protocol::body::{Connection, ConsumerConnection};
 use rocklet_protocol::ResponseCode;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -162,6 +162,7 @@ pub struct GroupView {
     pub queues: Vec<QueueLag>,
 }
 
+/// A client connected to the brokers: a consumer group's member or a producer.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
@@ -182,6 +183,17 @@ pub struct QueueLag {
     pub diff: i64,
     pub last_timestamp: i64,
     pub last_time: String,
+}
+
+impl From<&Connection> for Member {
+    fn from(c: &Connection) -> Self {
+        Member {
+            client_id: c.client_id.clone(),
+            client_addr: c.client_addr.clone(),
+            language: c.language.clone(),
+            version: version_desc(c.version),
+        }
+    }
 }
 
 /// `MQVersion.getVersionDesc` for the versions clients of 4.9.3 send.
@@ -232,16 +244,7 @@ pub async fn group(admin: &MQAdmin, group: &str) -> Result<GroupView> {
     queues.sort_by(|a, b| {
         (&a.topic, &a.broker_name, a.queue_id).cmp(&(&b.topic, &b.broker_name, b.queue_id))
     });
-    let mut members: Vec<Member> = cc
-        .connection_set
-        .iter()
-        .map(|c| Member {
-            client_id: c.client_id.clone(),
-            client_addr: c.client_addr.clone(),
-            language: c.language.clone(),
-            version: version_desc(c.version),
-        })
-        .collect();
+    let mut members: Vec<Member> = cc.connection_set.iter().map(Member::from).collect();
     members.sort_by(|a, b| a.client_id.cmp(&b.client_id));
     Ok(GroupView {
         group: group.to_owned(),

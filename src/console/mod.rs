@@ -1,6 +1,7 @@
 //! `rocklet console`: a small web console in the same binary. It speaks only the RocketMQ
-//! admin protocol to the cluster (through [`MQAdmin`]), so it works against Rocklet and a
-//! Java 4.9 cluster alike. Server-rendered HTML (no script) and a JSON API with the same data:
+//! protocol to the cluster (admin calls through [`MQAdmin`], sends through a producer of its
+//! own), so it works against Rocklet and a Java 4.9 cluster alike. Server-rendered HTML (the
+//! one script, the topic page's TPS chart, is optional) and a JSON API with the same data:
 //!
 //! | page | API | what |
 //! |---|---|---|
@@ -12,44 +13,59 @@
 //! | `GET /groups[?all=1]` | `GET /api/groups[?all=1]` | consumer groups, lag, members |
 //! | `GET /group/{g}` | `GET /api/group/{g}` | members and lag per queue |
 //! | `POST /group/{g}/reset` (form) | `POST /api/group/{g}/reset` (JSON) | reset offsets by time |
+//! | `GET /send`, `POST /send` (form) | `POST /api/send` (JSON) | send a message |
+//! | `GET /messages?topic&key` or `&begin&end` | `GET /api/messages?..` | search messages |
+//! | `GET /message?topic&id[&format]` | `GET /api/message?..` | one message, who consumed it |
+//! | `GET /dlq?group[&begin&end]` | `GET /api/dlq?..` | a group's dead letters |
+//! | `POST /dlq/resend` (form) | `POST /api/dlq/resend` (JSON) | re-send a dead letter |
+//! | `GET /producers?topic&group` | `GET /api/producers?..` | a producer group's connections |
+//! | `GET /topic/{t}` (chart) | `GET /api/topic/{t}/tps` | a topic's put and get TPS |
+//! | `GET /login`, `POST /login`, `POST /logout` | | sign in and out ([`auth`]) |
 //!
-//! There is no authentication yet: the server binds 127.0.0.1 unless told otherwise, and every
-//! page says so. Bad input is 400, an unknown topic or group 404, a refusal of the cluster 502
-//! with its code and remark; bodies over [`MAX_BODY`] are 413. Nothing a client sends panics.
+//! Authentication is off unless a [`Login`] is given; while it is off, the CLI binds 127.0.0.1
+//! unless told otherwise, every page says so and the start logs a warning. Bad
+//! input is 400, an unknown topic, group or message 404, a refusal of the cluster 502 with its
+//! code and remark; bodies over [`MAX_BODY`] are 413. Nothing a client sends panics.
 
 pub mod api;
+pub mod auth;
 mod form;
 pub mod groups;
+pub mod messages;
 mod pages;
+mod pages_msg;
 mod routes;
+pub mod send;
+pub mod stats;
+
+pub use auth::Login;
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use hyper::header::{
+    HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SET_COOKIE,
+    WWW_AUTHENTICATE,
+};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use rocklet_client::{ClientConfig, MQAdmin};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use auth::{Auth, Identity};
 use form::{field, parse_pairs, percent_decode};
 use routes::{handle, parse_route, Reply};
+use send::Sender;
 
 /// The largest request body accepted (forms and JSON are small).
 pub const MAX_BODY: usize = 64 * 1024;
 /// Connections served at once; more wait in the accept backlog.
 const MAX_CONNECTIONS: usize = 64;
-/// A client must send its request headers within this.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// One connection (keep-alive included) lives at most this long.
-const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
 
 /// How to start the console.
 #[derive(Debug, Clone)]
@@ -57,8 +73,10 @@ pub struct ConsoleOptions {
     /// The admin client's settings; `namesrv_addr` is required (ACL credentials and TLS are
     /// taken from here too).
     pub client: ClientConfig,
-    /// Where to listen (port 0: ephemeral). Keep it on loopback: there is no authentication.
+    /// Where to listen (port 0: ephemeral). Keep it on loopback unless `login` is set.
     pub bind: SocketAddr,
+    /// The user and password every page and API call needs; None: authentication is off.
+    pub login: Option<Login>,
 }
 
 impl ConsoleOptions {
@@ -71,16 +89,27 @@ impl ConsoleOptions {
         ConsoleOptions {
             client,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            login: None,
         }
+    }
+
+    /// Builder: ask for `user` and `password`.
+    pub fn with_login(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.login = Some(Login {
+            user: user.into(),
+            password: password.into(),
+        });
+        self
     }
 }
 
-/// A running console; dropping it stops the server and its admin client.
+/// A running console; dropping it stops the server, its admin client and (in the background)
+/// its producer; [`ConsoleHandle::shutdown`] waits for the producer.
 pub struct ConsoleHandle {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
-    admin: MQAdmin,
+    state: Arc<State>,
 }
 
 impl ConsoleHandle {
@@ -92,19 +121,35 @@ impl ConsoleHandle {
     pub async fn wait(&mut self) {
         let _ = (&mut self.task).await;
     }
+    /// Stops the server and shuts the console's producer down (it unregisters from the
+    /// brokers).
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Some(p) = self.state.sender.started() {
+            p.shutdown().await;
+        }
+    }
 }
 
 impl Drop for ConsoleHandle {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
         self.task.abort();
-        self.admin.instance().shutdown();
+        self.state.admin.instance().shutdown();
+        if let (Some(p), Ok(rt)) = (
+            self.state.sender.started(),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            rt.spawn(async move { p.shutdown().await });
+        }
     }
 }
 
 struct State {
     admin: MQAdmin,
     namesrv: String,
+    sender: Sender,
+    auth: Option<Auth>,
 }
 
 /// Binds `opts.bind` and serves the console until the handle is dropped. Call within a Tokio
@@ -120,57 +165,34 @@ pub async fn start(opts: ConsoleOptions) -> anyhow::Result<ConsoleHandle> {
         .await
         .with_context(|| format!("console: cannot listen on {}", opts.bind))?;
     let addr = listener.local_addr()?;
-    let admin = MQAdmin::connect(opts.client)?;
+    if opts.login.is_none() {
+        tracing::warn!(
+            %addr,
+            "console: authentication is off; anyone who reaches this address can send messages, delete topics and reset offsets"
+        );
+    }
+    let admin = MQAdmin::connect(opts.client.clone())?;
     let state = Arc::new(State {
-        admin: admin.clone(),
+        admin,
         namesrv,
+        sender: Sender::new(opts.client),
+        auth: opts.login.map(Auth::new),
     });
     let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, state, rx));
+    let st = state.clone();
+    let task = tokio::spawn(rocklet_metrics::http::serve(
+        listener,
+        "console",
+        MAX_CONNECTIONS,
+        move |req| answer(req, st.clone()),
+        rx,
+    ));
     Ok(ConsoleHandle {
         addr,
         stop,
         task,
-        admin,
+        state,
     })
-}
-
-async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiver<bool>) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = stop.changed() => break,
-        };
-        let (stream, _peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "console: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            _ = stop.changed() => break,
-        };
-        let state = state.clone();
-        let mut conn_stop = stop.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req| answer(req, state.clone()));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = tokio::time::timeout(CONNECTION_LIFETIME, conn) => {}
-                _ = conn_stop.changed() => {}
-            }
-        });
-    }
 }
 
 type Resp = Response<Full<Bytes>>;
@@ -186,6 +208,100 @@ fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes
 const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain; charset=utf-8";
+
+fn redirect(to: &str) -> Resp {
+    let mut r = respond(StatusCode::SEE_OTHER, TEXT, format!("see {to}\n"));
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+/// An HTML page with its authentication banner filled in: the warning when authentication is
+/// off, who is signed in (and the sign-out button) when on, nothing on the sign-in page.
+fn page(st: &State, status: StatusCode, html: String, signed_in: bool) -> Resp {
+    let banner = match &st.auth {
+        None => pages::AUTH_OFF.to_owned(),
+        Some(a) if signed_in => format!(
+            "<div class=\"muted\">signed in as {} <form method=\"post\" action=\"/logout\" \
+style=\"display:inline;margin:0\"><button id=\"logout-submit\">Sign out</button></form></div>",
+            form::esc(a.user())
+        ),
+        Some(_) => String::new(),
+    };
+    let mut r = respond(status, HTML, html.replacen(pages::AUTH_SLOT, &banner, 1));
+    r.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn with_cookie(mut r: Resp, cookie: &str) -> Resp {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+/// `/login` and `/logout` (with authentication off, both lead to the overview).
+async fn sign_in(req: Request<Incoming>, st: &State, login: bool) -> Resp {
+    let Some(auth) = &st.auth else {
+        return redirect("/");
+    };
+    let method = req.method().clone();
+    if login && (method == Method::GET || method == Method::HEAD) {
+        return page(
+            st,
+            StatusCode::OK,
+            pages_msg::login(false, &st.namesrv),
+            false,
+        );
+    }
+    if method != Method::POST {
+        let mut r = respond(StatusCode::METHOD_NOT_ALLOWED, TEXT, "method not allowed\n");
+        let allow = if login { "GET, HEAD, POST" } else { "POST" };
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+        return r;
+    }
+    if !login {
+        if let Some(t) = auth::session_token(req.headers()) {
+            auth.close(t);
+        }
+        return with_cookie(redirect("/login"), &auth::clear_cookie());
+    }
+    let body = match read_body(req).await {
+        Ok(b) => b,
+        Err((status, text)) => return respond(status, TEXT, text),
+    };
+    let pairs = std::str::from_utf8(&body).ok().and_then(parse_pairs);
+    let given = |p: &Option<Vec<(String, String)>>, k: &str| {
+        p.as_deref()
+            .and_then(|p| field(p, k))
+            .unwrap_or("")
+            .to_owned()
+    };
+    if auth.check(&given(&pairs, "username"), &given(&pairs, "password")) {
+        return with_cookie(redirect("/"), &auth::set_cookie(&auth.open()));
+    }
+    tracing::warn!("console: wrong user name or password");
+    tokio::time::sleep(auth::WRONG_PASSWORD_DELAY).await;
+    page(
+        st,
+        StatusCode::UNAUTHORIZED,
+        pages_msg::login(true, &st.namesrv),
+        false,
+    )
+}
+
+fn unauthorized(text: &'static str) -> Resp {
+    let j = serde_json::json!({ "error": text });
+    let mut r = respond(StatusCode::UNAUTHORIZED, JSON, j.to_string());
+    r.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"rocklet console\""),
+    );
+    r
+}
 
 async fn answer(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallible> {
     let method = req.method().clone();
@@ -204,13 +320,30 @@ async fn answer(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallib
             "bad path encoding\n",
         ));
     };
+    if let [one] = segs.as_slice() {
+        if one == "login" || one == "logout" {
+            return Ok(sign_in(req, &st, one == "login").await);
+        }
+    }
+    let api_path = segs.first().is_some_and(|s| s == "api");
+    if let Some(auth) = &st.auth {
+        match auth.identify(req.headers()) {
+            Identity::Session | Identity::Basic => {}
+            Identity::WrongBasic => {
+                tokio::time::sleep(auth::WRONG_PASSWORD_DELAY).await;
+                return Ok(unauthorized("wrong user name or password"));
+            }
+            Identity::None if api_path => return Ok(unauthorized("authentication required")),
+            Identity::None => return Ok(redirect("/login")),
+        }
+    }
     let Some((api, route)) = parse_route(&segs) else {
         return Ok(respond(StatusCode::NOT_FOUND, TEXT, "not found\n"));
     };
-    if !route.allows(&method) {
+    if !route.allows(api, &method) {
         let mut r = respond(StatusCode::METHOD_NOT_ALLOWED, TEXT, "method not allowed\n");
         r.headers_mut()
-            .insert(ALLOW, HeaderValue::from_static(route.allow_header()));
+            .insert(ALLOW, HeaderValue::from_static(route.allow_header(api)));
         return Ok(r);
     }
     let body = if method == Method::POST {
@@ -221,22 +354,19 @@ async fn answer(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallib
     } else {
         Bytes::new()
     };
-    let all = parse_pairs(&query)
-        .as_deref()
-        .and_then(|p| field(p, "all"))
-        .is_some_and(|v| v == "1" || v == "true");
+    let Some(q) = parse_pairs(&query) else {
+        return Ok(respond(
+            StatusCode::BAD_REQUEST,
+            TEXT,
+            "bad query encoding\n",
+        ));
+    };
     let post = method == Method::POST;
-    let result = handle(&st, api, route, all, post, &body).await;
+    let result = handle(&st, api, route, &q, post, &body).await;
     Ok(match result {
-        Ok(Reply::Html(h)) => respond(StatusCode::OK, HTML, h),
+        Ok(Reply::Html(h)) => page(&st, StatusCode::OK, h, true),
         Ok(Reply::Json(j)) => respond(StatusCode::OK, JSON, j),
-        Ok(Reply::Redirect(to)) => {
-            let mut r = respond(StatusCode::SEE_OTHER, TEXT, format!("see {to}\n"));
-            if let Ok(v) = HeaderValue::from_str(&to) {
-                r.headers_mut().insert(LOCATION, v);
-            }
-            r
-        }
+        Ok(Reply::Redirect(to)) => redirect(&to),
         Err(e) => {
             let status =
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -244,10 +374,11 @@ async fn answer(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallib
                 let j = serde_json::json!({ "error": e.message(), "code": e.code() });
                 respond(status, JSON, j.to_string())
             } else {
-                respond(
+                page(
+                    &st,
                     status,
-                    HTML,
                     pages::error(e.status(), &st.namesrv, &e.message()),
+                    true,
                 )
             }
         }

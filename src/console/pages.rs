@@ -1,11 +1,12 @@
-//! The console's HTML: server-rendered pages, no script. Every value that came from the
+//! The console's HTML: server-rendered pages; the one script (the topic page's TPS chart) is
+//! optional. Every value that came from the
 //! cluster or the request goes through [`esc`] (text) or [`percent_encode`] (links).
 
 use std::fmt::Write as _;
 
 use super::api::{ClusterView, TopicView, TopicsView};
 use super::form::{esc, percent_encode};
-use super::groups::{GroupView, GroupsView, ResetView};
+use super::groups::{GroupView, GroupsView, Member, ResetView};
 
 const STYLE: &str = "body{font-family:sans-serif;margin:0 1.5em 2em}\
 nav{padding:.6em 0;border-bottom:1px solid #ccc}nav a{margin-right:1.2em}\
@@ -15,15 +16,22 @@ table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 form{margin:.8em 0}label{margin-right:.8em}.muted{color:#777}";
 
-/// The page around `body`: the header with the links and the authentication warning.
+/// Where the page says who is signed in, or that authentication is off: filled in by the
+/// server when it answers (an HTML comment: escaped text can never hold one).
+pub const AUTH_SLOT: &str = "<!--auth-->";
+
+/// The banner of a console without authentication.
+pub const AUTH_OFF: &str = "<div class=\"warn\">console authentication is off: anyone who reaches this address can send messages, create and delete topics and reset offsets.</div>";
+
+/// The page around `body`: the header with the links and [`AUTH_SLOT`].
 pub fn layout(title: &str, namesrv: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{t} - rocklet console</title>\
 <style>{STYLE}</style></head><body><nav><b>rocklet console</b> &nbsp; <a href=\"/\">Cluster</a>\
 <a href=\"/topics\">Topics</a><a href=\"/groups\">Consumer groups</a>\
-<span class=\"muted\">namesrv {ns}</span></nav>\
-<div class=\"warn\">console authentication is off: anyone who reaches this address can create and delete topics and reset offsets.</div>\
-<h1>{t}</h1>{body}</body></html>",
+<a href=\"/messages\">Messages</a><a href=\"/send\">Send</a><a href=\"/dlq\">Dead letters</a>\
+<a href=\"/producers\">Producers</a>\
+<span class=\"muted\">namesrv {ns}</span></nav>{AUTH_SLOT}<h1>{t}</h1>{body}</body></html>",
         t = esc(title),
         ns = esc(namesrv),
     )
@@ -158,11 +166,14 @@ pub fn topic(v: &TopicView, namesrv: &str) -> String {
             esc(&q.last_update)
         );
     }
+    b.push_str("</table>");
+    b.push_str(&super::pages_msg::tps_chart(&v.topic));
+    let t = percent_encode(&v.topic);
     let _ = write!(
         b,
-        "</table><form method=\"post\" action=\"/topic/{}/delete\">\
-<button>Delete this topic</button> <span class=\"muted\">from every master of its clusters and from the name servers</span></form>",
-        percent_encode(&v.topic)
+        "<p><a href=\"/messages?topic={t}\">Messages</a> &middot; <a href=\"/send?topic={t}\">Send a message</a></p>\
+<form method=\"post\" action=\"/topic/{t}/delete\">\
+<button>Delete this topic</button> <span class=\"muted\">from every master of its clusters and from the name servers</span></form>"
     );
     layout(&format!("Topic {}", v.topic), namesrv, &b)
 }
@@ -198,6 +209,25 @@ pub fn groups(v: &GroupsView, namesrv: &str) -> String {
     layout("Consumer groups", namesrv, &b)
 }
 
+/// A table of connected clients (consumer group members, producers).
+pub fn connections(b: &mut String, id: &str, rows: &[Member]) {
+    let _ = write!(
+        b,
+        "<table id=\"{id}\"><tr><th>Client id</th><th>Address</th><th>Language</th><th>Version</th></tr>"
+    );
+    for m in rows {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&m.client_id),
+            esc(&m.client_addr),
+            esc(&m.language),
+            esc(&m.version)
+        );
+    }
+    b.push_str("</table>");
+}
+
 pub fn group(v: &GroupView, namesrv: &str) -> String {
     let mut b = format!(
         "<p>{} &middot; {} member(s) &middot; lag {} &middot; {:.2} TPS{}{}</p>",
@@ -214,18 +244,9 @@ pub fn group(v: &GroupView, namesrv: &str) -> String {
             .map(|t| format!(" &middot; {}", esc(t)))
             .unwrap_or_default(),
     );
-    b.push_str("<h2>Members</h2><table><tr><th>Client id</th><th>Address</th><th>Language</th><th>Version</th></tr>");
-    for m in &v.members {
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&m.client_id),
-            esc(&m.client_addr),
-            esc(&m.language),
-            esc(&m.version)
-        );
-    }
-    b.push_str("</table><h2>Subscriptions</h2><table><tr><th>Topic</th><th>Expression</th></tr>");
+    b.push_str("<h2>Members</h2>");
+    connections(&mut b, "members", &v.members);
+    b.push_str("<h2>Subscriptions</h2><table><tr><th>Topic</th><th>Expression</th></tr>");
     for (t, e) in &v.subscriptions {
         let _ = write!(b, "<tr><td>{}</td><td>{}</td></tr>", esc(t), esc(e));
     }

@@ -1,12 +1,16 @@
 //! The catalogue calls of `DefaultMQAdminExt` that a console needs: the name server's topic
 //! list, a broker's subscription groups, deleting a topic (`mqadmin deleteTopic`: brokers, then
-//! name servers), committing a group's offset, and `resetOffsetByTimestampOld`, the reset
-//! `mqadmin resetOffsetByTime` falls back to when no member of the group is online.
+//! name servers), committing a group's offset, `resetOffsetByTimestampOld`, the reset
+//! `mqadmin resetOffsetByTime` falls back to when no member of the group is online, a broker's
+//! statistics item (`viewBrokerStatsData`) and the groups consuming a topic
+//! (`queryTopicConsumeByWho`).
 
-use rocklet_protocol::body::{decode_json, MessageQueueData, SubscriptionGroupWrapper, TopicList};
+use rocklet_protocol::body::{
+    decode_json, BrokerStatsData, GroupList, MessageQueueData, SubscriptionGroupWrapper, TopicList,
+};
 use rocklet_protocol::header::{
     OffsetResponseHeader, QueueRequestHeader, SearchOffsetRequestHeader, TopicRequestHeader,
-    UpdateConsumerOffsetRequestHeader,
+    UpdateConsumerOffsetRequestHeader, ViewBrokerStatsDataRequestHeader,
 };
 use rocklet_protocol::{RemotingCommand, RequestCode, ResponseCode};
 
@@ -182,5 +186,55 @@ impl MQAdmin {
             }
         }
         Ok(out)
+    }
+
+    /// VIEW_BROKER_STATS_DATA (`viewBrokerStatsData`): the minute, hour and day windows of the
+    /// broker's statistics item `name` (`TOPIC_PUT_NUMS`, `GROUP_GET_NUMS`, ...) for `key` (a
+    /// topic, or `topic@group`).
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses; a 4.9 broker
+    /// answers SYSTEM_ERROR (1) for an item it has never counted.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
+    pub async fn broker_stats(
+        &self,
+        addr: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<BrokerStatsData, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::VIEW_BROKER_STATS_DATA,
+            &ViewBrokerStatsDataRequestHeader {
+                stats_name: name.to_owned(),
+                stats_key: key.to_owned(),
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        Ok(decode_json(r.body_bytes())?)
+    }
+
+    /// QUERY_TOPIC_CONSUME_BY_WHO (`queryTopicConsumeByWho`): the groups the broker at `addr`
+    /// knows consume `topic` (online, or with offsets for it).
+    ///
+    /// # Errors
+    /// [`ClientError::Broker`] with the broker's code and remark when it refuses.
+    ///
+    /// # Cancellation
+    /// Read-only: dropping the future abandons the request (see [`MQAdmin`]).
+    pub async fn topic_consumed_by(
+        &self,
+        addr: &str,
+        topic: &str,
+    ) -> Result<Vec<String>, ClientError> {
+        let cmd = RemotingCommand::request(
+            RequestCode::QUERY_TOPIC_CONSUME_BY_WHO,
+            &TopicRequestHeader {
+                topic: topic.to_owned(),
+            },
+        );
+        let r = self.ok_call(addr, cmd).await?;
+        Ok(decode_json::<GroupList>(r.body_bytes())?.group_list)
     }
 }

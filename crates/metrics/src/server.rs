@@ -1,19 +1,18 @@
 //! The HTTP side: `GET /metrics` (and `HEAD`) answered with the text of a [`Render`]; any other
 //! path 404, any other method on `/metrics` 405. A bad request is answered 400 by hyper; nothing
-//! a client sends can panic the server. Connections are capped and their lifetime bounded.
+//! a client sends can panic the server. Connections are capped and their lifetime bounded
+//! ([`crate::http::serve`]).
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Builds the exposition text; called once per scrape, off the async threads.
@@ -21,10 +20,6 @@ pub type Render = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// Scrape connections served at once; more wait in the accept backlog.
 const MAX_CONNECTIONS: usize = 32;
-/// A client must send its request headers within this.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// One connection (keep-alive included) lives at most this long.
-const CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
 
 /// OpenMetrics text, what `prometheus-client` writes (Prometheus reads it natively).
 const CONTENT_TYPE_METRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -61,47 +56,14 @@ pub fn start(
 ) -> std::io::Result<MetricsServer> {
     let listener = TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
-    let task = tokio::spawn(accept_loop(listener, render, shutdown));
+    let task = tokio::spawn(crate::http::serve(
+        listener,
+        "metrics",
+        MAX_CONNECTIONS,
+        move |req| answer(req, render.clone()),
+        shutdown,
+    ));
     Ok(MetricsServer { addr, task })
-}
-
-async fn accept_loop(listener: TcpListener, render: Render, mut shutdown: watch::Receiver<bool>) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = shutdown.changed() => break,
-        };
-        let (stream, _peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(s) => s,
-                Err(e) => {
-                    // EMFILE and the like: wait a little rather than spin.
-                    tracing::warn!(error = %e, "metrics: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => break,
-        };
-        let render = render.clone();
-        let mut stop = shutdown.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req| answer(req, render.clone()));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::select! {
-                _ = tokio::time::timeout(CONNECTION_LIFETIME, conn) => {}
-                _ = stop.changed() => {}
-            }
-        });
-    }
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {

@@ -43,6 +43,47 @@ pub mod property {
     pub const MESSAGE_TTL: &str = "TTL";
     pub const PUSH_REPLY_TIME: &str = "PUSH_REPLY_TIME";
     pub const KEY_SEPARATOR: &str = " ";
+
+    /// `MessageConst.STRING_HASH_SET`: the names RocketMQ reserves; every other property is a
+    /// user property.
+    pub const SYSTEM: &[&str] = &[
+        TRACE_SWITCH,
+        MSG_REGION,
+        KEYS,
+        TAGS,
+        WAIT_STORE_MSG_OK,
+        DELAY_TIME_LEVEL,
+        RETRY_TOPIC,
+        REAL_TOPIC,
+        REAL_QUEUE_ID,
+        TRANSACTION_PREPARED,
+        PRODUCER_GROUP,
+        MIN_OFFSET,
+        MAX_OFFSET,
+        "BUYER_ID",
+        ORIGIN_MESSAGE_ID,
+        "TRANSFER_FLAG",
+        "CORRECTION_FLAG",
+        "MQ2_FLAG",
+        RECONSUME_TIME,
+        UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
+        MAX_RECONSUME_TIMES,
+        "CONSUME_START_TIME",
+        "INSTANCE_ID",
+        CORRELATION_ID,
+        REPLY_TO_CLIENT,
+        MESSAGE_TTL,
+        "ARRIVE_TIME",
+        PUSH_REPLY_TIME,
+        CLUSTER,
+        MESSAGE_TYPE,
+        "INNER_MULTI_QUEUE_OFFSET",
+    ];
+
+    /// Whether `name` is reserved by RocketMQ (`MessageConst.STRING_HASH_SET`).
+    pub fn is_system(name: &str) -> bool {
+        SYSTEM.contains(&name)
+    }
 }
 
 /// `MessageSysFlag` bits.

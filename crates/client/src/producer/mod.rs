@@ -103,6 +103,22 @@ impl DefaultMQProducer {
         self.inner.instance.lock().clone()
     }
 
+    /// HEART_BEAT now to the known masters that have not had one from this producer's client
+    /// instance yet. A broker learns of a producer from its heartbeats, every
+    /// `heartbeatBrokerInterval` (30 s), and a producer started before it knew any route sent
+    /// its first to no broker; after this it shows in GET_PRODUCER_CONNECTION_LIST at once.
+    ///
+    /// # Errors
+    /// [`ClientError::Client`] when the producer is not running. A broker that refuses or does
+    /// not answer is skipped (logged), as in the periodic heartbeat.
+    pub async fn heartbeat_new_brokers(&self) -> Result<(), ClientError> {
+        let inst = self.running_instance()?;
+        if inst.heartbeat_missing() {
+            inst.send_heartbeat_to_all_brokers().await;
+        }
+        Ok(())
+    }
+
     /// `start`: CREATE_JUST -> RUNNING; any other state is an error, as in Java.
     ///
     /// # Errors
