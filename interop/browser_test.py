@@ -417,6 +417,21 @@ def run(args):
         c.shot("10-group-reset")
         return f"reset to {when} UTC: lag {lag} again"
 
+    # ---------------- the group's subscription config through the form ----------------
+    def group_config():
+        c.get(f"/group/{group}")
+        tables = c.d.find_elements(By.ID, "group-config")
+        if not tables:
+            raise Skip("group page has no #group-config (not in this console yet)")
+        form = c.d.find_element(By.XPATH, "//form[contains(@action,'/config')]")
+        fill(form, "retryMaxTimes", "7")
+        click_nav(c, form.find_element(By.ID, "group-config-submit"))
+        rows = c.table_rows(c.d.find_element(By.ID, "group-config"))
+        check(rows, "the group page shows no subscription group config after the update")
+        check(all(r[4] == "7" for r in rows), f"retryMaxTimes after the update: {rows}, expected 7 on every master")
+        c.shot("14-group-config")
+        return f"retryMaxTimes 7 on {len(rows)} master(s)"
+
     # ---------------- console2 extras ----------------
     def tps_chart():
         c.get(f"/topic/{topic}")
@@ -524,6 +539,7 @@ def run(args):
         ok = ok and step("consumer-offline", stop_consumer)
         ok = ok and step("reset-by-time", reset)
         if ok:
+            step("group-config", group_config)
             step("dlq-producers", dlq_producers)
         step("login", login)
     finally:

@@ -242,6 +242,50 @@ async fn scenario() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"mode\":\"offline\""), "{body}");
 
+    // The group's SubscriptionGroupConfig: shown, updated through the form (an unchecked box
+    // is false) and through the JSON twin, read back from the broker.
+    let (status, _, body) = get(addr, &format!("/group/{g}")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("id=\"group-config\""), "{body}");
+    let (status, head, body) = post(
+        addr,
+        &format!("/group/{g}/config"),
+        FORM,
+        "consumeBroadcastEnable=true&retryQueueNums=1&retryMaxTimes=5&brokerId=0&whichBrokerWhenConsumeSlowly=1",
+    )
+    .await;
+    assert_eq!(status, 303, "{head}{body}");
+    let cfg = &get_json(addr, &path).await["configs"][0]["config"];
+    assert_eq!(cfg["retryMaxTimes"], 5, "{cfg}");
+    assert_eq!(cfg["consumeEnable"], false, "{cfg}");
+    assert_eq!(cfg["consumeBroadcastEnable"], true, "{cfg}");
+    assert_eq!(cfg["groupName"], g, "{cfg}");
+    let (status, _, body) = post(
+        addr,
+        &format!("/api/group/{g}/config"),
+        "application/json",
+        r#"{"consumeEnable":true,"consumeBroadcastEnable":true,"retryQueueNums":1,"retryMaxTimes":16,"brokerId":0,"whichBrokerWhenConsumeSlowly":1}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let cfg = &get_json(addr, &path).await["configs"][0]["config"];
+    assert_eq!(
+        (cfg["retryMaxTimes"].clone(), cfg["consumeEnable"].clone()),
+        (16.into(), true.into())
+    );
+    let (status, _, body) = post(
+        addr,
+        &format!("/group/{g}/config"),
+        FORM,
+        "consumeEnable=true&retryMaxTimes=-1",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("retryMaxTimes [-1] must not be negative"),
+        "{body}"
+    );
+
     // Bad input: 400 with the validator's text; unknown cluster; bad time.
     let (status, _, body) = post(
         addr,

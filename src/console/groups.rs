@@ -4,7 +4,7 @@
 
 use futures_util::future::join_all;
 use rocklet_client::{ClientError, MQAdmin};
-use rocklet_protocol::body::{Connection, ConsumerConnection};
+use rocklet_protocol::body::{Connection, ConsumerConnection, SubscriptionGroupConfig};
 use rocklet_protocol::ResponseCode;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -160,6 +160,79 @@ pub struct GroupView {
     pub lag: i64,
     pub consume_tps: f64,
     pub queues: Vec<QueueLag>,
+    /// The group's settings on each master that has them (`SubscriptionGroupConfig`).
+    pub configs: Vec<BrokerGroupConfig>,
+}
+
+/// One master's `SubscriptionGroupConfig` of the group.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokerGroupConfig {
+    pub broker_addr: String,
+    pub config: SubscriptionGroupConfig,
+}
+
+/// What the console's group form changes (the dashboard's consumer config dialog); the
+/// other fields of each master's config are kept.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupSettings {
+    pub consume_enable: bool,
+    pub consume_broadcast_enable: bool,
+    pub retry_queue_nums: i32,
+    pub retry_max_times: i32,
+    pub broker_id: i64,
+    pub which_broker_when_consume_slowly: i64,
+}
+
+/// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP on every master, as the dashboard's update with all
+/// brokers selected (a master without the group gets it, with Java's defaults elsewhere).
+pub async fn update_config(
+    admin: &MQAdmin,
+    group: &str,
+    s: &GroupSettings,
+) -> Result<Vec<BrokerGroupConfig>> {
+    rocklet_client::validators::check_group(group)
+        .map_err(|e| ConsoleError::BadRequest(e.to_string()))?;
+    for (name, v) in [
+        ("retryQueueNums", i64::from(s.retry_queue_nums)),
+        ("retryMaxTimes", i64::from(s.retry_max_times)),
+        ("brokerId", s.broker_id),
+        (
+            "whichBrokerWhenConsumeSlowly",
+            s.which_broker_when_consume_slowly,
+        ),
+    ] {
+        if v < 0 {
+            return Err(ConsoleError::BadRequest(format!(
+                "{name} [{v}] must not be negative"
+            )));
+        }
+    }
+    let mut done = Vec::new();
+    for addr in masters(admin).await? {
+        let mut cfg = admin
+            .subscription_groups(&addr)
+            .await?
+            .subscription_group_table
+            .remove(group)
+            .unwrap_or_else(|| SubscriptionGroupConfig {
+                group_name: group.to_owned(),
+                ..SubscriptionGroupConfig::default()
+            });
+        cfg.consume_enable = s.consume_enable;
+        cfg.consume_broadcast_enable = s.consume_broadcast_enable;
+        cfg.retry_queue_nums = s.retry_queue_nums;
+        cfg.retry_max_times = s.retry_max_times;
+        cfg.broker_id = s.broker_id;
+        cfg.which_broker_when_consume_slowly = s.which_broker_when_consume_slowly;
+        admin.update_subscription_group(&addr, &cfg).await?;
+        done.push(BrokerGroupConfig {
+            broker_addr: addr,
+            config: cfg,
+        });
+    }
+    Ok(done)
 }
 
 /// A client connected to the brokers: a consumer group's member or a producer.
@@ -213,7 +286,7 @@ pub async fn group(admin: &MQAdmin, group: &str) -> Result<GroupView> {
     let cc = members(admin, &masters, group).await?;
     let mut queues = Vec::new();
     let mut tps = 0.0;
-    let mut known = false;
+    let mut configs = Vec::new();
     for addr in &masters {
         let cs = admin.consume_stats(addr, group, None).await?;
         tps += cs.consume_tps;
@@ -229,14 +302,19 @@ pub async fn group(admin: &MQAdmin, group: &str) -> Result<GroupView> {
                 last_time: time_text(o.last_timestamp),
             });
         }
-        known = known
-            || admin
-                .subscription_groups(addr)
-                .await?
-                .subscription_group_table
-                .contains_key(group);
+        if let Some(config) = admin
+            .subscription_groups(addr)
+            .await?
+            .subscription_group_table
+            .remove(group)
+        {
+            configs.push(BrokerGroupConfig {
+                broker_addr: addr.clone(),
+                config,
+            });
+        }
     }
-    if !known && queues.is_empty() && cc.connection_set.is_empty() {
+    if configs.is_empty() && queues.is_empty() && cc.connection_set.is_empty() {
         return Err(ConsoleError::NotFound(format!(
             "consumer group [{group}] not found"
         )));
@@ -260,6 +338,7 @@ pub async fn group(admin: &MQAdmin, group: &str) -> Result<GroupView> {
         lag: queues.iter().map(|q| q.diff).sum(),
         consume_tps: tps,
         queues,
+        configs,
     })
 }
 

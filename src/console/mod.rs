@@ -13,6 +13,7 @@
 //! | `GET /groups[?all=1]` | `GET /api/groups[?all=1]` | consumer groups, lag, members |
 //! | `GET /group/{g}` | `GET /api/group/{g}` | members and lag per queue |
 //! | `POST /group/{g}/reset` (form) | `POST /api/group/{g}/reset` (JSON) | reset offsets by time |
+//! | `POST /group/{g}/config` (form) | `POST /api/group/{g}/config` (JSON) | update the group's subscription group config on every master |
 //! | `GET /send`, `POST /send` (form) | `POST /api/send` (JSON) | send a message |
 //! | `GET /messages?topic&key` or `&begin&end` | `GET /api/messages?..` | search messages |
 //! | `GET /message?topic&id[&format]` | `GET /api/message?..` | one message, who consumed it |

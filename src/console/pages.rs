@@ -277,7 +277,56 @@ pub fn group(v: &GroupView, namesrv: &str) -> String {
         percent_encode(&v.group),
         esc(v.subscriptions.keys().find(|t| !t.starts_with("%RETRY%")).map_or("", String::as_str))
     );
+    group_config(&mut b, v);
     layout(&format!("Consumer group {}", v.group), namesrv, &b)
+}
+
+/// The group's `SubscriptionGroupConfig` on each master, and the form that updates it on all
+/// of them (filled with the first master's values, or Java's defaults).
+fn group_config(b: &mut String, v: &GroupView) {
+    b.push_str(
+        "<h2>Subscription group config</h2><table id=\"group-config\"><tr><th>Broker</th>\
+<th>consumeEnable</th><th>consumeBroadcastEnable</th><th>retryQueueNums</th><th>retryMaxTimes</th>\
+<th>brokerId</th><th>whichBrokerWhenConsumeSlowly</th></tr>",
+    );
+    for c in &v.configs {
+        let k = &c.config;
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&c.broker_addr),
+            k.consume_enable,
+            k.consume_broadcast_enable,
+            k.retry_queue_nums,
+            k.retry_max_times,
+            k.broker_id,
+            k.which_broker_when_consume_slowly
+        );
+    }
+    let d = v
+        .configs
+        .first()
+        .map(|c| c.config.clone())
+        .unwrap_or_default();
+    let checked = |on: bool| if on { " checked" } else { "" };
+    let _ = write!(
+        b,
+        "</table><form method=\"post\" action=\"/group/{}/config\"><b>Update on every master</b><br>\
+<label><input type=\"checkbox\" name=\"consumeEnable\" value=\"true\"{}> consumeEnable</label>\
+<label><input type=\"checkbox\" name=\"consumeBroadcastEnable\" value=\"true\"{}> consumeBroadcastEnable</label>\
+<label>retryQueueNums <input name=\"retryQueueNums\" value=\"{}\"></label>\
+<label>retryMaxTimes <input name=\"retryMaxTimes\" value=\"{}\"></label>\
+<label>brokerId <input name=\"brokerId\" value=\"{}\"></label>\
+<label>whichBrokerWhenConsumeSlowly <input name=\"whichBrokerWhenConsumeSlowly\" value=\"{}\"></label>\
+<button id=\"group-config-submit\">Update</button></form>",
+        percent_encode(&v.group),
+        checked(d.consume_enable),
+        checked(d.consume_broadcast_enable),
+        d.retry_queue_nums,
+        d.retry_max_times,
+        d.broker_id,
+        d.which_broker_when_consume_slowly
+    );
 }
 
 pub fn reset(v: &ResetView, namesrv: &str) -> String {

@@ -21,6 +21,8 @@ pub(super) enum Route<'a> {
     Groups,
     Group(&'a str),
     GroupReset(&'a str),
+    /// Update the group's `SubscriptionGroupConfig` on every master.
+    GroupConfig(&'a str),
     /// The send form (page) and the send itself.
     Send,
     Messages,
@@ -35,7 +37,7 @@ impl Route<'_> {
     fn post_only(self, api: bool) -> bool {
         matches!(
             self,
-            Route::TopicDelete(_) | Route::GroupReset(_) | Route::DlqResend
+            Route::TopicDelete(_) | Route::GroupReset(_) | Route::GroupConfig(_) | Route::DlqResend
         ) || (api && self == Route::Send)
     }
     pub(super) fn allows(self, api: bool, m: &Method) -> bool {
@@ -75,6 +77,7 @@ pub(super) fn parse_route(segs: &[String]) -> Option<(bool, Route<'_>)> {
         (_, ["topic", _, "delete"]) => Route::TopicDelete(name(1)?),
         (_, ["group", _]) => Route::Group(name(1)?),
         (_, ["group", _, "reset"]) => Route::GroupReset(name(1)?),
+        (_, ["group", _, "config"]) => Route::GroupConfig(name(1)?),
         (_, ["send"]) => Route::Send,
         (_, ["messages"]) => Route::Messages,
         (_, ["message"]) => Route::Message,
@@ -244,6 +247,33 @@ pub(super) async fn handle(
                 json(&v)
             } else {
                 Reply::Html(pages::group(&v, ns))
+            }
+        }
+        Route::GroupConfig(g) => {
+            let s = if api {
+                json_body::<groups::GroupSettings>(body)?
+            } else {
+                let p = form_pairs(body)?;
+                // A checkbox is sent only when checked.
+                groups::GroupSettings {
+                    consume_enable: field(&p, "consumeEnable").is_some(),
+                    consume_broadcast_enable: field(&p, "consumeBroadcastEnable").is_some(),
+                    retry_queue_nums: int_field(&p, "retryQueueNums", 1)?,
+                    retry_max_times: int_field(&p, "retryMaxTimes", 16)?,
+                    broker_id: int_field(&p, "brokerId", 0)?.into(),
+                    which_broker_when_consume_slowly: int_field(
+                        &p,
+                        "whichBrokerWhenConsumeSlowly",
+                        1,
+                    )?
+                    .into(),
+                }
+            };
+            let v = groups::update_config(admin, g, &s).await?;
+            if api {
+                json(&v)
+            } else {
+                Reply::Redirect(format!("/group/{}", percent_encode(g)))
             }
         }
         Route::GroupReset(g) => {
@@ -459,6 +489,11 @@ mod tests {
         assert!(Route::Topics.allows(false, &Method::POST));
         assert!(!Route::Topic("t").allows(false, &Method::POST));
         assert!(!Route::GroupReset("g").allows(false, &Method::GET));
+        assert_eq!(
+            route("/api/group/G/config"),
+            Some((true, "GroupConfig(\"G\")".into()))
+        );
+        assert!(!Route::GroupConfig("g").allows(false, &Method::GET));
         assert!(Route::Send.allows(false, &Method::GET));
         assert!(!Route::Send.allows(true, &Method::GET));
         assert_eq!(Route::Send.allow_header(true), "POST");
