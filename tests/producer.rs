@@ -683,3 +683,45 @@ async fn message_trace_records_each_acknowledged_send() {
         .is_err());
     reader.shutdown().await;
 }
+
+/// A cluster dropped without `shutdown` (a test that ends early): its store directory is gone
+/// a little later and stays gone, though the producer goes on sending to the stopped broker.
+/// (It was removed at once and written again by the still running broker.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_dropped_without_shutdown_leaves_no_store_behind() {
+    let c = EmbeddedCluster::start().await.unwrap();
+    let dir = c.store_dir().to_owned();
+    let p = DefaultMQProducer::new(cfg("dropped", &c.namesrv_addr()));
+    p.start().await.unwrap();
+    for i in 0..20 {
+        p.send(Message::new("DroppedTopic", format!("m{i}")))
+            .await
+            .unwrap();
+    }
+    assert!(dir.join("broker-a").join("commitlog").exists());
+    drop(c);
+    // Sends after the drop fail (the broker is stopping); they must not write a store again.
+    for _ in 0..3 {
+        let _ = tokio::time::timeout(
+            Duration::from_millis(500),
+            p.send(Message::new("DroppedTopic", "late")),
+        )
+        .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while dir.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !dir.exists(),
+        "{} still there 15 s after the drop",
+        dir.display()
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !dir.exists(),
+        "{} written again after its removal",
+        dir.display()
+    );
+    p.shutdown().await;
+}
