@@ -16,10 +16,10 @@ use rocklet_store::FlushDiskType;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Store directories of the clusters this process started and has not shut down. A cluster
-/// dropped without [`EmbeddedCluster::shutdown`] (an interrupted command) removes its directory
-/// on drop, but its brokers' last writes (checkpoint, delay offsets) may land after that, from
-/// tasks the runtime drops later; [`remove_leftovers`] sweeps them once the runtime is gone.
+/// Store directories of the clusters this process started and has not removed. A cluster
+/// dropped without [`EmbeddedCluster::shutdown`] (an interrupted command) closes its stores and
+/// removes its directory [`DROP_GRACE`] later, from a thread of its own; a process that exits
+/// before then leaves it here, and [`remove_leftovers`] sweeps it once the runtime is gone.
 static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Removes the store directories of clusters that were dropped without a shutdown. Call it
@@ -203,7 +203,7 @@ const DROP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 impl Drop for EmbeddedCluster {
     /// Dropped without [`EmbeddedCluster::shutdown`] (a test that ends early, an interrupted
     /// command): the running brokers' stores are closed now (no more commit-log writes,
-    /// flushed, no abort file), and the directory is removed [`DROP_GRACE`] later from a
+    /// flushed, no abort file), and the directory is removed `DROP_GRACE` (2 s) later from a
     /// thread of its own. It used to be removed at once, and the brokers, still running until
     /// their tasks saw the shutdown, wrote into the re-created path (a new commit-log file
     /// each: 466 MB left under /tmp by two tests of one CI run).
